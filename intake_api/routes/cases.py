@@ -1,0 +1,156 @@
+"""Intake: register a case, read it, list, resolve on the spot, refer out of scope, feedback."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.case import presenter, service
+from services.case.repository import CaseFilter
+from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
+from shared import idempotent
+from shared.app import Sessionmaker, kick_worker, settings_of
+from shared.auth import CurrentPrincipal
+from shared.database import transaction
+from shared.enums import CaseStatus, Channel
+from shared.errors import invalid
+from shared.timeutil import SHANGHAI
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+CaseNo = Annotated[str, Path(max_length=40, description="e.g. GZ-20261122-000123")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+@router.post("", status_code=201, response_model=None)
+async def register_case(
+    request: Request,
+    body: CaseCreate,
+    principal: CurrentPrincipal,
+    sm: Sessionmaker,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Store the complaint first; routing happens after, from the outbox, so none is lost."""
+    settings = settings_of(request)
+    async with transaction(sm) as session:
+
+        async def create() -> tuple[int, Any]:
+            case = await service.register(
+                session, body, actor=principal, case_no_prefix=settings.case_no_prefix
+            )
+            return 201, presenter.case_out(case, principal.role)
+
+        status, out, replayed = await idempotent.run(
+            session,
+            principal=principal,
+            key=idempotency_key,
+            method="POST",
+            path=request.url.path,
+            body=body.model_dump(mode="json"),
+            create=create,
+        )
+    if not replayed:
+        await kick_worker(request)
+    return idempotent.response(
+        status, out, replayed, {"Location": f"{request.url.path}/{out['case_no']}"}
+    )
+
+
+def _moment(value: str | None, field: str, *, end: bool = False) -> datetime | None:
+    """A date (a whole Shanghai day; `end` makes it inclusive) or an RFC 3339 date-time; a time
+    without an offset is read as Shanghai time, the time people at the window think in."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value) + (timedelta(days=1) if end else timedelta())
+            return datetime.combine(day, time.min, SHANGHAI)
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise invalid(field, "expected YYYY-MM-DD or an RFC 3339 date-time") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+
+
+def _statuses(values: list[str] | None) -> list[CaseStatus] | None:
+    if not values:
+        return None
+    names = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    try:
+        return [CaseStatus(n) for n in names]
+    except ValueError as exc:
+        allowed = ", ".join(s.value for s in CaseStatus)
+        raise invalid("status", f"unknown status; one of {allowed}") from exc
+
+
+@router.get("", response_model=None)
+async def list_cases(
+    principal: CurrentPrincipal,
+    sm: Sessionmaker,
+    status: Annotated[list[str] | None, Query(description="repeat or comma-separate")] = None,
+    department: Annotated[str | None, Query(max_length=32)] = None,
+    channel: Channel | None = None,
+    overdue: bool | None = None,
+    created_from: Annotated[str | None, Query(description="YYYY-MM-DD or RFC 3339")] = None,
+    created_to: Annotated[
+        str | None, Query(description="YYYY-MM-DD (inclusive) or RFC 3339")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    flt = CaseFilter(
+        statuses=_statuses(status),
+        department=department,
+        channel=channel.value if channel else None,
+        overdue=overdue,
+        created_from=_moment(created_from, "created_from"),
+        created_to=_moment(created_to, "created_to", end=True),
+    )
+    async with transaction(sm) as session:
+        rows, next_cursor = await service.list_visible(
+            session, flt, actor=principal, limit=limit, cursor=cursor
+        )
+        items = [presenter.case_out(c, principal.role) for c in rows]
+    return {"items": items, "next_cursor": next_cursor, "limit": limit}
+
+
+@router.get("/{case_no}", response_model=None)
+async def get_case(
+    case_no: CaseNo, principal: CurrentPrincipal, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        case = await service.get_visible(session, case_no, actor=principal)
+        events = await service.history_of(session, case)
+        return presenter.case_out(case, principal.role, events)
+
+
+@router.post("/{case_no}/resolve-on-spot", response_model=None)
+async def resolve_on_spot(
+    case_no: CaseNo, body: ResolveOnSpot, principal: CurrentPrincipal, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        case = await service.resolve_on_spot(session, case_no, body, actor=principal)
+        out = presenter.case_out(case, principal.role)
+    return out
+
+
+@router.post("/{case_no}/out-of-scope", response_model=None)
+async def out_of_scope(
+    case_no: CaseNo, body: OutOfScope, principal: CurrentPrincipal, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        case = await service.refer_out_of_scope(session, case_no, body, actor=principal)
+        out = presenter.case_out(case, principal.role)
+    return out
+
+
+@router.post("/{case_no}/feedback", response_model=None)
+async def feedback(
+    case_no: CaseNo, body: Feedback, principal: CurrentPrincipal, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        case = await service.give_feedback(session, case_no, body, actor=principal)
+        out = presenter.case_out(case, principal.role)
+    return out

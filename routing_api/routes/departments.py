@@ -1,0 +1,59 @@
+"""Departments: anyone with a key may read them; admins and supervisors change them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+
+from services.department import repository, service
+from services.department.schemas import DepartmentIn, DepartmentUpdate
+from shared.app import Sessionmaker
+from shared.auth import CurrentPrincipal, require
+from shared.database import transaction
+from shared.enums import Role
+from shared.errors import not_found
+from shared.principal import Principal
+
+router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
+Editor = Annotated[Principal, require(Role.admin, Role.supervisor)]
+Code = Annotated[str, Path(max_length=32)]
+
+
+@router.get("", response_model=None)
+async def list_departments(_: CurrentPrincipal, sm: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        rows = await repository.all_departments(session)
+    return {"items": [service.department_out(d) for d in rows]}
+
+
+@router.get("/{code}", response_model=None)
+async def get_department(code: Code, _: CurrentPrincipal, sm: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        row = await repository.get(session, code)
+        if row is None:
+            raise not_found(f"department {code}")
+    return service.department_out(row)
+
+
+@router.post("", status_code=201, response_model=None)
+async def create_department(body: DepartmentIn, _: Editor, sm: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        row = await service.create(session, body)
+    return service.department_out(row)
+
+
+@router.put("/{code}", response_model=None)
+async def update_department(
+    code: Code, body: DepartmentUpdate, _: Editor, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        row = await service.update_department(session, code, body)
+    return service.department_out(row)
+
+
+@router.delete("/{code}", status_code=204, response_model=None)
+async def delete_department(code: Code, _: Editor, sm: Sessionmaker) -> Response:
+    async with transaction(sm) as session:
+        await service.delete(session, code)
+    return Response(status_code=204)

@@ -1,0 +1,68 @@
+"""Admin: issue and revoke API keys. The secret is in the answer to POST and nowhere else."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.apikey import service as keys
+from shared.app import Sessionmaker
+from shared.auth import require
+from shared.database import transaction
+from shared.enums import Role
+from shared.principal import Principal
+
+router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+Admin = Annotated[Principal, require(Role.admin)]
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    role: Role
+    department: Annotated[str, Field(max_length=32)] | None = None
+    label: Annotated[str, Field(max_length=200)] | None = None
+
+
+@router.post("", status_code=201, response_model=None)
+async def create_key(body: KeyCreate, _: Admin, sm: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        issued = await keys.issue(
+            session, role=body.role, department=body.department, label=body.label
+        )
+    return {
+        "id": str(issued.id),
+        "key": issued.key,
+        "role": issued.role.value,
+        "department": issued.department,
+        "label": issued.label,
+    }
+
+
+@router.get("", response_model=None)
+async def list_keys(_: Admin, sm: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        rows = await keys.list_keys(session)
+    return {
+        "items": [
+            {
+                "id": str(k.id),
+                "prefix": k.prefix,
+                "role": k.role,
+                "department": k.department_code,
+                "label": k.label,
+                "created_at": k.created_at.isoformat(),
+                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+            }
+            for k in rows
+        ]
+    }
+
+
+@router.delete("/{key_id}", status_code=204, response_model=None)
+async def revoke_key(key_id: uuid.UUID, _: Admin, sm: Sessionmaker) -> Response:
+    async with transaction(sm) as session:
+        await keys.revoke(session, key_id)
+    return Response(status_code=204)

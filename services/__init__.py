@@ -1,0 +1,1 @@
+"""Domain logic: pure rules and database operations. No HTTP here."""

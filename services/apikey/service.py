@@ -1,0 +1,114 @@
+"""API keys: issue, revoke, authenticate. The secret is shown once and stored only as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.department import repository as departments
+from shared.enums import Role
+from shared.errors import invalid, not_found
+from shared.models import ApiKey
+from shared.principal import Principal
+from shared.timeutil import utcnow
+
+ISSUABLE = frozenset(Role) - {Role.system}
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return "gdd_" + secrets.token_urlsafe(32)
+
+
+@dataclass
+class IssuedKey:
+    id: uuid.UUID
+    key: str
+    role: Role
+    department: str | None
+    label: str | None
+
+
+async def issue(
+    session: AsyncSession, *, role: Role, department: str | None = None, label: str | None = None
+) -> IssuedKey:
+    if role not in ISSUABLE:
+        raise invalid("role", f"'{role.value}' is not a role a key can have")
+    if role is Role.department:
+        if not department:
+            raise invalid("department", "a department key must name its department")
+        if await departments.get(session, department) is None:
+            raise invalid("department", f"unknown department code '{department}'")
+    elif department:
+        raise invalid("department", "only a department key is bound to a department")
+    secret = new_secret()
+    row = ApiKey(
+        key_hash=hash_key(secret),
+        prefix=secret[:12],
+        role=role.value,
+        department_code=department,
+        label=label,
+    )
+    session.add(row)
+    await session.flush()
+    return IssuedKey(row.id, secret, role, department, label)
+
+
+async def revoke(session: AsyncSession, key_id: uuid.UUID) -> None:
+    result = await session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .returning(ApiKey.id)
+    )
+    if result.scalar_one_or_none() is None:
+        raise not_found(f"active key {key_id}")
+
+
+async def list_keys(session: AsyncSession) -> list[ApiKey]:
+    return list((await session.execute(select(ApiKey).order_by(ApiKey.created_at))).scalars())
+
+
+async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
+    row = (
+        await session.execute(
+            select(ApiKey).where(ApiKey.key_hash == hash_key(secret), ApiKey.revoked_at.is_(None))
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    return Principal(role=Role(row.role), key_id=row.id, department=row.department_code)
+
+
+async def bootstrap_admin(session: AsyncSession, secret: str) -> bool:
+    """Install `secret` as an admin key if no active admin key exists. Safe when several
+    processes start at once: the unique hash makes the losers' inserts no-ops."""
+    exists = (
+        await session.execute(
+            select(ApiKey.id).where(ApiKey.role == Role.admin.value, ApiKey.revoked_at.is_(None))
+        )
+    ).first()
+    if exists:
+        return False
+    stmt = (
+        insert(ApiKey)
+        .values(
+            id=uuid.uuid4(),
+            key_hash=hash_key(secret),
+            prefix=secret[:12],
+            role=Role.admin.value,
+            label="bootstrap",
+        )
+        .on_conflict_do_nothing(index_elements=["key_hash"])
+        .returning(ApiKey.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None

@@ -1,0 +1,50 @@
+"""Who may see and do what with a case. The one place these rules are written."""
+
+from __future__ import annotations
+
+from shared.enums import Role
+from shared.errors import forbidden
+from shared.models import Case
+from shared.principal import Principal
+
+REGISTER = frozenset({Role.portal, Role.hotline, Role.window, Role.coordinator, Role.admin})
+WINDOW_ACTIONS = frozenset({Role.window, Role.coordinator, Role.admin})
+FEEDBACK = frozenset({Role.portal, Role.hotline, Role.window, Role.coordinator, Role.admin})
+READ_ALL = frozenset({Role.window, Role.coordinator, Role.supervisor, Role.admin, Role.system})
+READ_OWN_REGISTRATIONS = frozenset({Role.portal, Role.hotline})
+"""A channel sees the cases it brought in, to tell its citizens how they stand."""
+
+
+def require_role(principal: Principal, allowed: frozenset[Role], what: str) -> None:
+    if principal.role not in allowed:
+        raise forbidden(f"role '{principal.role.value}' may not {what}")
+
+
+def can_read(principal: Principal, case: Case) -> bool:
+    if principal.role in READ_ALL:
+        return True
+    if principal.role in READ_OWN_REGISTRATIONS:
+        return case.created_by_key_id is not None and case.created_by_key_id == principal.key_id
+    if principal.role is Role.department and principal.department:
+        dept = principal.department
+        return dept in {
+            case.lead_department,
+            case.first_responsible_department,
+            case.intake_department,
+            *(case.co_departments or []),
+        }
+    return False
+
+
+def require_read(principal: Principal, case: Case) -> None:
+    if not can_read(principal, case):
+        raise forbidden(f"case {case.case_no} is not visible to this key")
+
+
+def require_list(principal: Principal) -> None:
+    if not (
+        principal.role in READ_ALL
+        or principal.role in READ_OWN_REGISTRATIONS
+        or principal.role is Role.department
+    ):
+        raise forbidden(f"role '{principal.role.value}' may not list cases")

@@ -1,0 +1,85 @@
+"""The life of a case (DOMAIN.md) as a table: which action moves which status where.
+
+One table answers both "may this happen?" and "what may happen now?", so a refused transition
+can tell the caller the actions it could take instead.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.enums import CaseStatus as S
+from shared.errors import conflict
+
+
+class Action(StrEnum):
+    register = "register"
+    route = "route"
+    assign = "assign"
+    resolve_on_spot = "resolve_on_spot"
+    refer_out_of_scope = "refer_out_of_scope"
+    sign = "sign"
+    return_ = "return"
+    transfer = "transfer"
+    suspend = "suspend"
+    resume = "resume"
+    reply = "reply"
+    feedback_satisfied = "feedback_satisfied"
+    feedback_unsatisfied = "feedback_unsatisfied"
+    auto_close = "auto_close"
+
+
+TRANSITIONS: dict[S, dict[Action, S]] = {
+    S.registered: {
+        Action.route: S.assigned,
+        Action.assign: S.assigned,
+        Action.resolve_on_spot: S.resolved_on_spot,
+        Action.refer_out_of_scope: S.out_of_scope,
+    },
+    S.assigned: {
+        Action.sign: S.signed,
+        Action.return_: S.returned,
+        Action.transfer: S.assigned,
+        Action.assign: S.assigned,
+    },
+    S.returned: {Action.assign: S.assigned},
+    S.signed: {
+        Action.suspend: S.suspended,
+        Action.reply: S.replied,
+        Action.transfer: S.assigned,
+    },
+    S.suspended: {Action.resume: S.signed},
+    S.replied: {
+        Action.feedback_satisfied: S.closed,
+        Action.feedback_unsatisfied: S.reopened,
+        Action.auto_close: S.closed,
+    },
+    S.reopened: {Action.sign: S.signed, Action.assign: S.assigned, Action.route: S.assigned},
+    S.resolved_on_spot: {
+        Action.feedback_satisfied: S.closed,
+        Action.feedback_unsatisfied: S.reopened,
+        Action.auto_close: S.closed,
+    },
+    S.out_of_scope: {
+        Action.feedback_satisfied: S.closed,
+        Action.feedback_unsatisfied: S.reopened,
+        Action.auto_close: S.closed,
+    },
+    S.closed: {},
+}
+
+
+def allowed_actions(status: S) -> list[str]:
+    return sorted(a.value for a in TRANSITIONS[status])
+
+
+def next_status(status: S, action: Action) -> S:
+    """The status `action` leads to from `status`; a 409 naming the allowed actions otherwise."""
+    target = TRANSITIONS[status].get(action)
+    if target is None:
+        raise conflict(
+            f"cannot {action.value} a case that is {status.value}",
+            current_status=status.value,
+            allowed_actions=allowed_actions(status),
+        )
+    return target

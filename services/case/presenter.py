@@ -1,0 +1,122 @@
+"""How a case is shown: to staff (with masking by role) and to the citizen (minimal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.case.lifecycle import allowed_actions
+from services.privacy import mask_id_number, mask_name, mask_phone, sees_full_pii
+from shared.enums import CaseStatus, Role
+from shared.models import Case, CaseEvent
+from shared.timeutil import shanghai_iso
+
+STATUS_LABELS = {
+    CaseStatus.registered: "已登记",
+    CaseStatus.assigned: "已派单",
+    CaseStatus.signed: "办理中",
+    CaseStatus.suspended: "已挂起(待补充材料)",
+    CaseStatus.returned: "退单待协调",
+    CaseStatus.replied: "已答复",
+    CaseStatus.reopened: "重办中",
+    CaseStatus.resolved_on_spot: "当场解决",
+    CaseStatus.out_of_scope: "非政务服务范围(已解释并转介)",
+    CaseStatus.closed: "已办结",
+}
+
+
+def _applicant(case: Case, role: Role) -> dict[str, Any]:
+    full = sees_full_pii(role)
+    return {
+        "name": case.applicant_name if full else mask_name(case.applicant_name),
+        "phone": case.applicant_phone if full else mask_phone(case.applicant_phone),
+        "id_number": case.applicant_id_number if full else mask_id_number(case.applicant_id_number),
+        "type": case.applicant_type,
+        "org_name": case.applicant_org_name,
+    }
+
+
+def event_out(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": shanghai_iso(event.at),
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor": {"role": event.actor_role, "department": event.actor_department},
+        "reason": event.reason,
+        "data": event.data,
+    }
+
+
+def case_out(case: Case, role: Role, events: list[CaseEvent] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "case_no": case.case_no,
+        "tracking_code": case.tracking_code,
+        "status": case.status,
+        "status_label": STATUS_LABELS[CaseStatus(case.status)],
+        "allowed_actions": allowed_actions(CaseStatus(case.status)),
+        "channel": case.channel,
+        "title": case.title,
+        "description": case.description,
+        "category": case.category,
+        "trigger": case.trigger,
+        "kind": case.kind,
+        "matter_code": case.matter_code,
+        "district": case.district,
+        "urgent": case.urgent,
+        "vulnerable": case.vulnerable,
+        "intake_department": case.intake_department,
+        "first_responsible_department": case.first_responsible_department,
+        "lead_department": case.lead_department,
+        "co_departments": list(case.co_departments or []),
+        "routing": case.routing,
+        "deadlines": {
+            "sign_due_at": shanghai_iso(case.sign_due_at),
+            "handle_due_at": shanghai_iso(case.handle_due_at),
+        },
+        "tracking_card": case.tracking_card,
+        "applicant": _applicant(case, role),
+        "attachments": list(case.attachments or []),
+        "location": case.location,
+        "resolution": {
+            "note": case.resolution_note,
+            "referred_to": case.referred_to,
+            "explanation": case.explanation,
+        },
+        "feedback": {"satisfaction": case.satisfaction, "comment": case.feedback_comment},
+        "reopen_count": case.reopen_count,
+        "created_at": shanghai_iso(case.created_at),
+        "updated_at": shanghai_iso(case.updated_at),
+        "closed_at": shanghai_iso(case.closed_at),
+    }
+    if events is not None:
+        body["history"] = [event_out(e) for e in events]
+    return body
+
+
+def tracking_out(
+    case: Case, events: list[CaseEvent], department_names: dict[str, str]
+) -> dict[str, Any]:
+    """What anyone holding the code and the phone's last four digits may see: no personal data,
+    no internal reasons, just where the matter stands and what to bring next time."""
+    lead = case.lead_department or case.first_responsible_department
+    return {
+        "tracking_code": case.tracking_code,
+        "case_no": case.case_no,
+        "status": case.status,
+        "status_label": STATUS_LABELS[CaseStatus(case.status)],
+        "title": case.title,
+        "handling_department": department_names.get(lead, lead) if lead else None,
+        "handle_due_at": shanghai_iso(case.handle_due_at),
+        "tracking_card": case.tracking_card,
+        "created_at": shanghai_iso(case.created_at),
+        "updated_at": shanghai_iso(case.updated_at),
+        "timeline": [
+            {
+                "at": shanghai_iso(e.at),
+                "status": e.to_status,
+                "label": STATUS_LABELS[CaseStatus(e.to_status)],
+            }
+            for e in events
+        ],
+    }

@@ -1,0 +1,139 @@
+"""Every query on cases and their history, in one place."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.enums import CaseStatus
+from shared.errors import invalid, not_found
+from shared.models import Case, CaseEvent
+
+OPEN_STATUSES = (
+    CaseStatus.registered,
+    CaseStatus.assigned,
+    CaseStatus.signed,
+    CaseStatus.suspended,
+    CaseStatus.returned,
+    CaseStatus.reopened,
+)
+
+
+async def get_by_no(session: AsyncSession, case_no: str, *, for_update: bool = False) -> Case:
+    stmt = select(Case).where(Case.case_no == case_no)
+    if for_update:
+        stmt = stmt.with_for_update()
+    case = (await session.execute(stmt)).scalar_one_or_none()
+    if case is None:
+        raise not_found(f"case {case_no}")
+    return case
+
+
+async def get_by_tracking_code(session: AsyncSession, code: str) -> Case | None:
+    stmt = select(Case).where(Case.tracking_code == code)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def tracking_code_taken(session: AsyncSession, code: str) -> bool:
+    stmt = select(func.count()).select_from(Case).where(Case.tracking_code == code)
+    return bool((await session.execute(stmt)).scalar_one())
+
+
+async def history(session: AsyncSession, case_id: int) -> list[CaseEvent]:
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+@dataclass
+class CaseFilter:
+    statuses: list[CaseStatus] | None = None
+    department: str | None = None
+    channel: str | None = None
+    overdue: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    created_by_key_id: object | None = None
+
+
+def encode_cursor(case: Case) -> str:
+    raw = f"{case.created_at.isoformat()}|{case.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, ident = base64.urlsafe_b64decode(padded).decode().split("|")
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, int(ident)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise invalid("cursor", "not a cursor this API returned") from exc
+
+
+def involving(department: str) -> object:
+    """A department's cases: it leads, was first asked, co-handles, or registered them."""
+    return or_(
+        Case.lead_department == department,
+        Case.first_responsible_department == department,
+        Case.intake_department == department,
+        Case.co_departments.any(department),
+    )
+
+
+def _filtered(flt: CaseFilter, now: datetime) -> Select[tuple[Case]]:
+    stmt = select(Case)
+    if flt.statuses:
+        stmt = stmt.where(Case.status.in_([s.value for s in flt.statuses]))
+    if flt.department:
+        stmt = stmt.where(involving(flt.department))  # type: ignore[arg-type]
+    if flt.channel:
+        stmt = stmt.where(Case.channel == flt.channel)
+    if flt.created_from:
+        stmt = stmt.where(Case.created_at >= flt.created_from)
+    if flt.created_to:
+        stmt = stmt.where(Case.created_at < flt.created_to)
+    if flt.created_by_key_id is not None:
+        stmt = stmt.where(Case.created_by_key_id == flt.created_by_key_id)
+    if flt.overdue is not None:
+        late = and_(
+            Case.status.in_([s.value for s in OPEN_STATUSES]),
+            or_(
+                and_(Case.handle_due_at.is_not(None), Case.handle_due_at < now),
+                and_(
+                    Case.status == CaseStatus.assigned.value,
+                    Case.sign_due_at.is_not(None),
+                    Case.sign_due_at < now,
+                ),
+            ),
+        )
+        stmt = stmt.where(late if flt.overdue else ~late)
+    return stmt
+
+
+async def page(
+    session: AsyncSession,
+    flt: CaseFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+    now: datetime,
+) -> tuple[list[Case], str | None]:
+    """Newest first, keyset-paginated on (created_at, id) so a page never shifts under inserts."""
+    stmt = _filtered(flt, now)
+    if cursor:
+        moment, ident = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(Case.created_at < moment, and_(Case.created_at == moment, Case.id < ident))
+        )
+    stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(stmt)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1]) if more and rows else None)

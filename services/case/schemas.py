@@ -1,0 +1,100 @@
+"""What a case must look like coming in. Strict: a string is not a bool, an unknown field is
+refused, every text has a length limit. The APIs use these models as their request bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+
+from services.validation import id_number_problem, is_valid_phone, normalise_phone
+from shared.enums import ApplicantType, Category, Channel, Kind, Satisfaction, Trigger
+
+DESCRIPTION_MAX = 5000
+
+
+def _phone(value: str) -> str:
+    value = normalise_phone(value)
+    if not is_valid_phone(value):
+        raise ValueError("not a valid mainland phone number (mobile 1xxxxxxxxxx or 0xx-xxxxxxxx)")
+    return value
+
+
+def _id_number(value: str) -> str:
+    value = value.strip().upper()
+    problem = id_number_problem(value)
+    if problem:
+        raise ValueError(f"not a valid resident ID number: {problem}")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
+IdNumber = Annotated[str, StringConstraints(max_length=18), AfterValidator(_id_number)]
+DepartmentCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Applicant(Strict):
+    name: Annotated[Text, Field(max_length=50)] | None = None
+    phone: Phone
+    id_number: IdNumber | None = None
+    type: ApplicantType = ApplicantType.individual
+    org_name: Annotated[Text, Field(max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _enterprise_has_name(self) -> Applicant:
+        if self.type is ApplicantType.enterprise and not self.org_name:
+            raise ValueError("org_name is required for an enterprise applicant")
+        return self
+
+
+class Location(Strict):
+    lat: Annotated[float, Field(ge=-90, le=90, strict=False)]
+    long: Annotated[float, Field(ge=-180, le=180, strict=False)]
+    address: Annotated[Text, Field(max_length=200)] | None = None
+
+
+class CaseCreate(Strict):
+    channel: Channel
+    description: Annotated[Text, Field(max_length=DESCRIPTION_MAX)]
+    title: Annotated[Text, Field(max_length=200)] | None = None
+    category: Category | None = None
+    trigger: Trigger | None = None
+    kind: Kind | None = None
+    matter_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")] | None = None
+    district: Annotated[Text, Field(max_length=64)] | None = None
+    urgent: StrictBool = False
+    vulnerable: StrictBool = False
+    intake_department: DepartmentCode | None = None
+    applicant: Applicant
+    attachments: Annotated[list[HttpUrl], Field(max_length=20)] = Field(default_factory=list)
+    location: Location | None = None
+
+
+class ResolveOnSpot(Strict):
+    note: Annotated[Text, Field(max_length=2000)]
+
+
+class OutOfScope(Strict):
+    referred_to: Annotated[Text, Field(max_length=200)]
+    explanation: Annotated[Text, Field(max_length=2000)]
+
+
+class Feedback(Strict):
+    satisfaction: Satisfaction
+    comment: Annotated[Text, Field(max_length=1000)] | None = None

@@ -1,0 +1,210 @@
+"""Case operations at the window and intake: register, resolve on the spot, refer, feedback.
+
+Each function works inside the caller's transaction and never commits: the request (or job)
+boundary does, so a failure anywhere leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.case import access, codes, repository
+from services.case.history import record, transition
+from services.case.lifecycle import Action
+from services.case.presenter import tracking_out
+from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
+from services.department import repository as departments
+from services.outbox import service as outbox
+from shared.enums import CaseStatus, Role, Satisfaction
+from shared.errors import forbidden, invalid
+from shared.models import Case, CaseEvent, Department
+from shared.principal import Principal
+from shared.timeutil import to_shanghai, utcnow
+
+TOPIC_REGISTERED = "case.registered"
+"""Asks for routing. Written with the case, so routing being down never loses one."""
+
+DEFAULT_WINDOW = "办不成事反映窗口(搞得掂窗口)"
+DEFAULT_CONTACT = "12345"
+
+
+def tracking_card(code: str, intake: Department | None) -> dict[str, Any]:
+    """The 一跟到底 card handed over at registration; the handler adds materials later."""
+    return {
+        "code": code,
+        "required_materials": [],
+        "next_window": f"{intake.name} {DEFAULT_WINDOW}" if intake else DEFAULT_WINDOW,
+        "handler_contact": (intake.contact if intake and intake.contact else DEFAULT_CONTACT),
+    }
+
+
+async def _unused_tracking_code(session: AsyncSession) -> str:
+    for _ in range(10):
+        code = codes.new_tracking_code()
+        if not await repository.tracking_code_taken(session, code):
+            return code
+    raise RuntimeError("could not find an unused tracking code in 10 tries")  # ~never: 31^8 space
+
+
+async def register(
+    session: AsyncSession, data: CaseCreate, *, actor: Principal, case_no_prefix: str
+) -> Case:
+    access.require_role(actor, access.REGISTER, "register cases")
+    intake: Department | None = None
+    if data.intake_department:
+        intake = await departments.get(session, data.intake_department)
+        if intake is None or not intake.active:
+            raise invalid(
+                "intake_department", f"unknown department code '{data.intake_department}'"
+            )
+
+    now = utcnow()
+    day = to_shanghai(now).date()
+    number = await codes.next_case_number(session, day)
+    code = await _unused_tracking_code(session)
+    applicant = data.applicant
+    case = Case(
+        case_no=codes.format_case_no(case_no_prefix, day, number),
+        tracking_code=code,
+        status=CaseStatus.registered.value,
+        channel=data.channel.value,
+        title=data.title,
+        description=data.description,
+        category=data.category.value if data.category else None,
+        trigger=data.trigger.value if data.trigger else None,
+        kind=data.kind.value if data.kind else None,
+        matter_code=data.matter_code,
+        district=data.district,
+        urgent=data.urgent,
+        vulnerable=data.vulnerable,
+        intake_department=data.intake_department,
+        # 首问负责制: whoever was first asked stays accountable until the case ends.
+        first_responsible_department=data.intake_department,
+        co_departments=[],
+        applicant_name=applicant.name,
+        applicant_phone=applicant.phone,
+        applicant_id_number=applicant.id_number,
+        applicant_type=applicant.type.value,
+        applicant_org_name=applicant.org_name,
+        attachments=[str(url) for url in data.attachments],
+        location=data.location.model_dump() if data.location else None,
+        tracking_card=tracking_card(code, intake),
+        created_by_key_id=actor.key_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    record(
+        session,
+        case,
+        action=Action.register.value,
+        actor=actor,
+        from_status=None,
+        data={"channel": case.channel},
+    )
+    outbox.enqueue(session, TOPIC_REGISTERED, {"case_no": case.case_no})
+    return case
+
+
+async def get_visible(session: AsyncSession, case_no: str, *, actor: Principal) -> Case:
+    case = await repository.get_by_no(session, case_no)
+    access.require_read(actor, case)
+    return case
+
+
+async def _for_action(session: AsyncSession, case_no: str, actor: Principal) -> Case:
+    """Lock the row: two handlers acting at once are serialised, the second sees the new state."""
+    case = await repository.get_by_no(session, case_no, for_update=True)
+    access.require_read(actor, case)
+    return case
+
+
+async def resolve_on_spot(
+    session: AsyncSession, case_no: str, data: ResolveOnSpot, *, actor: Principal
+) -> Case:
+    access.require_role(actor, access.WINDOW_ACTIONS, "resolve cases on the spot")
+    case = await _for_action(session, case_no, actor)
+    transition(session, case, Action.resolve_on_spot, actor=actor, reason=data.note)
+    case.resolution_note = data.note
+    return case
+
+
+async def refer_out_of_scope(
+    session: AsyncSession, case_no: str, data: OutOfScope, *, actor: Principal
+) -> Case:
+    access.require_role(actor, access.WINDOW_ACTIONS, "refer cases as out of scope")
+    case = await _for_action(session, case_no, actor)
+    transition(
+        session,
+        case,
+        Action.refer_out_of_scope,
+        actor=actor,
+        reason=data.explanation,
+        data={"referred_to": data.referred_to},
+    )
+    case.referred_to = data.referred_to
+    case.explanation = data.explanation
+    return case
+
+
+async def give_feedback(
+    session: AsyncSession, case_no: str, data: Feedback, *, actor: Principal
+) -> Case:
+    """Satisfied (or basically) closes the case; unsatisfied reopens it (重办)."""
+    access.require_role(actor, access.FEEDBACK, "give feedback")
+    case = await _for_action(session, case_no, actor)
+    unhappy = data.satisfaction is Satisfaction.unsatisfied
+    action = Action.feedback_unsatisfied if unhappy else Action.feedback_satisfied
+    transition(
+        session,
+        case,
+        action,
+        actor=actor,
+        reason=data.comment,
+        data={"satisfaction": data.satisfaction.value},
+    )
+    case.satisfaction = data.satisfaction.value
+    case.feedback_comment = data.comment
+    if unhappy:
+        case.reopen_count += 1
+        case.closed_at = None
+    return case
+
+
+async def list_visible(
+    session: AsyncSession,
+    flt: repository.CaseFilter,
+    *,
+    actor: Principal,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Case], str | None]:
+    access.require_list(actor)
+    if actor.role in access.READ_OWN_REGISTRATIONS:
+        flt.created_by_key_id = actor.key_id
+    elif actor.role is Role.department:
+        if flt.department and flt.department != actor.department:
+            raise forbidden("a department key lists its own department's cases only")
+        flt.department = actor.department
+    return await repository.page(session, flt, limit=limit, cursor=cursor, now=utcnow())
+
+
+async def history_of(session: AsyncSession, case: Case) -> list[CaseEvent]:
+    return await repository.history(session, case.id)
+
+
+async def track(session: AsyncSession, code: str, phone_last4: str) -> dict[str, Any] | None:
+    """The citizen's look-up. None for a wrong code and for wrong digits alike, so the answer
+    never tells a guesser which half was right."""
+    case = await repository.get_by_tracking_code(session, codes.normalise_tracking_code(code))
+    phone = (case.applicant_phone or "") if case else ""
+    if case is None or len(phone) < 4 or not hmac.compare_digest(phone[-4:], phone_last4):
+        return None
+    events = await repository.history(session, case.id)
+    lead = case.lead_department or case.first_responsible_department
+    names = await departments.names(session, [lead] if lead else [])
+    return tracking_out(case, events, names)

@@ -1,0 +1,32 @@
+"""A department as `examples/departments.sample.json` writes it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+]
+
+
+class DepartmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    parent: Code | None = None
+    contact: Annotated[str, Field(max_length=100)] | None = None
+    webhook: HttpUrl | None = None
+    role: Annotated[str, StringConstraints(pattern=r"^(coordinator)$")] | None = None
+
+
+class DepartmentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    parent: Code | None = None
+    contact: Annotated[str, Field(max_length=100)] | None = None
+    webhook: HttpUrl | None = None
+    role: Annotated[str, StringConstraints(pattern=r"^(coordinator)$")] | None = None

@@ -1,0 +1,153 @@
+"""Departments: create, update, import a whole list; no unknown parents, no cycles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.department import repository
+from services.department.schemas import DepartmentIn, DepartmentUpdate
+from shared.errors import DomainError, FieldError, conflict, invalid, not_found
+from shared.models import ApiKey, Case, Department
+
+
+def department_out(d: Department) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "name": d.name,
+        "parent": d.parent_code,
+        "contact": d.contact,
+        "webhook": d.webhook_url,
+        "role": d.role,
+        "active": d.active,
+    }
+
+
+def _find_cycle(parents: dict[str, str | None], start: str) -> list[str] | None:
+    seen: list[str] = []
+    node: str | None = start
+    while node is not None:
+        if node in seen:
+            return [*seen[seen.index(node) :], node]
+        seen.append(node)
+        node = parents.get(node)
+    return None
+
+
+async def _check_parent(session: AsyncSession, code: str, parent: str | None, field: str) -> None:
+    if parent is None:
+        return
+    if parent == code:
+        raise invalid(field, "a department cannot be its own parent")
+    known = {d.code: d.parent_code for d in await repository.all_departments(session)}
+    if parent not in known:
+        raise invalid(field, f"unknown parent department '{parent}'")
+    known[code] = parent
+    cycle = _find_cycle(known, code)
+    if cycle:
+        raise invalid(field, "parent would make a cycle: " + " → ".join(cycle))
+
+
+def _apply(row: Department, data: DepartmentIn | DepartmentUpdate) -> None:
+    row.name = data.name
+    row.parent_code = data.parent
+    row.contact = data.contact
+    row.webhook_url = str(data.webhook) if data.webhook else None
+    row.role = data.role
+
+
+async def create(session: AsyncSession, data: DepartmentIn) -> Department:
+    if await repository.get(session, data.code) is not None:
+        raise conflict(f"department '{data.code}' already exists")
+    await _check_parent(session, data.code, data.parent, "parent")
+    row = Department(code=data.code)
+    _apply(row, data)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def update_department(session: AsyncSession, code: str, data: DepartmentUpdate) -> Department:
+    row = await repository.get(session, code)
+    if row is None:
+        raise not_found(f"department {code}")
+    await _check_parent(session, code, data.parent, "parent")
+    _apply(row, data)
+    await session.flush()
+    return row
+
+
+async def delete(session: AsyncSession, code: str) -> None:
+    """Delete a department nobody refers to; one with cases or keys is deactivated instead."""
+    row = await repository.get(session, code)
+    if row is None:
+        raise not_found(f"department {code}")
+    children = await session.scalar(
+        select(func.count()).select_from(Department).where(Department.parent_code == code)
+    )
+    if children:
+        raise conflict(f"department '{code}' has {children} child departments")
+    used = await session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            (Case.intake_department == code)
+            | (Case.lead_department == code)
+            | (Case.first_responsible_department == code)
+        )
+    ) or await session.scalar(
+        select(func.count()).select_from(ApiKey).where(ApiKey.department_code == code)
+    )
+    if used:
+        row.active = False
+    else:
+        await session.delete(row)
+    await session.flush()
+
+
+async def import_all(session: AsyncSession, items: list[DepartmentIn]) -> dict[str, int]:
+    """Upsert a whole list in one transaction. Parents may come after their children in the
+    file; the checks run over the list as a whole, and any error names the item and field."""
+    errors: list[FieldError] = []
+    codes = [d.code for d in items]
+    for i, code in enumerate(codes):
+        if code in codes[:i]:
+            errors.append(FieldError(f"[{i}].code", f"duplicate code '{code}'"))
+    existing = {d.code: d for d in await repository.all_departments(session)}
+    parents: dict[str, str | None] = {c: d.parent_code for c, d in existing.items()}
+    parents.update({d.code: d.parent for d in items})
+    for i, d in enumerate(items):
+        if d.parent is not None and d.parent not in parents:
+            errors.append(FieldError(f"[{i}].parent", f"unknown parent department '{d.parent}'"))
+        elif _find_cycle(parents, d.code):
+            errors.append(FieldError(f"[{i}].parent", "parent makes a cycle"))
+    if errors:
+        raise DomainError(
+            detail=f"{len(errors)} departments are invalid",
+            status=422,
+            title="Validation failed",
+            type="/problems/validation",
+            errors=errors,
+        )
+    created = updated = 0
+    for d in sorted(items, key=lambda d: _depth(parents, d.code)):
+        row = existing.get(d.code)
+        if row is None:
+            row = Department(code=d.code)
+            session.add(row)
+            created += 1
+        else:
+            updated += 1
+        _apply(row, d)
+        row.active = True
+        await session.flush()
+    return {"created": created, "updated": updated}
+
+
+def _depth(parents: dict[str, str | None], code: str) -> int:
+    depth, node = 0, parents.get(code)
+    while node is not None and depth < 1000:
+        depth, node = depth + 1, parents.get(node)
+    return depth

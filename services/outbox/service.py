@@ -1,0 +1,94 @@
+"""The transactional outbox: write a message with the change; deliver it after the commit.
+
+Delivery is at-least-once: a claim leases a message for a while (moves `available_at` ahead),
+so a worker that dies mid-delivery leaves it to be claimed again. Handlers must be idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.models import OutboxMessage
+from shared.timeutil import utcnow
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 12
+"""With the back-off below, about 1.5 days of retries before a message is marked failed."""
+
+
+def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any]) -> OutboxMessage:
+    message = OutboxMessage(topic=topic, payload=payload)
+    session.add(message)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2 ** min(attempts, 20) * 5, 6 * 3600))
+
+
+@dataclass
+class Claimed:
+    id: int
+    topic: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def claim(session: AsyncSession, topics: list[str], *, limit: int = 50) -> list[Claimed]:
+    """Take due messages of `topics` for delivery; concurrent workers never take the same one."""
+    if not topics:
+        return []
+    result = await session.execute(
+        text(
+            """
+            UPDATE outbox SET available_at = now() + make_interval(secs => :lease),
+                              attempts = attempts + 1
+            WHERE id IN (
+                SELECT id FROM outbox
+                WHERE delivered_at IS NULL AND failed_at IS NULL
+                  AND available_at <= now() AND topic = ANY(:topics)
+                ORDER BY available_at, id
+                LIMIT :limit
+                FOR UPDATE SKIP LOCKED
+            )
+            RETURNING id, topic, payload, attempts
+            """
+        ),
+        {"lease": LEASE.total_seconds(), "topics": topics, "limit": limit},
+    )
+    return [Claimed(r.id, r.topic, r.payload, r.attempts) for r in result]
+
+
+async def mark_delivered(session: AsyncSession, message_id: int) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(delivered_at=func.now(), last_error=None)
+    )
+
+
+async def mark_failed_attempt(session: AsyncSession, message: Claimed, error: str) -> None:
+    """Schedule a retry with back-off, or give up visibly after MAX_ATTEMPTS."""
+    values: dict[str, Any] = {"last_error": error[:2000]}
+    if message.attempts >= MAX_ATTEMPTS:
+        values["failed_at"] = func.now()
+    else:
+        values["available_at"] = utcnow() + backoff(message.attempts)
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+    )
+
+
+async def backlog(session: AsyncSession) -> dict[str, int]:
+    pending = await session.execute(
+        select(func.count()).where(
+            OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None)
+        )
+    )
+    failed = await session.execute(select(func.count()).where(OutboxMessage.failed_at.is_not(None)))
+    return {"pending": int(pending.scalar_one()), "failed": int(failed.scalar_one())}

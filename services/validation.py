@@ -1,0 +1,47 @@
+"""Checks on citizens' identifiers, shared by every channel that brings them in."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+SERVICE_NUMBER = re.compile(r"^(95\d{3,6}|12\d{3}|400\d{7})$")
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def normalise_phone(raw: str) -> str:
+    """Strip spaces, dashes around a mobile number and a +86/0086 prefix; keep landline dashes."""
+    value = raw.strip().replace(" ", "")
+    for prefix in ("+86", "0086"):
+        if value.startswith(prefix):
+            value = value[len(prefix) :].lstrip("-")
+    if MOBILE.match(value.replace("-", "")):
+        return value.replace("-", "")
+    return value
+
+
+def is_valid_phone(value: str) -> bool:
+    return bool(MOBILE.match(value) or LANDLINE.match(value) or SERVICE_NUMBER.match(value))
+
+
+def id_number_problem(value: str) -> str | None:
+    """Why an 18-character resident ID number (GB 11643-1999) is invalid, or None if it is valid."""
+    if len(value) != 18:
+        return "must be 18 characters"
+    body, check = value[:17], value[17].upper()
+    if not body.isdigit() or not (check.isdigit() or check == "X"):
+        return "must be 17 digits followed by a digit or X"
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return "birth date is not a real date"
+    if born.year < 1900 or born > date.today():  # noqa: DTZ011 - a calendar date, no time zone
+        return "birth date is out of range"
+    expected = _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+    if check != expected:
+        return "check digit does not match (GB 11643)"
+    return None

@@ -1,0 +1,1 @@
+"""The project's own infrastructure: settings, database, models, auth, errors, logging, telemetry."""

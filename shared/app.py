@@ -1,0 +1,170 @@
+"""What both APIs share: lifespan (engine, Redis), errors, metrics, health, body limit.
+
+Everything with a connection is created in the lifespan, never at import time, so tests and
+several processes can build apps freely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import structlog
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.apikey import service as keys
+from services.case.repository import OPEN_STATUSES
+from services.outbox import service as outbox
+from shared import problems, telemetry
+from shared.body_limit import BodyLimitMiddleware
+from shared.database import make_engine, make_sessionmaker, transaction
+from shared.logging import configure as configure_logging
+from shared.models import Case
+from shared.settings import Settings, get_settings
+from shared.timeutil import utcnow
+
+log = structlog.get_logger("gaodedim.app")
+
+WORKER_KICK_JOB = "dispatch_outbox"
+
+
+def redis_settings(url: str) -> RedisSettings:
+    settings = RedisSettings.from_dsn(url)
+    settings.conn_timeout = 2
+    settings.conn_retries = 3
+    return settings
+
+
+def build_app(
+    name: str, title: str, routers: Sequence[APIRouter], settings: Settings | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.redis = (
+            await create_pool(redis_settings(settings.redis_url)) if settings.redis_url else None
+        )
+        if settings.bootstrap_admin_key:
+            async with transaction(app.state.sessionmaker) as session:
+                if await keys.bootstrap_admin(session, settings.bootstrap_admin_key):
+                    log.info("bootstrap_admin_key_installed")
+        log.info("started", app=name)
+        try:
+            yield
+        finally:
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.app_name = name
+    problems.install(app)
+    app.middleware("http")(telemetry.request_middleware(name))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.include_router(_health_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive and serving."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready when the database and Redis both answer within two seconds."""
+        checks: dict[str, str] = {}
+        try:
+            async with request.app.state.sessionmaker() as session:
+                await asyncio.wait_for(session.execute(text("SELECT 1")), 2)
+            checks["database"] = "ok"
+        except Exception as exc:  # any failure means not ready; say which
+            checks["database"] = f"error: {type(exc).__name__}"
+        redis = request.app.state.redis
+        try:
+            if redis is None:
+                raise RuntimeError("REDIS_URL is not set")
+            await asyncio.wait_for(redis.ping(), 2)
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", response_class=PlainTextResponse)
+    async def metrics(request: Request) -> PlainTextResponse:
+        async with request.app.state.sessionmaker() as session:
+            await _refresh_gauges(session)
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _refresh_gauges(session: AsyncSession) -> None:
+    rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
+    counts = dict(rows.tuples())
+    from shared.enums import CaseStatus
+
+    for status in CaseStatus:
+        telemetry.CASES_BY_STATUS.labels(status.value).set(counts.get(status.value, 0))
+    overdue = await session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.status.in_([s.value for s in OPEN_STATUSES]),
+            Case.handle_due_at.is_not(None),
+            Case.handle_due_at < utcnow(),
+        )
+    )
+    telemetry.CASES_OVERDUE.set(overdue or 0)
+    for state, n in (await outbox.backlog(session)).items():
+        telemetry.OUTBOX_BACKLOG.labels(state).set(n)
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    return request.app.state.sessionmaker  # type: ignore[no-any-return]
+
+
+Sessionmaker = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+async def kick_worker(request: Request) -> None:
+    """After a commit that wrote outbox messages: ask the worker to deliver now rather than at its
+    next poll. Best effort: if Redis is down the poll still finds the messages."""
+    redis: ArqRedis | None = request.app.state.redis
+    if redis is None:
+        return
+    try:
+        await redis.enqueue_job(WORKER_KICK_JOB, _job_id=f"{WORKER_KICK_JOB}:kick")
+    except Exception as exc:  # delivery is only delayed, never lost
+        log.warning("worker_kick_failed", error_type=type(exc).__name__)
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def json_body(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(obj, status_code=status, headers=headers)

@@ -1,0 +1,43 @@
+"""Bearer API keys → a Principal, as FastAPI dependencies; role checks stay in services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.apikey import service as keys
+from shared.enums import Role
+from shared.errors import forbidden, unauthorized
+from shared.principal import Principal
+
+_bearer = HTTPBearer(auto_error=False, description="An API key issued by `gaodedim keys create`")
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise unauthorized("an API key is required: Authorization: Bearer <key>")
+    sessionmaker = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        principal = await keys.authenticate(session, credentials.credentials)
+    if principal is None:
+        raise unauthorized("the API key is unknown or revoked")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> object:
+    allowed = frozenset(roles)
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise forbidden(f"role '{principal.role.value}' may not do this")
+        return principal
+
+    return Depends(check)

@@ -1,0 +1,178 @@
+"""`gaodedim`: the operators' command line (run, migrate, keys, departments)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.embedded import AlreadyRunning
+from shared.enums import Role
+from shared.errors import DomainError
+from shared.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from shared.database import make_engine, make_sessionmaker, transaction
+    from shared.localdb import database_url
+    from shared.migrate import upgrade
+
+    with database_url(settings) as url:
+        upgrade(url)
+
+        async def go() -> T:
+            engine = make_engine(settings.model_copy(update={"database_url": url}), pool_size=1)
+            try:
+                async with transaction(make_sessionmaker(engine)) as session:
+                    return await work(session)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(go())
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from shared.supervisor import run
+
+    return run(settings, with_worker=not args.no_worker)
+
+
+def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
+    from shared.localdb import database_url
+    from shared.migrate import upgrade
+
+    with database_url(settings) as url:
+        upgrade(url)
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from services.apikey import service as keys
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        issued = await keys.issue(
+            session, role=Role(args.role), department=args.department, label=args.label
+        )
+        return {
+            "id": str(issued.id),
+            "key": issued.key,
+            "role": issued.role.value,
+            "department": issued.department,
+        }
+
+    print(json.dumps(_with_session(settings, work), ensure_ascii=False))
+    print("store the key now: it is not shown again", file=sys.stderr)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from services.apikey import service as keys
+
+    async def work(session: AsyncSession) -> None:
+        await keys.revoke(session, uuid.UUID(args.id))
+
+    _with_session(settings, work)
+    print(f"revoked {args.id}")
+    return 0
+
+
+def cmd_keys_list(_: argparse.Namespace, settings: Settings) -> int:
+    from services.apikey import service as keys
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": str(k.id),
+                "prefix": k.prefix,
+                "role": k.role,
+                "department": k.department_code,
+                "revoked": k.revoked_at is not None,
+            }
+            for k in await keys.list_keys(session)
+        ]
+
+    for row in _with_session(settings, work):
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def cmd_departments_import(args: argparse.Namespace, settings: Settings) -> int:
+    from services.department import service
+    from services.department.schemas import DepartmentIn
+
+    try:
+        items = TypeAdapter(list[DepartmentIn]).validate_json(Path(args.file).read_bytes())
+    except ValidationError as exc:
+        for err in exc.errors():
+            print(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}", file=sys.stderr)
+        return 2
+
+    async def work(session: AsyncSession) -> dict[str, int]:
+        return await service.import_all(session, items)
+
+    print(json.dumps(_with_session(settings, work)))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gaodedim", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start both APIs and the worker (embedded servers by default)")
+    run.add_argument("--no-worker", action="store_true")
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("migrate", help="apply all database migrations").set_defaults(func=cmd_migrate)
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="issue a key; prints it once")
+    create.add_argument(
+        "--role", required=True, choices=[r.value for r in Role if r is not Role.system]
+    )
+    create.add_argument("--department", help="department code, for role=department")
+    create.add_argument("--label")
+    create.set_defaults(func=cmd_keys_create)
+    revoke = keys.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("id")
+    revoke.set_defaults(func=cmd_keys_revoke)
+    keys.add_parser("list", help="list keys (never their secrets)").set_defaults(func=cmd_keys_list)
+
+    deps = sub.add_parser("departments", help="departments").add_subparsers(
+        dest="dep_command", required=True
+    )
+    imp = deps.add_parser("import", help="import departments from a JSON list")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_departments_import)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args, get_settings()))
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        for err in exc.errors:
+            print(f"  {err.field}: {err.message}", file=sys.stderr)
+        return 2
+    except AlreadyRunning as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""All tables, imported here so Alembic and the app see one metadata."""
+
+from shared.models.api_key import ApiKey
+from shared.models.base import Base
+from shared.models.case import Case, CaseCounter, CaseEvent
+from shared.models.department import Department
+from shared.models.idempotency import IdempotencyRecord
+from shared.models.outbox import OutboxMessage
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Case",
+    "CaseCounter",
+    "CaseEvent",
+    "Department",
+    "IdempotencyRecord",
+    "OutboxMessage",
+]

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.enums import Role
+from shared.models.base import Base, created_at_column, enum_check
+
+
+class ApiKey(Base):
+    """A client's key. Only a SHA-256 of the secret is stored: keys are 32 random bytes, so a
+    fast hash is enough and lets every request find its key by index."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint(enum_check("role", Role), name="role"),
+        CheckConstraint(
+            "(role = 'department') = (department_code IS NOT NULL)", name="department_binding"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(32))
+    department_code: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("departments.code", ondelete="RESTRICT")
+    )
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = created_at_column()
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.enums import ApplicantType, CaseStatus, Category, Channel, Kind, Satisfaction, Trigger
+from shared.models.base import Base, created_at_column, enum_check
+
+DEPT_FK = "departments.code"
+
+
+class Case(Base):
+    """One complaint (诉求/工单). Personal data lives in the applicant_* columns only."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(enum_check("status", CaseStatus), name="status"),
+        CheckConstraint(enum_check("channel", Channel), name="channel"),
+        CheckConstraint(f"category IS NULL OR {enum_check('category', Category)}", name="category"),
+        CheckConstraint(f"trigger IS NULL OR {enum_check('trigger', Trigger)}", name="trigger"),
+        CheckConstraint(f"kind IS NULL OR {enum_check('kind', Kind)}", name="kind"),
+        CheckConstraint(enum_check("applicant_type", ApplicantType), name="applicant_type"),
+        CheckConstraint(
+            f"satisfaction IS NULL OR {enum_check('satisfaction', Satisfaction)}",
+            name="satisfaction",
+        ),
+        Index("ix_cases_status_created_at", "status", "created_at"),
+        Index("ix_cases_created_at_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(40), unique=True)
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(32))
+    trigger: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    matter_code: Mapped[str | None] = mapped_column(String(64))
+    district: Mapped[str | None] = mapped_column(String(64))
+    urgent: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    vulnerable: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+    intake_department: Mapped[str | None] = mapped_column(String(32), ForeignKey(DEPT_FK))
+    first_responsible_department: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey(DEPT_FK), index=True
+    )
+    lead_department: Mapped[str | None] = mapped_column(String(32), ForeignKey(DEPT_FK), index=True)
+    co_departments: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default="{}")
+
+    applicant_name: Mapped[str | None] = mapped_column(String(100))
+    applicant_phone: Mapped[str | None] = mapped_column(String(32))
+    applicant_id_number: Mapped[str | None] = mapped_column(String(18))
+    applicant_type: Mapped[str] = mapped_column(String(16), server_default="individual")
+    applicant_org_name: Mapped[str | None] = mapped_column(String(200))
+    attachments: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+    routing: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    sign_due_at: Mapped[datetime | None]
+    handle_due_at: Mapped[datetime | None]
+    tracking_card: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    referred_to: Mapped[str | None] = mapped_column(String(200))
+    explanation: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[str | None] = mapped_column(String(32))
+    feedback_comment: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    closed_at: Mapped[datetime | None]
+
+
+class CaseEvent(Base):
+    """Append-only history: who, when, from, to, why. A trigger refuses UPDATE and DELETE."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("cases.id", ondelete="RESTRICT"), index=True
+    )
+    at: Mapped[datetime] = created_at_column()
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_key_id: Mapped[uuid.UUID | None]
+    actor_department: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+
+class CaseCounter(Base):
+    """Per-day sequence behind `case_no`; an upsert on it is safe across processes."""
+
+    __tablename__ = "case_counters"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer)

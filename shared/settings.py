@@ -1,0 +1,66 @@
+"""One typed settings object, read from the environment and an optional `.env`.
+
+Why pydantic-settings: operators configure the service by environment in production and by
+`.env` on a desk machine; one validated object means a typo fails at start-up, not mid-request.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: str = Field(default="development", description="development, test or production")
+    database_url: str | None = None
+    redis_url: str | None = None
+    intake_port: int = 8001
+    routing_port: int = 8002
+    bind_host: str = "127.0.0.1"
+    var_dir: Path = Path("var")
+
+    hotline_webhook_secret: str | None = None
+    bootstrap_admin_key: str | None = None
+
+    case_no_prefix: str = "GZ"
+    max_body_bytes: int = 64 * 1024
+    db_pool_size: int = 10
+    db_statement_timeout_ms: int = 15_000
+    track_rate_limit_per_minute: int = 20
+    routing_url: str = "http://127.0.0.1:8002"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        """The project runs on PostgreSQL only; refuse anything else before it half-works."""
+        if value is None or value == "":
+            return None
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if not value.startswith("postgresql"):
+            raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://…)")
+        if value.startswith("postgresql://"):
+            value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _strong_key(cls, value: str | None) -> str | None:
+        if value is not None and value != "" and len(value) < 24:
+            raise ValueError("BOOTSTRAP_ADMIN_KEY must be at least 24 characters")
+        return value or None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,74 @@
+"""Prometheus metrics (prometheus-client) and the request middleware that feeds them.
+
+The metric objects are module-level, as prometheus-client expects; they hold no connections.
+Gauges that need the database (cases by status, outbox backlog) are read at scrape time.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from prometheus_client import Counter, Gauge, Histogram
+from starlette.requests import Request
+from starlette.responses import Response
+
+REQUESTS = Counter(
+    "gaodedim_http_requests_total", "HTTP requests", ["app", "method", "route", "status"]
+)
+LATENCY = Histogram(
+    "gaodedim_http_request_duration_seconds",
+    "HTTP request latency",
+    ["app", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+CASES_BY_STATUS = Gauge("gaodedim_cases", "Cases by status", ["status"])
+CASES_OVERDUE = Gauge("gaodedim_cases_overdue", "Open cases past a deadline")
+OUTBOX_BACKLOG = Gauge("gaodedim_outbox_messages", "Outbox messages by state", ["state"])
+OUTBOX_DELIVERED = Counter(
+    "gaodedim_outbox_delivered_total", "Outbox messages delivered", ["topic"]
+)
+OUTBOX_FAILED_ATTEMPTS = Counter(
+    "gaodedim_outbox_failed_attempts_total", "Outbox delivery attempts that failed", ["topic"]
+)
+
+log = structlog.get_logger("gaodedim.http")
+
+
+def _route_template(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+def request_middleware(
+    app_name: str,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def middleware(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id[:64])
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = request_id[:64]
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(request)
+            REQUESTS.labels(app_name, request.method, route, str(status)).inc()
+            LATENCY.labels(app_name, request.method, route).observe(elapsed)
+            log.info(
+                "request",
+                method=request.method,
+                route=route,
+                status=status,
+                ms=round(elapsed * 1000, 1),
+            )
+            structlog.contextvars.clear_contextvars()
+
+    return middleware
