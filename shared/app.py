@@ -124,7 +124,7 @@ def _health_router() -> APIRouter:
 
 async def _refresh_gauges(session: AsyncSession) -> None:
     rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
-    counts = dict(rows.tuples())
+    counts = {status: n for status, n in rows.tuples()}
     from shared.enums import CaseStatus
 
     for status in CaseStatus:

@@ -166,11 +166,17 @@ class VarLock:
             self._fh = None
 
 
+def with_database(url: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 async def ensure_database(admin_url: str, name: str) -> str:
     """Create database `name` if missing and return the URL that points at it."""
     import asyncpg
 
-    plain = admin_url.replace("postgresql+asyncpg://", "postgresql://")
+    plain = with_database(admin_url, "postgres").replace("postgresql+asyncpg://", "postgresql://")
     conn = await asyncpg.connect(plain)
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
@@ -178,4 +184,4 @@ async def ensure_database(admin_url: str, name: str) -> str:
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return admin_url.replace("@/postgres?", f"@/{name}?")
+    return with_database(admin_url, name)

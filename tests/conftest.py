@@ -1,0 +1,180 @@
+"""Real PostgreSQL and Redis for the whole suite: the configured servers when DATABASE_URL and
+REDIS_URL are set, otherwise embedded ones started here in a temporary directory. Each test
+starts from empty tables; nothing is mocked."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from intake_api.app import create_app as create_intake
+from routing_api.app import create_app as create_routing
+from services.apikey import service as keys
+from services.department import service as departments
+from services.department.schemas import DepartmentIn
+from shared.database import make_engine, make_sessionmaker, transaction
+from shared.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_database
+from shared.enums import Role
+from shared.migrate import upgrade
+from shared.settings import Settings
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TABLES = ["case_events", "cases", "case_counters", "idempotency_records", "outbox", "api_keys", "departments"]
+
+
+@dataclass
+class Servers:
+    admin_url: str
+    redis_url: str
+    tmp: Path
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    tmp = Path(tempfile.mkdtemp(prefix="gdd-test-"))
+    pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(tmp / "pg")
+    redis = None if os.environ.get("REDIS_URL") else EmbeddedRedis(tmp / "redis")
+    try:
+        admin_url = pg.start() if pg else Settings().database_url
+        redis_url = redis.start() if redis else Settings().redis_url
+        assert admin_url and redis_url
+        yield Servers(admin_url, redis_url, tmp)
+    finally:
+        if redis:
+            redis.stop()
+        if pg:
+            pg.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: Servers) -> str:
+    name = f"gaodedim_test_{uuid.uuid4().hex[:8]}"
+    url = asyncio.run(ensure_database(servers.admin_url, name))
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, servers: Servers) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        database_url=database_url,
+        redis_url=servers.redis_url,
+        track_rate_limit_per_minute=1000,
+        var_dir=servers.tmp / "var",
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(settings, pool_size=5)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(scope="session")
+async def redis(servers: Servers) -> AsyncIterator[Redis]:
+    client = Redis.from_url(servers.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(autouse=True)
+async def clean(engine: AsyncEngine, redis: Redis) -> None:
+    """Every test starts from empty tables and an empty Redis."""
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    await redis.flushdb()
+
+
+@pytest.fixture(scope="session")
+async def intake_app(settings: Settings) -> AsyncIterator[Any]:
+    app = create_intake(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def routing_app(settings: Settings) -> AsyncIterator[Any]:
+    app = create_routing(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def intake(intake_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=intake_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        yield client
+
+
+@pytest.fixture
+async def routing(routing_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=routing_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
+        yield client
+
+
+def load_departments() -> list[DepartmentIn]:
+    import json
+
+    return [DepartmentIn.model_validate(d) for d in json.loads((EXAMPLES / "departments.sample.json").read_text())]
+
+
+@pytest.fixture
+async def sample_departments(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with transaction(sessionmaker) as session:
+        await departments.import_all(session, load_departments())
+
+
+KeyFactory = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_key(sessionmaker: async_sessionmaker[AsyncSession]) -> KeyFactory:
+    """Issue a real key and return the Authorization header for it."""
+
+    async def factory(role: str, department: str | None = None) -> dict[str, str]:
+        async with transaction(sessionmaker) as session:
+            issued = await keys.issue(session, role=Role(role), department=department)
+        return {"Authorization": f"Bearer {issued.key}"}
+
+    return factory
+
+
+def case_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "window",
+        "intake_department": "GZ-BDC",
+        "district": "越秀区",
+        "title": "房屋转移登记因违章注记无法办理",
+        "description": "香港居民黄女士继承父亲的房屋后拟转让,因历史原因房屋存在违章注记,转移登记无法办理。",
+        "applicant": {"name": "黄丽华", "phone": "13800138001", "type": "individual"},
+    }
+    body.update(overrides)
+    return body
+
+
+async def count(sessionmaker: async_sessionmaker[AsyncSession], table: str) -> int:
+    async with sessionmaker() as session:
+        return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())

@@ -1,0 +1,49 @@
+"""A crash between the request and the commit leaves nothing half-written."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.case import service
+from shared.database import transaction
+from tests.conftest import KeyFactory, case_body, count
+
+pytestmark = pytest.mark.usefixtures("sample_departments")
+
+
+async def test_crash_before_commit_writes_nothing(
+    intake: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    headers = {**await make_key("window"), "Idempotency-Key": "crash"}
+
+    def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("process died after the case row, before the outbox row")
+
+    monkeypatch.setattr(service.outbox, "enqueue", explode)
+    r = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "Traceback" not in r.text and "RuntimeError" not in r.text
+    for table in ("cases", "case_events", "outbox", "idempotency_records", "case_counters"):
+        assert await count(sessionmaker, table) == 0, table
+
+    monkeypatch.undo()
+    r = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    assert r.status_code == 201
+    assert r.json()["case_no"].endswith("-000001")  # the lost attempt did not even use a number
+
+
+async def test_history_is_append_only(
+    intake: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await intake.post("/api/v1/cases", json=case_body(), headers=await make_key("window"))
+    for statement in ("UPDATE case_events SET reason = 'rewritten'", "DELETE FROM case_events"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with transaction(sessionmaker) as session:
+                await session.execute(text(statement))
+    assert await count(sessionmaker, "case_events") == 1
