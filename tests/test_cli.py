@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.apikey import service as keys
+from tests.conftest import EXAMPLES, count
+
+
+def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+async def test_import_departments_and_manage_keys(database_url: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    r = _cli(database_url, "departments", "import", str(EXAMPLES / "departments.sample.json"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"created": 17, "updated": 0}
+    assert await count(sessionmaker, "departments") == 17
+
+    r = _cli(database_url, "keys", "create", "--role", "department", "--department", "GZ-BDC")
+    assert r.returncode == 0, r.stderr
+    issued = json.loads(r.stdout)
+    async with sessionmaker() as session:
+        principal = await keys.authenticate(session, issued["key"])
+    assert principal is not None and principal.department == "GZ-BDC"
+
+    assert _cli(database_url, "keys", "revoke", issued["id"]).returncode == 0
+    async with sessionmaker() as session:
+        assert await keys.authenticate(session, issued["key"]) is None
+
+    bad = _cli(database_url, "keys", "create", "--role", "department", "--department", "NOPE")
+    assert bad.returncode == 2 and "unknown department code" in bad.stderr
+
+
+async def test_import_reports_bad_files(database_url: str, tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "bad.json"
+    path.write_text(json.dumps([{"code": "A", "name": "a", "parent": "NOPE"}]))
+    r = _cli(database_url, "departments", "import", str(path))
+    assert r.returncode == 2
+    assert "[0].parent: unknown parent department 'NOPE'" in r.stderr
