@@ -1,1 +1,1 @@
-"""The project's own infrastructure: settings, database, models, auth, errors, logging, telemetry."""
+"""The project's own infrastructure: settings, database, models, auth, errors, logs, metrics."""

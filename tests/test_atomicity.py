@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.case import service
+from services.outbox import service as outbox
 from shared.database import transaction
 from tests.conftest import KeyFactory, case_body, count
 
@@ -16,7 +16,9 @@ pytestmark = pytest.mark.usefixtures("sample_departments")
 
 
 async def test_crash_before_commit_writes_nothing(
-    intake: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession],
+    intake: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     headers = {**await make_key("window"), "Idempotency-Key": "crash"}
@@ -24,11 +26,12 @@ async def test_crash_before_commit_writes_nothing(
     def explode(*_: object, **__: object) -> None:
         raise RuntimeError("process died after the case row, before the outbox row")
 
-    monkeypatch.setattr(service.outbox, "enqueue", explode)
+    monkeypatch.setattr(outbox, "enqueue", explode)
     r = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
     assert r.status_code == 500
     assert r.headers["content-type"] == "application/problem+json"
-    assert "Traceback" not in r.text and "RuntimeError" not in r.text
+    assert "Traceback" not in r.text
+    assert "RuntimeError" not in r.text
     for table in ("cases", "case_events", "outbox", "idempotency_records", "case_counters"):
         assert await count(sessionmaker, table) == 0, table
 

@@ -20,8 +20,12 @@ async def test_no_key_bad_key_revoked_key_are_401(
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
     assert r.headers["www-authenticate"] == "Bearer"
-    assert (await intake.get("/api/v1/cases", headers={"Authorization": "Bearer nope"})).status_code == 401
-    assert (await intake.get("/api/v1/cases", headers={"Authorization": "Basic abc"})).status_code == 401
+    assert (
+        await intake.get("/api/v1/cases", headers={"Authorization": "Bearer nope"})
+    ).status_code == 401
+    assert (
+        await intake.get("/api/v1/cases", headers={"Authorization": "Basic abc"})
+    ).status_code == 401
 
     admin = await make_key("admin")
     created = (await routing.post("/api/v1/keys", json={"role": "window"}, headers=admin)).json()
@@ -36,8 +40,13 @@ async def test_keys_are_stored_hashed_and_shown_once(
     routing: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await make_key("admin")
-    created = (await routing.post("/api/v1/keys", json={"role": "department", "department": "GZ-BDC"}, headers=admin)).json()
-    assert created["role"] == "department" and created["department"] == "GZ-BDC"
+    created = (
+        await routing.post(
+            "/api/v1/keys", json={"role": "department", "department": "GZ-BDC"}, headers=admin
+        )
+    ).json()
+    assert created["role"] == "department"
+    assert created["department"] == "GZ-BDC"
     async with transaction(sessionmaker) as session:
         stored = [k.key_hash for k in await keys.list_keys(session)]
     assert created["key"] not in stored
@@ -65,69 +74,121 @@ async def test_key_creation_validates(
 
 
 @pytest.mark.parametrize("role", ["portal", "window", "coordinator", "supervisor", "dashboard"])
-async def test_only_admins_manage_keys(routing: httpx.AsyncClient, make_key: KeyFactory, role: str) -> None:
+async def test_only_admins_manage_keys(
+    routing: httpx.AsyncClient, make_key: KeyFactory, role: str
+) -> None:
     r = await routing.post("/api/v1/keys", json={"role": "window"}, headers=await make_key(role))
     assert r.status_code == 403
 
 
 @pytest.mark.parametrize(
     ("role", "allowed"),
-    [("portal", True), ("hotline", True), ("window", True), ("coordinator", True), ("admin", True),
-     ("supervisor", False), ("dashboard", False)],
+    [
+        ("portal", True),
+        ("hotline", True),
+        ("window", True),
+        ("coordinator", True),
+        ("admin", True),
+        ("supervisor", False),
+        ("dashboard", False),
+    ],
 )
-async def test_who_may_register(intake: httpx.AsyncClient, make_key: KeyFactory, role: str, allowed: bool) -> None:
+async def test_who_may_register(
+    intake: httpx.AsyncClient, make_key: KeyFactory, role: str, allowed: bool
+) -> None:
     r = await intake.post("/api/v1/cases", json=case_body(), headers=await make_key(role))
     assert r.status_code == (201 if allowed else 403)
 
 
-async def test_department_key_may_not_register(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
-    r = await intake.post("/api/v1/cases", json=case_body(), headers=await make_key("department", "GZ-BDC"))
+async def test_department_key_may_not_register(
+    intake: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    r = await intake.post(
+        "/api/v1/cases", json=case_body(), headers=await make_key("department", "GZ-BDC")
+    )
     assert r.status_code == 403
 
 
 @pytest.mark.parametrize("role", ["portal", "hotline", "supervisor", "dashboard"])
-async def test_only_window_side_resolves_or_refers(intake: httpx.AsyncClient, make_key: KeyFactory, role: str) -> None:
+async def test_only_window_side_resolves_or_refers(
+    intake: httpx.AsyncClient, make_key: KeyFactory, role: str
+) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()["case_no"]
+    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
+        "case_no"
+    ]
     other = await make_key(role)
-    r1 = await intake.post(f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "x"}, headers=other)
-    r2 = await intake.post(f"/api/v1/cases/{case_no}/out-of-scope", json={"referred_to": "x", "explanation": "y"}, headers=other)
+    r1 = await intake.post(
+        f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "x"}, headers=other
+    )
+    r2 = await intake.post(
+        f"/api/v1/cases/{case_no}/out-of-scope",
+        json={"referred_to": "x", "explanation": "y"},
+        headers=other,
+    )
     assert (r1.status_code, r2.status_code) == (403, 403)
-    assert (await intake.get(f"/api/v1/cases/{case_no}", headers=window)).json()["status"] == "registered"
+    assert (await intake.get(f"/api/v1/cases/{case_no}", headers=window)).json()[
+        "status"
+    ] == "registered"
 
 
-async def test_department_sees_only_its_own_cases(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
+async def test_department_sees_only_its_own_cases(
+    intake: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
     window = await make_key("window")
-    mine = (await intake.post("/api/v1/cases", json=case_body(intake_department="GZ-BDC"), headers=window)).json()
-    theirs = (await intake.post("/api/v1/cases", json=case_body(intake_department="GZ-SWJ"), headers=window)).json()
+    mine = (
+        await intake.post(
+            "/api/v1/cases", json=case_body(intake_department="GZ-BDC"), headers=window
+        )
+    ).json()
+    theirs = (
+        await intake.post(
+            "/api/v1/cases", json=case_body(intake_department="GZ-SWJ"), headers=window
+        )
+    ).json()
     bdc = await make_key("department", "GZ-BDC")
     assert (await intake.get(f"/api/v1/cases/{mine['case_no']}", headers=bdc)).status_code == 200
     r = await intake.get(f"/api/v1/cases/{theirs['case_no']}", headers=bdc)
     assert r.status_code == 403
     listed = (await intake.get("/api/v1/cases", headers=bdc)).json()["items"]
     assert [c["case_no"] for c in listed] == [mine["case_no"]]
-    assert (await intake.get("/api/v1/cases", params={"department": "GZ-SWJ"}, headers=bdc)).status_code == 403
+    assert (
+        await intake.get("/api/v1/cases", params={"department": "GZ-SWJ"}, headers=bdc)
+    ).status_code == 403
 
 
-async def test_channel_sees_only_what_it_registered(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
+async def test_channel_sees_only_what_it_registered(
+    intake: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
     portal_a, portal_b = await make_key("portal"), await make_key("portal")
-    a = (await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=portal_a)).json()
-    b = (await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=portal_b)).json()
+    a = (
+        await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=portal_a)
+    ).json()
+    b = (
+        await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=portal_b)
+    ).json()
     assert (await intake.get(f"/api/v1/cases/{a['case_no']}", headers=portal_a)).status_code == 200
     assert (await intake.get(f"/api/v1/cases/{b['case_no']}", headers=portal_a)).status_code == 403
     listed = (await intake.get("/api/v1/cases", headers=portal_a)).json()["items"]
     assert [c["case_no"] for c in listed] == [a["case_no"]]
 
 
-async def test_dashboard_may_not_read_cases(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
-    assert (await intake.get("/api/v1/cases", headers=await make_key("dashboard"))).status_code == 403
+async def test_dashboard_may_not_read_cases(
+    intake: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    assert (
+        await intake.get("/api/v1/cases", headers=await make_key("dashboard"))
+    ).status_code == 403
 
 
-async def test_bootstrap_admin_key_installed_once(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_bootstrap_admin_key_installed_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     secret = "bootstrap-key-for-tests-0123456789"
     async with transaction(sessionmaker) as session:
         assert await keys.bootstrap_admin(session, secret) is True
     async with transaction(sessionmaker) as session:
         assert await keys.bootstrap_admin(session, secret) is False
         principal = await keys.authenticate(session, secret)
-    assert principal is not None and principal.role.value == "admin"
+    assert principal is not None
+    assert principal.role.value == "admin"

@@ -55,8 +55,11 @@ BAD_BODIES = [
 
 @pytest.mark.parametrize(("body", "field"), BAD_BODIES)
 async def test_bad_case_body(
-    intake: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession],
-    body: dict[str, Any], field: str | None,
+    intake: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    body: dict[str, Any],
+    field: str | None,
 ) -> None:
     r = await intake.post("/api/v1/cases", json=body, headers=await make_key("window"))
     assert r.headers["content-type"] == "application/problem+json"
@@ -81,7 +84,9 @@ async def test_malformed_json_is_400(intake: httpx.AsyncClient, make_key: KeyFac
     assert r.status_code == 422
 
 
-async def test_oversized_body_is_413_before_parsing(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
+async def test_oversized_body_is_413_before_parsing(
+    intake: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
     headers = {**await make_key("window"), "Content-Type": "application/json"}
     big = b'{"description": "' + b"a" * 70_000 + b'"}'
     r = await intake.post("/api/v1/cases", content=big, headers=headers)
@@ -98,14 +103,18 @@ async def test_oversized_body_is_413_before_parsing(intake: httpx.AsyncClient, m
 
 async def test_unknown_route_and_method_are_problems(intake: httpx.AsyncClient) -> None:
     r = await intake.get("/api/v1/nothing")
-    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
     r = await intake.put("/api/v1/cases")
-    assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 405
+    assert r.headers["content-type"] == "application/problem+json"
 
 
 async def test_bad_action_bodies(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()["case_no"]
+    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
+        "case_no"
+    ]
     for path, body, field in [
         ("resolve-on-spot", {}, "note"),
         ("resolve-on-spot", {"note": ""}, "note"),
@@ -116,4 +125,6 @@ async def test_bad_action_bodies(intake: httpx.AsyncClient, make_key: KeyFactory
         r = await intake.post(f"/api/v1/cases/{case_no}/{path}", json=body, headers=window)
         assert r.status_code == 422, (path, r.text)
         assert r.json()["errors"][0]["field"] == field
-    assert (await intake.get(f"/api/v1/cases/{case_no}", headers=window)).json()["status"] == "registered"
+    assert (await intake.get(f"/api/v1/cases/{case_no}", headers=window)).json()[
+        "status"
+    ] == "registered"

@@ -13,10 +13,18 @@ from tests.conftest import EXAMPLES, count
 
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-async def test_import_departments_and_manage_keys(database_url: str, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_import_departments_and_manage_keys(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     r = _cli(database_url, "departments", "import", str(EXAMPLES / "departments.sample.json"))
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"created": 17, "updated": 0}
@@ -27,14 +35,16 @@ async def test_import_departments_and_manage_keys(database_url: str, sessionmake
     issued = json.loads(r.stdout)
     async with sessionmaker() as session:
         principal = await keys.authenticate(session, issued["key"])
-    assert principal is not None and principal.department == "GZ-BDC"
+    assert principal is not None
+    assert principal.department == "GZ-BDC"
 
     assert _cli(database_url, "keys", "revoke", issued["id"]).returncode == 0
     async with sessionmaker() as session:
         assert await keys.authenticate(session, issued["key"]) is None
 
     bad = _cli(database_url, "keys", "create", "--role", "department", "--department", "NOPE")
-    assert bad.returncode == 2 and "unknown department code" in bad.stderr
+    assert bad.returncode == 2
+    assert "unknown department code" in bad.stderr
 
 
 async def test_import_reports_bad_files(database_url: str, tmp_path: object) -> None:

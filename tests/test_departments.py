@@ -19,8 +19,13 @@ async def test_sample_import_is_idempotent(sessionmaker: async_sessionmaker[Asyn
         assert await service.import_all(session, items) == {"created": 0, "updated": 17}
 
 
-async def test_children_may_come_before_parents_in_the_file(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    items = [DepartmentIn(code="CHILD", name="子", parent="ROOT"), DepartmentIn(code="ROOT", name="根")]
+async def test_children_may_come_before_parents_in_the_file(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    items = [
+        DepartmentIn(code="CHILD", name="子", parent="ROOT"),
+        DepartmentIn(code="ROOT", name="根"),
+    ]
     async with transaction(sessionmaker) as session:
         assert await service.import_all(session, items) == {"created": 2, "updated": 0}
 
@@ -30,7 +35,10 @@ async def test_children_may_come_before_parents_in_the_file(sessionmaker: async_
     [
         ([{"code": "A", "name": "a"}, {"code": "A", "name": "again"}], "[1].code"),
         ([{"code": "A", "name": "a", "parent": "NOPE"}], "[0].parent"),
-        ([{"code": "A", "name": "a", "parent": "B"}, {"code": "B", "name": "b", "parent": "A"}], "[0].parent"),
+        (
+            [{"code": "A", "name": "a", "parent": "B"}, {"code": "B", "name": "b", "parent": "A"}],
+            "[0].parent",
+        ),
     ],
 )
 async def test_import_refuses_bad_lists_whole(
@@ -46,29 +54,75 @@ async def test_import_refuses_bad_lists_whole(
         assert await all_departments(session) == []
 
 
-async def test_department_api(routing: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None) -> None:
+async def test_department_api(
+    routing: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None
+) -> None:
     admin = await make_key("admin")
-    r = await routing.post("/api/v1/departments", json={"code": "TH-ZWFW", "name": "天河区政务服务中心", "parent": "GZ-ZWFW", "contact": "020-1"}, headers=admin)
-    assert r.status_code == 201 and r.json()["parent"] == "GZ-ZWFW"
-    assert (await routing.post("/api/v1/departments", json={"code": "TH-ZWFW", "name": "x"}, headers=admin)).status_code == 409
-    r = await routing.put("/api/v1/departments/GZ-ZWFW", json={"name": "x", "parent": "TH-ZWFW"}, headers=admin)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "parent"
-    r = await routing.put("/api/v1/departments/TH-ZWFW", json={"name": "天河区政务服务中心(新)", "parent": None}, headers=admin)
-    assert r.status_code == 200 and r.json()["parent"] is None
-    listed = (await routing.get("/api/v1/departments", headers=await make_key("window"))).json()["items"]
+    r = await routing.post(
+        "/api/v1/departments",
+        json={
+            "code": "TH-ZWFW",
+            "name": "天河区政务服务中心",
+            "parent": "GZ-ZWFW",
+            "contact": "020-1",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201
+    assert r.json()["parent"] == "GZ-ZWFW"
+    assert (
+        await routing.post(
+            "/api/v1/departments", json={"code": "TH-ZWFW", "name": "x"}, headers=admin
+        )
+    ).status_code == 409
+    r = await routing.put(
+        "/api/v1/departments/GZ-ZWFW", json={"name": "x", "parent": "TH-ZWFW"}, headers=admin
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "parent"
+    r = await routing.put(
+        "/api/v1/departments/TH-ZWFW",
+        json={"name": "天河区政务服务中心(新)", "parent": None},
+        headers=admin,
+    )
+    assert r.status_code == 200
+    assert r.json()["parent"] is None
+    listed = (await routing.get("/api/v1/departments", headers=await make_key("window"))).json()[
+        "items"
+    ]
     assert len(listed) == 18
-    assert (await routing.post("/api/v1/departments", json={"code": "X", "name": "x"}, headers=await make_key("window"))).status_code == 403
+    assert (
+        await routing.post(
+            "/api/v1/departments", json={"code": "X", "name": "x"}, headers=await make_key("window")
+        )
+    ).status_code == 403
     assert (await routing.delete("/api/v1/departments/TH-ZWFW", headers=admin)).status_code == 204
     assert (await routing.get("/api/v1/departments/TH-ZWFW", headers=admin)).status_code == 404
-    assert (await routing.delete("/api/v1/departments/GZ-ZWFW", headers=admin)).status_code == 409  # has children
+    assert (
+        await routing.delete("/api/v1/departments/GZ-ZWFW", headers=admin)
+    ).status_code == 409  # has children
 
 
 async def test_a_department_with_cases_is_deactivated_not_deleted(
-    routing: httpx.AsyncClient, intake: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None
+    routing: httpx.AsyncClient,
+    intake: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sample_departments: None,
 ) -> None:
     admin = await make_key("admin")
-    await intake.post("/api/v1/cases", json=case_body(intake_department="GZ-SWJ"), headers=await make_key("window"))
+    await intake.post(
+        "/api/v1/cases",
+        json=case_body(intake_department="GZ-SWJ"),
+        headers=await make_key("window"),
+    )
     assert (await routing.delete("/api/v1/departments/GZ-SWJ", headers=admin)).status_code == 204
-    assert (await routing.get("/api/v1/departments/GZ-SWJ", headers=admin)).json()["active"] is False
-    r = await intake.post("/api/v1/cases", json=case_body(intake_department="GZ-SWJ"), headers=await make_key("window"))
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "intake_department"
+    assert (await routing.get("/api/v1/departments/GZ-SWJ", headers=admin)).json()[
+        "active"
+    ] is False
+    r = await intake.post(
+        "/api/v1/cases",
+        json=case_body(intake_department="GZ-SWJ"),
+        headers=await make_key("window"),
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "intake_department"

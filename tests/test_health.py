@@ -5,7 +5,9 @@ import httpx
 from tests.conftest import KeyFactory, case_body
 
 
-async def test_healthz_and_readyz_on_both_apps(intake: httpx.AsyncClient, routing: httpx.AsyncClient) -> None:
+async def test_healthz_and_readyz_on_both_apps(
+    intake: httpx.AsyncClient, routing: httpx.AsyncClient
+) -> None:
     for client in (intake, routing):
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
@@ -17,10 +19,15 @@ async def test_metrics_count_requests_and_cases(
     intake: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None
 ) -> None:
     headers = await make_key("window")
-    assert (await intake.post("/api/v1/cases", json=case_body(), headers=headers)).status_code == 201
+    assert (
+        await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    ).status_code == 201
     text = (await intake.get("/metrics")).text
     assert 'gaodedim_cases{status="registered"} 1.0' in text
-    assert 'gaodedim_http_requests_total{app="intake",method="POST",route="/api/v1/cases",status="201"}' in text
+    assert (
+        'gaodedim_http_requests_total{app="intake",method="POST",route="/api/v1/cases",status="201"}'
+        in text
+    )
     assert 'gaodedim_outbox_messages{state="pending"} 1.0' in text
     assert "gaodedim_http_request_duration_seconds_bucket" in text
 
@@ -29,8 +36,11 @@ async def test_openapi_docs_list_every_intake_call(intake: httpx.AsyncClient) ->
     assert (await intake.get("/docs")).status_code == 200
     paths = (await intake.get("/openapi.json")).json()["paths"]
     for path in [
-        "/api/v1/cases", "/api/v1/cases/{case_no}", "/api/v1/cases/{case_no}/resolve-on-spot",
-        "/api/v1/cases/{case_no}/out-of-scope", "/api/v1/cases/{case_no}/feedback",
+        "/api/v1/cases",
+        "/api/v1/cases/{case_no}",
+        "/api/v1/cases/{case_no}/resolve-on-spot",
+        "/api/v1/cases/{case_no}/out-of-scope",
+        "/api/v1/cases/{case_no}/feedback",
         "/api/v1/track/{tracking_code}",
     ]:
         assert path in paths

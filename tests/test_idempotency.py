@@ -29,7 +29,9 @@ async def test_same_key_other_body_is_409(
 ) -> None:
     headers = {**await make_key("portal"), "Idempotency-Key": "order-2"}
     await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=headers)
-    r = await intake.post("/api/v1/cases", json=case_body(channel="portal", title="另一件事"), headers=headers)
+    r = await intake.post(
+        "/api/v1/cases", json=case_body(channel="portal", title="另一件事"), headers=headers
+    )
     assert r.status_code == 409
     assert r.json()["idempotency_key"] == "order-2"
     assert await count(sessionmaker, "cases") == 1
@@ -51,7 +53,10 @@ async def test_concurrent_requests_with_one_key_create_one_case(
 ) -> None:
     headers = {**await make_key("hotline"), "Idempotency-Key": "burst"}
     results = await asyncio.gather(
-        *[intake.post("/api/v1/cases", json=case_body(channel="hotline"), headers=headers) for _ in range(5)]
+        *[
+            intake.post("/api/v1/cases", json=case_body(channel="hotline"), headers=headers)
+            for _ in range(5)
+        ]
     )
     assert {r.status_code for r in results} == {201}
     assert len({r.json()["case_no"] for r in results}) == 1
@@ -62,7 +67,9 @@ async def test_a_failed_request_leaves_the_key_free(
     intake: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     headers = {**await make_key("window"), "Idempotency-Key": "retry-me"}
-    bad = await intake.post("/api/v1/cases", json=case_body(intake_department="NOPE"), headers=headers)
+    bad = await intake.post(
+        "/api/v1/cases", json=case_body(intake_department="NOPE"), headers=headers
+    )
     assert bad.status_code == 422
     good = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
     assert good.status_code == 201

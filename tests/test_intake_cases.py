@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 import pytest
@@ -19,10 +20,19 @@ async def test_register_with_every_field_returns_the_contract_shape(
 ) -> None:
     headers = await make_key("window")
     body = case_body(
-        category="policy", trigger="not_told_once", kind="hard", matter_code="BDC.ZYDJ-01",
-        urgent=False, vulnerable=True,
-        applicant={"name": "鲁晓敏", "phone": "13700137003", "id_number": "11010519491231002X",
-                   "type": "enterprise", "org_name": "中山市三乡某贸易有限公司"},
+        category="policy",
+        trigger="not_told_once",
+        kind="hard",
+        matter_code="BDC.ZYDJ-01",
+        urgent=False,
+        vulnerable=True,
+        applicant={
+            "name": "鲁晓敏",
+            "phone": "13700137003",
+            "id_number": "11010519491231002X",
+            "type": "enterprise",
+            "org_name": "中山市三乡某贸易有限公司",
+        },
         attachments=["https://files.example.gov.cn/a.pdf"],
         location={"lat": 23.129, "long": 113.264, "address": "海珠中路"},
     )
@@ -35,7 +45,8 @@ async def test_register_with_every_field_returns_the_contract_shape(
     assert case["status"] == "registered"
     assert case["channel"] == "window"
     assert case["first_responsible_department"] == "GZ-BDC"
-    assert case["lead_department"] is None and case["co_departments"] == []
+    assert case["lead_department"] is None
+    assert case["co_departments"] == []
     assert case["routing"] is None
     assert case["deadlines"] == {"sign_due_at": None, "handle_due_at": None}
     card = case["tracking_card"]
@@ -49,10 +60,14 @@ async def test_register_with_every_field_returns_the_contract_shape(
     assert case["attachments"] == ["https://files.example.gov.cn/a.pdf"]
 
 
-async def test_case_numbers_count_up_within_a_day(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
+async def test_case_numbers_count_up_within_a_day(
+    intake: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
     headers = await make_key("portal")
     numbers = [
-        (await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=headers)).json()["case_no"]
+        (
+            await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=headers)
+        ).json()["case_no"]
         for _ in range(3)
     ]
     tails = [int(n.rsplit("-", 1)[1]) for n in numbers]
@@ -62,23 +77,37 @@ async def test_case_numbers_count_up_within_a_day(intake: httpx.AsyncClient, mak
 
 async def test_get_case_shows_history(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
     headers = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=headers)).json()["case_no"]
+    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=headers)).json()[
+        "case_no"
+    ]
     r = await intake.get(f"/api/v1/cases/{case_no}", headers=headers)
     assert r.status_code == 200
     history = r.json()["history"]
-    assert [(e["action"], e["from_status"], e["to_status"]) for e in history] == [("register", None, "registered")]
+    assert [(e["action"], e["from_status"], e["to_status"]) for e in history] == [
+        ("register", None, "registered")
+    ]
     assert history[0]["actor"]["role"] == "window"
-    assert (await intake.get("/api/v1/cases/GZ-20000101-000001", headers=headers)).status_code == 404
+    assert (
+        await intake.get("/api/v1/cases/GZ-20000101-000001", headers=headers)
+    ).status_code == 404
 
 
-async def test_resolve_on_spot_then_feedback_closes(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
+async def test_resolve_on_spot_then_feedback_closes(
+    intake: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()["case_no"]
-    r = await intake.post(f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "当场出具证明"}, headers=window)
+    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
+        "case_no"
+    ]
+    r = await intake.post(
+        f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "当场出具证明"}, headers=window
+    )
     assert r.status_code == 200
     assert r.json()["status"] == "resolved_on_spot"
     assert r.json()["resolution"]["note"] == "当场出具证明"
-    r = await intake.post(f"/api/v1/cases/{case_no}/feedback", json={"satisfaction": "satisfied"}, headers=window)
+    r = await intake.post(
+        f"/api/v1/cases/{case_no}/feedback", json={"satisfaction": "satisfied"}, headers=window
+    )
     assert r.json()["status"] == "closed"
     assert r.json()["closed_at"] is not None
     history = (await intake.get(f"/api/v1/cases/{case_no}", headers=window)).json()["history"]
@@ -91,25 +120,38 @@ async def test_out_of_scope_requires_referral_and_explanation(
     intake: httpx.AsyncClient, make_key: KeyFactory
 ) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()["case_no"]
-    r = await intake.post(f"/api/v1/cases/{case_no}/out-of-scope", json={"referred_to": "人民法院"}, headers=window)
+    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
+        "case_no"
+    ]
+    r = await intake.post(
+        f"/api/v1/cases/{case_no}/out-of-scope", json={"referred_to": "人民法院"}, headers=window
+    )
     assert r.status_code == 422
     assert r.json()["errors"] == [{"field": "explanation", "message": "Field required"}]
     r = await intake.post(
         f"/api/v1/cases/{case_no}/out-of-scope",
-        json={"referred_to": "人民法院", "explanation": "属于民事纠纷,需通过诉讼解决"}, headers=window,
+        json={"referred_to": "人民法院", "explanation": "属于民事纠纷,需通过诉讼解决"},
+        headers=window,
     )
     assert r.status_code == 200
     assert r.json()["status"] == "out_of_scope"
     assert r.json()["resolution"]["referred_to"] == "人民法院"
 
 
-async def test_unsatisfied_feedback_reopens(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
+async def test_unsatisfied_feedback_reopens(
+    intake: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()["case_no"]
-    await intake.post(f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "已解释"}, headers=window)
+    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
+        "case_no"
+    ]
+    await intake.post(
+        f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "已解释"}, headers=window
+    )
     r = await intake.post(
-        f"/api/v1/cases/{case_no}/feedback", json={"satisfaction": "unsatisfied", "comment": "没解决"}, headers=window
+        f"/api/v1/cases/{case_no}/feedback",
+        json={"satisfaction": "unsatisfied", "comment": "没解决"},
+        headers=window,
     )
     assert r.status_code == 200
     assert r.json()["status"] == "reopened"
@@ -128,9 +170,15 @@ async def test_illegal_transition_is_409_with_allowed_actions(
     intake: httpx.AsyncClient, make_key: KeyFactory, path: str, body: dict[str, str]
 ) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()["case_no"]
-    await intake.post(f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "done"}, headers=window)
-    await intake.post(f"/api/v1/cases/{case_no}/feedback", json={"satisfaction": "satisfied"}, headers=window)
+    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
+        "case_no"
+    ]
+    await intake.post(
+        f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "done"}, headers=window
+    )
+    await intake.post(
+        f"/api/v1/cases/{case_no}/feedback", json={"satisfaction": "satisfied"}, headers=window
+    )
     r = await intake.post(f"/api/v1/cases/{case_no}/{path}", json=body, headers=window)
     assert r.status_code == 409
     assert r.headers["content-type"] == "application/problem+json"
@@ -140,12 +188,23 @@ async def test_illegal_transition_is_409_with_allowed_actions(
     assert len(history) == 3
 
 
-async def test_feedback_on_a_registered_case_is_refused(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
+async def test_feedback_on_a_registered_case_is_refused(
+    intake: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()["case_no"]
-    r = await intake.post(f"/api/v1/cases/{case_no}/feedback", json={"satisfaction": "satisfied"}, headers=window)
+    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
+        "case_no"
+    ]
+    r = await intake.post(
+        f"/api/v1/cases/{case_no}/feedback", json={"satisfaction": "satisfied"}, headers=window
+    )
     assert r.status_code == 409
-    assert r.json()["allowed_actions"] == ["assign", "refer_out_of_scope", "resolve_on_spot", "route"]
+    assert r.json()["allowed_actions"] == [
+        "assign",
+        "refer_out_of_scope",
+        "resolve_on_spot",
+        "route",
+    ]
 
 
 async def test_list_filters_and_paginates(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
@@ -153,8 +212,16 @@ async def test_list_filters_and_paginates(intake: httpx.AsyncClient, make_key: K
     created = []
     for i in range(7):
         channel = "hotline" if i % 2 else "window"
-        created.append((await intake.post("/api/v1/cases", json=case_body(channel=channel), headers=window)).json())
-    await intake.post(f"/api/v1/cases/{created[0]['case_no']}/resolve-on-spot", json={"note": "ok"}, headers=window)
+        created.append(
+            (
+                await intake.post("/api/v1/cases", json=case_body(channel=channel), headers=window)
+            ).json()
+        )
+    await intake.post(
+        f"/api/v1/cases/{created[0]['case_no']}/resolve-on-spot",
+        json={"note": "ok"},
+        headers=window,
+    )
 
     seen: list[str] = []
     cursor = None
@@ -168,21 +235,42 @@ async def test_list_filters_and_paginates(intake: httpx.AsyncClient, make_key: K
             break
     assert seen == [c["case_no"] for c in reversed(created)]
 
-    hotline = (await intake.get("/api/v1/cases", params={"channel": "hotline"}, headers=window)).json()["items"]
-    assert len(hotline) == 3 and all(c["channel"] == "hotline" for c in hotline)
-    solved = (await intake.get("/api/v1/cases", params={"status": "resolved_on_spot"}, headers=window)).json()
+    hotline = (
+        await intake.get("/api/v1/cases", params={"channel": "hotline"}, headers=window)
+    ).json()["items"]
+    assert len(hotline) == 3
+    assert all(c["channel"] == "hotline" for c in hotline)
+    solved = (
+        await intake.get("/api/v1/cases", params={"status": "resolved_on_spot"}, headers=window)
+    ).json()
     assert [c["case_no"] for c in solved["items"]] == [created[0]["case_no"]]
-    both = (await intake.get("/api/v1/cases", params={"status": "resolved_on_spot,registered"}, headers=window)).json()
+    both = (
+        await intake.get(
+            "/api/v1/cases", params={"status": "resolved_on_spot,registered"}, headers=window
+        )
+    ).json()
     assert len(both["items"]) == 7
-    dept = (await intake.get("/api/v1/cases", params={"department": "GZ-BDC"}, headers=window)).json()
+    dept = (
+        await intake.get("/api/v1/cases", params={"department": "GZ-BDC"}, headers=window)
+    ).json()
     assert len(dept["items"]) == 7
-    other = (await intake.get("/api/v1/cases", params={"department": "GZ-SWJ"}, headers=window)).json()
+    other = (
+        await intake.get("/api/v1/cases", params={"department": "GZ-SWJ"}, headers=window)
+    ).json()
     assert other["items"] == []
-    assert (await intake.get("/api/v1/cases", params={"overdue": "true"}, headers=window)).json()["items"] == []
+    assert (await intake.get("/api/v1/cases", params={"overdue": "true"}, headers=window)).json()[
+        "items"
+    ] == []
     today = created[0]["created_at"][:10]
-    dated = (await intake.get("/api/v1/cases", params={"created_from": today, "created_to": today}, headers=window)).json()
+    dated = (
+        await intake.get(
+            "/api/v1/cases", params={"created_from": today, "created_to": today}, headers=window
+        )
+    ).json()
     assert len(dated["items"]) == 7
-    before = (await intake.get("/api/v1/cases", params={"created_to": "2020-01-01"}, headers=window)).json()
+    before = (
+        await intake.get("/api/v1/cases", params={"created_to": "2020-01-01"}, headers=window)
+    ).json()
     assert before["items"] == []
 
 
@@ -199,7 +287,7 @@ async def test_list_filters_and_paginates(intake: httpx.AsyncClient, make_key: K
     ],
 )
 async def test_list_bad_parameters_name_the_field(
-    intake: httpx.AsyncClient, make_key: KeyFactory, params: dict[str, object], field: str
+    intake: httpx.AsyncClient, make_key: KeyFactory, params: dict[str, Any], field: str
 ) -> None:
     r = await intake.get("/api/v1/cases", params=params, headers=await make_key("window"))
     assert r.status_code == 422

@@ -21,7 +21,9 @@ from sla_worker.dispatch import dispatch_all, dispatch_once
 from tests.conftest import KeyFactory, Servers, case_body
 
 
-async def _put(sessionmaker: async_sessionmaker[AsyncSession], n: int, topic: str = "test.topic") -> None:
+async def _put(
+    sessionmaker: async_sessionmaker[AsyncSession], n: int, topic: str = "test.topic"
+) -> None:
     async with transaction(sessionmaker) as session:
         for i in range(n):
             outbox.enqueue(session, topic, {"n": i})
@@ -29,10 +31,14 @@ async def _put(sessionmaker: async_sessionmaker[AsyncSession], n: int, topic: st
 
 async def _rows(sessionmaker: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
     async with sessionmaker() as session:
-        return list((await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
+        return list(
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        )
 
 
-async def test_messages_are_delivered_once_each(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_messages_are_delivered_once_each(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     await _put(sessionmaker, 120)
     seen: list[int] = []
 
@@ -49,7 +55,9 @@ async def test_messages_are_delivered_once_each(sessionmaker: async_sessionmaker
     assert all(r.delivered_at is not None for r in await _rows(sessionmaker))
 
 
-async def test_failures_back_off_then_give_up_visibly(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_failures_back_off_then_give_up_visibly(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     await _put(sessionmaker, 1)
 
     async def broken(_: dict[str, Any]) -> None:
@@ -57,7 +65,9 @@ async def test_failures_back_off_then_give_up_visibly(sessionmaker: async_sessio
 
     assert await dispatch_once(sessionmaker, {"test.topic": broken}) == 0
     [row] = await _rows(sessionmaker)
-    assert row.attempts == 1 and row.delivered_at is None and row.failed_at is None
+    assert row.attempts == 1
+    assert row.delivered_at is None
+    assert row.failed_at is None
     assert row.last_error == "ConnectionError: department webhook down"
     assert row.available_at - row.created_at >= timedelta(seconds=9)
     # Not due yet: a second pass leaves it alone.
@@ -66,15 +76,20 @@ async def test_failures_back_off_then_give_up_visibly(sessionmaker: async_sessio
 
     for _ in range(outbox.MAX_ATTEMPTS):
         async with transaction(sessionmaker) as session:
-            await session.execute(update(OutboxMessage).values(available_at=OutboxMessage.created_at))
+            await session.execute(
+                update(OutboxMessage).values(available_at=OutboxMessage.created_at)
+            )
         await dispatch_once(sessionmaker, {"test.topic": broken})
     [row] = await _rows(sessionmaker)
-    assert row.failed_at is not None and row.attempts == outbox.MAX_ATTEMPTS
+    assert row.failed_at is not None
+    assert row.attempts == outbox.MAX_ATTEMPTS
     async with sessionmaker() as session:
         assert await outbox.backlog(session) == {"pending": 0, "failed": 1}
 
 
-async def test_topics_without_a_handler_wait(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_topics_without_a_handler_wait(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     await _put(sessionmaker, 2, topic="case.registered")
     assert await dispatch_all(sessionmaker, {}) == 0
     rows = await _rows(sessionmaker)
@@ -82,8 +97,12 @@ async def test_topics_without_a_handler_wait(sessionmaker: async_sessionmaker[As
 
 
 async def test_a_registered_case_reaches_the_worker_through_redis(
-    intake: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None,
-    servers: Servers, settings: Any, sessionmaker: async_sessionmaker[AsyncSession],
+    intake: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sample_departments: None,
+    servers: Servers,
+    settings: Any,
+    sessionmaker: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Register over HTTP; the after-commit kick queues an arq job; a real worker delivers."""
@@ -92,7 +111,9 @@ async def test_a_registered_case_reaches_the_worker_through_redis(
     async def route_handler(payload: dict[str, Any]) -> None:
         delivered.append(payload)
 
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=await make_key("window"))).json()["case_no"]
+    case_no = (
+        await intake.post("/api/v1/cases", json=case_body(), headers=await make_key("window"))
+    ).json()["case_no"]
     monkeypatch.setattr(worker_module, "get_settings", lambda: settings)
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -101,8 +122,11 @@ async def test_a_registered_case_reaches_the_worker_through_redis(
 
     worker = Worker(
         functions=worker_module.WorkerSettings.functions,
-        on_startup=startup, on_shutdown=worker_module.shutdown,
-        redis_settings=redis_settings(servers.redis_url), burst=True, poll_delay=0.05,
+        on_startup=startup,
+        on_shutdown=worker_module.shutdown,
+        redis_settings=redis_settings(servers.redis_url),
+        burst=True,
+        poll_delay=0.05,
         handle_signals=False,
     )
     try:

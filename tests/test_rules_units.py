@@ -16,19 +16,27 @@ from shared.enums import CaseStatus
 from shared.errors import DomainError
 
 
-@pytest.mark.parametrize("value", ["11010519491231002X", "440106198501010015", "11010119900307803X"])
+@pytest.mark.parametrize(
+    "value", ["11010519491231002X", "440106198501010015", "11010119900307803X"]
+)
 def test_valid_id_numbers(value: str) -> None:
     assert id_number_problem(value) is None
 
 
 @pytest.mark.parametrize(
     ("value", "why"),
-    [("110105194912310021", "check digit"), ("11010519491331002X", "birth date"),
-     ("1101051949123100", "18"), ("11010519491231002Y", "digit or X"), ("110105300001010016", "out of range")],
+    [
+        ("110105194912310021", "check digit"),
+        ("11010519491331002X", "birth date"),
+        ("1101051949123100", "18"),
+        ("11010519491231002Y", "digit or X"),
+        ("110105300001010016", "out of range"),
+    ],
 )
 def test_invalid_id_numbers(value: str, why: str) -> None:
     problem = id_number_problem(value)
-    assert problem is not None and why in problem
+    assert problem is not None
+    assert why in problem
 
 
 @given(st.text(alphabet="0123456789X", min_size=18, max_size=18))
@@ -38,9 +46,14 @@ def test_id_check_never_raises(value: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "normal", "ok"),
-    [("+86 138 0013 8001", "13800138001", True), ("138-0013-8001", "13800138001", True),
-     ("020-83190000", "020-83190000", True), ("02083190000", "02083190000", True),
-     ("12345", "12345", False), ("23800138001", "23800138001", False)],
+    [
+        ("+86 138 0013 8001", "13800138001", True),
+        ("138-0013-8001", "13800138001", True),
+        ("020-83190000", "020-83190000", True),
+        ("02083190000", "02083190000", True),
+        ("12345", "12345", False),
+        ("23800138001", "23800138001", False),
+    ],
 )
 def test_phones(raw: str, normal: str, ok: bool) -> None:
     assert normalise_phone(raw) == normal
@@ -51,7 +64,11 @@ def test_masks() -> None:
     assert mask_phone("13800138001") == "138****8001"
     assert mask_phone("020-83190000") == "020****0000"
     assert mask_id_number("11010519491231002X") == "110***********002X"
-    assert (mask_name("张三"), mask_name("黄丽华"), mask_name("欧阳晓明")) == ("张*", "黄*华", "欧**明")
+    assert (mask_name("张三"), mask_name("黄丽华"), mask_name("欧阳晓明")) == (
+        "张*",
+        "黄*华",
+        "欧**明",
+    )
     assert mask_name(None) is None
 
 
@@ -81,6 +98,20 @@ def test_next_status_agrees_with_allowed_actions(status: CaseStatus, action: Act
 def test_codes() -> None:
     assert codes.format_case_no("GZ", date(2026, 11, 22), 123) == "GZ-20261122-000123"
     code = codes.new_tracking_code()
-    assert len(code) == 8 and set(code) <= set(codes.TRACKING_ALPHABET)
+    assert len(code) == 8
+    assert set(code) <= set(codes.TRACKING_ALPHABET)
     assert not set("01OIL") & set(codes.TRACKING_ALPHABET)
     assert codes.normalise_tracking_code(" ab-cd efgh ") == "ABCDEFGH"
+
+
+def test_production_refuses_to_run_without_real_servers() -> None:
+    from pydantic import ValidationError
+
+    from shared.settings import Settings
+
+    with pytest.raises(ValidationError, match="DATABASE_URL, REDIS_URL"):
+        Settings(_env_file=None, environment="production")
+    with pytest.raises(ValidationError, match="PostgreSQL"):
+        Settings(_env_file=None, database_url="sqlite:///x.db")
+    ok = Settings(_env_file=None, database_url="postgres://u:p@db/app", redis_url="redis://r")
+    assert ok.database_url == "postgresql+asyncpg://u:p@db/app"

@@ -30,8 +30,13 @@ def _free_port() -> int:
 def run_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     var = Path(tmp_path_factory.mktemp("run")) / "var"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(VAR_DIR=str(var), INTAKE_PORT=str(_free_port()), ROUTING_PORT=str(_free_port()),
-               BOOTSTRAP_ADMIN_KEY=ADMIN, LOG_LEVEL="WARNING")
+    env.update(
+        VAR_DIR=str(var),
+        INTAKE_PORT=str(_free_port()),
+        ROUTING_PORT=str(_free_port()),
+        BOOTSTRAP_ADMIN_KEY=ADMIN,
+        LOG_LEVEL="WARNING",
+    )
     yield env
     for proc in _leftovers(var):  # never let a failed test leak servers into the next one
         proc.kill()
@@ -48,8 +53,10 @@ def _leftovers(var: Path) -> list[psutil.Process]:
 
 def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "run"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "shared.cli", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -58,8 +65,14 @@ def _wait_ready(env: dict[str, str], proc: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
         try:
-            if httpx.get(f"http://127.0.0.1:{env['ROUTING_PORT']}/readyz", timeout=1).status_code == 200 and \
-               httpx.get(f"http://127.0.0.1:{env['INTAKE_PORT']}/readyz", timeout=1).status_code == 200:
+            if (
+                httpx.get(f"http://127.0.0.1:{env['ROUTING_PORT']}/readyz", timeout=1).status_code
+                == 200
+                and httpx.get(
+                    f"http://127.0.0.1:{env['INTAKE_PORT']}/readyz", timeout=1
+                ).status_code
+                == 200
+            ):
                 return
         except httpx.HTTPError:
             pass
@@ -93,18 +106,27 @@ def test_run_lifecycle(run_env: dict[str, str]) -> None:
     assert {"postgres", "redis-server"} <= running  # the detector sees servers while they run
     key = httpx.post(f"{routing}/api/v1/keys", json={"role": "window"}, headers=admin).json()["key"]
     window = {"Authorization": f"Bearer {key}"}
-    case = httpx.post(f"{intake}/api/v1/cases", headers=window, json={
-        "channel": "window", "description": "取不到号无法领取营业执照", "applicant": {"phone": "13700137003"},
-    }).json()
+    case = httpx.post(
+        f"{intake}/api/v1/cases",
+        headers=window,
+        json={
+            "channel": "window",
+            "description": "取不到号无法领取营业执照",
+            "applicant": {"phone": "13700137003"},
+        },
+    ).json()
     assert case["status"] == "registered"
 
-    second = subprocess.run([sys.executable, "-m", "shared.cli", "run"], env=run_env, capture_output=True, timeout=60)
+    second = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "run"], env=run_env, capture_output=True, timeout=60
+    )
     assert second.returncode == 3
     assert b"another gaodedim run holds" in second.stderr
 
     assert _stop(first, signal.SIGTERM) == 0
     assert _leftovers(var) == []
-    assert _port_free(run_env["INTAKE_PORT"]) and _port_free(run_env["ROUTING_PORT"])
+    assert _port_free(run_env["INTAKE_PORT"])
+    assert _port_free(run_env["ROUTING_PORT"])
     assert not (var / "pg" / "postmaster.pid").exists()
 
     # A restart keeps every case; then a kill -9 of the supervisor leaves no orphans that block
@@ -112,7 +134,8 @@ def test_run_lifecycle(run_env: dict[str, str]) -> None:
     again = _start(run_env)
     _wait_ready(run_env, again)
     got = httpx.get(f"{intake}/api/v1/cases/{case['case_no']}", headers=window)
-    assert got.status_code == 200 and got.json()["tracking_code"] == case["tracking_code"]
+    assert got.status_code == 200
+    assert got.json()["tracking_code"] == case["tracking_code"]
     again.kill()
     again.wait()
     if again.stdout:

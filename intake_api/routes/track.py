@@ -39,6 +39,8 @@ async def track(
     if found is None:
         raise DomainError(
             detail="no case matches this tracking code and phone number",
-            status=404, title="Not found", type="/problems/not-found",
+            status=404,
+            title="Not found",
+            type="/problems/not-found",
         )
     return found

@@ -83,7 +83,7 @@ def involving(department: str) -> object:
         Case.lead_department == department,
         Case.first_responsible_department == department,
         Case.intake_department == department,
-        Case.co_departments.any(department),
+        Case.co_departments.contains([department]),
     )
 
 
