@@ -15,6 +15,7 @@ from shared import idempotent
 from shared.app import Sessionmaker, kick_worker, settings_of
 from shared.auth import CurrentPrincipal
 from shared.database import transaction
+from shared.edge import act_on_case
 from shared.enums import CaseStatus, Channel
 from shared.errors import invalid
 from shared.timeutil import SHANGHAI
@@ -130,27 +131,18 @@ async def get_case(
 async def resolve_on_spot(
     case_no: CaseNo, body: ResolveOnSpot, principal: CurrentPrincipal, sm: Sessionmaker
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
-        case = await service.resolve_on_spot(session, case_no, body, actor=principal)
-        out = presenter.case_out(case, principal.role)
-    return out
+    return await act_on_case(sm, service.resolve_on_spot, case_no, body, principal)
 
 
 @router.post("/{case_no}/out-of-scope", response_model=None)
 async def out_of_scope(
     case_no: CaseNo, body: OutOfScope, principal: CurrentPrincipal, sm: Sessionmaker
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
-        case = await service.refer_out_of_scope(session, case_no, body, actor=principal)
-        out = presenter.case_out(case, principal.role)
-    return out
+    return await act_on_case(sm, service.refer_out_of_scope, case_no, body, principal)
 
 
 @router.post("/{case_no}/feedback", response_model=None)
 async def feedback(
     case_no: CaseNo, body: Feedback, principal: CurrentPrincipal, sm: Sessionmaker
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
-        case = await service.give_feedback(session, case_no, body, actor=principal)
-        out = presenter.case_out(case, principal.role)
-    return out
+    return await act_on_case(sm, service.give_feedback, case_no, body, principal)
