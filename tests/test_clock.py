@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.clock.calendar import CalendarUnknown, WorkCalendar
+from services.clock.deadlines import add, working_seconds_between
+from services.clock.durations import parse_duration
+from shared.timeutil import SHANGHAI
+
+CAL = WorkCalendar()
+
+
+def sh(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "due"),
+    [
+        (sh(2026, 11, 23, 10), "5 working_days", sh(2026, 11, 30, 10)),  # Mon → next Mon
+        (sh(2026, 11, 23, 10), "2 working_hours", sh(2026, 11, 23, 12)),
+        (sh(2026, 11, 23, 11), "2 working_hours", sh(2026, 11, 23, 14, 30)),  # across lunch
+        (sh(2026, 11, 27, 17), "2 working_hours", sh(2026, 11, 30, 10)),  # Fri → Mon
+        (sh(2026, 11, 28, 20), "1 working_hours", sh(2026, 11, 30, 10)),  # Sat night
+        (sh(2026, 11, 23, 7), "1 working_days", sh(2026, 11, 23, 18)),  # before opening
+        (sh(2026, 9, 30, 17), "1 working_hours", sh(2026, 10, 8, 9)),  # National Day: Oct 1–7 off
+        (sh(2026, 11, 23, 10), "30 minutes", sh(2026, 11, 23, 10, 30)),
+        (sh(2026, 11, 28, 10), "24 hours", sh(2026, 11, 29, 10)),  # natural time ignores weekends
+    ],
+)
+def test_add(start: datetime, duration: str, due: datetime) -> None:
+    assert add(start, parse_duration(duration), CAL) == due
+
+
+def test_unknown_year_is_an_alert_not_a_guess() -> None:
+    with pytest.raises(CalendarUnknown) as caught:
+        add(sh(2026, 12, 30, 10), parse_duration("5 working_days"), CAL)
+    assert caught.value.year == 2027
+
+
+def test_overrides_win_over_the_library() -> None:
+    cal = WorkCalendar(overrides={date(2026, 11, 28): True})  # a Saturday made a working day
+    assert add(sh(2026, 11, 27, 17), parse_duration("2 working_hours"), cal) == sh(2026, 11, 28, 10)
+
+
+@pytest.mark.parametrize("bad", ["5", "five days", "5 fortnights", "-1 days", "0 hours", ""])
+def test_bad_durations(bad: str) -> None:
+    with pytest.raises(ValueError, match="duration|unit|positive"):
+        parse_duration(bad)
+
+
+@given(
+    st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2026, 6, 1)),
+    st.integers(min_value=1, max_value=40),
+)
+def test_working_time_between_inverts_add(start: datetime, hours: int) -> None:
+    begin = start.replace(tzinfo=SHANGHAI)
+    due = add(begin, parse_duration(f"{hours} working_hours"), CAL)
+    assert working_seconds_between(begin, due, CAL) == pytest.approx(hours * 3600)
