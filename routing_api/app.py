@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from routing_api.routes import departments, keys
+from routing_api.routes import departments, keys, rules, workflow
 from shared.app import build_app
 from shared.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app("routing", "gaodedim routing API", [keys.router, departments.router], settings)
+    return build_app(
+        "routing",
+        "gaodedim routing API",
+        [keys.router, departments.router, rules.router, workflow.router],
+        settings,
+    )

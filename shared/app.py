@@ -28,6 +28,7 @@ from shared.body_limit import BodyLimitMiddleware
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.logging import configure as configure_logging
 from shared.models import Case
+from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
 from shared.timeutil import utcnow
 
@@ -57,6 +58,7 @@ def build_app(
         app.state.redis = (
             await create_pool(redis_settings(settings.redis_url)) if settings.redis_url else None
         )
+        app.state.routing_client = make_client(settings) if settings.service_key else None
         if settings.bootstrap_admin_key:
             async with transaction(app.state.sessionmaker) as session:
                 if await keys.bootstrap_admin(session, settings.bootstrap_admin_key):
@@ -67,6 +69,8 @@ def build_app(
         finally:
             if app.state.redis is not None:
                 await app.state.redis.aclose()
+            if app.state.routing_client is not None:
+                await app.state.routing_client.aclose()
             await engine.dispose()
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)

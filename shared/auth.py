@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.apikey import service as keys
 from shared.enums import Role
 from shared.errors import forbidden, unauthorized
-from shared.principal import Principal
+from shared.principal import SYSTEM, Principal
 
 _bearer = HTTPBearer(auto_error=False, description="An API key issued by `gaodedim keys create`")
 
@@ -21,6 +22,9 @@ async def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise unauthorized("an API key is required: Authorization: Bearer <key>")
+    service_key = request.app.state.settings.service_key
+    if service_key and hmac.compare_digest(credentials.credentials, service_key):
+        return SYSTEM
     sessionmaker = request.app.state.sessionmaker
     async with sessionmaker() as session:
         principal = await keys.authenticate(session, credentials.credentials)

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = 15_000
     track_rate_limit_per_minute: int = 20
     routing_url: str = "http://127.0.0.1:8002"
+    routing_timeout_seconds: float = 1.0
+    service_key: str | None = None
+    """The key the project's own processes use with each other (role `system`); never a client's."""
+    webhook_signing_secret: str | None = None
+    return_within: str = "1 working_days"
+    max_returns: int = 2
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -49,7 +55,15 @@ class Settings(BaseSettings):
             value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
         return value
 
-    @field_validator("bootstrap_admin_key")
+    @field_validator("return_within")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        from services.clock.durations import parse_duration
+
+        parse_duration(value)
+        return value
+
+    @field_validator("bootstrap_admin_key", "service_key")
     @classmethod
     def _strong_key(cls, value: str | None) -> str | None:
         if value is not None and value != "" and len(value) < 24:
@@ -60,7 +74,9 @@ class Settings(BaseSettings):
     def _production_needs_real_servers(self) -> Settings:
         """Embedded servers are for a desk machine and tests; production must name its own."""
         if self.environment == "production":
-            missing = [n for n in ("database_url", "redis_url") if not getattr(self, n)]
+            missing = [
+                n for n in ("database_url", "redis_url", "service_key") if not getattr(self, n)
+            ]
             if missing:
                 raise ValueError(f"production needs {', '.join(m.upper() for m in missing)}")
         return self

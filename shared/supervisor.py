@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -66,6 +67,15 @@ def _servers(settings: Settings, var_dir: Path) -> Iterator[dict[str, str]]:
             pg.stop()
 
 
+def _local_service_key(var_dir: Path) -> str:
+    """The key the local processes use with each other, made once and kept with the data."""
+    path = var_dir / "service.key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603 - our own interpreter and modules
         [sys.executable, *args],
@@ -116,7 +126,13 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
     code = 0
     try:
         with _servers(settings, var_dir) as urls:
-            env = {**os.environ, **urls, "VAR_DIR": str(var_dir)}
+            env = {
+                **os.environ,
+                **urls,
+                "VAR_DIR": str(var_dir),
+                "SERVICE_KEY": settings.service_key or _local_service_key(var_dir),
+                "ROUTING_URL": f"http://{settings.bind_host}:{settings.routing_port}",
+            }
             urls_file(var_dir).write_text("".join(f"{k}={v}\n" for k, v in urls.items()))
             _say("migrating the database")
             upgrade(urls["DATABASE_URL"])

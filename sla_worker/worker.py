@@ -1,4 +1,5 @@
-"""The arq worker: outbox delivery now; clocks, warnings and cards come with the SLA issue.
+"""The arq worker: outbox delivery (routing hand-over, department webhooks) now; clocks,
+warnings and cards come with the SLA issue.
 
 Jobs may run more than once (arq's own warning), so each is idempotent: delivery is claimed
 row by row in the database, not trusted to Redis.
@@ -8,19 +9,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import httpx
 import structlog
 from arq import cron, func
 
 from shared.app import WORKER_KICK_JOB
 from shared.database import make_engine, make_sessionmaker
 from shared.logging import configure as configure_logging
+from shared.routing_client import make_client
 from shared.settings import get_settings
-from sla_worker.dispatch import Handler, dispatch_all
+from sla_worker import handlers
+from sla_worker.dispatch import dispatch_all
 
 log = structlog.get_logger("gaodedim.worker")
-
-HANDLERS: dict[str, Handler] = {}
-"""Topic → delivery. `case.registered` (routing hand-over) is added by the routing issue."""
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -28,11 +29,18 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_logging(settings.log_level)
     ctx["engine"] = make_engine(settings, pool_size=5)
     ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
-    ctx.setdefault("handlers", HANDLERS)
+    ctx["routing_client"] = make_client(settings)
+    ctx["http"] = httpx.AsyncClient(timeout=10)
+    if "handlers" not in ctx:
+        ctx["handlers"] = handlers.build(
+            ctx["routing_client"], ctx["http"], settings.webhook_signing_secret
+        )
     log.info("worker_started", topics=sorted(ctx["handlers"]))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["routing_client"].aclose()
+    await ctx["http"].aclose()
     await ctx["engine"].dispose()
 
 

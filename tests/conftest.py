@@ -31,6 +31,7 @@ from shared.enums import Role
 from shared.migrate import upgrade
 from shared.settings import Settings
 
+SERVICE_KEY = "test-service-key-0123456789abcdef"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TABLES = [
     "case_events",
@@ -85,6 +86,7 @@ def settings(database_url: str, servers: Servers) -> Settings:
         database_url=database_url,
         redis_url=servers.redis_url,
         track_rate_limit_per_minute=1000,
+        service_key=SERVICE_KEY,
         var_dir=servers.tmp / "var",
     )
 
@@ -117,16 +119,27 @@ async def clean(engine: AsyncEngine, redis: Redis) -> None:
 
 
 @pytest.fixture(scope="session")
-async def intake_app(settings: Settings) -> AsyncIterator[Any]:
-    app = create_intake(settings)
+async def routing_app(settings: Settings) -> AsyncIterator[Any]:
+    app = create_routing(settings)
     async with app.router.lifespan_context(app):
         yield app
 
 
+def routing_client_for(routing_app: Any) -> httpx.AsyncClient:
+    """What intake and the worker use to reach routing, wired to the in-process app."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=routing_app),
+        base_url="http://routing",
+        headers={"Authorization": f"Bearer {SERVICE_KEY}"},
+    )
+
+
 @pytest.fixture(scope="session")
-async def routing_app(settings: Settings) -> AsyncIterator[Any]:
-    app = create_routing(settings)
+async def intake_app(settings: Settings, routing_app: Any) -> AsyncIterator[Any]:
+    app = create_intake(settings)
     async with app.router.lifespan_context(app):
+        await app.state.routing_client.aclose()
+        app.state.routing_client = routing_client_for(routing_app)
         yield app
 
 

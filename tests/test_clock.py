@@ -27,7 +27,11 @@ def sh(*args: int) -> datetime:
         (sh(2026, 11, 27, 17), "2 working_hours", sh(2026, 11, 30, 10)),  # Fri → Mon
         (sh(2026, 11, 28, 20), "1 working_hours", sh(2026, 11, 30, 10)),  # Sat night
         (sh(2026, 11, 23, 7), "1 working_days", sh(2026, 11, 23, 18)),  # before opening
-        (sh(2026, 9, 30, 17, 30), "1 working_hours", sh(2026, 10, 8, 9, 30)),  # National Day: Oct 1–7 off
+        (
+            sh(2026, 9, 30, 17, 30),
+            "1 working_hours",
+            sh(2026, 10, 8, 9, 30),
+        ),  # National Day: Oct 1–7 off
         (sh(2026, 11, 23, 10), "30 minutes", sh(2026, 11, 23, 10, 30)),
         (sh(2026, 11, 28, 10), "24 hours", sh(2026, 11, 29, 10)),  # natural time ignores weekends
     ],

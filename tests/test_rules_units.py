@@ -109,7 +109,7 @@ def test_production_refuses_to_run_without_real_servers() -> None:
 
     from shared.settings import Settings
 
-    with pytest.raises(ValidationError, match="DATABASE_URL, REDIS_URL"):
+    with pytest.raises(ValidationError, match="DATABASE_URL, REDIS_URL, SERVICE_KEY"):
         Settings(_env_file=None, environment="production")
     with pytest.raises(ValidationError, match="PostgreSQL"):
         Settings(_env_file=None, database_url="sqlite:///x.db")

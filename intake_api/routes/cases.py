@@ -18,6 +18,8 @@ from shared.database import transaction
 from shared.edge import act_on_case
 from shared.enums import CaseStatus, Channel
 from shared.errors import invalid
+from shared.principal import Principal
+from shared.routing_client import try_hand_over
 from shared.timeutil import SHANGHAI
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -44,7 +46,7 @@ async def register_case(
             )
             return 201, presenter.case_out(case, principal.role)
 
-        status, out, replayed = await idempotent.run(
+        outcome = await idempotent.run(
             session,
             principal=principal,
             key=idempotency_key,
@@ -53,11 +55,20 @@ async def register_case(
             body=body.model_dump(mode="json"),
             create=create,
         )
-    if not replayed:
-        await kick_worker(request)
-    return idempotent.response(
-        status, out, replayed, {"Location": f"{request.url.path}/{out['case_no']}"}
-    )
+    case_no = outcome.body["case_no"]
+    if not outcome.replayed:
+        if await try_hand_over(request.app.state.routing_client, case_no):
+            outcome = await idempotent.amend(sm, outcome, await _fresh(sm, case_no, principal))
+        else:
+            await kick_worker(request)
+    return idempotent.response(outcome, {"Location": f"{request.url.path}/{case_no}"})
+
+
+async def _fresh(sm: Sessionmaker, case_no: str, principal: Principal) -> dict[str, Any]:
+    """The case as routing left it, so the answer already names its department and deadlines."""
+    async with transaction(sm) as session:
+        case = await service.get_visible(session, case_no, actor=principal)
+        return presenter.case_out(case, principal.role)
 
 
 def _moment(value: str | None, field: str, *, end: bool = False) -> datetime | None:

@@ -7,7 +7,7 @@ from typing import Any
 from services.case.lifecycle import allowed_actions
 from services.privacy import mask_id_number, mask_name, mask_phone, sees_full_pii
 from shared.enums import CaseStatus, Role
-from shared.models import Case, CaseEvent
+from shared.models import Case, CaseEvent, Extension
 from shared.timeutil import shanghai_iso
 
 STATUS_LABELS = {
@@ -85,6 +85,9 @@ def case_out(case: Case, role: Role, events: list[CaseEvent] | None = None) -> d
         },
         "feedback": {"satisfaction": case.satisfaction, "comment": case.feedback_comment},
         "reopen_count": case.reopen_count,
+        "return_count": case.return_count,
+        "assignment_final": case.assignment_final,
+        "reply": case.reply,
         "created_at": shanghai_iso(case.created_at),
         "updated_at": shanghai_iso(case.updated_at),
         "closed_at": shanghai_iso(case.closed_at),
@@ -119,4 +122,18 @@ def tracking_out(
             }
             for e in events
         ],
+    }
+
+
+def extension_out(ext: Extension, case_no: str) -> dict[str, Any]:
+    return {
+        "id": ext.id,
+        "case_no": case_no,
+        "department": ext.department,
+        "extend_by": ext.extend_by,
+        "reason": ext.reason,
+        "status": ext.status,
+        "requested_at": shanghai_iso(ext.requested_at),
+        "decided_at": shanghai_iso(ext.decided_at),
+        "decision_note": ext.decision_note,
     }

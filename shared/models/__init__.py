@@ -4,8 +4,10 @@ from shared.models.api_key import ApiKey
 from shared.models.base import Base
 from shared.models.case import Case, CaseCounter, CaseEvent
 from shared.models.department import Department
+from shared.models.extension import Extension
 from shared.models.idempotency import IdempotencyRecord
 from shared.models.outbox import OutboxMessage
+from shared.models.rules import RuleDraft, RuleVersion
 
 __all__ = [
     "ApiKey",
@@ -14,6 +16,9 @@ __all__ = [
     "CaseCounter",
     "CaseEvent",
     "Department",
+    "Extension",
     "IdempotencyRecord",
     "OutboxMessage",
+    "RuleDraft",
+    "RuleVersion",
 ]

@@ -86,6 +86,15 @@ class Case(Base):
     feedback_comment: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
+    return_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    assignment_final: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    """Set when the coordinator assigns after the return cap: no further return or transfer."""
+    assigned_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    suspended_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    reply: Mapped[str | None] = mapped_column(Text)
+
     created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

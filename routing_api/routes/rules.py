@@ -1,0 +1,102 @@
+"""The rule table: draft, publish, versions, and dry runs (explain, simulate)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from routing_api.deps import Calendar
+from services.routing import service, tables
+from services.routing.schemas import CaseFacts, RuleTable
+from shared.app import Sessionmaker
+from shared.auth import require
+from shared.database import transaction
+from shared.enums import Role
+from shared.errors import conflict, invalid
+from shared.principal import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["rules"])
+Editor = Annotated[Principal, require(Role.admin, Role.supervisor)]
+Reader = Annotated[Principal, require(Role.admin, Role.supervisor, Role.coordinator, Role.window)]
+
+
+@router.get("/rules", response_model=None)
+async def get_rules(_: Reader, sm: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        draft = await tables.draft(session)
+        number = await tables.latest_version(session)
+        published = await tables.version(session, number) if number else None
+    return {
+        "draft": tables.table_out(draft) if draft else None,
+        "current_version": number,
+        "current": tables.table_out(published) if published else None,
+    }
+
+
+@router.put("/rules", response_model=None)
+async def put_draft(body: RuleTable, actor: Editor, sm: Sessionmaker) -> dict[str, Any]:
+    """Save the draft; refused whole (422 naming the rule and field) if anything is wrong."""
+    async with transaction(sm) as session:
+        await tables.save_draft(session, body, actor=actor)
+    return {"draft": tables.table_out(body), "rules": len(body.rules)}
+
+
+@router.post("/rules/publish", status_code=201, response_model=None)
+async def publish(actor: Editor, sm: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        number = await tables.publish(session, actor=actor)
+    return {"version": number}
+
+
+@router.get("/rules/versions/{number}", response_model=None)
+async def get_version(
+    number: Annotated[int, Path(ge=1)], _: Reader, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        table = await tables.version(session, number)
+    return {"version": number, "table": tables.table_out(table)}
+
+
+class ExplainBody(CaseFacts):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: Annotated[int, Field(ge=1)] | None = None
+    draft: bool = False
+
+
+@router.post("/route/explain", response_model=None)
+async def explain(
+    body: ExplainBody, _: Reader, sm: Sessionmaker, calendar: Calendar
+) -> dict[str, Any]:
+    """Dry run for a case body against the latest version, a given `version`, or the draft."""
+    async with transaction(sm) as session:
+        if body.draft:
+            table = await tables.draft(session)
+            if table is None:
+                raise conflict("there is no draft")
+            label: Any = "draft"
+        else:
+            number = body.version or await tables.latest_version(session)
+            if number is None:
+                raise conflict("no rule table has been published yet")
+            table, label = await tables.version(session, number), number
+    facts = CaseFacts.model_validate(body.model_dump(exclude={"version", "draft"}))
+    return {"table": label, **service.explain(table, facts, calendar)}
+
+
+class SimulateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    table: RuleTable | None = None
+    limit: Annotated[int, Field(ge=1, le=50_000)] = 1000
+
+
+@router.post("/route/simulate", response_model=None)
+async def simulate(body: SimulateBody, _: Editor, sm: Sessionmaker) -> dict[str, Any]:
+    """Replay a table (the body's, else the draft) over the newest stored cases."""
+    async with transaction(sm) as session:
+        table = body.table or await tables.draft(session)
+        if table is None:
+            raise invalid("table", "give a table or save a draft first")
+        await tables.check(session, table)
+        return {"limit": body.limit, **await service.simulate(session, table, limit=body.limit)}

@@ -1,0 +1,127 @@
+"""Routing a case and the department and coordinator actions on it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from routing_api.deps import Calendar, Policy
+from services.case import presenter, workflow
+from services.case.workflow_schemas import (
+    Assign,
+    ExtensionDecision,
+    ExtensionRequest,
+    Reply,
+    Resume,
+    Return,
+    Sign,
+    Suspend,
+    Transfer,
+)
+from services.routing import service as routing
+from shared.app import Sessionmaker
+from shared.auth import require
+from shared.database import transaction
+from shared.edge import act_on_case
+from shared.enums import Role
+from shared.principal import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["workflow"])
+CaseNo = Annotated[str, Path(max_length=40)]
+Department = Annotated[Principal, require(Role.department)]
+Anyone = Annotated[Principal, require(*Role)]
+Router = Annotated[Principal, require(Role.system, Role.coordinator, Role.admin)]
+
+
+@router.post("/cases/{case_no}/route", response_model=None)
+async def route(
+    case_no: CaseNo, actor: Router, sm: Sessionmaker, calendar: Calendar
+) -> dict[str, Any]:
+    """Route a registered case with the latest table. Safe to repeat: a routed case is returned
+    unchanged with `routed: false`, so a retried hand-over never routes twice."""
+    async with transaction(sm) as session:
+        case, routed = await routing.route_case(session, case_no, actor=actor, calendar=calendar)
+    return {**presenter.case_out(case, actor.role), "routed": routed}
+
+
+@router.post("/cases/{case_no}/sign", response_model=None)
+async def sign(case_no: CaseNo, body: Sign, actor: Department, sm: Sessionmaker) -> dict[str, Any]:
+    return await act_on_case(sm, workflow.sign, case_no, body, actor)
+
+
+@router.post("/cases/{case_no}/return", response_model=None)
+async def return_case(
+    case_no: CaseNo, body: Return, actor: Department, sm: Sessionmaker, policy: Policy
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        case = await workflow.return_case(session, case_no, body, actor=actor, policy=policy)
+    return presenter.case_out(case, actor.role)
+
+
+@router.post("/cases/{case_no}/transfer", response_model=None)
+async def transfer(
+    case_no: CaseNo, body: Transfer, actor: Anyone, sm: Sessionmaker, calendar: Calendar
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        case = await workflow.transfer(session, case_no, body, actor=actor, calendar=calendar)
+    return presenter.case_out(case, actor.role)
+
+
+@router.post("/cases/{case_no}/suspend", response_model=None)
+async def suspend(
+    case_no: CaseNo, body: Suspend, actor: Department, sm: Sessionmaker
+) -> dict[str, Any]:
+    return await act_on_case(sm, workflow.suspend, case_no, body, actor)
+
+
+@router.post("/cases/{case_no}/resume", response_model=None)
+async def resume(
+    case_no: CaseNo, body: Resume, actor: Department, sm: Sessionmaker, calendar: Calendar
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        case = await workflow.resume(session, case_no, body, actor=actor, calendar=calendar)
+    return presenter.case_out(case, actor.role)
+
+
+@router.post("/cases/{case_no}/reply", response_model=None)
+async def reply(
+    case_no: CaseNo, body: Reply, actor: Department, sm: Sessionmaker
+) -> dict[str, Any]:
+    return await act_on_case(sm, workflow.reply, case_no, body, actor)
+
+
+@router.post("/cases/{case_no}/assign", response_model=None)
+async def assign(
+    case_no: CaseNo, body: Assign, actor: Anyone, sm: Sessionmaker, policy: Policy
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        case = await workflow.assign(session, case_no, body, actor=actor, policy=policy)
+    return presenter.case_out(case, actor.role)
+
+
+@router.post("/cases/{case_no}/extensions", status_code=201, response_model=None)
+async def request_extension(
+    case_no: CaseNo, body: ExtensionRequest, actor: Department, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        ext = await workflow.request_extension(session, case_no, body, actor=actor)
+    return presenter.extension_out(ext, case_no)
+
+
+@router.post("/extensions/{extension_id}/decision", response_model=None)
+async def decide_extension(
+    extension_id: Annotated[int, Path(ge=1)],
+    body: ExtensionDecision,
+    actor: Anyone,
+    sm: Sessionmaker,
+    calendar: Calendar,
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        ext, case = await workflow.decide_extension(
+            session, extension_id, body, actor=actor, calendar=calendar
+        )
+    return {
+        "extension": presenter.extension_out(ext, case.case_no),
+        "case": presenter.case_out(case, actor.role),
+    }

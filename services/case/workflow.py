@@ -1,0 +1,397 @@
+"""What departments and coordinators do with an assigned case. Each action locks the case row,
+checks role, department and state, changes the case and writes history in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.case import repository
+from services.case.assignment import assign_to
+from services.case.history import record, transition
+from services.case.lifecycle import Action
+from services.case.workflow_schemas import (
+    Assign,
+    ExtensionDecision,
+    ExtensionRequest,
+    Reply,
+    Resume,
+    Return,
+    Sign,
+    Suspend,
+    Transfer,
+)
+from services.clock import deadlines
+from services.clock.calendar import CalendarUnknown, WorkCalendar
+from services.clock.durations import Duration, parse_duration
+from services.clock.policy import Deadlines, choose
+from services.department import repository as departments
+from services.outbox import service as outbox
+from services.routing import tables
+from services.routing.schemas import SlaPolicy
+from shared.enums import CaseStatus, Role
+from shared.errors import conflict, forbidden, invalid, not_found
+from shared.models import Case, Extension
+from shared.principal import Principal
+from shared.timeutil import utcnow
+
+TOPIC_NOTIFY = "department.notify"
+COORDINATORS = frozenset({Role.coordinator, Role.admin})
+
+
+@dataclass(frozen=True)
+class WorkflowPolicy:
+    return_within: Duration
+    max_returns: int
+    calendar: WorkCalendar
+
+
+async def _lead_case(session: AsyncSession, case_no: str, actor: Principal, what: str) -> Case:
+    """The case, locked, if `actor` is its lead department's key."""
+    case = await repository.get_by_no(session, case_no, for_update=True)
+    if actor.role is not Role.department:
+        raise forbidden(f"only the lead department may {what}")
+    if actor.department != case.lead_department:
+        raise forbidden(f"case {case_no} is led by another department")
+    return case
+
+
+async def _notify_followers(session: AsyncSession, case: Case, event: str) -> None:
+    """一跟到底: the first-responsible department hears of every step on a case it handed on,
+    and a newly assigned department hears it has a case. Only departments with a webhook."""
+    wanted = {case.first_responsible_department, case.lead_department} - {None}
+    for code in sorted(c for c in wanted if c):
+        dept = await departments.get(session, code)
+        if dept is not None and dept.webhook_url:
+            outbox.enqueue(
+                session,
+                TOPIC_NOTIFY,
+                {
+                    "department": code,
+                    "url": dept.webhook_url,
+                    "case_no": case.case_no,
+                    "event": event,
+                    "status": case.status,
+                    "lead_department": case.lead_department,
+                },
+            )
+
+
+def _policy_of(case: Case) -> SlaPolicy | None:
+    stored = (case.routing or {}).get("policy")
+    return SlaPolicy.model_validate(stored) if stored else None
+
+
+async def sign(session: AsyncSession, case_no: str, data: Sign, *, actor: Principal) -> Case:
+    case = await _lead_case(session, case_no, actor, "sign for a case")
+    transition(session, case, Action.sign, actor=actor, reason=data.note)
+    case.signed_at = case.updated_at
+    await _notify_followers(session, case, "signed")
+    return case
+
+
+async def return_case(
+    session: AsyncSession, case_no: str, data: Return, *, actor: Principal, policy: WorkflowPolicy
+) -> Case:
+    """退单: mis-routed, with a reason, within the return window; the coordinator takes it."""
+    case = await _lead_case(session, case_no, actor, "return a case")
+    if case.assignment_final:
+        raise conflict(
+            "the coordinator's assignment is final after the return cap; it cannot be returned",
+            return_count=case.return_count,
+        )
+    if case.assigned_at is not None:
+        try:
+            window_ends = deadlines.add(case.assigned_at, policy.return_within, policy.calendar)
+        except CalendarUnknown:
+            window_ends = None
+        if window_ends is not None and utcnow() > window_ends:
+            raise conflict(
+                f"the return window ({policy.return_within}) has passed",
+                return_window_ended_at=window_ends.isoformat(),
+            )
+    returned_by = case.lead_department
+    transition(
+        session,
+        case,
+        Action.return_,
+        actor=actor,
+        reason=data.reason,
+        data={"returned_by": returned_by},
+    )
+    case.return_count += 1
+    case.lead_department = None
+    case.sign_due_at = None
+    await _notify_followers(session, case, "returned")
+    return case
+
+
+async def transfer(
+    session: AsyncSession, case_no: str, data: Transfer, *, actor: Principal, calendar: WorkCalendar
+) -> Case:
+    """转办: the lead (or a coordinator) hands the case on; the deadline keeps running, the
+    first-responsible department stays on record and is told."""
+    case = await repository.get_by_no(session, case_no, for_update=True)
+    if actor.role not in COORDINATORS:
+        if actor.role is not Role.department or actor.department != case.lead_department:
+            raise forbidden("only the lead department or a coordinator may transfer a case")
+        if case.assignment_final:
+            raise conflict("the coordinator's assignment is final; ask the coordinator to reassign")
+    target = await departments.get(session, data.to_department)
+    if target is None or not target.active:
+        raise invalid("to_department", f"unknown department '{data.to_department}'")
+    if data.to_department == case.lead_department:
+        raise invalid("to_department", "the case is already with this department")
+    previous = case.lead_department
+    transition(
+        session,
+        case,
+        Action.transfer,
+        actor=actor,
+        reason=data.reason,
+        data={"from_department": previous, "to_department": data.to_department},
+    )
+    case.lead_department = data.to_department
+    case.co_departments = [c for c in case.co_departments if c != data.to_department]
+    case.assigned_at = case.updated_at
+    case.signed_at = None
+    policy = _policy_of(case)
+    if policy is not None:
+        try:
+            case.sign_due_at = deadlines.add(case.updated_at, policy.sign_within, calendar)
+        except CalendarUnknown:
+            case.sign_due_at = None
+    await _notify_followers(session, case, "transferred")
+    return case
+
+
+async def suspend(session: AsyncSession, case_no: str, data: Suspend, *, actor: Principal) -> Case:
+    """挂起: waiting for the citizen; the handling clock stops until resume."""
+    case = await _lead_case(session, case_no, actor, "suspend a case")
+    transition(
+        session,
+        case,
+        Action.suspend,
+        actor=actor,
+        reason=data.reason,
+        data={"required_materials": data.required_materials},
+    )
+    case.suspended_at = case.updated_at
+    if data.required_materials:
+        case.tracking_card = {**case.tracking_card, "required_materials": data.required_materials}
+    await _notify_followers(session, case, "suspended")
+    return case
+
+
+def _resumed_deadline(
+    case: Case, now: datetime, calendar: WorkCalendar
+) -> tuple[datetime | None, dict[str, Any]]:
+    """The handling deadline moved by the time the case was suspended: working time for a
+    working-time policy, natural time for a natural one (urgent cases)."""
+    due, since = case.handle_due_at, case.suspended_at
+    if due is None or since is None:
+        return due, {}
+    policy = _policy_of(case)
+    try:
+        if policy is not None and policy.handle_within.is_working:
+            seconds = deadlines.working_seconds_between(since, now, calendar)
+            if seconds:
+                due = deadlines.add(due, Duration(seconds / 3600, "working_hours"), calendar)
+            return due, {"paused_working_seconds": seconds}
+        seconds = (now - since).total_seconds()
+        return due + timedelta(seconds=seconds), {"paused_seconds": seconds}
+    except CalendarUnknown as exc:
+        return due, {"deadline_alert": str(exc)}
+
+
+async def resume(
+    session: AsyncSession, case_no: str, data: Resume, *, actor: Principal, calendar: WorkCalendar
+) -> Case:
+    case = await _lead_case(session, case_no, actor, "resume a case")
+    new_due, paused = _resumed_deadline(case, utcnow(), calendar)
+    transition(
+        session,
+        case,
+        Action.resume,
+        actor=actor,
+        reason=data.note,
+        data={
+            **paused,
+            "handle_due_at": new_due.isoformat() if new_due else None,
+        },
+    )
+    case.handle_due_at = new_due
+    case.suspended_at = None
+    await _notify_followers(session, case, "resumed")
+    return case
+
+
+async def reply(session: AsyncSession, case_no: str, data: Reply, *, actor: Principal) -> Case:
+    """答复: the department's answer to the citizen; feedback (or the auto-close) ends it."""
+    case = await _lead_case(session, case_no, actor, "reply to a case")
+    transition(session, case, Action.reply, actor=actor, reason=data.reply)
+    case.reply = data.reply
+    case.replied_at = case.updated_at
+    await _notify_followers(session, case, "replied")
+    return case
+
+
+async def assign(
+    session: AsyncSession, case_no: str, data: Assign, *, actor: Principal, policy: WorkflowPolicy
+) -> Case:
+    """派单 by the coordinator: for returned, reopened or unrouted cases, or to re-assign. After
+    the return cap the assignment is final: no further return, no transfer by the department."""
+    if actor.role not in COORDINATORS:
+        raise forbidden("only a coordinator may assign cases")
+    case = await repository.get_by_no(session, case_no, for_update=True)
+    for i, code in enumerate([data.department, *data.co_departments]):
+        dept = await departments.get(session, code)
+        if dept is None or not dept.active:
+            field = "department" if i == 0 else f"co_departments[{i - 1}]"
+            raise invalid(field, f"unknown department '{code}'")
+    current = await tables.compiled(session)
+    table = current[1].table if current else None
+    wanted = data.sla_policy or (case.routing or {}).get("sla_policy")
+    if data.sla_policy and (table is None or data.sla_policy not in table.sla_policies):
+        raise invalid("sla_policy", f"unknown SLA policy '{data.sla_policy}'")
+    transition(
+        session,
+        case,
+        Action.assign,
+        actor=actor,
+        reason=data.reason,
+        data={"department": data.department, "co_departments": data.co_departments},
+    )
+    now = case.updated_at
+    final = case.return_count >= policy.max_returns
+    case.assignment_final = final
+    keep_deadline = (
+        case.handle_due_at if case.status == CaseStatus.assigned and case.handle_due_at else None
+    )
+    if table is not None:
+        policy_name, due = choose(
+            table,
+            wanted,
+            urgent=case.urgent,
+            vulnerable=case.vulnerable,
+            start=now,
+            calendar=policy.calendar,
+        )
+        sla = table.sla_policies.get(policy_name or "")
+    else:
+        policy_name, due, sla = wanted, Deadlines(None, None, alert="no rule table published"), None
+    routing = {
+        **(case.routing or {}),
+        "assigned_by": "coordinator",
+        "reason": data.reason,
+        "final": final,
+    }
+    assign_to(
+        case,
+        data.department,
+        data.co_departments,
+        policy=sla,
+        policy_name=policy_name,
+        due=due,
+        routing=routing,
+        now=now,
+    )
+    if keep_deadline is not None and case.reopen_count == 0:
+        case.handle_due_at = keep_deadline  # a re-assignment does not restart the citizen's clock
+    await _notify_followers(session, case, "assigned")
+    return case
+
+
+async def request_extension(
+    session: AsyncSession, case_no: str, data: ExtensionRequest, *, actor: Principal
+) -> Extension:
+    case = await _lead_case(session, case_no, actor, "ask for an extension")
+    if case.status not in (CaseStatus.assigned, CaseStatus.signed, CaseStatus.suspended):
+        raise conflict(f"no extension for a case that is {case.status}", current_status=case.status)
+    if case.handle_due_at is None:
+        raise conflict("the case has no handling deadline to extend")
+    if utcnow() >= case.handle_due_at:
+        raise conflict(
+            "an extension must be asked for before the deadline",
+            handle_due_at=case.handle_due_at.isoformat(),
+        )
+    pending = await session.scalar(
+        select(Extension.id).where(Extension.case_id == case.id, Extension.status == "pending")
+    )
+    if pending is not None:
+        raise conflict(
+            "an extension request for this case is already waiting", extension_id=pending
+        )
+    ext = Extension(
+        case_id=case.id,
+        department=actor.department or "",
+        extend_by=str(data.extend_by),
+        reason=data.reason,
+        requested_by_key_id=actor.key_id,
+    )
+    session.add(ext)
+    await session.flush()
+    case.updated_at = utcnow()
+    record(
+        session,
+        case,
+        action="extension_requested",
+        actor=actor,
+        from_status=case.status,
+        reason=data.reason,
+        data={"extension_id": ext.id, "extend_by": ext.extend_by},
+    )
+    return ext
+
+
+async def decide_extension(
+    session: AsyncSession,
+    extension_id: int,
+    data: ExtensionDecision,
+    *,
+    actor: Principal,
+    calendar: WorkCalendar,
+) -> tuple[Extension, Case]:
+    if actor.role not in COORDINATORS:
+        raise forbidden("only a coordinator may decide an extension")
+    ext = await session.get(Extension, extension_id, with_for_update=True)
+    if ext is None:
+        raise not_found(f"extension {extension_id}")
+    if ext.status != "pending":
+        raise conflict(f"extension {extension_id} was already {ext.status}", status=ext.status)
+    case = (
+        await session.execute(select(Case).where(Case.id == ext.case_id).with_for_update())
+    ).scalar_one()
+    ext.status = "approved" if data.approve else "rejected"
+    ext.decided_at = utcnow()
+    ext.decided_by_key_id = actor.key_id
+    ext.decision_note = data.note
+    before = case.handle_due_at
+    if data.approve and case.handle_due_at is not None:
+        try:
+            case.handle_due_at = deadlines.add(
+                case.handle_due_at, parse_duration(ext.extend_by), calendar
+            )
+        except CalendarUnknown as exc:
+            raise conflict(str(exc)) from exc
+    case.updated_at = utcnow()
+    record(
+        session,
+        case,
+        action=f"extension_{ext.status}",
+        actor=actor,
+        from_status=case.status,
+        reason=data.note,
+        data={
+            "extension_id": ext.id,
+            "extend_by": ext.extend_by,
+            "handle_due_before": before.isoformat() if before else None,
+            "handle_due_after": case.handle_due_at.isoformat() if case.handle_due_at else None,
+        },
+    )
+    await _notify_followers(session, case, f"extension_{ext.status}")
+    return ext, case

@@ -1,0 +1,77 @@
+"""The rule table, in exactly the format of `examples/rules.sample.json` (read its `comment`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.clock.durations import DurationField
+from shared.enums import ApplicantType, Category, Channel
+
+RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+PolicyName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+Keyword = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Keywords = Annotated[list[Keyword], Field(min_length=1, max_length=200)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlaPolicy(Model):
+    sign_within: DurationField
+    handle_within: DurationField
+    warn_at: Annotated[float, Field(gt=0, lt=1)] = 0.8
+    red_after: DurationField
+
+
+class CardPolicy(Model):
+    yellow_points: Annotated[int, Field(ge=0, le=100)] = 1
+    red_points: Annotated[int, Field(ge=0, le=100)] = 3
+    red_when_yellows_in_month: Annotated[int, Field(ge=1, le=100)] = 3
+    auto_close_after: DurationField | None = None
+
+
+class Rule(Model):
+    id: RuleId
+    priority: int
+    channels: list[Channel] | None = None
+    categories: list[Category] | None = None
+    districts: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = None
+    applicant_types: list[ApplicantType] | None = None
+    matter_code_prefix: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    urgent: bool | None = None
+    vulnerable: bool | None = None
+    keywords_any: Keywords | None = None
+    keywords_all: Keywords | None = None
+    keywords_none: Keywords | None = None
+    lead_department: Code
+    co_departments: list[Code] = Field(default_factory=list)
+    sla_policy: PolicyName
+
+
+class RuleTable(Model):
+    comment: str | None = None
+    fallback_department: Code
+    sla_policies: dict[PolicyName, SlaPolicy]
+    card_policy: CardPolicy = Field(default_factory=CardPolicy)
+    rules: Annotated[list[Rule], Field(max_length=50_000)]
+
+
+class CaseFacts(Model):
+    """What routing looks at in a case; the same from a stored case and from an explain body."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    channel: Channel | None = None
+    title: str | None = None
+    description: str = ""
+    category: Category | None = None
+    matter_code: str | None = None
+    district: str | None = None
+    applicant_type: ApplicantType = ApplicantType.individual
+    urgent: bool = False
+    vulnerable: bool = False
+    intake_department: str | None = None

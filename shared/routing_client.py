@@ -1,0 +1,49 @@
+"""Calling the routing service over HTTP (httpx), as intake and the worker both do.
+
+The hand-over is `POST /api/v1/cases/{case_no}/route` with the service key. Routing is safe to
+call twice for one case, so callers simply retry until it answers.
+"""
+
+from __future__ import annotations
+
+import httpx
+import structlog
+
+from shared.settings import Settings
+
+log = structlog.get_logger("gaodedim.handover")
+
+
+class RoutingUnavailable(Exception):
+    pass
+
+
+def make_client(settings: Settings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=settings.routing_url,
+        timeout=settings.routing_timeout_seconds,
+        headers={"Authorization": f"Bearer {settings.service_key}"} if settings.service_key else {},
+    )
+
+
+async def request_routing(client: httpx.AsyncClient, case_no: str) -> bool:
+    """True if the case is now routed (by this call or an earlier one)."""
+    try:
+        response = await client.post(f"/api/v1/cases/{case_no}/route")
+    except httpx.HTTPError as exc:
+        raise RoutingUnavailable(f"{type(exc).__name__}") from exc
+    if response.status_code == 200:
+        return True
+    raise RoutingUnavailable(f"routing answered {response.status_code}: {response.text[:200]}")
+
+
+async def try_hand_over(client: httpx.AsyncClient | None, case_no: str) -> bool:
+    """Intake's immediate attempt right after the commit. Failure only delays routing: the
+    outbox message written with the case makes the worker try again."""
+    if client is None:
+        return False
+    try:
+        return await request_routing(client, case_no)
+    except RoutingUnavailable as exc:
+        log.warning("handover_deferred", case_no=case_no, error=str(exc))
+        return False
