@@ -22,7 +22,7 @@ from services.routing.schemas import CaseFacts, RuleTable
 HERE = Path(__file__).resolve().parent.parent / "examples"
 RULES = 10_000
 CASES = 5_000
-HANZI = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞"
+HANZI = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 600))  # 600 common-block characters
 DISTRICTS = [
     "越秀区",
     "海珠区",
@@ -120,9 +120,10 @@ def main() -> None:
         naive.append((time.perf_counter_ns() - t0) / 1000)
     print(f"rules={RULES} cases={CASES} keywords/case text 40-300 chars")
     print(f"compile: {compile_s * 1000:.0f} ms, peak memory while compiling {peak / 2**20:.1f} MiB")
+    p50, p99 = timings[len(timings) // 2], timings[int(len(timings) * 0.99)]
+    mean = statistics.mean(timings)
     print(
-        f"compiled route: mean {statistics.mean(timings):.1f} µs, p50 {timings[len(timings) // 2]:.1f} µs, "
-        f"p99 {timings[int(len(timings) * 0.99)]:.1f} µs, max {timings[-1]:.1f} µs"
+        f"compiled route: mean {mean:.1f} µs, p50 {p50:.1f} µs, p99 {p99:.1f} µs, max {timings[-1]:.1f} µs"
     )
     print(f"naive evaluate (for comparison): mean {statistics.mean(naive):.0f} µs")
 

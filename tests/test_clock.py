@@ -14,8 +14,8 @@ from shared.timeutil import SHANGHAI
 CAL = WorkCalendar()
 
 
-def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_overrides_win_over_the_library() -> None:
 
 @pytest.mark.parametrize("bad", ["5", "five days", "5 fortnights", "-1 days", "0 hours", ""])
 def test_bad_durations(bad: str) -> None:
-    with pytest.raises(ValueError, match="duration|unit|positive"):
+    with pytest.raises(ValueError, match=r"duration|unit|positive"):
         parse_duration(bad)
 
 

@@ -39,7 +39,8 @@ def test_explain_says_why_earlier_rules_failed() -> None:
     case = next(c for c in SAMPLES if c["title"].startswith("个人独资企业注销登记"))
     decision, trace = evaluate(TABLE, facts_of(case))
     assert decision.rule_id == "business-licence"
-    assert trace[-1].matched and all(not t.matched for t in trace[:-1])
+    assert trace[-1].matched
+    assert not any(t.matched for t in trace[:-1])
     assert any("urgent is False" in f for f in trace[0].failed)
     assert "keyword 注销登记" in decision.reason
 

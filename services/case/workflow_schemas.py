@@ -29,7 +29,7 @@ class Suspend(Strict):
     reason: Reason
     required_materials: Annotated[
         list[Annotated[Text, Field(max_length=200)]], Field(max_length=50)
-    ] = []
+    ] = Field(default_factory=list)
 
 
 class Resume(Strict):
@@ -42,7 +42,9 @@ class Reply(Strict):
 
 class Assign(Strict):
     department: DepartmentCode
-    co_departments: Annotated[list[DepartmentCode], Field(max_length=20)] = []
+    co_departments: Annotated[list[DepartmentCode], Field(max_length=20)] = Field(
+        default_factory=list
+    )
     sla_policy: Annotated[str, Field(max_length=32)] | None = None
     reason: Reason
 

@@ -64,7 +64,8 @@ def _failures(rule: Rule, facts: CaseFacts, text: str) -> list[str]:
         failed.append(f"district {facts.district} not in {rule.districts}")
     if rule.applicant_types is not None and facts.applicant_type not in rule.applicant_types:
         failed.append(
-            f"applicant_type {facts.applicant_type} not in {[t.value for t in rule.applicant_types]}"
+            f"applicant_type {facts.applicant_type} not in "
+            f"{[t.value for t in rule.applicant_types]}"
         )
     if rule.matter_code_prefix is not None and not (facts.matter_code or "").startswith(
         rule.matter_code_prefix
