@@ -122,9 +122,7 @@ def main() -> None:
     print(f"compile: {compile_s * 1000:.0f} ms, peak memory while compiling {peak / 2**20:.1f} MiB")
     p50, p99 = timings[len(timings) // 2], timings[int(len(timings) * 0.99)]
     mean, worst = statistics.mean(timings), timings[-1]
-    print(
-        f"compiled route: mean {mean:.1f} µs, p50 {p50:.1f} µs, p99 {p99:.1f} µs, max {worst:.1f} µs"
-    )
+    print(f"compiled: mean {mean:.1f} µs, p50 {p50:.1f} µs, p99 {p99:.1f} µs, max {worst:.1f} µs")
     print(f"naive evaluate (for comparison): mean {statistics.mean(naive):.0f} µs")
 
 
