@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from services.clock.durations import DurationField
 from shared.enums import ApplicantType, Category, Channel
@@ -36,14 +36,14 @@ class CardPolicy(Model):
 
 class Rule(Model):
     id: RuleId
-    priority: int
+    priority: StrictInt
     channels: list[Channel] | None = None
     categories: list[Category] | None = None
     districts: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = None
     applicant_types: list[ApplicantType] | None = None
     matter_code_prefix: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    urgent: bool | None = None
-    vulnerable: bool | None = None
+    urgent: StrictBool | None = None
+    vulnerable: StrictBool | None = None
     keywords_any: Keywords | None = None
     keywords_all: Keywords | None = None
     keywords_none: Keywords | None = None
@@ -72,6 +72,6 @@ class CaseFacts(Model):
     matter_code: str | None = None
     district: str | None = None
     applicant_type: ApplicantType = ApplicantType.individual
-    urgent: bool = False
-    vulnerable: bool = False
+    urgent: StrictBool = False
+    vulnerable: StrictBool = False
     intake_department: str | None = None
