@@ -65,3 +65,33 @@ def test_working_time_between_inverts_add(start: datetime, hours: int) -> None:
     begin = start.replace(tzinfo=SHANGHAI)
     due = add(begin, parse_duration(f"{hours} working_hours"), CAL)
     assert working_seconds_between(begin, due, CAL) == pytest.approx(hours * 3600)
+
+
+def test_resume_moves_the_deadline_by_the_suspended_working_time() -> None:
+    from services.case.workflow import _resumed_deadline
+    from shared.models import Case
+
+    standard = {
+        "sign_within": "2 working_hours",
+        "handle_within": "5 working_days",
+        "warn_at": 0.8,
+        "red_after": "3 working_days",
+    }
+    case = Case(
+        handle_due_at=sh(2026, 11, 30, 10),
+        suspended_at=sh(2026, 11, 19, 17),
+        routing={"policy": standard},
+    )
+    # Thu 17:00 → Mon 10:00: one hour on Thursday, a full day Friday, one hour Monday.
+    due, paused = _resumed_deadline(case, sh(2026, 11, 23, 10), CAL)
+    assert paused == {"paused_working_seconds": (1 + 7.5 + 1) * 3600}
+    assert due == add(sh(2026, 11, 30, 10), parse_duration("9.5 working_hours"), CAL)
+
+    urgent = {**standard, "handle_within": "24 hours"}
+    case = Case(
+        handle_due_at=sh(2026, 11, 21, 10),
+        suspended_at=sh(2026, 11, 20, 10),
+        routing={"policy": urgent},
+    )
+    due, paused = _resumed_deadline(case, sh(2026, 11, 20, 16), CAL)  # natural time for urgent
+    assert (due, paused) == (sh(2026, 11, 21, 16), {"paused_seconds": 6 * 3600.0})

@@ -21,7 +21,9 @@ SAMPLE_TABLE: dict[str, Any] = json.loads((EXAMPLES / "rules.sample.json").read_
 SAMPLES = [json.loads(line) for line in (EXAMPLES / "cases.sample.jsonl").read_text().splitlines()]
 
 
-async def publish(routing: httpx.AsyncClient, headers: dict[str, str], table: dict[str, Any] | None = None) -> int:
+async def publish(
+    routing: httpx.AsyncClient, headers: dict[str, str], table: dict[str, Any] | None = None
+) -> int:
     r = await routing.put("/api/v1/rules", json=table or SAMPLE_TABLE, headers=headers)
     assert r.status_code == 200, r.text
     r = await routing.post("/api/v1/rules/publish", headers=headers)
@@ -34,8 +36,14 @@ async def admin(make_key: KeyFactory) -> dict[str, str]:
     return await make_key("admin")
 
 
-async def test_draft_publish_and_versions(routing: httpx.AsyncClient, admin: dict[str, str]) -> None:
-    assert (await routing.get("/api/v1/rules", headers=admin)).json() == {"draft": None, "current_version": None, "current": None}
+async def test_draft_publish_and_versions(
+    routing: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    assert (await routing.get("/api/v1/rules", headers=admin)).json() == {
+        "draft": None,
+        "current_version": None,
+        "current": None,
+    }
     assert await publish(routing, admin) == 1
     again = await routing.post("/api/v1/rules/publish", headers=admin)
     assert again.status_code == 409  # the draft is the same as version 1
@@ -63,10 +71,16 @@ def _broken(path: list[Any], value: Any) -> dict[str, Any]:
     ("table", "field"),
     [
         (_broken(["rules", 2, "lead_department"], "GZ-NOPE"), "rules[2].lead_department"),
-        (_broken(["rules", 4, "co_departments"], ["GZ-GHZY", "NOPE"]), "rules[4].co_departments[1]"),
+        (
+            _broken(["rules", 4, "co_departments"], ["GZ-GHZY", "NOPE"]),
+            "rules[4].co_departments[1]",
+        ),
         (_broken(["rules", 3, "sla_policy"], "leisurely"), "rules[3].sla_policy"),
         (_broken(["rules", 5, "id"], "urgent-id-card"), "rules[5].id"),
-        (_broken(["sla_policies", "standard", "handle_within"], "5 fortnights"), "sla_policies.standard.handle_within"),
+        (
+            _broken(["sla_policies", "standard", "handle_within"], "5 fortnights"),
+            "sla_policies.standard.handle_within",
+        ),
         (_broken(["sla_policies", "standard", "warn_at"], 1.5), "sla_policies.standard.warn_at"),
         (_broken(["fallback_department"], "NOPE"), "fallback_department"),
         (_broken(["rules", 0, "channels"], ["fax"]), "rules[0].channels[0]"),
@@ -94,7 +108,10 @@ def _intake_body(sample: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_the_twenty_sample_cases_route_as_expected(
-    intake: httpx.AsyncClient, routing: httpx.AsyncClient, admin: dict[str, str], make_key: KeyFactory
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_key: KeyFactory,
 ) -> None:
     await publish(routing, admin)
     window = await make_key("window")
@@ -110,29 +127,43 @@ async def test_the_twenty_sample_cases_route_as_expected(
         assert routing_info["rule_id"] or routing_info["fallback"]
         if "expected_sla" in sample:
             assert routing_info["sla_policy"] == sample["expected_sla"], sample["title"]
-        assert case["first_responsible_department"] == (sample.get("intake_department") or sample["expected_lead"])
+        assert case["first_responsible_department"] == (
+            sample.get("intake_department") or sample["expected_lead"]
+        )
         assert case["deadlines"]["handle_due_at"] or routing_info["deadline_alert"]
-        history = (await intake.get(f"/api/v1/cases/{case['case_no']}", headers=window)).json()["history"]
+        history = (await intake.get(f"/api/v1/cases/{case['case_no']}", headers=window)).json()[
+            "history"
+        ]
         assert [e["action"] for e in history] == ["register", "route"]
         assert history[1]["data"]["rule_id"] == routing_info["rule_id"]
 
 
 async def test_urgent_and_vulnerable_cases_get_the_shorter_policy(
-    intake: httpx.AsyncClient, routing: httpx.AsyncClient, admin: dict[str, str], make_key: KeyFactory
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_key: KeyFactory,
 ) -> None:
     await publish(routing, admin)
     window = await make_key("window")
     body = case_body(title="营业执照办不下来", description="营业执照", intake_department=None)
     plain = (await intake.post("/api/v1/cases", json=body, headers=window)).json()
-    urgent = (await intake.post("/api/v1/cases", json={**body, "urgent": True}, headers=window)).json()
+    urgent = (
+        await intake.post("/api/v1/cases", json={**body, "urgent": True}, headers=window)
+    ).json()
     assert plain["routing"]["sla_policy"] == "standard"
     assert urgent["routing"]["sla_policy"] == "urgent"
     assert urgent["routing"]["policy"]["handle_within"] == "24 hours"
 
 
 async def test_routing_down_then_up_routes_every_case_once(
-    intake_app: Any, intake: httpx.AsyncClient, routing_app: Any, routing: httpx.AsyncClient,
-    admin: dict[str, str], make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession],
+    intake_app: Any,
+    intake: httpx.AsyncClient,
+    routing_app: Any,
+    routing: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await publish(routing, admin)
     window = await make_key("window")
@@ -140,7 +171,8 @@ async def test_routing_down_then_up_routes_every_case_once(
     intake_app.state.routing_client = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
     try:
         created = [
-            (await intake.post("/api/v1/cases", json=_intake_body(s), headers=window)).json() for s in SAMPLES[:6]
+            (await intake.post("/api/v1/cases", json=_intake_body(s), headers=window)).json()
+            for s in SAMPLES[:6]
         ]
     finally:
         await intake_app.state.routing_client.aclose()
@@ -173,24 +205,42 @@ async def test_no_published_table_keeps_cases_registered(
     assert r.json()["status"] == "registered"
 
 
-async def test_explain_traces_every_rule_tried(routing: httpx.AsyncClient, admin: dict[str, str]) -> None:
+async def test_explain_traces_every_rule_tried(
+    routing: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
     await publish(routing, admin)
-    r = await routing.post("/api/v1/route/explain", headers=admin, json={
-        "channel": "portal", "title": "个人独资企业注销登记卡在税务", "description": "注销登记一直办不了",
-        "applicant_type": "enterprise",
-    })
+    r = await routing.post(
+        "/api/v1/route/explain",
+        headers=admin,
+        json={
+            "channel": "portal",
+            "title": "个人独资企业注销登记卡在税务",
+            "description": "注销登记一直办不了",
+            "applicant_type": "enterprise",
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["table"], body["rule_id"], body["lead_department"]) == (1, "business-licence", "GZ-SCJG")
+    assert (body["table"], body["rule_id"], body["lead_department"]) == (
+        1,
+        "business-licence",
+        "GZ-SCJG",
+    )
     assert [t["rule_id"] for t in body["rules"]][-1] == "business-licence"
     assert all(t["failed"] for t in body["rules"][:-1])
     assert body["sla_policy"] == "standard"
-    r = await routing.post("/api/v1/route/explain", headers=admin, json={"description": "x", "channel": "fax"})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "channel"
+    r = await routing.post(
+        "/api/v1/route/explain", headers=admin, json={"description": "x", "channel": "fax"}
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "channel"
 
 
 async def test_simulate_a_draft_over_stored_cases(
-    intake: httpx.AsyncClient, routing: httpx.AsyncClient, admin: dict[str, str], make_key: KeyFactory
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_key: KeyFactory,
 ) -> None:
     await publish(routing, admin)
     window = await make_key("window")
@@ -204,7 +254,10 @@ async def test_simulate_a_draft_over_stored_cases(
     result = r.json()
     assert result["cases"] == 20
     assert result["moved"] == 1
-    assert result["moves"][0]["from"] == "GZ-SWJ" and result["moves"][0]["to"] == "GZ-ZWFW"
+    assert result["moves"][0]["from"] == "GZ-SWJ"
+    assert result["moves"][0]["to"] == "GZ-ZWFW"
     assert result["moves"][0]["examples"][0]["new_rule"] == "tax"
-    unchanged = await routing.post("/api/v1/route/simulate", headers=admin, json={"table": SAMPLE_TABLE})
+    unchanged = await routing.post(
+        "/api/v1/route/simulate", headers=admin, json={"table": SAMPLE_TABLE}
+    )
     assert unchanged.json()["moved"] == 0
