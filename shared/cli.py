@@ -115,7 +115,7 @@ def cmd_departments_import(args: argparse.Namespace, settings: Settings) -> int:
         items = TypeAdapter(list[DepartmentIn]).validate_json(Path(args.file).read_bytes())
     except ValidationError as exc:
         for err in exc.errors():
-            print(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}", file=sys.stderr)
+            print(f"{_loc(err['loc'])}: {err['msg']}", file=sys.stderr)
         return 2
 
     async def work(session: AsyncSession) -> dict[str, int]:
@@ -123,6 +123,36 @@ def cmd_departments_import(args: argparse.Namespace, settings: Settings) -> int:
 
     print(json.dumps(_with_session(settings, work)))
     return 0
+
+
+def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
+    from services.routing import tables
+    from services.routing.schemas import RuleTable
+    from shared.principal import SYSTEM
+
+    try:
+        table = RuleTable.model_validate_json(Path(args.file).read_bytes())
+    except ValidationError as exc:
+        for err in exc.errors():
+            print(f"{_loc(err['loc'])}: {err['msg']}", file=sys.stderr)
+        return 2
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        await tables.save_draft(session, table, actor=SYSTEM)
+        result: dict[str, Any] = {"draft": "saved", "rules": len(table.rules)}
+        if args.publish:
+            result["version"] = await tables.publish(session, actor=SYSTEM)
+        return result
+
+    print(json.dumps(_with_session(settings, work)))
+    return 0
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
 
 
 def parser() -> argparse.ArgumentParser:
@@ -154,6 +184,13 @@ def parser() -> argparse.ArgumentParser:
     imp = deps.add_parser("import", help="import departments from a JSON list")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_departments_import)
+    rules = sub.add_parser("rules", help="the routing rule table").add_subparsers(
+        dest="rules_command", required=True
+    )
+    rimp = rules.add_parser("import", help="save a rule table JSON file as the draft")
+    rimp.add_argument("file")
+    rimp.add_argument("--publish", action="store_true", help="and publish it as a new version")
+    rimp.set_defaults(func=cmd_rules_import)
     return p
 
 

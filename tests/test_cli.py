@@ -55,3 +55,25 @@ async def test_import_reports_bad_files(database_url: str, tmp_path: object) -> 
     r = _cli(database_url, "departments", "import", str(path))
     assert r.returncode == 2
     assert "[0].parent: unknown parent department 'NOPE'" in r.stderr
+
+
+async def test_import_and_publish_a_rule_table(database_url: str, tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert (
+        _cli(
+            database_url, "departments", "import", str(EXAMPLES / "departments.sample.json")
+        ).returncode
+        == 0
+    )
+    r = _cli(database_url, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"draft": "saved", "rules": 17, "version": 1}
+
+    table = json.loads((EXAMPLES / "rules.sample.json").read_text())
+    table["rules"][3]["lead_department"] = "NOPE"
+    bad = Path(str(tmp_path)) / "rules.json"
+    bad.write_text(json.dumps(table))
+    r = _cli(database_url, "rules", "import", str(bad))
+    assert r.returncode == 2
+    assert "rules[3].lead_department: unknown department 'NOPE'" in r.stderr

@@ -17,6 +17,8 @@ import httpx
 import psutil
 import pytest
 
+from tests.conftest import EXAMPLES
+
 ADMIN = "supervisor-test-admin-key-0123456789"
 
 
@@ -104,6 +106,17 @@ def test_run_lifecycle(run_env: dict[str, str]) -> None:
     _wait_ready(run_env, first)
     running = {p.name() for p in _leftovers(var)}
     assert {"postgres", "redis-server"} <= running  # the detector sees servers while they run
+    for args in (
+        ["departments", "import", str(EXAMPLES / "departments.sample.json")],
+        ["rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish"],
+    ):  # the CLI finds the running servers through var/urls.env
+        done = subprocess.run(
+            [sys.executable, "-m", "shared.cli", *args],
+            env=run_env,
+            capture_output=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
     key = httpx.post(f"{routing}/api/v1/keys", json={"role": "window"}, headers=admin).json()["key"]
     window = {"Authorization": f"Bearer {key}"}
     case = httpx.post(
@@ -115,7 +128,10 @@ def test_run_lifecycle(run_env: dict[str, str]) -> None:
             "applicant": {"phone": "13700137003"},
         },
     ).json()
-    assert case["status"] == "registered"
+    # Intake handed the case to the routing process over HTTP before answering.
+    assert case["status"] == "assigned"
+    assert case["lead_department"] == "GZ-SCJG"
+    assert case["routing"]["rule_id"] == "business-licence"
 
     second = subprocess.run(
         [sys.executable, "-m", "shared.cli", "run"], env=run_env, capture_output=True, timeout=60
