@@ -136,3 +136,66 @@ async def test_a_registered_case_reaches_the_worker_through_redis(
     assert worker.jobs_complete == 1
     assert delivered == [{"case_no": case_no}]
     assert (await _rows(sessionmaker))[0].delivered_at is not None
+
+
+async def test_department_webhooks_are_signed_and_retried(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The receiving department is simulated with httpx's MockTransport (it is not ours to run);
+    the outbox, the claim and the retry bookkeeping are the real ones."""
+    import json as json_module
+
+    from shared.signing import verify
+    from sla_worker import handlers
+
+    received: list[httpx.Request] = []
+    answers = iter([503, 200])
+
+    def department(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(next(answers))
+
+    async with transaction(sessionmaker) as session:
+        outbox.enqueue(
+            session,
+            "department.notify",
+            {
+                "department": "GZ-BDC",
+                "url": "https://bdc.example.gov.cn/hook",
+                "case_no": "GZ-1",
+                "event": "transferred",
+                "status": "assigned",
+                "lead_department": "GZ-GHZY",
+            },
+        )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(department)) as http:
+        jobs = handlers.build(http, http, "webhook-secret")
+        assert await dispatch_all(sessionmaker, jobs) == 0  # 503: kept for a retry
+        async with transaction(sessionmaker) as session:
+            await session.execute(
+                update(OutboxMessage).values(available_at=OutboxMessage.created_at)
+            )
+        assert await dispatch_all(sessionmaker, jobs) == 1
+    first = received[0]
+    assert json_module.loads(first.content) == {
+        "department": "GZ-BDC",
+        "case_no": "GZ-1",
+        "event": "transferred",
+        "status": "assigned",
+        "lead_department": "GZ-GHZY",
+    }
+    assert verify(
+        "webhook-secret",
+        first.headers["X-Gaodedim-Timestamp"],
+        first.content,
+        first.headers["X-Gaodedim-Signature"],
+    )
+    assert not verify(
+        "other-secret",
+        first.headers["X-Gaodedim-Timestamp"],
+        first.content,
+        first.headers["X-Gaodedim-Signature"],
+    )
+    [row] = await _rows(sessionmaker)
+    assert row.attempts == 2
+    assert row.delivered_at is not None
