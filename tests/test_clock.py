@@ -47,7 +47,9 @@ def test_unknown_year_is_an_alert_not_a_guess() -> None:
 
 
 def test_overrides_win_over_the_library() -> None:
-    cal = WorkCalendar(overrides={date(2026, 11, 28): True})  # a Saturday made a working day
+    from services.clock.calendar import YearSchedule
+
+    cal = WorkCalendar(schedules={2026: YearSchedule(workdays=frozenset({date(2026, 11, 28)}))})
     assert add(sh(2026, 11, 27, 17), parse_duration("2 working_hours"), cal) == sh(2026, 11, 28, 10)
 
 
@@ -95,3 +97,44 @@ def test_resume_moves_the_deadline_by_the_suspended_working_time() -> None:
     )
     due, paused = _resumed_deadline(case, sh(2026, 11, 20, 16), CAL)  # natural time for urgent
     assert (due, paused) == (sh(2026, 11, 21, 16), {"paused_seconds": 6 * 3600.0})
+
+
+@pytest.mark.parametrize(
+    ("start", "duration", "due"),
+    [
+        # 2026 Spring Festival: Feb 15–23 off; Sat Feb 14 and Sat Feb 28 are make-up working days.
+        (sh(2026, 2, 13, 17), "2 working_hours", sh(2026, 2, 14, 10)),
+        (sh(2026, 2, 14, 17), "2 working_hours", sh(2026, 2, 24, 10)),
+        (sh(2026, 2, 27, 17, 30), "1 working_hours", sh(2026, 2, 28, 9, 30)),
+        # National Day: Oct 1–7 off; Sat Oct 10 is a make-up working day.
+        (sh(2026, 10, 9, 17), "2 working_hours", sh(2026, 10, 10, 10)),
+        # Across New Year 2025 → 2026 (Jan 1–3 off, Sun Jan 4 a make-up day).
+        (sh(2025, 12, 31, 17), "2 working_hours", sh(2026, 1, 4, 10)),
+        (sh(2026, 11, 23, 9), "1 working_days", sh(2026, 11, 23, 18)),  # ends at the close
+    ],
+)
+def test_holiday_blocks_and_make_up_days(start: datetime, duration: str, due: datetime) -> None:
+    assert add(start, parse_duration(duration), CAL) == due
+
+
+def test_an_operator_loads_an_unknown_year() -> None:
+    from services.clock.calendar import YearSchedule
+
+    cal = WorkCalendar(schedules={2027: YearSchedule(
+        holidays=frozenset({date(2027, 1, 1)}), workdays=frozenset({date(2027, 1, 2)}),
+    )})
+    # Wed Dec 30 2026 17:00 + 2 working hours: Dec 31 (Thu) 10:00 — then into 2027.
+    assert add(sh(2026, 12, 31, 17), parse_duration("2 working_hours"), cal) == sh(2027, 1, 2, 10)
+    assert cal.is_workday(date(2027, 1, 4))  # an ordinary Monday
+    assert not cal.is_workday(date(2027, 1, 9))  # an ordinary Saturday
+
+
+def test_long_spans_are_fast() -> None:
+    import time as clock
+
+    cal = WorkCalendar()
+    started = clock.perf_counter()
+    for _ in range(1000):
+        add(sh(2015, 1, 5, 10), parse_duration("2000 working_days"), cal)
+        working_seconds_between(sh(2015, 1, 5, 10), sh(2026, 12, 1, 10), cal)
+    assert clock.perf_counter() - started < 2  # a day-by-day walk takes minutes

@@ -2,13 +2,14 @@
 
 A working day counts as the length of one day's working periods (7.5 hours by default), so
 "5 working_days" from Monday 10:00 is the next Monday 10:00 when there is no holiday between.
+Whole days are jumped with the calendar's index; only the first and last day are walked.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from services.clock.calendar import WorkCalendar
+from services.clock.calendar import WorkCalendar, _secs
 from services.clock.durations import Duration
 from shared.timeutil import SHANGHAI
 
@@ -19,42 +20,49 @@ def _working_seconds(duration: Duration, calendar: WorkCalendar) -> float:
     return duration.amount * calendar.hours.seconds_per_day
 
 
+def _worked_before(calendar: WorkCalendar, moment: time) -> float:
+    """Working seconds of a working day that lie before `moment` (a time of day)."""
+    t = _secs(moment) + moment.microsecond / 1e6
+    return sum(max(0.0, min(t, _secs(e)) - _secs(s)) for s, e in calendar.hours.periods)
+
+
+def _at_offset(calendar: WorkCalendar, day: date, offset: float) -> datetime:
+    """The moment on working day `day` when `offset` working seconds of it have passed."""
+    periods = calendar.hours.periods
+    for s, e in periods:
+        length = _secs(e) - _secs(s)
+        if offset <= length:
+            return datetime.combine(day, s, SHANGHAI) + timedelta(seconds=offset)
+        offset -= length
+    return datetime.combine(day, periods[-1][1], SHANGHAI)
+
+
 def add(start: datetime, duration: Duration, calendar: WorkCalendar) -> datetime:
     """`start` plus `duration`. Raises CalendarUnknown when working time reaches an unknown year."""
     if not duration.is_working:
         return start + duration.natural()
-    remaining = _working_seconds(duration, calendar)
+    per_day = calendar.hours.seconds_per_day
     local = start.astimezone(SHANGHAI)
-    day = local.date()
-    for _ in range(3700):  # ten years of days: far past any policy
-        if calendar.is_workday(day):
-            for begin, end in calendar.hours.periods:
-                period_start = datetime.combine(day, begin, SHANGHAI)
-                period_end = datetime.combine(day, end, SHANGHAI)
-                frm = max(period_start, local)
-                if frm >= period_end:
-                    continue
-                available = (period_end - frm).total_seconds()
-                if remaining <= available:
-                    return (frm + timedelta(seconds=remaining)).astimezone(start.tzinfo)
-                remaining -= available
-        day += timedelta(days=1)
-    raise ValueError(f"{duration} does not end within ten years")
+    day = calendar.next_workday(local.date())
+    done_today = _worked_before(calendar, local.time()) if day == local.date() else 0.0
+    total = done_today + _working_seconds(duration, calendar)
+    whole, rest = divmod(total, per_day)
+    if rest == 0 and whole > 0:  # ends exactly at a day's close, not the next day's opening
+        whole, rest = whole - 1, per_day
+    end_day = calendar.next_workday(day, int(whole))
+    return _at_offset(calendar, end_day, rest).astimezone(start.tzinfo)
 
 
 def working_seconds_between(a: datetime, b: datetime, calendar: WorkCalendar) -> float:
     """Working time from a to b (0 if b ≤ a): how long a suspended case's clock was stopped."""
     if b <= a:
         return 0.0
-    total = 0.0
     la, lb = a.astimezone(SHANGHAI), b.astimezone(SHANGHAI)
-    day = la.date()
-    while day <= lb.date():
-        if calendar.is_workday(day):
-            for begin, end in calendar.hours.periods:
-                s = max(datetime.combine(day, begin, SHANGHAI), la)
-                e = min(datetime.combine(day, end, SHANGHAI), lb)
-                if e > s:
-                    total += (e - s).total_seconds()
-        day += timedelta(days=1)
+    per_day = calendar.hours.seconds_per_day
+    days = calendar.workdays_between(la.date(), lb.date() + timedelta(days=1))
+    total = days * per_day
+    if calendar.is_workday(la.date()):
+        total -= _worked_before(calendar, la.time())
+    if calendar.is_workday(lb.date()):
+        total -= per_day - _worked_before(calendar, lb.time())
     return total
