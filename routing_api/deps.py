@@ -7,25 +7,27 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.case.workflow import WorkflowPolicy
+from services.clock import store
 from services.clock.calendar import WorkCalendar
 from services.clock.durations import parse_duration
 
 
-def calendar(request: Request) -> WorkCalendar:
-    cal: WorkCalendar | None = getattr(request.app.state, "calendar", None)
-    if cal is None:
-        cal = request.app.state.calendar = WorkCalendar()
-    return cal
+async def calendar(request: Request) -> WorkCalendar:
+    """The library's years plus the operators' (read fresh when the table has changed)."""
+    async with request.app.state.sessionmaker() as session:
+        return await store.load(session)
 
 
-def workflow_policy(request: Request) -> WorkflowPolicy:
+Calendar = Annotated[WorkCalendar, Depends(calendar)]
+
+
+def workflow_policy(request: Request, cal: Calendar) -> WorkflowPolicy:
     settings = request.app.state.settings
     return WorkflowPolicy(
         return_within=parse_duration(settings.return_within),
         max_returns=settings.max_returns,
-        calendar=calendar(request),
+        calendar=cal,
     )
 
 
-Calendar = Annotated[WorkCalendar, Depends(calendar)]
 Policy = Annotated[WorkflowPolicy, Depends(workflow_policy)]

@@ -148,6 +148,34 @@ def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_sla_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    """One sweep now (or at --now, for drills and tests); the worker does this every 15 s."""
+    from datetime import datetime
+
+    from services.sla.runner import run_sweep
+    from services.sla.sweep import summary
+    from shared.database import make_engine, make_sessionmaker
+    from shared.localdb import database_url
+
+    now = datetime.fromisoformat(args.now) if args.now else None
+    if now is not None and now.tzinfo is None:
+        raise ValueError("--now needs an offset, e.g. 2026-11-23T10:00:00+08:00")
+
+    with database_url(settings) as url:
+
+        async def go() -> dict[str, Any]:
+            engine = make_engine(settings.model_copy(update={"database_url": url}), pool_size=1)
+            try:
+                return summary(
+                    await run_sweep(make_sessionmaker(engine), now=now, batch=args.batch)
+                )
+            finally:
+                await engine.dispose()
+
+        print(json.dumps(asyncio.run(go())))
+    return 0
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -191,6 +219,14 @@ def parser() -> argparse.ArgumentParser:
     rimp.add_argument("file")
     rimp.add_argument("--publish", action="store_true", help="and publish it as a new version")
     rimp.set_defaults(func=cmd_rules_import)
+
+    sla = sub.add_parser("sla", help="deadlines and cards").add_subparsers(
+        dest="sla_command", required=True
+    )
+    sweep = sla.add_parser("sweep", help="issue the warnings, cards and auto-closes that are due")
+    sweep.add_argument("--now", help="RFC 3339 time to sweep at (default: now)")
+    sweep.add_argument("--batch", type=int, default=500)
+    sweep.set_defaults(func=cmd_sla_sweep)
     return p
 
 

@@ -34,6 +34,16 @@ OUTBOX_FAILED_ATTEMPTS = Counter(
     "gaodedim_outbox_failed_attempts_total", "Outbox delivery attempts that failed", ["topic"]
 )
 
+DEADLINE_ALERTS = Counter(
+    "gaodedim_deadline_calendar_unknown_total",
+    "Deadlines that could not be set because the calendar year is not loaded",
+)
+CARDS_ISSUED = Counter("gaodedim_cards_issued_total", "Cards issued", ["colour", "deadline"])
+WARNINGS_ISSUED = Counter(
+    "gaodedim_warnings_issued_total", "Deadline warnings issued", ["deadline"]
+)
+SWEEP_SECONDS = Histogram("gaodedim_sla_sweep_seconds", "Duration of one SLA sweep batch")
+
 log = structlog.get_logger("gaodedim.http")
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
+from services.case.notify import TOPIC_NOTIFY
 from services.case.service import TOPIC_REGISTERED
-from services.case.workflow import TOPIC_NOTIFY
 from shared.routing_client import request_routing
 from shared.signing import signed_headers
 from sla_worker.dispatch import Handler

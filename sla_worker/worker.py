@@ -13,6 +13,8 @@ import httpx
 import structlog
 from arq import cron, func
 
+from services.sla.runner import run_sweep
+from services.sla.sweep import summary
 from shared.app import WORKER_KICK_JOB
 from shared.database import make_engine, make_sessionmaker
 from shared.logging import configure as configure_logging
@@ -48,6 +50,15 @@ async def dispatch_outbox(ctx: dict[str, Any]) -> int:
     return await dispatch_all(ctx["sessionmaker"], ctx["handlers"])
 
 
+async def sla_sweep(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Warnings, cards and auto-closes that are due; then deliver what they wrote."""
+    result = summary(await run_sweep(ctx["sessionmaker"]))
+    if result["cases"]:
+        log.info("sla_sweep", **result)
+        await dispatch_all(ctx["sessionmaker"], ctx["handlers"])
+    return result
+
+
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [func(dispatch_outbox, name=WORKER_KICK_JOB, keep_result=0)]
     cron_jobs: ClassVar[list[Any]] = [
@@ -58,6 +69,9 @@ class WorkerSettings:
             unique=True,
             run_at_startup=True,
             keep_result=0,
+        ),
+        cron(
+            sla_sweep, second=set(range(5, 60, 15)), unique=True, run_at_startup=True, keep_result=0
         ),
     ]
     on_startup = startup

@@ -34,6 +34,9 @@ from shared.settings import Settings
 SERVICE_KEY = "test-service-key-0123456789abcdef"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TABLES = [
+    "cards",
+    "warnings",
+    "calendar_years",
     "extensions",
     "rule_drafts",
     "rule_versions",

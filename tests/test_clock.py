@@ -120,9 +120,14 @@ def test_holiday_blocks_and_make_up_days(start: datetime, duration: str, due: da
 def test_an_operator_loads_an_unknown_year() -> None:
     from services.clock.calendar import YearSchedule
 
-    cal = WorkCalendar(schedules={2027: YearSchedule(
-        holidays=frozenset({date(2027, 1, 1)}), workdays=frozenset({date(2027, 1, 2)}),
-    )})
+    cal = WorkCalendar(
+        schedules={
+            2027: YearSchedule(
+                holidays=frozenset({date(2027, 1, 1)}),
+                workdays=frozenset({date(2027, 1, 2)}),
+            )
+        }
+    )
     # Wed Dec 30 2026 17:00 + 2 working hours: Dec 31 (Thu) 10:00 — then into 2027.
     assert add(sh(2026, 12, 31, 17), parse_duration("2 working_hours"), cal) == sh(2027, 1, 2, 10)
     assert cal.is_workday(date(2027, 1, 4))  # an ordinary Monday

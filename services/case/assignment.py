@@ -7,6 +7,7 @@ from typing import Any
 
 from services.clock.policy import Deadlines
 from services.routing.schemas import SlaPolicy
+from services.sla.schedule import reschedule
 from shared.models import Case
 
 
@@ -29,9 +30,12 @@ def assign_to(
     case.assigned_at = now
     case.sign_due_at = due.sign_due_at
     case.handle_due_at = due.handle_due_at
+    case.sign_warn_at = due.sign_warn_at
+    case.handle_warn_at = due.handle_warn_at
     case.routing = {
         **routing,
         "sla_policy": policy_name,
         "policy": policy.model_dump(mode="json") if policy else None,
         "deadline_alert": due.alert,
     }
+    reschedule(case)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case.lifecycle import Action, next_status
+from services.sla.schedule import reschedule
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent
 from shared.principal import Principal
@@ -22,10 +24,11 @@ def record(
     from_status: str | None,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> CaseEvent:
     event = CaseEvent(
         case_id=case.id,
-        at=case.updated_at,
+        at=at or case.updated_at,
         action=action,
         from_status=from_status,
         to_status=case.status,
@@ -54,6 +57,9 @@ def transition(
     case.updated_at = utcnow()
     if case.status == CaseStatus.closed:
         case.closed_at = case.updated_at
+    if case.status == CaseStatus.replied:
+        case.replied_at = case.updated_at
+    reschedule(case)
     return record(
         session,
         case,

@@ -14,6 +14,7 @@ from services.case import repository
 from services.case.assignment import assign_to
 from services.case.history import record, transition
 from services.case.lifecycle import Action
+from services.case.notify import notify_followers
 from services.case.workflow_schemas import (
     Assign,
     ExtensionDecision,
@@ -30,16 +31,15 @@ from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.clock.durations import Duration, parse_duration
 from services.clock.policy import Deadlines, choose
 from services.department import repository as departments
-from services.outbox import service as outbox
 from services.routing import tables
 from services.routing.schemas import SlaPolicy
+from services.sla.schedule import reschedule
 from shared.enums import CaseStatus, Role
 from shared.errors import conflict, forbidden, invalid, not_found
 from shared.models import Case, Extension
 from shared.principal import Principal
 from shared.timeutil import utcnow
 
-TOPIC_NOTIFY = "department.notify"
 COORDINATORS = frozenset({Role.coordinator, Role.admin})
 
 
@@ -60,27 +60,6 @@ async def _lead_case(session: AsyncSession, case_no: str, actor: Principal, what
     return case
 
 
-async def _notify_followers(session: AsyncSession, case: Case, event: str) -> None:
-    """一跟到底: the first-responsible department hears of every step on a case it handed on,
-    and a newly assigned department hears it has a case. Only departments with a webhook."""
-    wanted = {case.first_responsible_department, case.lead_department} - {None}
-    for code in sorted(c for c in wanted if c):
-        dept = await departments.get(session, code)
-        if dept is not None and dept.webhook_url:
-            outbox.enqueue(
-                session,
-                TOPIC_NOTIFY,
-                {
-                    "department": code,
-                    "url": dept.webhook_url,
-                    "case_no": case.case_no,
-                    "event": event,
-                    "status": case.status,
-                    "lead_department": case.lead_department,
-                },
-            )
-
-
 def _policy_of(case: Case) -> SlaPolicy | None:
     stored = (case.routing or {}).get("policy")
     return SlaPolicy.model_validate(stored) if stored else None
@@ -90,7 +69,7 @@ async def sign(session: AsyncSession, case_no: str, data: Sign, *, actor: Princi
     case = await _lead_case(session, case_no, actor, "sign for a case")
     transition(session, case, Action.sign, actor=actor, reason=data.note)
     case.signed_at = case.updated_at
-    await _notify_followers(session, case, "signed")
+    await notify_followers(session, case, "signed")
     return case
 
 
@@ -126,7 +105,7 @@ async def return_case(
     case.return_count += 1
     case.lead_department = None
     case.sign_due_at = None
-    await _notify_followers(session, case, "returned")
+    await notify_followers(session, case, "returned")
     return case
 
 
@@ -165,7 +144,9 @@ async def transfer(
             case.sign_due_at = deadlines.add(case.updated_at, policy.sign_within, calendar)
         except CalendarUnknown:
             case.sign_due_at = None
-    await _notify_followers(session, case, "transferred")
+        case.sign_warn_at = None
+        reschedule(case)
+    await notify_followers(session, case, "transferred")
     return case
 
 
@@ -183,7 +164,7 @@ async def suspend(session: AsyncSession, case_no: str, data: Suspend, *, actor: 
     case.suspended_at = case.updated_at
     if data.required_materials:
         case.tracking_card = {**case.tracking_card, "required_materials": data.required_materials}
-    await _notify_followers(session, case, "suspended")
+    await notify_followers(session, case, "suspended")
     return case
 
 
@@ -208,6 +189,18 @@ def _resumed_deadline(
         return due, {"deadline_alert": str(exc)}
 
 
+def _shifted(moment: datetime, paused: dict[str, Any], calendar: WorkCalendar) -> datetime:
+    """Move a clock point by the pause `_resumed_deadline` measured (the warning point moves
+    with the deadline)."""
+    try:
+        if paused.get("paused_working_seconds"):
+            hours = paused["paused_working_seconds"] / 3600
+            return deadlines.add(moment, Duration(hours, "working_hours"), calendar)
+    except CalendarUnknown:
+        return moment
+    return moment + timedelta(seconds=paused.get("paused_seconds", 0))
+
+
 async def resume(
     session: AsyncSession, case_no: str, data: Resume, *, actor: Principal, calendar: WorkCalendar
 ) -> Case:
@@ -224,9 +217,12 @@ async def resume(
             "handle_due_at": new_due.isoformat() if new_due else None,
         },
     )
+    if case.handle_warn_at is not None:
+        case.handle_warn_at = _shifted(case.handle_warn_at, paused, calendar)
     case.handle_due_at = new_due
     case.suspended_at = None
-    await _notify_followers(session, case, "resumed")
+    reschedule(case)
+    await notify_followers(session, case, "resumed")
     return case
 
 
@@ -236,7 +232,7 @@ async def reply(session: AsyncSession, case_no: str, data: Reply, *, actor: Prin
     transition(session, case, Action.reply, actor=actor, reason=data.reply)
     case.reply = data.reply
     case.replied_at = case.updated_at
-    await _notify_followers(session, case, "replied")
+    await notify_followers(session, case, "replied")
     return case
 
 
@@ -302,7 +298,8 @@ async def assign(
     )
     if keep_deadline is not None and case.reopen_count == 0:
         case.handle_due_at = keep_deadline  # a re-assignment does not restart the citizen's clock
-    await _notify_followers(session, case, "assigned")
+        reschedule(case)
+    await notify_followers(session, case, "assigned")
     return case
 
 
@@ -378,6 +375,8 @@ async def decide_extension(
             )
         except CalendarUnknown as exc:
             raise conflict(str(exc)) from exc
+        case.handle_warn_at = None  # warned once already; the new deadline gets its yellow
+        reschedule(case)
     case.updated_at = utcnow()
     record(
         session,
@@ -393,5 +392,5 @@ async def decide_extension(
             "handle_due_after": case.handle_due_at.isoformat() if case.handle_due_at else None,
         },
     )
-    await _notify_followers(session, case, f"extension_{ext.status}")
+    await notify_followers(session, case, f"extension_{ext.status}")
     return ext, case

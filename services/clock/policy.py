@@ -5,9 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
+
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
+from services.clock.durations import Duration
 from services.routing.schemas import RuleTable, SlaPolicy
+from shared.telemetry import DEADLINE_ALERTS
+
+log = structlog.get_logger("gaodedim.clock")
 
 
 @dataclass(frozen=True)
@@ -15,6 +21,8 @@ class Deadlines:
     sign_due_at: datetime | None
     handle_due_at: datetime | None
     alert: str | None = None
+    sign_warn_at: datetime | None = None
+    handle_warn_at: datetime | None = None
     """Why a deadline could not be set (a calendar year not loaded): shown, never guessed."""
 
 
@@ -23,9 +31,20 @@ def deadlines_for(policy: SlaPolicy, start: datetime, calendar: WorkCalendar) ->
         return Deadlines(
             deadlines.add(start, policy.sign_within, calendar),
             deadlines.add(start, policy.handle_within, calendar),
+            sign_warn_at=deadlines.add(start, _share(policy.sign_within, policy.warn_at), calendar),
+            handle_warn_at=deadlines.add(
+                start, _share(policy.handle_within, policy.warn_at), calendar
+            ),
         )
     except CalendarUnknown as exc:
+        DEADLINE_ALERTS.inc()
+        log.warning("deadline_calendar_unknown", year=exc.year)
         return Deadlines(None, None, alert=str(exc))
+
+
+def _share(duration: Duration, share: float) -> Duration:
+    """`share` of a duration, in the same kind of time (80% of 5 working days is 4 of them)."""
+    return Duration(duration.amount * share, duration.unit)
 
 
 def choose(

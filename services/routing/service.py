@@ -75,6 +75,7 @@ async def route_case(
         "sla_policy": policy_name,
         "reason": decision.reason,
         "fallback": decision.fallback,
+        "card_policy": compiled.table.card_policy.model_dump(mode="json"),
     }
     transition(
         session,

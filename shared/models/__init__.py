@@ -2,6 +2,8 @@
 
 from shared.models.api_key import ApiKey
 from shared.models.base import Base
+from shared.models.calendar import CalendarYear
+from shared.models.card import Card, Warning
 from shared.models.case import Case, CaseCounter, CaseEvent
 from shared.models.department import Department
 from shared.models.extension import Extension
@@ -12,6 +14,8 @@ from shared.models.rules import RuleDraft, RuleVersion
 __all__ = [
     "ApiKey",
     "Base",
+    "CalendarYear",
+    "Card",
     "Case",
     "CaseCounter",
     "CaseEvent",
@@ -21,4 +25,5 @@ __all__ = [
     "OutboxMessage",
     "RuleDraft",
     "RuleVersion",
+    "Warning",
 ]

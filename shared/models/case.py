@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -42,6 +43,11 @@ class Case(Base):
         ),
         Index("ix_cases_status_created_at", "status", "created_at"),
         Index("ix_cases_created_at_id", "created_at", "id"),
+        Index(
+            "ix_cases_sla_next_check_at",
+            "sla_next_check_at",
+            postgresql_where=text("sla_next_check_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -93,6 +99,11 @@ class Case(Base):
     signed_at: Mapped[datetime | None]
     suspended_at: Mapped[datetime | None]
     replied_at: Mapped[datetime | None]
+    sign_warn_at: Mapped[datetime | None]
+    handle_warn_at: Mapped[datetime | None]
+    sla_next_check_at: Mapped[datetime | None]
+    """When the SLA sweep must next look at this case (a warning, a breach, a red card, an
+    auto-close is due); NULL when nothing can become due. The sweep claims through its index."""
     reply: Mapped[str | None] = mapped_column(Text)
 
     created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id"))

@@ -1,0 +1,45 @@
+"""The working-day calendar: what a year looks like, and operators' schedules for it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from services.clock import store
+from shared.app import Sessionmaker
+from shared.auth import CurrentPrincipal, require
+from shared.database import transaction
+from shared.enums import Role
+from shared.errors import DomainError, FieldError
+from shared.principal import Principal
+
+router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
+Year = Annotated[int, Path(ge=2000, le=2100)]
+Editor = Annotated[Principal, require(Role.admin, Role.supervisor)]
+
+
+@router.get("/{year}", response_model=None)
+async def get_year(year: Year, _: CurrentPrincipal, sm: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        return await store.year_out(session, year)
+
+
+@router.put("/{year}", response_model=None)
+async def put_year(
+    year: Year, body: store.YearIn, actor: Editor, sm: Sessionmaker
+) -> dict[str, Any]:
+    """Load (or correct) a year's schedule: its holidays and make-up working days."""
+    problems = body.check_year(year)
+    if problems:
+        raise DomainError(
+            detail=f"{problems[0][0]}: {problems[0][1]}",
+            status=422,
+            title="Validation failed",
+            type="/problems/validation",
+            errors=[FieldError(f, m) for f, m in problems],
+        )
+    async with transaction(sm) as session:
+        await store.save_year(session, year, body, actor=actor)
+    async with transaction(sm) as session:
+        return await store.year_out(session, year)

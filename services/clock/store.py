@@ -1,0 +1,93 @@
+"""Operators' calendar years in the database, and the calendar every process computes with.
+
+A process keeps its WorkCalendar until the table changes: each use reads only the newest
+`updated_at` (one indexed row), so a year loaded through one API process is seen by all.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.clock.calendar import WorkCalendar, YearSchedule, library_years
+from shared.models import CalendarYear
+from shared.principal import Principal
+
+_cache: tuple[tuple[int, datetime | None], WorkCalendar] | None = None
+
+
+class YearIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holidays: Annotated[list[date], Field(max_length=366)] = Field(default_factory=list)
+    workdays: Annotated[list[date], Field(max_length=366)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> YearIn:
+        both = set(self.holidays) & set(self.workdays)
+        if both:
+            raise ValueError(f"a day cannot be both a holiday and a working day: {sorted(both)[0]}")
+        return self
+
+    def check_year(self, year: int) -> list[tuple[str, str]]:
+        problems = []
+        for name in ("holidays", "workdays"):
+            for i, day in enumerate(getattr(self, name)):
+                if day.year != year:
+                    problems.append((f"{name}[{i}]", f"{day} is not in {year}"))
+        return problems
+
+
+async def load(session: AsyncSession) -> WorkCalendar:
+    global _cache
+    stamp = (
+        await session.execute(
+            select(func.count(), func.max(CalendarYear.updated_at)).select_from(CalendarYear)
+        )
+    ).one()
+    key = (int(stamp[0]), stamp[1])
+    if _cache is None or _cache[0] != key:
+        rows = (await session.execute(select(CalendarYear))).scalars()
+        calendar = WorkCalendar(
+            schedules={
+                r.year: YearSchedule(frozenset(r.holidays), frozenset(r.workdays)) for r in rows
+            }
+        )
+        _cache = (key, calendar)
+    return _cache[1]
+
+
+async def save_year(session: AsyncSession, year: int, data: YearIn, *, actor: Principal) -> None:
+    values = {"holidays": sorted(set(data.holidays)), "workdays": sorted(set(data.workdays))}
+    await session.execute(
+        insert(CalendarYear)
+        .values(year=year, updated_by_key_id=actor.key_id, **values)
+        .on_conflict_do_update(
+            index_elements=["year"],
+            set_={
+                **values,
+                "updated_at": func.clock_timestamp(),
+                "updated_by_key_id": actor.key_id,
+            },
+        )
+    )
+
+
+async def year_out(session: AsyncSession, year: int) -> dict[str, Any]:
+    row = await session.get(CalendarYear, year)
+    calendar = await load(session)
+    known = calendar.knows(year)
+    workdays = calendar.workdays_of(year) if known else []
+    return {
+        "year": year,
+        "known": known,
+        "source": ("operator" if row else "chinese-calendar") if known else None,
+        "library_years": [library_years().start, library_years().stop - 1],
+        "holidays": [d.isoformat() for d in (row.holidays if row else [])],
+        "workdays": [d.isoformat() for d in (row.workdays if row else [])],
+        "working_days": len(workdays),
+    }

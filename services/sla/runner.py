@@ -1,0 +1,26 @@
+"""Running sweep batches until nothing is due, one transaction a batch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.clock import store
+from services.sla.sweep import SweepResult, sweep_batch
+from shared.database import transaction
+from shared.timeutil import utcnow
+
+
+async def run_sweep(
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime | None = None, batch: int = 500
+) -> SweepResult:
+    total = SweepResult()
+    while True:
+        async with transaction(sessionmaker) as session:
+            calendar = await store.load(session)
+            result = await sweep_batch(session, now=now or utcnow(), calendar=calendar, batch=batch)
+        for name in ("cases", "warnings", "yellow", "red", "closed"):
+            setattr(total, name, getattr(total, name) + getattr(result, name))
+        if result.cases < batch:
+            return total

@@ -1,0 +1,43 @@
+"""When the SLA sweep must next look at a case. Pure; called wherever deadlines or status move.
+
+Points already handled may come round again after a reschedule: the sweep's inserts are unique
+per case, deadline and due time, so seeing a point twice never issues anything twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.clock.durations import parse_duration
+from shared.enums import CaseStatus as S
+from shared.models import Case
+
+CLOCK_RUNNING = (S.assigned, S.signed, S.reopened)
+AUTO_CLOSING = (S.replied, S.resolved_on_spot, S.out_of_scope)
+
+
+def auto_close_at(case: Case) -> datetime | None:
+    """Replied (or window-settled) cases close by themselves when the citizen says nothing."""
+    after = ((case.routing or {}).get("card_policy") or {}).get("auto_close_after")
+    since = case.replied_at or case.updated_at
+    if not after or since is None:
+        return None
+    duration = parse_duration(after)
+    return since + duration.natural() if not duration.is_working else None
+
+
+def points(case: Case) -> list[datetime]:
+    status = S(case.status)
+    found: list[datetime | None] = []
+    if status is S.assigned:
+        found += [case.sign_warn_at, case.sign_due_at]
+    if status in CLOCK_RUNNING:
+        found += [case.handle_warn_at, case.handle_due_at]
+    if status in AUTO_CLOSING:
+        found.append(auto_close_at(case))
+    return [p for p in found if p is not None]
+
+
+def reschedule(case: Case) -> None:
+    found = points(case)
+    case.sla_next_check_at = min(found) if found else None

@@ -1,0 +1,225 @@
+"""The SLA sweep with a controllable clock: warnings, cards, auto-close; each exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.clock.calendar import WorkCalendar
+from services.clock.deadlines import add
+from services.clock.durations import parse_duration
+from services.sla.runner import run_sweep
+from shared.database import transaction
+from shared.models import Card, Case, Warning
+from tests.conftest import KeyFactory, case_body
+from tests.test_routing_api import publish
+
+pytestmark = pytest.mark.usefixtures("sample_departments")
+ESTATE = case_body(
+    title="抵押登记注销拖延", description="抵押登记注销一直没办好", intake_department=None
+)
+SECOND = timedelta(seconds=1)
+
+
+@pytest.fixture
+async def keys(make_key: KeyFactory, routing: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    admin = await make_key("admin")
+    await publish(routing, admin)
+    return {
+        "admin": admin,
+        "window": await make_key("window"),
+        "bdc": await make_key("department", "GZ-BDC"),
+    }
+
+
+async def _case(intake: httpx.AsyncClient, keys: dict[str, dict[str, str]]) -> dict[str, Any]:
+    case: dict[str, Any] = (
+        await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])
+    ).json()
+    assert case["lead_department"] == "GZ-BDC"
+    return case
+
+
+async def _row(sessionmaker: async_sessionmaker[AsyncSession], case_no: str) -> Case:
+    async with sessionmaker() as session:
+        return (await session.execute(select(Case).where(Case.case_no == case_no))).scalar_one()
+
+
+async def _cards(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[str, str]]:
+    async with sessionmaker() as session:
+        rows = await session.execute(select(Card.colour, Card.deadline).order_by(Card.id))
+        return [(c, d) for c, d in rows.tuples()]
+
+
+async def _warnings(sessionmaker: async_sessionmaker[AsyncSession]) -> list[str]:
+    async with sessionmaker() as session:
+        return list(
+            (await session.execute(select(Warning.deadline).order_by(Warning.id))).scalars()
+        )
+
+
+async def test_every_notice_comes_once_at_its_time(
+    intake: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    case = await _case(intake, keys)
+    row = await _row(sessionmaker, case["case_no"])
+    assert row.sign_warn_at
+    assert row.sign_due_at
+    assert row.handle_warn_at
+    assert row.handle_due_at
+    assert row.sla_next_check_at == row.sign_warn_at
+    cal = WorkCalendar()
+
+    assert (await run_sweep(sessionmaker, now=row.sign_warn_at - SECOND)).cases == 0
+    r = await run_sweep(sessionmaker, now=row.sign_warn_at + SECOND)
+    assert (r.warnings, r.yellow) == (1, 0)
+    assert (await run_sweep(sessionmaker, now=row.sign_warn_at + SECOND)).cases == 0  # rescheduled
+    r = await run_sweep(sessionmaker, now=row.sign_due_at + SECOND)
+    assert (r.warnings, r.yellow) == (0, 1)
+    await run_sweep(sessionmaker, now=row.handle_warn_at + SECOND)
+    await run_sweep(sessionmaker, now=row.handle_due_at + SECOND)
+    red_at = add(row.handle_due_at, parse_duration("3 working_days"), cal)
+    assert (await run_sweep(sessionmaker, now=red_at - SECOND)).red == 0
+    r = await run_sweep(sessionmaker, now=red_at + SECOND)
+    assert r.red == 1
+    for _ in range(3):  # nothing more, however often it runs
+        r = await run_sweep(sessionmaker, now=red_at + timedelta(days=30))
+        assert (r.warnings, r.yellow, r.red) == (0, 0, 0)
+    assert await _warnings(sessionmaker) == ["sign", "handle"]
+    assert await _cards(sessionmaker) == [("yellow", "sign"), ("yellow", "handle"), ("red", "drag")]
+    history = (await intake.get(f"/api/v1/cases/{case['case_no']}", headers=keys["window"])).json()[
+        "history"
+    ]
+    assert [e["action"] for e in history] == [
+        "register",
+        "route",
+        "warning",
+        "yellow_card",
+        "warning",
+        "yellow_card",
+        "red_card",
+    ]
+    assert history[3]["data"]["points"] == 1
+    assert history[6]["data"]["points"] == 3
+
+
+async def test_signing_in_time_means_no_sign_card(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    case = await _case(intake, keys)
+    await routing.post(f"/api/v1/cases/{case['case_no']}/sign", json={}, headers=keys["bdc"])
+    row = await _row(sessionmaker, case["case_no"])
+    assert row.sla_next_check_at == row.handle_warn_at
+    assert row.sign_due_at is not None
+    r = await run_sweep(sessionmaker, now=row.sign_due_at + timedelta(hours=1))
+    assert (r.yellow, await _cards(sessionmaker)) == (0, [])
+
+
+async def test_a_suspended_case_gets_no_cards(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    case = await _case(intake, keys)
+    no = case["case_no"]
+    await routing.post(f"/api/v1/cases/{no}/sign", json={}, headers=keys["bdc"])
+    await routing.post(
+        f"/api/v1/cases/{no}/suspend", json={"reason": "等材料"}, headers=keys["bdc"]
+    )
+    row = await _row(sessionmaker, no)
+    assert row.sla_next_check_at is None
+    assert (
+        await run_sweep(sessionmaker, now=datetime.now().astimezone() + timedelta(days=60))
+    ).cases == 0
+    await routing.post(f"/api/v1/cases/{no}/resume", json={}, headers=keys["bdc"])
+    assert (await _row(sessionmaker, no)).sla_next_check_at is not None
+
+
+async def test_three_yellows_in_a_month_make_a_red(
+    intake: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    rows = [await _row(sessionmaker, (await _case(intake, keys))["case_no"]) for _ in range(4)]
+    latest = max(r.sign_due_at for r in rows if r.sign_due_at)
+    r = await run_sweep(sessionmaker, now=latest + SECOND)
+    assert r.yellow == 4
+    assert r.red == 1
+    async with sessionmaker() as session:
+        monthly = (
+            (await session.execute(select(Card).where(Card.deadline == "monthly"))).scalars().all()
+        )
+    assert [(c.department, c.points, c.case_id) for c in monthly] == [("GZ-BDC", 3, None)]
+
+
+async def test_replied_cases_close_by_themselves(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    no = (await _case(intake, keys))["case_no"]
+    await routing.post(f"/api/v1/cases/{no}/sign", json={}, headers=keys["bdc"])
+    await routing.post(f"/api/v1/cases/{no}/reply", json={"reply": "已办结"}, headers=keys["bdc"])
+    row = await _row(sessionmaker, no)
+    assert row.replied_at is not None
+    assert row.sla_next_check_at == row.replied_at + timedelta(days=7)
+    assert (await run_sweep(sessionmaker, now=row.replied_at + timedelta(days=6))).closed == 0
+    assert (
+        await run_sweep(sessionmaker, now=row.replied_at + timedelta(days=7, seconds=1))
+    ).closed == 1
+    got = (await intake.get(f"/api/v1/cases/{no}", headers=keys["window"])).json()
+    assert got["status"] == "closed"
+    assert got["history"][-1]["action"] == "auto_close"
+
+
+async def test_an_idle_sweep_claims_through_the_index(
+    intake: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await _case(intake, keys)
+    assert (await run_sweep(sessionmaker)).cases == 0  # nothing is due yet
+    async with sessionmaker() as session:
+        await session.execute(text("SET LOCAL enable_seqscan = off"))  # as on a big table
+        plan = "\n".join(
+            (
+                await session.execute(
+                    text(
+                        "EXPLAIN SELECT * FROM cases WHERE sla_next_check_at IS NOT NULL "
+                        "AND sla_next_check_at <= now() ORDER BY sla_next_check_at LIMIT 500 FOR UPDATE SKIP LOCKED"
+                    )
+                )
+            ).scalars()
+        )
+    assert "ix_cases_sla_next_check_at" in plan
+
+
+async def test_moved_deadlines_get_their_own_card(
+    intake: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    no = (await _case(intake, keys))["case_no"]
+    row = await _row(sessionmaker, no)
+    assert row.sign_due_at is not None
+    await run_sweep(sessionmaker, now=row.sign_due_at + SECOND)
+    moved = row.sign_due_at + timedelta(days=1)
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            update(Case).where(Case.id == row.id).values(sign_due_at=moved, sla_next_check_at=moved)
+        )
+    await run_sweep(sessionmaker, now=moved + SECOND)
+    await run_sweep(sessionmaker, now=moved + SECOND)
+    assert await _cards(sessionmaker) == [("yellow", "sign"), ("yellow", "sign")]
