@@ -198,7 +198,8 @@ async def test_an_idle_sweep_claims_through_the_index(
                 await session.execute(
                     text(
                         "EXPLAIN SELECT * FROM cases WHERE sla_next_check_at IS NOT NULL "
-                        "AND sla_next_check_at <= now() ORDER BY sla_next_check_at LIMIT 500 FOR UPDATE SKIP LOCKED"
+                        "AND sla_next_check_at <= now() ORDER BY sla_next_check_at LIMIT 500 "
+                        "FOR UPDATE SKIP LOCKED"
                     )
                 )
             ).scalars()
