@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from routing_api.routes import calendar, departments, keys, rules, workflow
+from routing_api.routes import calendar, cards, departments, keys, rules, workflow
 from shared.app import build_app
 from shared.settings import Settings
 
@@ -13,6 +13,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         "routing",
         "gaodedim routing API",
-        [keys.router, departments.router, rules.router, workflow.router, calendar.router],
+        [
+            keys.router,
+            departments.router,
+            rules.router,
+            workflow.router,
+            calendar.router,
+            cards.router,
+        ],
         settings,
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -25,12 +25,13 @@ async def _breaching_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> No
     async with transaction(sessionmaker) as session:
         await session.execute(
             text(f"""
-            INSERT INTO cases (case_no, tracking_code, status, channel, description, applicant_phone,
-                               applicant_type, lead_department, first_responsible_department,
+            INSERT INTO cases (case_no, tracking_code, status, channel, description,
+                               applicant_phone, applicant_type, lead_department,
+                               first_responsible_department,
                                assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
                                created_at, updated_at)
-            SELECT 'T-' || g, 'T' || lpad(g::text, 7, '0'), 'assigned', 'window', '测试', '13800138001',
-                   'individual', 'GZ-BDC', 'GZ-BDC', now() - interval '3 hours',
+            SELECT 'T-' || g, 'T' || lpad(g::text, 7, '0'), 'assigned', 'window', '测试',
+                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', now() - interval '3 hours',
                    now() - interval '1 hour', now() + interval '5 days', now() - interval '1 hour',
                    '{{}}'::jsonb, now(), now()
             FROM generate_series(1, {CASES}) AS g
@@ -45,8 +46,9 @@ async def test_two_workers_one_killed(
     now = datetime.now(UTC).isoformat()
     env = {**os.environ, "DATABASE_URL": database_url}
     command = [sys.executable, "-m", "shared.cli", "sla", "sweep", "--now", now, "--batch", "25"]
-    survivor = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    victim = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pipe = asyncio.subprocess.PIPE
+    survivor = await asyncio.create_subprocess_exec(*command, env=env, stdout=pipe, stderr=pipe)
+    victim = await asyncio.create_subprocess_exec(*command, env=env, stdout=pipe, stderr=pipe)
     # Kill the victim once cards are being issued, in the middle of its batches.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -54,10 +56,10 @@ async def test_two_workers_one_killed(
             issued = await session.scalar(select(func.count()).select_from(Card))
         if issued and issued > 50:
             break
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    out, err = survivor.communicate(timeout=120)
+    await victim.wait()
+    _, err = await asyncio.wait_for(survivor.communicate(), 120)
     assert survivor.returncode == 0, err
     await run_sweep(sessionmaker, now=datetime.fromisoformat(now))  # what the killed one left
 

@@ -1,0 +1,70 @@
+"""Cards: list, a department's monthly score, appeal, ruling."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from services.sla import cards
+from shared.app import Sessionmaker
+from shared.auth import CurrentPrincipal
+from shared.database import transaction
+
+router = APIRouter(prefix="/api/v1/cards", tags=["cards"])
+Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+CardId = Annotated[int, Path(ge=1)]
+
+
+@router.get("", response_model=None)
+async def list_cards(
+    actor: CurrentPrincipal,
+    sm: Sessionmaker,
+    department: Annotated[str | None, Query(max_length=32)] = None,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    colour: Annotated[str | None, Query(pattern="^(yellow|red)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(active|appealed|upheld|revoked)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        items, next_cursor = await cards.list_cards(
+            session,
+            actor,
+            department=department,
+            month=month,
+            colour=colour,
+            status=status,
+            limit=limit,
+            after_id=cursor,
+        )
+    return {"items": items, "next_cursor": next_cursor, "limit": limit}
+
+
+@router.get("/score", response_model=None)
+async def score(
+    actor: CurrentPrincipal,
+    sm: Sessionmaker,
+    month: Month,
+    department: Annotated[str, Query(max_length=32)],
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        return await cards.score(session, actor, department, month)
+
+
+@router.post("/{card_id}/appeal", response_model=None)
+async def appeal(
+    card_id: CardId, body: cards.Appeal, actor: CurrentPrincipal, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        card, case = await cards.appeal(session, card_id, body, actor=actor)
+        return cards.card_out(card, case.case_no if case else None)
+
+
+@router.post("/{card_id}/decision", response_model=None)
+async def decide(
+    card_id: CardId, body: cards.Ruling, actor: CurrentPrincipal, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        card, case = await cards.rule(session, card_id, body, actor=actor)
+        return cards.card_out(card, case.case_no if case else None)

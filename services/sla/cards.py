@@ -1,0 +1,175 @@
+"""Cards after they are issued: who sees them, a department's score, appeals and rulings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StrictBool
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.case.history import record
+from services.case.schemas import Strict, Text
+from shared.enums import Role
+from shared.errors import conflict, forbidden, not_found
+from shared.models import Card, Case
+from shared.principal import Principal
+from shared.timeutil import shanghai_iso, utcnow
+
+BASE_SCORE = 100
+"""The monthly assessment starts from 100; each card that stands deducts its points."""
+READERS = frozenset(
+    {Role.supervisor, Role.coordinator, Role.admin, Role.dashboard, Role.department}
+)
+
+
+class Appeal(Strict):
+    reason: Annotated[Text, Field(max_length=2000)]
+
+
+class Ruling(Strict):
+    uphold: StrictBool
+    note: Annotated[Text, Field(max_length=2000)] | None = None
+
+
+def card_out(card: Card, case_no: str | None) -> dict[str, Any]:
+    return {
+        "id": card.id,
+        "case_no": case_no,
+        "department": card.department,
+        "colour": card.colour,
+        "deadline": card.deadline,
+        "due_at": shanghai_iso(card.due_at),
+        "month": card.month,
+        "points": card.points,
+        "status": card.status,
+        "issued_at": shanghai_iso(card.issued_at),
+        "appeal_reason": card.appeal_reason,
+        "appealed_at": shanghai_iso(card.appealed_at),
+        "decided_at": shanghai_iso(card.decided_at),
+        "decision_note": card.decision_note,
+    }
+
+
+def _scope(actor: Principal, department: str | None) -> str | None:
+    if actor.role not in READERS:
+        raise forbidden(f"role '{actor.role.value}' may not read cards")
+    if actor.role is Role.department:
+        if department and department != actor.department:
+            raise forbidden("a department key sees its own cards only")
+        return actor.department
+    return department
+
+
+async def list_cards(
+    session: AsyncSession,
+    actor: Principal,
+    *,
+    department: str | None,
+    month: str | None,
+    colour: str | None,
+    status: str | None,
+    limit: int,
+    after_id: int | None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    department = _scope(actor, department)
+    stmt = select(Card, Case.case_no).outerjoin(Case, Case.id == Card.case_id)
+    for column, value in (
+        (Card.department, department),
+        (Card.month, month),
+        (Card.colour, colour),
+        (Card.status, status),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if after_id is not None:
+        stmt = stmt.where(Card.id < after_id)
+    rows = list((await session.execute(stmt.order_by(Card.id.desc()).limit(limit + 1))).tuples())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [card_out(c, no) for c, no in rows], (rows[-1][0].id if more and rows else None)
+
+
+async def score(
+    session: AsyncSession, actor: Principal, department: str, month: str
+) -> dict[str, Any]:
+    department = _scope(actor, department) or department
+    rows = await session.execute(
+        select(Card.colour, func.count(), func.coalesce(func.sum(Card.points), 0))
+        .where(Card.department == department, Card.month == month, Card.status != "revoked")
+        .group_by(Card.colour)
+    )
+    by_colour = {colour: (int(n), int(points)) for colour, n, points in rows.tuples()}
+    deducted = sum(points for _, points in by_colour.values())
+    return {
+        "department": department,
+        "month": month,
+        "base": BASE_SCORE,
+        "deducted": deducted,
+        "score": BASE_SCORE - deducted,
+        "yellow": by_colour.get("yellow", (0, 0))[0],
+        "red": by_colour.get("red", (0, 0))[0],
+    }
+
+
+async def _locked(session: AsyncSession, card_id: int) -> tuple[Card, Case | None]:
+    card = await session.get(Card, card_id, with_for_update=True)
+    if card is None:
+        raise not_found(f"card {card_id}")
+    case = await session.get(Case, card.case_id) if card.case_id else None
+    return card, case
+
+
+async def appeal(
+    session: AsyncSession, card_id: int, data: Appeal, *, actor: Principal
+) -> tuple[Card, Case | None]:
+    """申诉: the carded department contests it, once, while it is active."""
+    card, case = await _locked(session, card_id)
+    if actor.role is not Role.department or actor.department != card.department:
+        raise forbidden("only the department that got the card may appeal it")
+    if card.status != "active":
+        raise conflict(
+            f"card {card_id} is {card.status}; only an active card can be appealed",
+            status=card.status,
+        )
+    card.status, card.appeal_reason, card.appealed_at = "appealed", data.reason, utcnow()
+    if case is not None:
+        record(
+            session,
+            case,
+            action="card_appealed",
+            actor=actor,
+            from_status=case.status,
+            at=card.appealed_at,
+            reason=data.reason,
+            data={"card_id": card.id},
+        )
+    return card, case
+
+
+async def rule(
+    session: AsyncSession, card_id: int, data: Ruling, *, actor: Principal
+) -> tuple[Card, Case | None]:
+    """A supervisor upholds the card, or revokes it and so gives the points back."""
+    if actor.role not in (Role.supervisor, Role.admin):
+        raise forbidden("only a supervisor may rule on an appeal")
+    card, case = await _locked(session, card_id)
+    if card.status != "appealed":
+        raise conflict(
+            f"card {card_id} is {card.status}; only an appealed card can be ruled on",
+            status=card.status,
+        )
+    card.status = "upheld" if data.uphold else "revoked"
+    card.decided_at, card.decided_by_key_id, card.decision_note = utcnow(), actor.key_id, data.note
+    if case is not None:
+        record(
+            session,
+            case,
+            action=f"card_{card.status}",
+            actor=actor,
+            from_status=case.status,
+            at=card.decided_at,
+            reason=data.note,
+            data={"card_id": card.id, "points": card.points},
+        )
+    return card, case

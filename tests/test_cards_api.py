@@ -1,0 +1,87 @@
+"""Cards over HTTP: who sees them, the monthly score, appeal and ruling (revoking restores)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.sla.runner import run_sweep
+from tests.conftest import KeyFactory
+from tests.test_routing_api import publish
+from tests.test_sla import ESTATE, _row
+
+pytestmark = pytest.mark.usefixtures("sample_departments")
+
+
+async def test_cards_score_appeal_and_ruling(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    admin = await make_key("admin")
+    await publish(routing, admin)
+    window, bdc, swj = (
+        await make_key("window"),
+        await make_key("department", "GZ-BDC"),
+        await make_key("department", "GZ-SWJ"),
+    )
+    supervisor = await make_key("supervisor")
+    no = (await intake.post("/api/v1/cases", json=ESTATE, headers=window)).json()["case_no"]
+    row = await _row(sessionmaker, no)
+    assert row.sign_due_at is not None
+    await run_sweep(sessionmaker, now=row.sign_due_at + timedelta(seconds=1))
+
+    listed = (await routing.get("/api/v1/cards", headers=bdc)).json()["items"]
+    assert [(c["case_no"], c["colour"], c["deadline"], c["points"]) for c in listed] == [
+        (no, "yellow", "sign", 1)
+    ]
+    card = listed[0]
+    assert (await routing.get("/api/v1/cards", headers=swj)).json()["items"] == []
+    assert (
+        await routing.get("/api/v1/cards", params={"department": "GZ-BDC"}, headers=swj)
+    ).status_code == 403
+    assert (await routing.get("/api/v1/cards", headers=window)).status_code == 403
+
+    month = card["month"]
+    params = {"department": "GZ-BDC", "month": month}
+    score = (await routing.get("/api/v1/cards/score", params=params, headers=supervisor)).json()
+    assert (score["score"], score["deducted"], score["yellow"]) == (99, 1, 1)
+    bad = await routing.get(
+        "/api/v1/cards/score",
+        params={"department": "GZ-BDC", "month": "2026-13"},
+        headers=supervisor,
+    )
+    assert bad.status_code == 422
+
+    assert (
+        await routing.post(f"/api/v1/cards/{card['id']}/appeal", json={"reason": "x"}, headers=swj)
+    ).status_code == 403
+    r = await routing.post(
+        f"/api/v1/cards/{card['id']}/appeal", json={"reason": "系统故障导致无法签收"}, headers=bdc
+    )
+    assert r.status_code == 200
+    assert r.json()["status"] == "appealed"
+    again = await routing.post(
+        f"/api/v1/cards/{card['id']}/appeal", json={"reason": "again"}, headers=bdc
+    )
+    assert again.status_code == 409
+    assert (
+        await routing.post(
+            f"/api/v1/cards/{card['id']}/decision", json={"uphold": False}, headers=bdc
+        )
+    ).status_code == 403
+    r = await routing.post(
+        f"/api/v1/cards/{card['id']}/decision",
+        json={"uphold": False, "note": "核实系统故障"},
+        headers=supervisor,
+    )
+    assert r.status_code == 200
+    assert r.json()["status"] == "revoked"
+    score = (await routing.get("/api/v1/cards/score", params=params, headers=supervisor)).json()
+    assert (score["score"], score["deducted"]) == (100, 0)  # revoking gave the point back
+    history = (await intake.get(f"/api/v1/cases/{no}", headers=window)).json()["history"]
+    assert [e["action"] for e in history][-3:] == ["yellow_card", "card_appealed", "card_revoked"]
