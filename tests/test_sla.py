@@ -10,13 +10,12 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.clock.calendar import WorkCalendar
 from services.clock.deadlines import add
 from services.clock.durations import parse_duration
 from services.sla.runner import run_sweep
 from shared.database import transaction
 from shared.models import Card, Case, Warning
-from tests.conftest import KeyFactory, case_body
+from tests.conftest import KeyFactory, case_body, stand_in_calendar
 from tests.test_routing_api import publish
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -75,7 +74,7 @@ async def test_every_notice_comes_once_at_its_time(
     assert row.handle_warn_at
     assert row.handle_due_at
     assert row.sla_next_check_at == row.sign_warn_at
-    cal = WorkCalendar()
+    cal = stand_in_calendar()
 
     assert (await run_sweep(sessionmaker, now=row.sign_warn_at - SECOND)).cases == 0
     r = await run_sweep(sessionmaker, now=row.sign_warn_at + SECOND)

@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.clock.calendar import WorkCalendar
 from services.clock.deadlines import add, working_seconds_between
 from services.clock.durations import Duration
 from shared.database import transaction
 from shared.models import Case, OutboxMessage
-from tests.conftest import KeyFactory, case_body
+from tests.conftest import KeyFactory, case_body, stand_in_calendar
 from tests.test_routing_api import publish
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -95,8 +94,10 @@ async def test_sign_suspend_resume_reply_close(
     assert r.json()["status"] == "signed"
     due_after = datetime.fromisoformat(r.json()["deadlines"]["handle_due_at"])
     resumed_at = datetime.fromisoformat(r.json()["updated_at"])
-    paused = working_seconds_between(suspended_at, resumed_at, WorkCalendar())
-    assert due_after == add(due_before, Duration(paused / 3600, "working_hours"), WorkCalendar())
+    paused = working_seconds_between(suspended_at, resumed_at, stand_in_calendar())
+    assert due_after == add(
+        due_before, Duration(paused / 3600, "working_hours"), stand_in_calendar()
+    )
     assert (due_after > due_before) == (paused > 0)
 
     r = await _do(routing, no, "reply", keys["bdc"], reply="已办理抵押注销登记")
@@ -359,3 +360,32 @@ async def test_a_department_key_reads_only_its_cases_on_routing_too(
     assert (await intake.get(f"/api/v1/cases/{no}", headers=keys["swj"])).status_code == 403
     listed = (await intake.get("/api/v1/cases", headers=keys["bdc"])).json()["items"]
     assert [c["case_no"] for c in listed] == [no]
+
+
+async def test_reopening_gives_a_new_handling_deadline(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    no = (await _new_case(intake, keys))["case_no"]
+    await _do(routing, no, "sign", keys["bdc"])
+    await _do(routing, no, "reply", keys["bdc"], reply="已答复")
+    async with transaction(sessionmaker) as session:  # the reply came long after the case began
+        await session.execute(
+            update(Case)
+            .where(Case.case_no == no)
+            .values(handle_due_at=Case.handle_due_at - timedelta(days=30))
+        )
+    r = await intake.post(
+        f"/api/v1/cases/{no}/feedback", json={"satisfaction": "unsatisfied"}, headers=keys["window"]
+    )
+    reopened = r.json()
+    assert reopened["status"] == "reopened"
+    new_due = datetime.fromisoformat(reopened["deadlines"]["handle_due_at"])
+    expected = add(
+        datetime.fromisoformat(reopened["updated_at"]),
+        Duration(5, "working_days"),
+        stand_in_calendar(),
+    )
+    assert new_due == expected

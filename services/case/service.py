@@ -16,8 +16,12 @@ from services.case.history import record, transition
 from services.case.lifecycle import Action
 from services.case.presenter import tracking_out
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
+from services.clock import store as calendars
+from services.clock.policy import deadlines_for
 from services.department import repository as departments
 from services.outbox import service as outbox
+from services.routing.schemas import SlaPolicy
+from services.sla.schedule import reschedule
 from shared.enums import CaseStatus, Role, Satisfaction
 from shared.errors import forbidden, invalid
 from shared.models import Case, CaseEvent, Department
@@ -172,7 +176,20 @@ async def give_feedback(
     if unhappy:
         case.reopen_count += 1
         case.closed_at = None
+        await _restart_clock(session, case)
     return case
+
+
+async def _restart_clock(session: AsyncSession, case: Case) -> None:
+    """重办: a reopened case gets a new handling deadline from its policy, counted from now."""
+    stored = (case.routing or {}).get("policy")
+    if not stored or case.lead_department is None:
+        return  # no department yet: routing or the coordinator will set the clock
+    due = deadlines_for(SlaPolicy.model_validate(stored), case.updated_at, await calendars.load(session))
+    case.sign_due_at, case.sign_warn_at = None, None
+    case.handle_due_at, case.handle_warn_at = due.handle_due_at, due.handle_warn_at
+    case.routing = {**(case.routing or {}), "deadline_alert": due.alert}
+    reschedule(case)
 
 
 async def list_visible(
