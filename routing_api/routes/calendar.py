@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from services.clock import store
+from services.sla.recompute import recompute_year
 from shared.app import Sessionmaker
 from shared.auth import CurrentPrincipal, require
 from shared.database import transaction
@@ -41,5 +42,6 @@ async def put_year(
         )
     async with transaction(sm) as session:
         await store.save_year(session, year, body, actor=actor)
+        recomputed = await recompute_year(session, year, await store.load(session))
     async with transaction(sm) as session:
-        return await store.year_out(session, year)
+        return {**await store.year_out(session, year), "cases_recomputed": recomputed}
