@@ -185,7 +185,9 @@ async def _restart_clock(session: AsyncSession, case: Case) -> None:
     stored = (case.routing or {}).get("policy")
     if not stored or case.lead_department is None:
         return  # no department yet: routing or the coordinator will set the clock
-    due = deadlines_for(SlaPolicy.model_validate(stored), case.updated_at, await calendars.load(session))
+    due = deadlines_for(
+        SlaPolicy.model_validate(stored), case.updated_at, await calendars.load(session)
+    )
     case.sign_due_at, case.sign_warn_at = None, None
     case.handle_due_at, case.handle_warn_at = due.handle_due_at, due.handle_warn_at
     case.routing = {**(case.routing or {}), "deadline_alert": due.alert}

@@ -31,7 +31,9 @@ def _share(duration: Duration, share: float) -> Duration:
     return Duration(duration.amount * share, duration.unit)
 
 
-def _clock(case: Case, events: list[CaseEvent], policy: SlaPolicy, cal: WorkCalendar) -> dict[str, Any]:
+def _clock(
+    case: Case, events: list[CaseEvent], policy: SlaPolicy, cal: WorkCalendar
+) -> dict[str, Any]:
     """Deadlines as the case's history implies them under `cal`. Raises CalendarUnknown."""
     begin = max((i for i, e in enumerate(events) if e.action in STARTS), default=None)
     if begin is None:
@@ -41,7 +43,7 @@ def _clock(case: Case, events: list[CaseEvent], policy: SlaPolicy, cal: WorkCale
     handle = deadlines.add(start, policy.handle_within, cal)
     warn = deadlines.add(start, _share(policy.handle_within, policy.warn_at), cal)
     suspended_at: datetime | None = None
-    for event in events[begin + 1:]:
+    for event in events[begin + 1 :]:
         if event.action == "transfer":
             sign_from = event.at
         elif event.action == "suspend":
@@ -70,20 +72,30 @@ async def recompute_year(session: AsyncSession, year: int, cal: WorkCalendar) ->
     """Recompute the open cases `year` can affect; returns how many changed."""
     year_start = datetime(year, 1, 1, tzinfo=SHANGHAI) - timedelta(days=1)
     open_statuses = [s.value for s in (*CLOCK_RUNNING, CaseStatus.suspended)]
-    cases = (await session.execute(
-        select(Case).where(
-            Case.status.in_(open_statuses),
-            or_(Case.handle_due_at >= year_start, Case.handle_due_at.is_(None)),
-            Case.routing.is_not(None),
-        ).with_for_update()
-    )).scalars().all()
+    cases = (
+        (
+            await session.execute(
+                select(Case)
+                .where(
+                    Case.status.in_(open_statuses),
+                    or_(Case.handle_due_at >= year_start, Case.handle_due_at.is_(None)),
+                    Case.routing.is_not(None),
+                )
+                .with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
     changed = 0
     for case in cases:
         stored = (case.routing or {}).get("policy")
         if not stored:
             continue
         try:
-            clock = _clock(case, await history(session, case.id), SlaPolicy.model_validate(stored), cal)
+            clock = _clock(
+                case, await history(session, case.id), SlaPolicy.model_validate(stored), cal
+            )
         except CalendarUnknown:
             continue
         if not clock:
@@ -97,8 +109,14 @@ async def recompute_year(session: AsyncSession, year: int, cal: WorkCalendar) ->
             setattr(case, key, value)
         case.routing = {**(case.routing or {}), "deadline_alert": None}
         reschedule(case)
-        record(session, case, action="deadlines_recomputed", actor=SYSTEM, from_status=case.status,
-               reason=f"calendar {year} changed",
-               data={k: v.isoformat() if v else None for k, v in clock.items()})
+        record(
+            session,
+            case,
+            action="deadlines_recomputed",
+            actor=SYSTEM,
+            from_status=case.status,
+            reason=f"calendar {year} changed",
+            data={k: v.isoformat() if v else None for k, v in clock.items()},
+        )
         changed += 1
     return changed
