@@ -1,25 +1,16 @@
-"""The back-office API (port 8002): keys and departments now; rules and workflow next."""
+"""The back-office API (port 8002): keys, departments, rules and routing, the department
+workflow, the calendar, cards and the outbox."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from routing_api.routes import calendar, cards, departments, keys, rules, workflow
+from routing_api.routes import calendar, cards, departments, keys, outbox, rules, workflow
 from shared.app import build_app
 from shared.settings import Settings
 
+ROUTERS = [keys, departments, rules, workflow, calendar, cards, outbox]
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(
-        "routing",
-        "gaodedim routing API",
-        [
-            keys.router,
-            departments.router,
-            rules.router,
-            workflow.router,
-            calendar.router,
-            cards.router,
-        ],
-        settings,
-    )
+    return build_app("routing", "gaodedim routing API", [m.router for m in ROUTERS], settings)

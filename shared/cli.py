@@ -176,6 +176,33 @@ def cmd_sla_sweep(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
+    """Load a year's schedule: {"holidays": [...], "workdays": [...]} (ISO dates)."""
+    from services.clock import store
+    from services.sla.recompute import recompute_year
+    from shared.principal import SYSTEM
+
+    try:
+        data = store.YearIn.model_validate_json(Path(args.file).read_bytes())
+    except ValidationError as exc:
+        for err in exc.errors():
+            print(f"{_loc(err['loc'])}: {err['msg']}", file=sys.stderr)
+        return 2
+    problems = data.check_year(args.year)
+    if problems:
+        for field_name, message in problems:
+            print(f"{field_name}: {message}", file=sys.stderr)
+        return 2
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        await store.save_year(session, args.year, data, actor=SYSTEM)
+        changed = await recompute_year(session, args.year, await store.load(session))
+        return {"year": args.year, "cases_recomputed": changed}
+
+    print(json.dumps(_with_session(settings, work)))
+    return 0
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -219,6 +246,14 @@ def parser() -> argparse.ArgumentParser:
     rimp.add_argument("file")
     rimp.add_argument("--publish", action="store_true", help="and publish it as a new version")
     rimp.set_defaults(func=cmd_rules_import)
+
+    cal = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(
+        dest="calendar_command", required=True
+    )
+    load = cal.add_parser("load", help="load a year's holidays and make-up working days")
+    load.add_argument("year", type=int)
+    load.add_argument("file")
+    load.set_defaults(func=cmd_calendar_load)
 
     sla = sub.add_parser("sla", help="deadlines and cards").add_subparsers(
         dest="sla_command", required=True

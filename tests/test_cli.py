@@ -77,3 +77,19 @@ async def test_import_and_publish_a_rule_table(database_url: str, tmp_path: obje
     r = _cli(database_url, "rules", "import", str(bad))
     assert r.returncode == 2
     assert "rules[3].lead_department: unknown department 'NOPE'" in r.stderr
+
+
+async def test_load_a_calendar_year(database_url: str, tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "2030.json"
+    path.write_text(
+        json.dumps({"holidays": ["2030-01-01", "2030-02-04"], "workdays": ["2030-02-09"]})
+    )
+    r = _cli(database_url, "calendar", "load", "2030", str(path))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"year": 2030, "cases_recomputed": 0}
+    path.write_text(json.dumps({"holidays": ["2031-01-01"]}))
+    bad = _cli(database_url, "calendar", "load", "2030", str(path))
+    assert bad.returncode == 2
+    assert "holidays[0]: 2031-01-01 is not in 2030" in bad.stderr

@@ -199,3 +199,35 @@ async def test_department_webhooks_are_signed_and_retried(
     [row] = await _rows(sessionmaker)
     assert row.attempts == 2
     assert row.delivered_at is not None
+
+
+async def test_failed_deliveries_are_visible_and_can_be_retried(
+    routing: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await _put(sessionmaker, 2)
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == 1)
+            .values(
+                failed_at=OutboxMessage.created_at, attempts=12, last_error="HTTPStatusError: 410"
+            )
+        )
+    admin = await make_key("admin")
+    failed = (await routing.get("/api/v1/outbox", headers=admin)).json()["items"]
+    assert [(m["id"], m["attempts"], m["last_error"]) for m in failed] == [
+        (1, 12, "HTTPStatusError: 410")
+    ]
+    pending = (
+        await routing.get("/api/v1/outbox", params={"state": "pending"}, headers=admin)
+    ).json()["items"]
+    assert [m["id"] for m in pending] == [2]
+    assert (
+        await routing.get("/api/v1/outbox", headers=await make_key("window"))
+    ).status_code == 403
+    assert (await routing.post("/api/v1/outbox/1/retry", headers=admin)).status_code == 202
+    assert (
+        await routing.post("/api/v1/outbox/2/retry", headers=admin)
+    ).status_code == 404  # not failed
+    [row] = [r for r in await _rows(sessionmaker) if r.id == 1]
+    assert (row.failed_at, row.attempts) == (None, 0)

@@ -92,3 +92,34 @@ async def backlog(session: AsyncSession) -> dict[str, int]:
     )
     failed = await session.execute(select(func.count()).where(OutboxMessage.failed_at.is_not(None)))
     return {"pending": int(pending.scalar_one()), "failed": int(failed.scalar_one())}
+
+
+async def listing(
+    session: AsyncSession, *, state: str, topic: str | None, limit: int, before_id: int | None
+) -> list[OutboxMessage]:
+    """Messages by state, newest first: `failed` ones are the deliveries that gave up."""
+    stmt = select(OutboxMessage)
+    if state == "failed":
+        stmt = stmt.where(OutboxMessage.failed_at.is_not(None))
+    elif state == "pending":
+        stmt = stmt.where(OutboxMessage.delivered_at.is_(None), OutboxMessage.failed_at.is_(None))
+    else:
+        stmt = stmt.where(OutboxMessage.delivered_at.is_not(None))
+    if topic:
+        stmt = stmt.where(OutboxMessage.topic == topic)
+    if before_id:
+        stmt = stmt.where(OutboxMessage.id < before_id)
+    return list(
+        (await session.execute(stmt.order_by(OutboxMessage.id.desc()).limit(limit))).scalars()
+    )
+
+
+async def retry(session: AsyncSession, message_id: int) -> bool:
+    """Give a failed message a fresh set of attempts (after the receiver was fixed)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.failed_at.is_not(None))
+        .values(failed_at=None, attempts=0, available_at=func.now())
+        .returning(OutboxMessage.id)
+    )
+    return result.scalar_one_or_none() is not None

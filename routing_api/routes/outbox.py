@@ -1,0 +1,62 @@
+"""Operators' view of outbound deliveries: what is waiting, what gave up, and a retry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from services.outbox import service as outbox
+from shared.app import Sessionmaker
+from shared.auth import require
+from shared.database import transaction
+from shared.enums import Role
+from shared.errors import not_found
+from shared.principal import Principal
+from shared.timeutil import shanghai_iso
+
+router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
+Operator = Annotated[Principal, require(Role.admin, Role.supervisor)]
+
+
+@router.get("", response_model=None)
+async def list_messages(
+    _: Operator,
+    sm: Sessionmaker,
+    state: Annotated[str, Query(pattern="^(pending|failed|delivered)$")] = "failed",
+    topic: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        rows = await outbox.listing(
+            session, state=state, topic=topic, limit=limit + 1, before_id=cursor
+        )
+    more, rows = len(rows) > limit, rows[:limit]
+    items = [
+        {
+            "id": m.id,
+            "topic": m.topic,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "created_at": shanghai_iso(m.created_at),
+            "next_attempt_at": shanghai_iso(m.available_at),
+            "delivered_at": shanghai_iso(m.delivered_at),
+            "failed_at": shanghai_iso(m.failed_at),
+            "case_no": m.payload.get("case_no"),
+            "department": m.payload.get("department"),
+            "event": m.payload.get("event"),
+        }
+        for m in rows
+    ]
+    return {"items": items, "next_cursor": rows[-1].id if more and rows else None, "limit": limit}
+
+
+@router.post("/{message_id}/retry", status_code=202, response_model=None)
+async def retry(
+    message_id: Annotated[int, Path(ge=1)], _: Operator, sm: Sessionmaker
+) -> dict[str, Any]:
+    async with transaction(sm) as session:
+        if not await outbox.retry(session, message_id):
+            raise not_found(f"failed outbox message {message_id}")
+    return {"id": message_id, "state": "pending"}
