@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,9 +27,22 @@ from services.routing.schemas import CardPolicy, SlaPolicy
 from services.sla.schedule import AUTO_CLOSING, CLOCK_RUNNING, auto_close_at
 from shared import telemetry
 from shared.enums import CaseStatus as S
-from shared.models import Card, Case, Warning
+from shared.models import Card, Case
 from shared.principal import SYSTEM
 from shared.timeutil import to_shanghai
+
+# Plain SQL for the two inserts a sweep repeats thousands of times: the ON CONFLICT form is not
+# in SQLAlchemy's statement cache and would be compiled again for every card.
+INSERT_WARNING = text("""
+    INSERT INTO warnings (case_id, department, deadline, due_at, issued_at)
+    VALUES (:case_id, :department, :deadline, :due_at, :issued_at)
+    ON CONFLICT (case_id, deadline, due_at) DO NOTHING RETURNING id
+""")
+INSERT_CARD = text("""
+    INSERT INTO cards (case_id, department, colour, deadline, due_at, month, points, issued_at)
+    VALUES (:case_id, :department, :colour, :deadline, :due_at, :month, :points, :issued_at)
+    ON CONFLICT (case_id, deadline, due_at) WHERE case_id IS NOT NULL DO NOTHING RETURNING id
+""")
 
 
 @dataclass
@@ -57,16 +70,14 @@ async def _warn(
     session: AsyncSession, case: Case, deadline: str, due: datetime, now: datetime
 ) -> bool:
     inserted = await session.execute(
-        insert(Warning)
-        .values(
-            case_id=case.id,
-            department=case.lead_department,
-            deadline=deadline,
-            due_at=due,
-            issued_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"])
-        .returning(Warning.id)
+        INSERT_WARNING,
+        {
+            "case_id": case.id,
+            "department": case.lead_department,
+            "deadline": deadline,
+            "due_at": due,
+            "issued_at": now,
+        },
     )
     if inserted.scalar_one_or_none() is None:
         return False
@@ -99,22 +110,17 @@ async def _card(
     if department is None:
         return None
     inserted = await session.execute(
-        insert(Card)
-        .values(
-            case_id=case.id,
-            department=department,
-            colour=colour,
-            deadline=deadline,
-            due_at=due,
-            month=_month(now),
-            points=points,
-            issued_at=now,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["case_id", "deadline", "due_at"],
-            index_where=text("case_id IS NOT NULL"),
-        )
-        .returning(Card.id)
+        INSERT_CARD,
+        {
+            "case_id": case.id,
+            "department": department,
+            "colour": colour,
+            "deadline": deadline,
+            "due_at": due,
+            "month": _month(now),
+            "points": points,
+            "issued_at": now,
+        },
     )
     card_id = inserted.scalar_one_or_none()
     if card_id is None:
@@ -145,11 +151,25 @@ async def _card(
 
 
 async def _monthly_red(
-    session: AsyncSession, department: str, policy: CardPolicy, now: datetime
+    session: AsyncSession,
+    department: str,
+    policy: CardPolicy,
+    now: datetime,
+    done: set[tuple[str, str]],
 ) -> bool:
     """Too many yellows in a month: one red card for the department. The advisory lock makes
-    concurrent sweeps count one after the other, so the threshold is never missed."""
+    concurrent sweeps count one after the other, so the threshold is never missed. Once the
+    month's red exists nothing more can happen, so that is checked first (and remembered for
+    the batch): without it every yellow would count the month's yellows again."""
     month = _month(now)
+    if (department, month) in done:
+        return False
+    monthly = select(Card.id).where(
+        Card.department == department, Card.month == month, Card.deadline == "monthly"
+    )
+    if await session.scalar(monthly) is not None:
+        done.add((department, month))
+        return False
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"cards:{department}"))))
     yellows = await session.scalar(
         select(func.count())
@@ -176,10 +196,12 @@ async def _monthly_red(
             issued_at=now,
         )
         .on_conflict_do_nothing(
-            index_elements=["department", "month"], index_where=text("deadline = 'monthly'")
+            index_elements=["department", "month"],
+            index_where=Card.deadline == literal_column("'monthly'"),
         )
         .returning(Card.id)
     )
+    done.add((department, month))
     if inserted.scalar_one_or_none() is None:
         return False
     telemetry.CARDS_ISSUED.labels("red", "monthly").inc()
@@ -187,7 +209,12 @@ async def _monthly_red(
 
 
 async def _process(
-    session: AsyncSession, case: Case, now: datetime, calendar: WorkCalendar, result: SweepResult
+    session: AsyncSession,
+    case: Case,
+    now: datetime,
+    calendar: WorkCalendar,
+    result: SweepResult,
+    done: set[tuple[str, str]],
 ) -> None:
     status = S(case.status)
     sla, cards = _policies(case)
@@ -208,7 +235,7 @@ async def _process(
             session, case, "yellow", "sign", case.sign_due_at, cards.yellow_points, now
         ):
             result.yellow += 1
-            result.red += await _monthly_red(session, case.lead_department or "", cards, now)
+            result.red += await _monthly_red(session, case.lead_department or "", cards, now, done)
     if status in CLOCK_RUNNING and case.handle_due_at is not None:
         handle_due = case.handle_due_at
         if due(case.handle_warn_at):
@@ -216,7 +243,9 @@ async def _process(
         if due(handle_due):
             if await _card(session, case, "yellow", "handle", handle_due, cards.yellow_points, now):
                 result.yellow += 1
-                result.red += await _monthly_red(session, case.lead_department or "", cards, now)
+                result.red += await _monthly_red(
+                    session, case.lead_department or "", cards, now, done
+                )
             if sla is not None:
                 try:
                     red_at: datetime | None = deadlines.add(handle_due, sla.red_after, calendar)
@@ -256,8 +285,12 @@ async def sweep_batch(
             ).scalars()
         )
         result = SweepResult(cases=len(claimed))
-        for case in claimed:
-            await _process(session, case, now, calendar, result)
+        done: set[tuple[str, str]] = set()
+        # One flush for the batch: events and case updates never need to be visible mid-batch,
+        # and an autoflush before each statement would cost a round trip per case.
+        with session.no_autoflush:
+            for case in claimed:
+                await _process(session, case, now, calendar, result, done)
         await session.flush()
     return result
 

@@ -1,0 +1,143 @@
+"""SLA sweep at scale: 1,000,000 open cases, 100,000 of them past their sign deadline.
+
+Measures (1) the cost of a sweep when nothing is due, (2) the time from the breach until every
+yellow card is issued by one worker process. Starts its own embedded PostgreSQL in a temporary
+directory (or uses DATABASE_URL). Run: `.venv/bin/python bench/sla_bench.py [open] [breaching]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text
+
+from services.sla.runner import run_sweep
+from shared.database import make_engine, make_sessionmaker
+from shared.embedded import EmbeddedPostgres, ensure_database
+from shared.migrate import upgrade
+from shared.settings import Settings
+from shared.timeutil import utcnow
+
+OPEN = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+BREACHING = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+DEPARTMENTS = 20
+DUE = (
+    f"CASE WHEN g <= {BREACHING} THEN now() - interval '1 minute' "
+    "ELSE now() + interval '3 days' END"
+)
+
+
+async def fill(url: str) -> None:
+    engine = make_engine(Settings(_env_file=None, database_url=url), pool_size=1)
+    async with engine.begin() as conn:
+        for d in range(DEPARTMENTS):
+            await conn.execute(
+                text("INSERT INTO departments (code, name) VALUES (:c, :n)"),
+                {"c": f"D{d}", "n": f"部门{d}"},
+            )
+        started = time.perf_counter()
+        await conn.execute(
+            text(f"""
+            INSERT INTO cases (case_no, tracking_code, status, channel, description,
+                               applicant_phone, applicant_type, lead_department,
+                               first_responsible_department,
+                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
+                               created_at, updated_at)
+            SELECT 'B-' || g, 'B' || lpad(g::text, 8, '0'), 'assigned', 'window', '压测',
+                   '13800138001', 'individual',
+                   'D' || (g % {DEPARTMENTS}), 'D' || (g % {DEPARTMENTS}),
+                   now() - interval '3 hours',
+                   {DUE}, now() + interval '7 days', {DUE},
+                   '{{}}'::jsonb, now(), now()
+            FROM generate_series(1, {OPEN}) AS g
+        """)
+        )
+        await conn.execute(text("ANALYZE cases"))
+        print(
+            f"filled {OPEN:,} open cases ({BREACHING:,} breaching) "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
+    await engine.dispose()
+
+
+async def measure(url: str) -> None:
+    engine = make_engine(Settings(_env_file=None, database_url=url), pool_size=2)
+    sessionmaker = make_sessionmaker(engine)
+    before = utcnow() - timedelta(minutes=10)  # nothing is due yet at this moment
+    idle = []
+    for _ in range(200):
+        t0 = time.perf_counter()
+        result = await run_sweep(sessionmaker, now=before)
+        idle.append((time.perf_counter() - t0) * 1000)
+        assert result.cases == 0
+    async with engine.connect() as conn:
+        plan = (
+            (
+                await conn.execute(
+                    text(
+                        "EXPLAIN (ANALYZE, BUFFERS) SELECT id FROM cases "
+                        "WHERE sla_next_check_at IS NOT NULL "
+                        "AND sla_next_check_at <= now() - interval '10 minutes' "
+                        "ORDER BY sla_next_check_at LIMIT 500"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    print(
+        f"idle sweep (nothing due, {OPEN:,} open cases): median {statistics.median(idle):.2f} ms, "
+        f"p99 {sorted(idle)[int(len(idle) * 0.99)]:.2f} ms"
+    )
+    print(
+        "  plan: "
+        + " | ".join(
+            line.strip()
+            for line in plan
+            if "Index" in line or "Buffers" in line or "Execution" in line
+        )
+    )
+
+    started = time.perf_counter()
+    result = await run_sweep(sessionmaker, batch=500)
+    elapsed = time.perf_counter() - started
+    async with engine.connect() as conn:
+        cards = (
+            await conn.execute(text("SELECT count(*) FROM cards WHERE deadline = 'sign'"))
+        ).scalar_one()
+    print(
+        f"breach → all cards: {BREACHING:,} cases swept in {elapsed:.1f} s "
+        f"({BREACHING / elapsed:,.0f} cases/s, one worker process); {cards:,} yellow cards, "
+        f"{result.red} monthly red"
+    )
+    assert cards == BREACHING
+    await engine.dispose()
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="gdd-bench-"))
+    pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(tmp / "pg")
+    try:
+        admin = pg.start() if pg else str(Settings().database_url)
+        url = asyncio.run(ensure_database(admin, "gaodedim_bench"))
+        upgrade(url)
+        asyncio.run(fill(url))
+        asyncio.run(measure(url))
+    finally:
+        if pg:
+            pg.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
