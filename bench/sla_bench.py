@@ -38,7 +38,9 @@ DUE = (
 
 
 async def fill(url: str) -> None:
-    engine = make_engine(Settings(_env_file=None, database_url=url), pool_size=1)
+    engine = make_engine(
+        Settings(_env_file=None, database_url=url, db_statement_timeout_ms=1_800_000), pool_size=1
+    )
     async with engine.begin() as conn:
         for d in range(DEPARTMENTS):
             await conn.execute(
