@@ -31,7 +31,9 @@ async def dispatch_once(
     delivered = 0
     for message in claimed:
         try:
-            await handlers[message.topic](message.payload)
+            # The message id is the event's stable id: a redelivery after a crash carries the same
+            # one, so receivers can drop duplicates.
+            await handlers[message.topic]({**message.payload, "event_id": message.id})
         except Exception as exc:  # any failure is recorded and retried with back-off
             telemetry.OUTBOX_FAILED_ATTEMPTS.labels(message.topic).inc()
             log.warning(

@@ -24,9 +24,8 @@ def build(
         body = json.dumps(
             {k: v for k, v in payload.items() if k != "url"}, ensure_ascii=False
         ).encode()
-        response = await http.post(
-            payload["url"], content=body, headers=signed_headers(secret, body)
-        )
+        headers = {**signed_headers(secret, body), "X-Gaodedim-Event-Id": str(payload["event_id"])}
+        response = await http.post(payload["url"], content=body, headers=headers)
         response.raise_for_status()
 
     return {TOPIC_REGISTERED: route, TOPIC_NOTIFY: notify}

@@ -134,7 +134,7 @@ async def test_a_registered_case_reaches_the_worker_through_redis(
     finally:
         await worker.close()
     assert worker.jobs_complete == 1
-    assert delivered == [{"case_no": case_no}]
+    assert delivered == [{"case_no": case_no, "event_id": 1}]
     assert (await _rows(sessionmaker))[0].delivered_at is not None
 
 
@@ -183,7 +183,13 @@ async def test_department_webhooks_are_signed_and_retried(
         "event": "transferred",
         "status": "assigned",
         "lead_department": "GZ-GHZY",
+        "event_id": 1,
     }
+    assert (
+        received[1].headers["X-Gaodedim-Event-Id"]
+        == received[0].headers["X-Gaodedim-Event-Id"]
+        == "1"
+    )
     assert verify(
         "webhook-secret",
         first.headers["X-Gaodedim-Timestamp"],
