@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from services.case.history import TOPIC_CALLBACK
 from services.case.notify import TOPIC_NOTIFY
 from services.case.service import TOPIC_REGISTERED
 from shared.routing_client import request_routing
@@ -15,7 +16,10 @@ from sla_worker.dispatch import Handler
 
 
 def build(
-    routing: httpx.AsyncClient, http: httpx.AsyncClient, secret: str | None
+    routing: httpx.AsyncClient,
+    http: httpx.AsyncClient,
+    secret: str | None,
+    hotline_secret: str | None = None,
 ) -> dict[str, Handler]:
     async def route(payload: dict[str, Any]) -> None:
         await request_routing(routing, payload["case_no"])
@@ -28,4 +32,16 @@ def build(
         response = await http.post(payload["url"], content=body, headers=headers)
         response.raise_for_status()
 
-    return {TOPIC_REGISTERED: route, TOPIC_NOTIFY: notify}
+    async def call_back(payload: dict[str, Any]) -> None:
+        """To the 12345 hotline, signed as it signs to us (X-Hotline-Timestamp/Signature)."""
+        body = json.dumps(
+            {k: v for k, v in payload.items() if k != "url"}, ensure_ascii=False
+        ).encode()
+        headers = {
+            **signed_headers(hotline_secret, body, prefix="X-Hotline"),
+            "X-Hotline-Event-Id": str(payload["event_id"]),
+        }
+        response = await http.post(payload["url"], content=body, headers=headers)
+        response.raise_for_status()
+
+    return {TOPIC_REGISTERED: route, TOPIC_NOTIFY: notify, TOPIC_CALLBACK: call_back}

@@ -35,7 +35,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["http"] = httpx.AsyncClient(timeout=10)
     if "handlers" not in ctx:
         ctx["handlers"] = handlers.build(
-            ctx["routing_client"], ctx["http"], settings.webhook_signing_secret
+            ctx["routing_client"],
+            ctx["http"],
+            settings.webhook_signing_secret,
+            settings.hotline_webhook_secret,
         )
     log.info("worker_started", topics=sorted(ctx["handlers"]))
 

@@ -34,8 +34,11 @@ from shared.migrate import upgrade
 from shared.settings import Settings
 
 SERVICE_KEY = "test-service-key-0123456789abcdef"
+HOTLINE_SECRET = "test-hotline-secret"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TABLES = [
+    "hotline_pushes",
+    "hotline_orders",
     "cards",
     "warnings",
     "calendar_years",
@@ -95,6 +98,7 @@ def settings(database_url: str, servers: Servers) -> Settings:
         redis_url=servers.redis_url,
         track_rate_limit_per_minute=1000,
         service_key=SERVICE_KEY,
+        hotline_webhook_secret=HOTLINE_SECRET,
         var_dir=servers.tmp / "var",
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case.lifecycle import Action, next_status
+from services.outbox import service as outbox
 from services.sla.schedule import reschedule
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent
@@ -39,7 +40,35 @@ def record(
         data=data or {},
     )
     session.add(event)
+    if case.callback_url and (
+        action.endswith("_card") or (from_status and from_status != case.status)
+    ):
+        _call_back(session, case, event)
     return event
+
+
+TOPIC_CALLBACK = "channel.callback"
+"""A status change or card on a case whose channel asked to hear of them (the 12345 order)."""
+
+
+def _call_back(session: AsyncSession, case: Case, event: CaseEvent) -> None:
+    """Written with the change itself: the channel hears of it even if we crash right after."""
+    outbox.enqueue(
+        session,
+        TOPIC_CALLBACK,
+        {
+            "url": case.callback_url,
+            "order_id": case.external_ref,
+            "case_no": case.case_no,
+            "tracking_code": case.tracking_code,
+            "event": event.action,
+            "status": case.status,
+            "lead_department": case.lead_department,
+            "at": event.at.isoformat() if event.at else None,
+            "reply": case.reply if case.status == "replied" else None,
+            "card": {k: event.data[k] for k in ("deadline", "points") if k in event.data} or None,
+        },
+    )
 
 
 def transition(

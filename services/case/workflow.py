@@ -229,9 +229,8 @@ async def resume(
 async def reply(session: AsyncSession, case_no: str, data: Reply, *, actor: Principal) -> Case:
     """答复: the department's answer to the citizen; feedback (or the auto-close) ends it."""
     case = await _lead_case(session, case_no, actor, "reply to a case")
+    case.reply = data.reply  # before the transition, so its event (and callback) carries it
     transition(session, case, Action.reply, actor=actor, reason=data.reply)
-    case.reply = data.reply
-    case.replied_at = case.updated_at
     await notify_followers(session, case, "replied")
     return case
 

@@ -7,6 +7,7 @@ from shared.models.card import Card, Warning
 from shared.models.case import Case, CaseCounter, CaseEvent
 from shared.models.department import Department
 from shared.models.extension import Extension
+from shared.models.hotline import HotlineOrder, HotlinePush
 from shared.models.idempotency import IdempotencyRecord
 from shared.models.outbox import OutboxMessage
 from shared.models.rules import RuleDraft, RuleVersion
@@ -21,6 +22,8 @@ __all__ = [
     "CaseEvent",
     "Department",
     "Extension",
+    "HotlineOrder",
+    "HotlinePush",
     "IdempotencyRecord",
     "OutboxMessage",
     "RuleDraft",

@@ -106,6 +106,10 @@ class Case(Base):
     auto-close is due); NULL when nothing can become due. The sweep claims through its index."""
     reply: Mapped[str | None] = mapped_column(Text)
 
+    external_ref: Mapped[str | None] = mapped_column(String(64))
+    """The channel's own id for the case (the 12345 order id)."""
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    """Where the channel wants every status change (the 12345 order's callback_url)."""
     created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,0 +1,114 @@
+"""`POST /webhooks/hotline`: 12345 work orders in, signed with HOTLINE_WEBHOOK_SECRET.
+
+The signature is checked on the raw body before anything is parsed, so an unsigned request
+learns nothing about validation. The body's schema is in the OpenAPI document all the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from services.case import presenter, service
+from services.hotline import service as hotline
+from services.hotline.schemas import EXAMPLE, HotlineOrderIn
+from shared.app import Sessionmaker, kick_worker, settings_of
+from shared.database import transaction
+from shared.errors import DomainError, unauthorized
+from shared.routing_client import try_hand_over
+from shared.signing import verify
+
+router = APIRouter(tags=["hotline"])
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """The model's JSON schema with its $defs inlined, for the OpenAPI request body."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)  # type: ignore[no-any-return]
+
+
+OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": _inline(HotlineOrderIn.model_json_schema()),
+                "example": EXAMPLE,
+            }
+        },
+    },
+    "parameters": [
+        {
+            "name": "X-Hotline-Timestamp",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "Unix seconds; at most 5 minutes off",
+        },
+        {
+            "name": "X-Hotline-Signature",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": 'sha256=<hex HMAC-SHA256 of "timestamp.body">',
+        },
+    ],
+}
+
+
+@router.post("/webhooks/hotline", response_model=None, openapi_extra=OPENAPI)
+async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
+    settings = settings_of(request)
+    if not settings.hotline_webhook_secret:
+        raise DomainError(
+            detail="the hotline webhook is not configured (HOTLINE_WEBHOOK_SECRET)",
+            status=503,
+            title="Service unavailable",
+        )
+    body = await request.body()
+    stamp = request.headers.get("x-hotline-timestamp")
+    given = request.headers.get("x-hotline-signature")
+    if not stamp or not given:
+        raise unauthorized("X-Hotline-Timestamp and X-Hotline-Signature are required")
+    if not verify(settings.hotline_webhook_secret, stamp, body, given, max_age=300):
+        raise unauthorized("bad or stale signature")
+    try:
+        order = HotlineOrderIn.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from exc
+    async with transaction(sm) as session:
+        outcome = await hotline.receive(
+            session, order, body, case_no_prefix=settings.case_no_prefix
+        )
+        case_no = outcome.case.case_no
+    if outcome.created and not await try_hand_over(request.app.state.routing_client, case_no):
+        await kick_worker(request)
+    async with transaction(sm) as session:
+        case = await service.get_visible(session, case_no, actor=hotline.SYSTEM_VIEW)
+        out = presenter.case_out(case, hotline.HOTLINE.role)
+    return JSONResponse(
+        {
+            "order_id": order.order_id,
+            "created": outcome.created,
+            "supplement": outcome.supplement,
+            **out,
+        },
+        status_code=201 if outcome.created else 200,
+    )
