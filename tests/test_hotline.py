@@ -207,7 +207,7 @@ async def test_status_changes_reach_the_hotline_after_it_recovers(
                 await session.execute(
                     text("UPDATE outbox SET available_at = now() WHERE delivered_at IS NULL")
                 )
-    delivered = {}
+    delivered: dict[int, dict[str, Any]] = {}
     for headers, body in receiver.requests:
         assert verify(
             HOTLINE_SECRET, headers["X-Hotline-Timestamp"], body, headers["X-Hotline-Signature"]
