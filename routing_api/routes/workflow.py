@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -54,18 +55,16 @@ async def sign(case_no: CaseNo, body: Sign, actor: Department, sm: Sessionmaker)
 async def return_case(
     case_no: CaseNo, body: Return, actor: Department, sm: Sessionmaker, policy: Policy
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
-        case = await workflow.return_case(session, case_no, body, actor=actor, policy=policy)
-    return presenter.case_out(case, actor.role)
+    return await act_on_case(sm, partial(workflow.return_case, policy=policy), case_no, body, actor)
 
 
 @router.post("/cases/{case_no}/transfer", response_model=None)
 async def transfer(
     case_no: CaseNo, body: Transfer, actor: Anyone, sm: Sessionmaker, calendar: Calendar
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
-        case = await workflow.transfer(session, case_no, body, actor=actor, calendar=calendar)
-    return presenter.case_out(case, actor.role)
+    return await act_on_case(
+        sm, partial(workflow.transfer, calendar=calendar), case_no, body, actor
+    )
 
 
 @router.post("/cases/{case_no}/suspend", response_model=None)
@@ -79,9 +78,7 @@ async def suspend(
 async def resume(
     case_no: CaseNo, body: Resume, actor: Department, sm: Sessionmaker, calendar: Calendar
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
-        case = await workflow.resume(session, case_no, body, actor=actor, calendar=calendar)
-    return presenter.case_out(case, actor.role)
+    return await act_on_case(sm, partial(workflow.resume, calendar=calendar), case_no, body, actor)
 
 
 @router.post("/cases/{case_no}/reply", response_model=None)
@@ -95,9 +92,7 @@ async def reply(
 async def assign(
     case_no: CaseNo, body: Assign, actor: Anyone, sm: Sessionmaker, policy: Policy
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
-        case = await workflow.assign(session, case_no, body, actor=actor, policy=policy)
-    return presenter.case_out(case, actor.role)
+    return await act_on_case(sm, partial(workflow.assign, policy=policy), case_no, body, actor)
 
 
 @router.post("/cases/{case_no}/extensions", status_code=201, response_model=None)
