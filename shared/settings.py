@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     """The key the project's own processes use with each other (role `system`); never a client's."""
     webhook_signing_secret: str | None = None
     return_within: str = "1 working_days"
+    repeat_window: str = "30 days"
+    """How far back a new complaint is compared with the same caller's open cases."""
+    repeat_similarity: float = 0.8
+    """How alike two complaints' texts must be (0–1, difflib ratio) to count as one matter."""
     max_returns: int = 2
     log_level: str = "INFO"
 
@@ -55,7 +59,7 @@ class Settings(BaseSettings):
             value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
         return value
 
-    @field_validator("return_within")
+    @field_validator("return_within", "repeat_window")
     @classmethod
     def _duration(cls, value: str) -> str:
         from services.clock.durations import parse_duration

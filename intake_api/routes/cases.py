@@ -41,10 +41,17 @@ async def register_case(
     async with transaction(sm) as session:
 
         async def create() -> tuple[int, Any]:
-            case = await service.register(
-                session, body, actor=principal, case_no_prefix=settings.case_no_prefix
+            case, repeat = await service.register_or_link(
+                session,
+                body,
+                actor=principal,
+                case_no_prefix=settings.case_no_prefix,
+                repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
             )
-            return 201, presenter.case_out(case, principal.role)
+            return (200 if repeat else 201), {
+                **presenter.case_out(case, principal.role),
+                "repeat": repeat,
+            }
 
         outcome = await idempotent.run(
             session,
@@ -56,9 +63,10 @@ async def register_case(
             create=create,
         )
     case_no = outcome.body["case_no"]
-    if not outcome.replayed:
+    if not outcome.replayed and not outcome.body["repeat"]:
         if await try_hand_over(request.app.state.routing_client, case_no):
-            outcome = await idempotent.amend(sm, outcome, await _fresh(sm, case_no, principal))
+            fresh = {**await _fresh(sm, case_no, principal), "repeat": False}
+            outcome = await idempotent.amend(sm, outcome, fresh)
         else:
             await kick_worker(request)
     return idempotent.response(outcome, {"Location": f"{request.url.path}/{case_no}"})

@@ -95,7 +95,11 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
         ) from exc
     async with transaction(sm) as session:
         outcome = await hotline.receive(
-            session, order, body, case_no_prefix=settings.case_no_prefix
+            session,
+            order,
+            body,
+            case_no_prefix=settings.case_no_prefix,
+            repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
         )
         case_no = outcome.case.case_no
     if outcome.created and not await try_hand_over(request.app.state.routing_client, case_no):
@@ -108,6 +112,7 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
             "order_id": order.order_id,
             "created": outcome.created,
             "supplement": outcome.supplement,
+            "repeat": outcome.repeat,
             **out,
         },
         status_code=201 if outcome.created else 200,

@@ -86,6 +86,7 @@ def case_out(case: Case, role: Role, events: list[CaseEvent] | None = None) -> d
         "feedback": {"satisfaction": case.satisfaction, "comment": case.feedback_comment},
         "reopen_count": case.reopen_count,
         "return_count": case.return_count,
+        "repeat_count": case.repeat_count,
         "assignment_final": case.assignment_final,
         "reply": case.reply,
         "created_at": shanghai_iso(case.created_at),

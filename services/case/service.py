@@ -7,16 +7,21 @@ boundary does, so a failure anywhere leaves nothing half-written.
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import access, codes, repository
 from services.case.history import record, transition
 from services.case.lifecycle import Action
 from services.case.presenter import tracking_out
+from services.case.repeats import find_open_repeat
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
 from services.clock import store as calendars
+from services.clock.durations import parse_duration
 from services.clock.policy import deadlines_for
 from services.department import repository as departments
 from services.outbox import service as outbox
@@ -51,6 +56,58 @@ async def _unused_tracking_code(session: AsyncSession) -> str:
         if not await repository.tracking_code_taken(session, code):
             return code
     raise RuntimeError("could not find an unused tracking code in 10 tries")  # ~never: 31^8 space
+
+
+@dataclass(frozen=True)
+class RepeatPolicy:
+    window: timedelta
+    threshold: float
+
+    @classmethod
+    def of(cls, window: str, threshold: float) -> RepeatPolicy:
+        duration = parse_duration(window)
+        if duration.is_working:
+            raise ValueError("REPEAT_WINDOW is natural time (days, hours), not working time")
+        return cls(duration.natural(), threshold)
+
+
+async def register_or_link(
+    session: AsyncSession,
+    data: CaseCreate,
+    *,
+    actor: Principal,
+    case_no_prefix: str,
+    repeats: RepeatPolicy,
+) -> tuple[Case, bool]:
+    """A new case, or the caller's open case about the same matter (重复件): then the complaint
+    is recorded on that case, counted, and the caller is told which case it is. (False = new.)"""
+    access.require_role(actor, access.REGISTER, "register cases")
+    # One caller's complaints take turns, so two sent at once cannot both open a case.
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext(f"phone:{data.applicant.phone}")))
+    )
+    existing = await find_open_repeat(
+        session,
+        phone=data.applicant.phone,
+        text=f"{data.title or ''}{data.description}",
+        now=utcnow(),
+        window=repeats.window,
+        threshold=repeats.threshold,
+    )
+    if existing is None:
+        return await register(session, data, actor=actor, case_no_prefix=case_no_prefix), False
+    existing.repeat_count += 1
+    existing.updated_at = utcnow()
+    record(
+        session,
+        existing,
+        action="repeat",
+        actor=actor,
+        from_status=existing.status,
+        reason=data.description,
+        data={"channel": data.channel.value, "repeat_count": existing.repeat_count},
+    )
+    return existing, True
 
 
 async def register(

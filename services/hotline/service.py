@@ -28,6 +28,7 @@ class Outcome:
     case: Case
     created: bool
     supplement: bool
+    repeat: bool = False
 
 
 def _our_category(raw: str | None) -> Category | None:
@@ -38,7 +39,12 @@ def _our_category(raw: str | None) -> Category | None:
 
 
 async def receive(
-    session: AsyncSession, order: HotlineOrderIn, body: bytes, *, case_no_prefix: str
+    session: AsyncSession,
+    order: HotlineOrderIn,
+    body: bytes,
+    *,
+    case_no_prefix: str,
+    repeats: cases.RepeatPolicy,
 ) -> Outcome:
     """Store the order as a case, or recognise it. A lock on the order id (for this transaction)
     makes racing deliveries take turns: the second finds the case the first created."""
@@ -52,7 +58,7 @@ async def receive(
         )
     ).scalar_one_or_none()
     if existing is None:
-        return await _new_case(session, order, body_hash, case_no_prefix)
+        return await _new_case(session, order, body_hash, case_no_prefix, repeats)
     case = (
         await session.execute(select(Case).where(Case.id == existing.case_id).with_for_update())
     ).scalar_one()
@@ -84,7 +90,11 @@ async def receive(
 
 
 async def _new_case(
-    session: AsyncSession, order: HotlineOrderIn, body_hash: str, prefix: str
+    session: AsyncSession,
+    order: HotlineOrderIn,
+    body_hash: str,
+    prefix: str,
+    repeats: cases.RepeatPolicy,
 ) -> Outcome:
     data = CaseCreate(
         channel=Channel.hotline,
@@ -97,9 +107,12 @@ async def _new_case(
         applicant=Applicant(name=order.caller.name, phone=order.caller.phone),
         attachments=order.attachments,
     )
-    case = await cases.register(session, data, actor=HOTLINE, case_no_prefix=prefix)
-    case.external_ref = order.order_id
-    case.callback_url = str(order.callback_url)
+    case, repeat = await cases.register_or_link(
+        session, data, actor=HOTLINE, case_no_prefix=prefix, repeats=repeats
+    )
+    if not repeat or case.callback_url is None:  # a repeat keeps the first channel's address
+        case.external_ref = order.order_id
+        case.callback_url = str(order.callback_url)
     session.add(
         HotlineOrder(
             order_id=order.order_id,
@@ -111,4 +124,4 @@ async def _new_case(
     )
     await session.flush()
     session.add(HotlinePush(order_id=order.order_id, body_hash=body_hash))
-    return Outcome(case, created=True, supplement=False)
+    return Outcome(case, created=not repeat, supplement=False, repeat=repeat)

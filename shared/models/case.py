@@ -43,6 +43,7 @@ class Case(Base):
         ),
         Index("ix_cases_status_created_at", "status", "created_at"),
         Index("ix_cases_created_at_id", "created_at", "id"),
+        Index("ix_cases_applicant_phone_created_at", "applicant_phone", "created_at"),
         Index(
             "ix_cases_sla_next_check_at",
             "sla_next_check_at",
@@ -93,6 +94,8 @@ class Case(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
     return_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    repeat_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    """重复件: how often the same person came back with the same matter while it was open."""
     assignment_final: Mapped[bool] = mapped_column(Boolean, server_default="false")
     """Set when the coordinator assigns after the return cap: no further return or transfer."""
     assigned_at: Mapped[datetime | None]

@@ -1,0 +1,59 @@
+"""重复件: the same person with the same matter while it is still open is one case, not two.
+
+Candidates are the caller's open cases within the window (an index on phone and time); the
+texts are compared after the routing engine's normalisation with difflib's ratio.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.routing.engine import normalise
+from shared.enums import CaseStatus
+from shared.models import Case
+
+FINISHED = (
+    CaseStatus.closed.value,
+    CaseStatus.resolved_on_spot.value,
+    CaseStatus.out_of_scope.value,
+)
+
+
+def similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, normalise(a), normalise(b)).ratio()
+
+
+async def find_open_repeat(
+    session: AsyncSession,
+    *,
+    phone: str,
+    text: str,
+    now: datetime,
+    window: timedelta,
+    threshold: float,
+) -> Case | None:
+    """The caller's most alike open case within the window, locked, if alike enough."""
+    candidates = (
+        (
+            await session.execute(
+                select(Case)
+                .where(
+                    Case.applicant_phone == phone,
+                    Case.created_at >= now - window,
+                    Case.status.not_in(FINISHED),
+                )
+                .order_by(Case.created_at.desc())
+                .limit(50)
+                .with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    scored = [(similarity(text, f"{c.title or ''}{c.description}"), c) for c in candidates]
+    best = max(scored, key=lambda pair: pair[0], default=None)
+    return best[1] if best is not None and best[0] >= threshold else None
