@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from intake_api.routes import cases, hotline, track
+from intake_api.routes import cases, hotline, open311, track
 from shared.app import build_app
 from shared.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
-        "intake", "gaodedim intake API", [cases.router, track.router, hotline.router], settings
+        "intake",
+        "gaodedim intake API",
+        [cases.router, track.router, hotline.router, open311.router],
+        settings,
     )

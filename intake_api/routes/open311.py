@@ -1,0 +1,217 @@
+"""Open311 GeoReport v2 (`/open311/v2/…`), JSON or XML by the path's extension.
+
+Reading requests needs no key, as the spec intends, but then shows a public view: status,
+service, agency and times, without the description or media (complaint texts carry personal
+details). With the portal's `api_key` a reader sees its own requests in full. Creating needs the
+key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from services import open311
+from services.apikey import service as keys
+from services.case import service
+from services.case.schemas import Applicant, CaseCreate, Location
+from services.department import repository as departments
+from shared.app import Sessionmaker, kick_worker, settings_of
+from shared.database import transaction
+from shared.enums import Category, Channel
+from shared.errors import DomainError
+from shared.models import Case
+from shared.principal import Principal
+from shared.routing_client import try_hand_over
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+Format = Annotated[str, Path(pattern="^(json|xml)$")]
+
+
+def _render(
+    fmt: str, root: str, item: str, rows: list[dict[str, Any]], status: int = 200
+) -> Response:
+    if fmt == "xml":
+        return Response(
+            open311.to_xml(root, item, rows), status, media_type="text/xml; charset=utf-8"
+        )
+    body = rows[0] if root in ("discovery", "service_definition") else rows
+    return Response(json.dumps(body, ensure_ascii=False), status, media_type="application/json")
+
+
+async def _open311(fmt: str, work: Callable[[], Awaitable[Response]]) -> Response:
+    """Open311 clients expect its error list, not problem+json."""
+    try:
+        return await work()
+    except DomainError as exc:
+        detail = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
+        return _render(
+            fmt, "errors", "error", [{"code": exc.status, "description": detail}], exc.status
+        )
+
+
+async def _principal(request: Request, sm: Sessionmaker, api_key: str | None) -> Principal:
+    if not api_key:
+        raise DomainError(detail="api_key is required", status=401, title="Unauthorized")
+    async with sm() as session:
+        principal = await keys.authenticate(session, api_key)
+    if principal is None:
+        raise DomainError(detail="api_key is unknown or revoked", status=401, title="Unauthorized")
+    return principal
+
+
+@router.get("/discovery.{fmt}", response_model=None)
+async def discovery(request: Request, fmt: Format) -> Response:
+    base = str(request.base_url).rstrip("/") + "/open311/v2"
+    return _render(
+        fmt,
+        "discovery",
+        "discovery",
+        [
+            {
+                "changeset": "2026-11-22T00:00:00+08:00",
+                "contact": "12345",
+                "key_service": "向政务服务管理部门申请 portal 角色的 API key",
+                "endpoints": [f"{base} GeoReport_v2 production application/json text/xml"],
+            }
+        ],
+    )
+
+
+@router.get("/services.{fmt}", response_model=None)
+async def services(fmt: Format) -> Response:
+    return _render(fmt, "services", "service", open311.service_list())
+
+
+@router.get("/services/{code}.{fmt}", response_model=None)
+async def service_definition(code: str, fmt: Format) -> Response:
+    async def work() -> Response:
+        if code not in {c.value for c in Category}:
+            raise DomainError(
+                detail=f"unknown service_code '{code}'", status=404, title="Not found"
+            )
+        rows = [open311.definition(code)]
+        return _render(fmt, "service_definition", "service_definition", rows)
+
+    return await _open311(fmt, work)
+
+
+def _form(raw: bytes, content_type: str) -> dict[str, str]:
+    if content_type.startswith("application/json"):
+        loaded = json.loads(raw or b"{}")
+        return {k: str(v) for k, v in loaded.items() if v is not None}
+    return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+
+
+@router.post("/requests.{fmt}", response_model=None)
+async def create_request(request: Request, fmt: Format, sm: Sessionmaker) -> Response:
+    async def work() -> Response:
+        try:
+            form = _form(await request.body(), request.headers.get("content-type", ""))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DomainError(detail="the body is neither a form nor JSON", status=400) from exc
+        principal = await _principal(request, sm, form.get("api_key"))
+        name = " ".join(p for p in (form.get("last_name"), form.get("first_name")) if p) or None
+        try:
+            location = (
+                Location(
+                    lat=float(form["lat"]),
+                    long=float(form["long"]),
+                    address=form.get("address_string"),
+                )
+                if "lat" in form and "long" in form
+                else None
+            )
+            data = CaseCreate(
+                channel=Channel.portal,
+                description=form.get("description", ""),
+                category=form.get("service_code"),
+                applicant=Applicant(name=name, phone=form.get("phone", "")),
+                location=location,
+                attachments=[form["media_url"]] if form.get("media_url") else [],
+            )
+        except (ValidationError, ValueError) as exc:
+            errors = exc.errors() if isinstance(exc, ValidationError) else []
+            detail = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors
+            ) or str(exc)
+            raise DomainError(detail=detail, status=400) from exc
+        settings = settings_of(request)
+        async with transaction(sm) as session:
+            case = await service.register(
+                session, data, actor=principal, case_no_prefix=settings.case_no_prefix
+            )
+            case_no, code = case.case_no, case.tracking_code
+        if not await try_hand_over(request.app.state.routing_client, case_no):
+            await kick_worker(request)
+        row = {
+            "service_request_id": case_no,
+            "service_notice": f"跟踪码 {code}",
+            "account_id": None,
+        }
+        return _render(fmt, "service_requests", "request", [row], 201)
+
+    return await _open311(fmt, work)
+
+
+async def _requests(
+    sm: Sessionmaker, principal: Principal | None, ids: list[str] | None, params: dict[str, str]
+) -> list[dict[str, Any]]:
+    async with transaction(sm) as session:
+        stmt = select(Case).order_by(Case.created_at.desc(), Case.id.desc()).limit(1000)
+        if principal is not None:
+            stmt = stmt.where(Case.created_by_key_id == principal.key_id)
+        if ids:
+            stmt = stmt.where(Case.case_no.in_(ids))
+        if params.get("service_code"):
+            stmt = stmt.where(Case.category == params["service_code"])
+        finished = [s.value for s in open311.FINISHED]
+        if params.get("status") == "closed":
+            stmt = stmt.where(Case.status.in_(finished))
+        elif params.get("status") == "open":
+            stmt = stmt.where(Case.status.not_in(finished))
+        rows = list((await session.execute(stmt)).scalars())
+        names = await departments.names(
+            session, [c.lead_department for c in rows if c.lead_department]
+        )
+    out = [open311.request_out(c, names.get(c.lead_department or "")) for c in rows]
+    if principal is None:
+        for row in out:
+            row["description"] = row["media_url"] = None
+    return out
+
+
+async def _reader(request: Request, sm: Sessionmaker) -> Principal | None:
+    api_key = request.query_params.get("api_key")
+    return await _principal(request, sm, api_key) if api_key else None
+
+
+@router.get("/requests.{fmt}", response_model=None)
+async def list_requests(request: Request, fmt: Format, sm: Sessionmaker) -> Response:
+    async def work() -> Response:
+        params = dict(request.query_params)
+        principal = await _reader(request, sm)
+        ids = [i for i in params.get("service_request_id", "").split(",") if i] or None
+        return _render(
+            fmt, "service_requests", "request", await _requests(sm, principal, ids, params)
+        )
+
+    return await _open311(fmt, work)
+
+
+@router.get("/requests/{request_id}.{fmt}", response_model=None)
+async def get_request(request: Request, request_id: str, fmt: Format, sm: Sessionmaker) -> Response:
+    async def work() -> Response:
+        rows = await _requests(sm, await _reader(request, sm), [request_id], {})
+        if not rows:
+            raise DomainError(detail=f"no request {request_id}", status=404, title="Not found")
+        return _render(fmt, "service_requests", "request", rows)
+
+    return await _open311(fmt, work)
