@@ -7,6 +7,7 @@ several processes can build apps freely.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -119,8 +120,14 @@ def _health_router() -> APIRouter:
 
     @router.get("/metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> PlainTextResponse:
-        async with request.app.state.sessionmaker() as session:
-            await _refresh_gauges(session)
+        """Request metrics are live; the domain gauges (counts over the cases table) are read at
+        most every METRICS_CACHE_SECONDS per process, so frequent scrapes cost no full counts."""
+        state = request.app.state
+        ttl = state.settings.metrics_cache_seconds
+        if time.monotonic() - getattr(state, "gauges_read_at", float("-inf")) >= ttl:
+            async with state.sessionmaker() as session:
+                await _refresh_gauges(session)
+            state.gauges_read_at = time.monotonic()
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     """How alike two complaints' texts must be (0–1, difflib ratio) to count as one matter."""
     max_returns: int = 2
     log_level: str = "INFO"
+    metrics_cache_seconds: float = 30.0
 
     @field_validator("database_url")
     @classmethod

@@ -102,6 +102,7 @@ def settings(database_url: str, servers: Servers) -> Settings:
         # Most tests register the same complaint many times on purpose; tests/test_repeats.py
         # turns repeat linking on where it is the subject.
         repeat_similarity=1.01,
+        metrics_cache_seconds=0,
         var_dir=servers.tmp / "var",
     )
 

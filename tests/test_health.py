@@ -44,3 +44,19 @@ async def test_openapi_docs_list_every_intake_call(intake: httpx.AsyncClient) ->
         "/api/v1/track/{tracking_code}",
     ]:
         assert path in paths
+
+
+async def test_domain_gauges_are_cached_between_scrapes(
+    intake: httpx.AsyncClient, intake_app: object, make_key: KeyFactory, sample_departments: None
+) -> None:
+    settings = intake_app.state.settings  # type: ignore[attr-defined]
+    await intake.get("/metrics")
+    settings.metrics_cache_seconds = 3600
+    try:
+        await intake.post("/api/v1/cases", json=case_body(), headers=await make_key("window"))
+        cached = (await intake.get("/metrics")).text
+    finally:
+        settings.metrics_cache_seconds = 0
+    assert 'gaodedim_cases{status="registered"} 0.0' in cached  # not re-counted within the TTL
+    fresh = (await intake.get("/metrics")).text
+    assert 'gaodedim_cases{status="registered"} 1.0' in fresh
