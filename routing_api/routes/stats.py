@@ -1,0 +1,53 @@
+"""Dashboard JSON: the published figures, by period and district."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.stats import service
+from shared.app import Sessionmaker
+from shared.auth import require
+from shared.database import transaction
+from shared.enums import Role
+from shared.errors import invalid
+from shared.principal import Principal
+
+router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+Reader = Annotated[
+    Principal, require(Role.dashboard, Role.supervisor, Role.coordinator, Role.admin)
+]
+
+
+def _period(date_from: date | None, date_to: date | None, district: str | None) -> service.Period:
+    if date_from and date_to and date_to < date_from:
+        raise invalid("date_to", "is before date_from")
+    return service.Period(date_from, date_to, district)
+
+
+@router.get("/summary", response_model=None)
+async def summary(
+    _: Reader,
+    sm: Sessionmaker,
+    date_from: Annotated[date | None, Query()] = None,
+    date_to: Annotated[date | None, Query()] = None,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    period = _period(date_from, date_to, district)
+    async with transaction(sm) as session:
+        return await service.summary(session, period)
+
+
+@router.get("/departments", response_model=None)
+async def departments(
+    _: Reader,
+    sm: Sessionmaker,
+    date_from: Annotated[date | None, Query()] = None,
+    date_to: Annotated[date | None, Query()] = None,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    period = _period(date_from, date_to, district)
+    async with transaction(sm) as session:
+        return {"items": await service.departments(session, period)}

@@ -1,0 +1,204 @@
+"""The published figures on a fixed data set, checked against values computed by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.database import transaction
+from shared.models import Card, Case
+from shared.timeutil import SHANGHAI
+from tests.conftest import KeyFactory
+
+pytestmark = pytest.mark.usefixtures("sample_departments")
+
+
+def at(month: int, day: int) -> datetime:
+    return datetime(2026, month, day, 10, tzinfo=SHANGHAI)
+
+
+def case(n: int, status: str, **fields: Any) -> Case:
+    values: dict[str, Any] = {
+        "case_no": f"S-{n}",
+        "tracking_code": f"S{n:07d}",
+        "status": status,
+        "channel": "window",
+        "description": "测试",
+        "applicant_phone": "13800138001",
+        "district": "越秀区",
+        "created_at": at(11, 10),
+        "updated_at": at(11, 10),
+        **fields,
+    }
+    return Case(**values)
+
+
+@pytest.fixture
+async def data(sessionmaker: async_sessionmaker[AsyncSession], sample_departments: None) -> None:
+    due = at(11, 15)
+    async with transaction(sessionmaker) as session:
+        session.add_all(
+            [
+                case(1, "closed", resolution_note="当场办结", satisfaction="satisfied"),
+                case(2, "resolved_on_spot", resolution_note="当场办结"),
+                case(3, "out_of_scope", referred_to="法院", explanation="民事纠纷"),
+                case(
+                    4,
+                    "closed",
+                    lead_department="GZ-BDC",
+                    handle_due_at=due,
+                    replied_at=at(11, 12),
+                    satisfaction="basically_satisfied",
+                ),
+                case(
+                    5,
+                    "reopened",
+                    lead_department="GZ-BDC",
+                    handle_due_at=due,
+                    replied_at=at(11, 20),
+                    satisfaction="unsatisfied",
+                ),
+                case(6, "signed", lead_department="GZ-SWJ", handle_due_at=due, repeat_count=2),
+                case(7, "assigned", lead_department="GZ-SWJ", district="番禺区"),
+                case(
+                    8,
+                    "closed",
+                    lead_department="GZ-BDC",
+                    handle_due_at=at(10, 9),
+                    replied_at=at(10, 7),
+                    satisfaction="satisfied",
+                    created_at=at(10, 5),
+                    updated_at=at(10, 7),
+                ),
+            ]
+        )
+        session.add_all(
+            [
+                Card(
+                    department="GZ-BDC",
+                    colour="yellow",
+                    deadline="handle",
+                    due_at=due,
+                    month="2026-11",
+                    points=1,
+                ),
+                Card(
+                    department="GZ-BDC",
+                    colour="red",
+                    deadline="monthly",
+                    month="2026-11",
+                    points=3,
+                    status="revoked",
+                ),
+                Card(
+                    department="GZ-BDC",
+                    colour="yellow",
+                    deadline="sign",
+                    due_at=at(10, 6),
+                    month="2026-10",
+                    points=1,
+                ),
+            ]
+        )
+
+
+NOVEMBER = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
+
+
+@pytest.mark.usefixtures("data")
+async def test_summary(routing: httpx.AsyncClient, make_key: KeyFactory) -> None:
+    r = await routing.get(
+        "/api/v1/stats/summary", params=NOVEMBER, headers=await make_key("dashboard")
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "received": 7,  # cases 1–7; case 8 is October's
+        "resolved_on_spot": 2,
+        "resolved_on_spot_rate": 28.6,  # 2 / 7
+        "out_of_scope": 1,
+        "in_progress": 3,  # reopened 5, signed 6, assigned 7
+        "closed": 2,  # 1 and 4
+        "closed_on_time": 1,
+        "closed_on_time_rate": 50.0,  # 4 on time, 5 late, of 2 with deadlines
+        "satisfaction_rate": 66.7,
+        "rated": 3,  # 1 and 4 of 1, 4, 5
+        "followed_up": 4,
+        "followed_up_resolved": 2,  # 4–7 handed on; 4 and 5 replied
+        "repeats": 2,
+    }
+
+
+@pytest.mark.usefixtures("data")
+async def test_summary_by_district_and_over_all_time(
+    routing: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    headers = await make_key("supervisor")
+    yuexiu = (
+        await routing.get(
+            "/api/v1/stats/summary", params={**NOVEMBER, "district": "越秀区"}, headers=headers
+        )
+    ).json()
+    assert (yuexiu["received"], yuexiu["in_progress"], yuexiu["followed_up"]) == (6, 2, 3)
+    everything = (await routing.get("/api/v1/stats/summary", headers=headers)).json()
+    assert (
+        everything["received"],
+        everything["closed_on_time"],
+        everything["closed_on_time_rate"],
+    ) == (8, 2, 66.7)
+
+
+@pytest.mark.usefixtures("data")
+async def test_departments_with_a_revoked_card(
+    routing: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    r = await routing.get(
+        "/api/v1/stats/departments", params=NOVEMBER, headers=await make_key("dashboard")
+    )
+    rows = {d["department"]: d for d in r.json()["items"]}
+    assert rows["GZ-BDC"] == {
+        "department": "GZ-BDC",
+        "name": "广州市不动产登记中心",
+        "cases": 2,
+        "in_progress": 1,
+        "on_time_rate": 50.0,
+        "yellow": 1,
+        "red": 1,
+        "deducted": 1,
+        "score": 99,  # the revoked red card's 3 points are restored
+    }
+    assert rows["GZ-SWJ"] == {
+        "department": "GZ-SWJ",
+        "name": "国家税务总局广州市税务局",
+        "cases": 2,
+        "in_progress": 2,
+        "on_time_rate": None,
+        "yellow": 0,
+        "red": 0,
+        "deducted": 0,
+        "score": 100,
+    }
+
+
+async def test_stats_access_and_bad_periods(
+    routing: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    assert (
+        await routing.get("/api/v1/stats/summary", headers=await make_key("window"))
+    ).status_code == 403
+    r = await routing.get(
+        "/api/v1/stats/summary",
+        params={"date_from": "2026-11-30", "date_to": "2026-11-01"},
+        headers=await make_key("dashboard"),
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "date_to"
+    r = await routing.get(
+        "/api/v1/stats/summary",
+        params={"date_from": "November"},
+        headers=await make_key("dashboard"),
+    )
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "date_from")
