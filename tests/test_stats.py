@@ -202,3 +202,38 @@ async def test_stats_access_and_bad_periods(
         headers=await make_key("dashboard"),
     )
     assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "date_from")
+
+
+@pytest.mark.usefixtures("data")
+async def test_categories_and_trend(
+    routing: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from sqlalchemy import update
+
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            update(Case)
+            .where(Case.case_no.in_(["S-1", "S-2", "S-6"]))
+            .values(category="acceptance")
+        )
+        await session.execute(
+            update(Case)
+            .where(Case.case_no == "S-7")
+            .values(category="policy", created_at=at(11, 11))
+        )
+    headers = await make_key("dashboard")
+    cats = (await routing.get("/api/v1/stats/categories", params=NOVEMBER, headers=headers)).json()[
+        "items"
+    ]
+    assert cats == [
+        {"category": "acceptance", "cases": 3, "in_progress": 1, "resolved_on_spot": 2},
+        {"category": "policy", "cases": 1, "in_progress": 1, "resolved_on_spot": 0},
+        {"category": None, "cases": 3, "in_progress": 1, "resolved_on_spot": 0},
+    ]
+    days = (await routing.get("/api/v1/stats/trend", params=NOVEMBER, headers=headers)).json()[
+        "items"
+    ]
+    assert days == [
+        {"date": "2026-11-10", "received": 6, "resolved_on_spot": 2, "replied": 2},
+        {"date": "2026-11-11", "received": 1, "resolved_on_spot": 0, "replied": 0},
+    ]

@@ -51,3 +51,29 @@ async def departments(
     period = _period(date_from, date_to, district)
     async with transaction(sm) as session:
         return {"items": await service.departments(session, period)}
+
+
+@router.get("/categories", response_model=None)
+async def categories(
+    _: Reader,
+    sm: Sessionmaker,
+    date_from: Annotated[date | None, Query()] = None,
+    date_to: Annotated[date | None, Query()] = None,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    period = _period(date_from, date_to, district)
+    async with transaction(sm) as session:
+        return {"items": await service.categories(session, period)}
+
+
+@router.get("/trend", response_model=None)
+async def trend(
+    _: Reader,
+    sm: Sessionmaker,
+    date_from: Annotated[date | None, Query()] = None,
+    date_to: Annotated[date | None, Query()] = None,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    period = _period(date_from, date_to, district)
+    async with transaction(sm) as session:
+        return {"items": await service.trend(session, period)}

@@ -161,3 +161,44 @@ async def departments(session: AsyncSession, period: Period) -> list[dict[str, A
             }
         )
     return out
+
+
+async def categories(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
+    """Top blockage categories, most cases first (uncategorised last)."""
+    rows = (
+        await session.execute(
+            period.where(
+                select(
+                    Case.category,
+                    func.count(),
+                    _count(OPEN),
+                    _count(Case.resolution_note.is_not(None)),
+                ).group_by(Case.category)
+            )
+        )
+    ).all()
+    ordered = sorted(rows, key=lambda r: (r[0] is None, -int(r[1]), r[0] or ""))
+    return [
+        {"category": c, "cases": int(n), "in_progress": int(o), "resolved_on_spot": int(s)}
+        for c, n, o, s in ordered
+    ]
+
+
+async def trend(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
+    """Cases received and resolved on the spot per Shanghai day."""
+    day = func.date(func.timezone("Asia/Shanghai", Case.created_at))
+    rows = (
+        await session.execute(
+            period.where(
+                select(
+                    day, func.count(), _count(Case.resolution_note.is_not(None)), _count(REPLIED)
+                )
+                .group_by(day)
+                .order_by(day)
+            )
+        )
+    ).all()
+    return [
+        {"date": d.isoformat(), "received": int(n), "resolved_on_spot": int(s), "replied": int(r)}
+        for d, n, s, r in rows
+    ]
