@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from services.stats import common_issues as issues
 from services.stats import service
 from shared.app import Sessionmaker
 from shared.auth import require
@@ -77,3 +78,18 @@ async def trend(
     period = _period(date_from, date_to, district)
     async with transaction(sm) as session:
         return {"items": await service.trend(session, period)}
+
+
+@router.get("/common-issues", response_model=None)
+async def common_issues(
+    _: Reader,
+    sm: Sessionmaker,
+    date_from: Annotated[date | None, Query()] = None,
+    date_to: Annotated[date | None, Query()] = None,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+    min_cases: Annotated[int, Query(ge=2, le=1000)] = 3,
+) -> dict[str, Any]:
+    """共性问题: recurring topics in the period's cases (the newest 5,000)."""
+    period = _period(date_from, date_to, district)
+    async with transaction(sm) as session:
+        return {"items": await issues.common_issues(session, period, min_cases=min_cases)}
