@@ -5,11 +5,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from routing_api.routes import calendar, cards, departments, keys, outbox, rules, stats, workflow
+from routing_api.routes import (
+    calendar,
+    cards,
+    departments,
+    keys,
+    outbox,
+    reports,
+    rules,
+    stats,
+    workflow,
+)
 from shared.app import build_app
 from shared.settings import Settings
 
-ROUTERS = [keys, departments, rules, workflow, calendar, cards, outbox, stats]
+ROUTERS = [keys, departments, rules, workflow, calendar, cards, outbox, stats, reports]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

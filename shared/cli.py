@@ -203,6 +203,21 @@ def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
+    from services.reports import monthly
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        return await monthly.build(session, args.month)
+
+    report = _with_session(settings, work)
+    if args.out.endswith(".xlsx"):
+        Path(args.out).write_bytes(monthly.to_xlsx(report))
+    else:
+        Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -254,6 +269,14 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("year", type=int)
     load.add_argument("file")
     load.set_defaults(func=cmd_calendar_load)
+
+    report = sub.add_parser("report", help="reports").add_subparsers(
+        dest="report_command", required=True
+    )
+    month = report.add_parser("monthly", help="the monthly report as .xlsx or .json")
+    month.add_argument("--month", required=True, help="YYYY-MM")
+    month.add_argument("--out", required=True, help="a .xlsx or .json file")
+    month.set_defaults(func=cmd_report_monthly)
 
     sla = sub.add_parser("sla", help="deadlines and cards").add_subparsers(
         dest="sla_command", required=True

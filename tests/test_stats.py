@@ -237,3 +237,47 @@ async def test_categories_and_trend(
         {"date": "2026-11-10", "received": 6, "resolved_on_spot": 2, "replied": 2},
         {"date": "2026-11-11", "received": 1, "resolved_on_spot": 0, "replied": 0},
     ]
+
+
+@pytest.mark.usefixtures("data")
+async def test_monthly_report_json_and_xlsx(
+    routing: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    headers = await make_key("supervisor")
+    report = (
+        await routing.get("/api/v1/reports/monthly", params={"month": "2026-11"}, headers=headers)
+    ).json()
+    assert report["summary"]["received"] == 7
+    assert report["summary"]["resolved_on_spot_rate"] == 28.6
+    assert report["cards"] == {"yellow": 1, "red": 1, "appealed": 0, "upheld": 0, "revoked": 1}
+    bdc = next(d for d in report["departments"] if d["department"] == "GZ-BDC")
+    assert bdc["score"] == 99
+
+    r = await routing.get(
+        "/api/v1/reports/monthly", params={"month": "2026-11", "format": "xlsx"}, headers=headers
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(BytesIO(r.content))
+    assert book.sheetnames == ["概况", "部门考核", "问题类别", "共性问题"]
+    overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=2, values_only=True)}
+    assert (overview["受理总量"], overview["当场解决率(%)"], overview["按时办结率(%)"]) == (
+        7,
+        28.6,
+        50.0,
+    )
+    rows = list(book["部门考核"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("部门代码", "部门", "案件数")
+    assert ("GZ-BDC", "广州市不动产登记中心", 2, 1, 50.0, 1, 1, 1, 99) in rows
+
+    bad = await routing.get("/api/v1/reports/monthly", params={"month": "2026-13"}, headers=headers)
+    assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "month")
+    assert (
+        await routing.get(
+            "/api/v1/reports/monthly", params={"month": "2026-11"}, headers=await make_key("window")
+        )
+    ).status_code == 403

@@ -1,0 +1,37 @@
+"""The monthly report, as JSON or as an Excel workbook."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from services.reports import monthly
+from shared.app import Sessionmaker
+from shared.auth import require
+from shared.database import transaction
+from shared.enums import Role
+from shared.principal import Principal
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+Reader = Annotated[Principal, require(Role.supervisor, Role.admin, Role.dashboard)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/monthly", response_model=None)
+async def monthly_report(
+    _: Reader,
+    sm: Sessionmaker,
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",
+) -> Response:
+    async with transaction(sm) as session:
+        report = await monthly.build(session, month)
+    if format == "xlsx":
+        return Response(
+            monthly.to_xlsx(report),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="gaodedim-{month}.xlsx"'},
+        )
+    return JSONResponse(report)
