@@ -28,10 +28,10 @@ from shared import problems, telemetry
 from shared.body_limit import BodyLimitMiddleware
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.logging import configure as configure_logging
-from shared.models import Case
+from shared.models import Card, Case
 from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
-from shared.timeutil import utcnow
+from shared.timeutil import to_shanghai, utcnow
 
 log = structlog.get_logger("gaodedim.app")
 
@@ -152,6 +152,23 @@ async def _refresh_gauges(session: AsyncSession) -> None:
     telemetry.CASES_OVERDUE.set(overdue or 0)
     for state, n in (await outbox.backlog(session)).items():
         telemetry.OUTBOX_BACKLOG.labels(state).set(n)
+    oldest_due = await session.scalar(  # one probe of the sweep's own index
+        select(Case.sla_next_check_at)
+        .where(Case.sla_next_check_at.is_not(None))
+        .order_by(Case.sla_next_check_at)
+        .limit(1)
+    )
+    now = utcnow()
+    telemetry.SWEEP_LAG.set(max(0.0, (now - oldest_due).total_seconds()) if oldest_due else 0.0)
+    month = to_shanghai(now).strftime("%Y-%m")
+    cards = await session.execute(
+        select(Card.colour, func.count())
+        .where(Card.month == month, Card.status != "revoked")
+        .group_by(Card.colour)
+    )
+    counted = {colour: n for colour, n in cards.tuples()}
+    for colour in ("yellow", "red"):
+        telemetry.CARDS_THIS_MONTH.labels(colour).set(counted.get(colour, 0))
 
 
 def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:

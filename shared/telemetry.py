@@ -43,6 +43,10 @@ WARNINGS_ISSUED = Counter(
     "gaodedim_warnings_issued_total", "Deadline warnings issued", ["deadline"]
 )
 SWEEP_SECONDS = Histogram("gaodedim_sla_sweep_seconds", "Duration of one SLA sweep batch")
+SWEEP_LAG = Gauge(
+    "gaodedim_sla_sweep_lag_seconds", "Now minus the oldest SLA check still due (0 when none is)"
+)
+CARDS_THIS_MONTH = Gauge("gaodedim_cards_this_month", "Cards standing this month", ["colour"])
 
 log = structlog.get_logger("gaodedim.http")
 

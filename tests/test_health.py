@@ -30,6 +30,8 @@ async def test_metrics_count_requests_and_cases(
     )
     assert 'gaodedim_outbox_messages{state="pending"} 1.0' in text
     assert "gaodedim_http_request_duration_seconds_bucket" in text
+    assert 'gaodedim_cards_this_month{colour="yellow"} 0.0' in text
+    assert "gaodedim_sla_sweep_lag_seconds 0.0" in text  # nothing is due: the case was not routed
 
 
 async def test_openapi_docs_list_every_intake_call(intake: httpx.AsyncClient) -> None:
