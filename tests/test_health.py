@@ -62,3 +62,22 @@ async def test_domain_gauges_are_cached_between_scrapes(
     assert 'gaodedim_cases{status="registered"} 0.0' in cached  # not re-counted within the TTL
     fresh = (await intake.get("/metrics")).text
     assert 'gaodedim_cases{status="registered"} 1.0' in fresh
+
+
+async def test_the_grafana_dashboard_only_uses_metrics_we_export(intake: httpx.AsyncClient) -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads(
+        (Path(__file__).parent.parent / "deploy/grafana/gaodedim.json").read_text()
+    )
+    used = {
+        re.sub(r"_(bucket|total)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"gaodedim_[a-z_]+", target["expr"])
+    }
+    exported = (await intake.get("/metrics")).text
+    missing = [name for name in sorted(used) if f"# TYPE {name}" not in exported]
+    assert missing == []
