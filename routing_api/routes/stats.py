@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from services.stats import common_issues as issues
 from services.stats import service
@@ -22,74 +22,51 @@ Reader = Annotated[
 ]
 
 
-def _period(date_from: date | None, date_to: date | None, district: str | None) -> service.Period:
+def period(
+    date_from: Annotated[date | None, Query(description="YYYY-MM-DD, Shanghai")] = None,
+    date_to: Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")] = None,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+) -> service.Period:
+    """The filters every figure takes."""
     if date_from and date_to and date_to < date_from:
         raise invalid("date_to", "is before date_from")
     return service.Period(date_from, date_to, district)
 
 
+Period = Annotated[service.Period, Depends(period)]
+
+
 @router.get("/summary", response_model=None)
-async def summary(
-    _: Reader,
-    sm: Sessionmaker,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
-    district: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict[str, Any]:
-    period = _period(date_from, date_to, district)
+async def summary(_: Reader, sm: Sessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sm) as session:
-        return await service.summary(session, period)
+        return await service.summary(session, p)
 
 
 @router.get("/departments", response_model=None)
-async def departments(
-    _: Reader,
-    sm: Sessionmaker,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
-    district: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict[str, Any]:
-    period = _period(date_from, date_to, district)
+async def departments(_: Reader, sm: Sessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sm) as session:
-        return {"items": await service.departments(session, period)}
+        return {"items": await service.departments(session, p)}
 
 
 @router.get("/categories", response_model=None)
-async def categories(
-    _: Reader,
-    sm: Sessionmaker,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
-    district: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict[str, Any]:
-    period = _period(date_from, date_to, district)
+async def categories(_: Reader, sm: Sessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sm) as session:
-        return {"items": await service.categories(session, period)}
+        return {"items": await service.categories(session, p)}
 
 
 @router.get("/trend", response_model=None)
-async def trend(
-    _: Reader,
-    sm: Sessionmaker,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
-    district: Annotated[str | None, Query(max_length=64)] = None,
-) -> dict[str, Any]:
-    period = _period(date_from, date_to, district)
+async def trend(_: Reader, sm: Sessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sm) as session:
-        return {"items": await service.trend(session, period)}
+        return {"items": await service.trend(session, p)}
 
 
 @router.get("/common-issues", response_model=None)
 async def common_issues(
     _: Reader,
     sm: Sessionmaker,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
-    district: Annotated[str | None, Query(max_length=64)] = None,
+    p: Period,
     min_cases: Annotated[int, Query(ge=2, le=1000)] = 3,
 ) -> dict[str, Any]:
     """共性问题: recurring topics in the period's cases (the newest 5,000)."""
-    period = _period(date_from, date_to, district)
     async with transaction(sm) as session:
-        return {"items": await issues.common_issues(session, period, min_cases=min_cases)}
+        return {"items": await issues.common_issues(session, p, min_cases=min_cases)}
