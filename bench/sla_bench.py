@@ -8,23 +8,20 @@ directory (or uses DATABASE_URL). Run: `.venv/bin/python bench/sla_bench.py [ope
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _db import fresh_database
 from sqlalchemy import text
 
 from services.sla.runner import run_sweep
 from shared.database import make_engine, make_sessionmaker
-from shared.embedded import EmbeddedPostgres, ensure_database
-from shared.migrate import upgrade
 from shared.settings import Settings
 from shared.timeutil import utcnow
 
@@ -127,18 +124,9 @@ async def measure(url: str) -> None:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="gdd-bench-"))
-    pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(tmp / "pg")
-    try:
-        admin = pg.start() if pg else str(Settings().database_url)
-        url = asyncio.run(ensure_database(admin, "gaodedim_bench"))
-        upgrade(url)
+    with fresh_database("gaodedim_bench") as url:
         asyncio.run(fill(url))
         asyncio.run(measure(url))
-    finally:
-        if pg:
-            pg.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -8,23 +8,20 @@ one district, and all time. Run: `.venv/bin/python bench/stats_bench.py [cases]`
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _db import fresh_database
 from sqlalchemy import text
 
 from services.stats import service
 from shared.database import make_engine, make_sessionmaker
-from shared.embedded import EmbeddedPostgres, ensure_database
-from shared.migrate import upgrade
 from shared.settings import Settings
 
 CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
@@ -78,17 +75,8 @@ async def run(url: str) -> None:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="gdd-stats-"))
-    pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(tmp / "pg")
-    try:
-        admin = pg.start() if pg else str(Settings().database_url)
-        url = asyncio.run(ensure_database(admin, "gaodedim_stats_bench"))
-        upgrade(url)
+    with fresh_database("gaodedim_stats_bench") as url:
         asyncio.run(run(url))
-    finally:
-        if pg:
-            pg.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
