@@ -31,9 +31,9 @@ def deadlines_for(policy: SlaPolicy, start: datetime, calendar: WorkCalendar) ->
         return Deadlines(
             deadlines.add(start, policy.sign_within, calendar),
             deadlines.add(start, policy.handle_within, calendar),
-            sign_warn_at=deadlines.add(start, _share(policy.sign_within, policy.warn_at), calendar),
+            sign_warn_at=deadlines.add(start, share(policy.sign_within, policy.warn_at), calendar),
             handle_warn_at=deadlines.add(
-                start, _share(policy.handle_within, policy.warn_at), calendar
+                start, share(policy.handle_within, policy.warn_at), calendar
             ),
         )
     except CalendarUnknown as exc:
@@ -42,7 +42,7 @@ def deadlines_for(policy: SlaPolicy, start: datetime, calendar: WorkCalendar) ->
         return Deadlines(None, None, alert=str(exc))
 
 
-def _share(duration: Duration, share: float) -> Duration:
+def share(duration: Duration, share: float) -> Duration:
     """`share` of a duration, in the same kind of time (80% of 5 working days is 4 of them)."""
     return Duration(duration.amount * share, duration.unit)
 

@@ -17,6 +17,7 @@ from services.case.repository import history
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.clock.durations import Duration, parse_duration
+from services.clock.policy import share
 from services.routing.schemas import SlaPolicy
 from services.sla.schedule import CLOCK_RUNNING, reschedule
 from shared.enums import CaseStatus
@@ -25,10 +26,6 @@ from shared.principal import SYSTEM
 from shared.timeutil import SHANGHAI
 
 STARTS = ("route", "assign", "feedback_unsatisfied")
-
-
-def _share(duration: Duration, share: float) -> Duration:
-    return Duration(duration.amount * share, duration.unit)
 
 
 def _clock(
@@ -41,7 +38,7 @@ def _clock(
     start = events[begin].at
     sign_from = start
     handle = deadlines.add(start, policy.handle_within, cal)
-    warn = deadlines.add(start, _share(policy.handle_within, policy.warn_at), cal)
+    warn = deadlines.add(start, share(policy.handle_within, policy.warn_at), cal)
     suspended_at: datetime | None = None
     for event in events[begin + 1 :]:
         if event.action == "transfer":
@@ -62,7 +59,7 @@ def _clock(
             handle = deadlines.add(handle, parse_duration(event.data["extend_by"]), cal)
     return {
         "sign_due_at": deadlines.add(sign_from, policy.sign_within, cal),
-        "sign_warn_at": deadlines.add(sign_from, _share(policy.sign_within, policy.warn_at), cal),
+        "sign_warn_at": deadlines.add(sign_from, share(policy.sign_within, policy.warn_at), cal),
         "handle_due_at": handle,
         "handle_warn_at": warn,
     }
