@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
-from services.apikey import service as keys
+from services.apikey import service as apikeys
 from services.clock.calendar import WorkCalendar, YearSchedule, library_years
 from services.department import service as departments
 from services.department.schemas import DepartmentIn
@@ -212,7 +212,7 @@ def make_key(sessionmaker: async_sessionmaker[AsyncSession]) -> KeyFactory:
 
     async def factory(role: str, department: str | None = None) -> dict[str, str]:
         async with transaction(sessionmaker) as session:
-            issued = await keys.issue(session, role=Role(role), department=department)
+            issued = await apikeys.issue(session, role=Role(role), department=department)
         return {"Authorization": f"Bearer {issued.key}"}
 
     return factory
@@ -236,3 +236,26 @@ def case_body(**overrides: Any) -> dict[str, Any]:
 async def count(sessionmaker: async_sessionmaker[AsyncSession], table: str) -> int:
     async with sessionmaker() as session:
         return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+ESTATE = case_body(
+    title="抵押登记注销拖延", description="抵押登记注销一直没办好", intake_department=None
+)
+"""A complaint the sample rule table routes to GZ-BDC (rule `estate`)."""
+
+
+@pytest.fixture
+async def keys(make_key: KeyFactory, routing: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    """The sample table published, and a key for each party the workflow tests need."""
+    from tests.test_routing_api import publish
+
+    admin = await make_key("admin")
+    await publish(routing, admin)
+    return {
+        "admin": admin,
+        "window": await make_key("window"),
+        "coordinator": await make_key("coordinator"),
+        "bdc": await make_key("department", "GZ-BDC"),
+        "ghzy": await make_key("department", "GZ-GHZY"),
+        "swj": await make_key("department", "GZ-SWJ"),
+    }

@@ -12,13 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.database import transaction
 from shared.timeutil import SHANGHAI
-from tests.conftest import KeyFactory, case_body
+from tests.conftest import ESTATE, KeyFactory
 from tests.test_routing_api import SAMPLE_TABLE, publish
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
-ESTATE = case_body(
-    title="抵押登记注销拖延", description="抵押登记注销一直没办好", intake_department=None
-)
 
 
 async def test_a_known_year(routing: httpx.AsyncClient, make_key: KeyFactory) -> None:

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.sla.runner import run_sweep
-from tests.conftest import KeyFactory
+from tests.conftest import ESTATE, KeyFactory
 from tests.test_routing_api import publish
-from tests.test_sla import ESTATE, _row
+from tests.test_sla import _row
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

@@ -15,25 +15,10 @@ from services.clock.durations import parse_duration
 from services.sla.runner import run_sweep
 from shared.database import transaction
 from shared.models import Card, Case, Warning
-from tests.conftest import KeyFactory, case_body, stand_in_calendar
-from tests.test_routing_api import publish
+from tests.conftest import ESTATE, stand_in_calendar
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
-ESTATE = case_body(
-    title="抵押登记注销拖延", description="抵押登记注销一直没办好", intake_department=None
-)
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-async def keys(make_key: KeyFactory, routing: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    admin = await make_key("admin")
-    await publish(routing, admin)
-    return {
-        "admin": admin,
-        "window": await make_key("window"),
-        "bdc": await make_key("department", "GZ-BDC"),
-    }
 
 
 async def _case(intake: httpx.AsyncClient, keys: dict[str, dict[str, str]]) -> dict[str, Any]:

@@ -14,28 +14,9 @@ from services.clock.deadlines import add, working_seconds_between
 from services.clock.durations import Duration
 from shared.database import transaction
 from shared.models import Case, OutboxMessage
-from tests.conftest import KeyFactory, case_body, stand_in_calendar
-from tests.test_routing_api import publish
+from tests.conftest import ESTATE, stand_in_calendar
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
-
-ESTATE = case_body(
-    title="抵押登记注销拖延", description="抵押登记注销一直没办好", intake_department=None
-)
-
-
-@pytest.fixture
-async def keys(make_key: KeyFactory, routing: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    admin = await make_key("admin")
-    await publish(routing, admin)
-    return {
-        "admin": admin,
-        "window": await make_key("window"),
-        "coordinator": await make_key("coordinator"),
-        "bdc": await make_key("department", "GZ-BDC"),
-        "ghzy": await make_key("department", "GZ-GHZY"),
-        "swj": await make_key("department", "GZ-SWJ"),
-    }
 
 
 async def _new_case(
