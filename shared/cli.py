@@ -218,6 +218,18 @@ def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_stats_refresh(_: argparse.Namespace, settings: Settings) -> int:
+    """Fold the days changed since the last fold into the rollups (the worker does this too)."""
+    from services.stats import rollup
+
+    async def work(session: AsyncSession) -> list[str]:
+        return [d.isoformat() for d in await rollup.refresh(session)]
+
+    days = _with_session(settings, work)
+    print(json.dumps({"days_refreshed": len(days)}))
+    return 0
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -285,6 +297,13 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument("--now", help="RFC 3339 time to sweep at (default: now)")
     sweep.add_argument("--batch", type=int, default=500)
     sweep.set_defaults(func=cmd_sla_sweep)
+
+    stats = sub.add_parser("stats", help="dashboard figures").add_subparsers(
+        dest="stats_command", required=True
+    )
+    stats.add_parser("refresh", help="bring the daily rollups up to date now").set_defaults(
+        func=cmd_stats_refresh
+    )
     return p
 
 

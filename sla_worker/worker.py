@@ -1,5 +1,5 @@
-"""The arq worker: outbox delivery (routing hand-over, department webhooks) now; clocks,
-warnings and cards come with the SLA issue.
+"""The arq worker: outbox delivery (routing hand-over, department and channel webhooks), the SLA
+sweep (warnings, cards, auto-closes) and the stats rollup fold.
 
 Jobs may run more than once (arq's own warning), so each is idempotent: delivery is claimed
 row by row in the database, not trusted to Redis.
@@ -15,8 +15,9 @@ from arq import cron, func
 
 from services.sla.runner import run_sweep
 from services.sla.sweep import summary
+from services.stats import rollup
 from shared.app import WORKER_KICK_JOB
-from shared.database import make_engine, make_sessionmaker
+from shared.database import make_engine, make_sessionmaker, transaction
 from shared.logging import configure as configure_logging
 from shared.routing_client import make_client
 from shared.settings import get_settings
@@ -62,6 +63,15 @@ async def sla_sweep(ctx: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+async def stats_refresh(ctx: dict[str, Any]) -> int:
+    """Fold changed days into the stats rollups, so dashboards stay cheap (services/stats)."""
+    async with transaction(ctx["sessionmaker"]) as session:
+        days = await rollup.refresh(session)
+    if len(days) > 1:
+        log.info("stats_refresh", days=len(days))
+    return len(days)
+
+
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [func(dispatch_outbox, name=WORKER_KICK_JOB, keep_result=0)]
     cron_jobs: ClassVar[list[Any]] = [
@@ -75,6 +85,13 @@ class WorkerSettings:
         ),
         cron(
             sla_sweep, second=set(range(5, 60, 15)), unique=True, run_at_startup=True, keep_result=0
+        ),
+        cron(
+            stats_refresh,
+            second=set(range(2, 60, 10)),
+            unique=True,
+            run_at_startup=True,
+            keep_result=0,
         ),
     ]
     on_startup = startup

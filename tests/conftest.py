@@ -37,6 +37,10 @@ SERVICE_KEY = "test-service-key-0123456789abcdef"
 HOTLINE_SECRET = "test-hotline-secret"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TABLES = [
+    "stats_dirty_days",
+    "stats_by_day",
+    "stats_by_department",
+    "stats_by_category",
     "hotline_pushes",
     "hotline_orders",
     "cards",

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.stats import rollup
 from shared.database import transaction
 from shared.models import Card, Case
 from shared.timeutil import SHANGHAI
@@ -37,8 +38,14 @@ def case(n: int, status: str, **fields: Any) -> Case:
     return Case(**values)
 
 
-@pytest.fixture
-async def data(sessionmaker: async_sessionmaker[AsyncSession], sample_departments: None) -> None:
+@pytest.fixture(params=["live", "folded"])
+async def data(
+    request: pytest.FixtureRequest,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sample_departments: None,
+) -> None:
+    """The fixed data set; every test runs twice: counted from the cases while the days are
+    dirty, and from the rollups after the worker's fold."""
     due = at(11, 15)
     async with transaction(sessionmaker) as session:
         session.add_all(
@@ -104,6 +111,9 @@ async def data(sessionmaker: async_sessionmaker[AsyncSession], sample_department
                 ),
             ]
         )
+    if request.param == "folded":
+        async with transaction(sessionmaker) as session:
+            assert len(await rollup.refresh(session)) == 2  # 2026-10-05 and 2026-11-10
 
 
 NOVEMBER = {"date_from": "2026-11-01", "date_to": "2026-11-30"}

@@ -8,6 +8,10 @@ Definitions, so every dashboard and report means the same thing:
   followed up and resolved: of those, replied or closed;
 - closed on time: of the cases replied with a handling deadline, replied by the deadline;
 - satisfaction: satisfied or basically satisfied, of the cases rated.
+
+The counting itself lives in `rollup.MEASURES`; these functions sum it over the period from the
+daily rollups (see rollup.py for why that is exact), so all-time figures over a million cases
+cost a few thousand rollup rows.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
 
-from services.case.repository import OPEN_STATUSES
 from services.sla.cards import BASE_SCORE
-from shared.enums import CaseStatus
+from services.stats import rollup
 from shared.models import Card, Case, Department
 from shared.timeutil import SHANGHAI
 
@@ -44,6 +48,9 @@ class Period:
             stmt = stmt.where(Case.district == self.district)
         return stmt
 
+    def figures(self, grain: rollup.Grain) -> Subquery:
+        return rollup.combined(grain, self.date_from, self.date_to, self.district)
+
     def months(self) -> tuple[str | None, str | None]:
         return (
             self.date_from.strftime("%Y-%m") if self.date_from else None,
@@ -55,86 +62,43 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _count(condition: Any) -> Any:
-    return func.count().filter(condition)
-
-
-REPLIED = Case.replied_at.is_not(None)
-ON_TIME = and_(REPLIED, Case.handle_due_at.is_not(None), Case.replied_at <= Case.handle_due_at)
-TIMED = and_(REPLIED, Case.handle_due_at.is_not(None))
-GOOD = Case.satisfaction.in_(["satisfied", "basically_satisfied"])
-OPEN = Case.status.in_([s.value for s in OPEN_STATUSES])
-
-
 async def summary(session: AsyncSession, period: Period) -> dict[str, Any]:
-    row = (
-        await session.execute(
-            period.where(
-                select(
-                    func.count(),
-                    _count(Case.resolution_note.is_not(None)),
-                    _count(Case.referred_to.is_not(None)),
-                    _count(OPEN),
-                    _count(Case.status == CaseStatus.closed.value),
-                    _count(ON_TIME),
-                    _count(TIMED),
-                    _count(GOOD),
-                    _count(Case.satisfaction.is_not(None)),
-                    _count(Case.lead_department.is_not(None)),
-                    _count(and_(Case.lead_department.is_not(None), REPLIED)),
-                    func.coalesce(func.sum(Case.repeat_count), 0),
-                )
-            )
-        )
-    ).one()
-    (
-        received,
-        on_spot,
-        out_of_scope,
-        in_progress,
-        closed,
-        on_time,
-        timed,
-        good,
-        rated,
-        followed,
-        followed_resolved,
-        repeats,
-    ) = (int(v) for v in row)
+    figures = period.figures(rollup.BY_DAY)
+    row = (await session.execute(select(*rollup.totals(figures)))).one()
+    n = {name: int(value) for name, value in row._mapping.items()}
     return {
-        "received": received,
-        "resolved_on_spot": on_spot,
-        "resolved_on_spot_rate": _rate(on_spot, received),
-        "out_of_scope": out_of_scope,
-        "in_progress": in_progress,
-        "closed": closed,
-        "closed_on_time": on_time,
-        "closed_on_time_rate": _rate(on_time, timed),
-        "satisfaction_rate": _rate(good, rated),
-        "rated": rated,
-        "followed_up": followed,
-        "followed_up_resolved": followed_resolved,
-        "repeats": repeats,
+        "received": n["received"],
+        "resolved_on_spot": n["on_spot"],
+        "resolved_on_spot_rate": _rate(n["on_spot"], n["received"]),
+        "out_of_scope": n["out_of_scope"],
+        "in_progress": n["in_progress"],
+        "closed": n["closed"],
+        "closed_on_time": n["on_time"],
+        "closed_on_time_rate": _rate(n["on_time"], n["timed"]),
+        "satisfaction_rate": _rate(n["good"], n["rated"]),
+        "rated": n["rated"],
+        "followed_up": n["followed"],
+        "followed_up_resolved": n["followed_resolved"],
+        "repeats": n["repeats"],
     }
 
 
 async def departments(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
-    rows = (
-        await session.execute(
-            period.where(
-                select(
-                    Case.lead_department, func.count(), _count(ON_TIME), _count(TIMED), _count(OPEN)
-                )
-                .where(Case.lead_department.is_not(None))
-                .group_by(Case.lead_department)
+    figures = period.figures(rollup.BY_DEPARTMENT)
+    dept = figures.c.lead_department
+    rows = {
+        r.lead_department: r
+        for r in (
+            await session.execute(
+                select(dept, *rollup.totals(figures)).where(dept.is_not(None)).group_by(dept)
             )
-        )
-    ).all()
+        ).all()
+    }
     first, last = period.months()
     cards = select(
         Card.department,
-        _count(Card.colour == "yellow"),
-        _count(Card.colour == "red"),
+        func.count().filter(Card.colour == "yellow"),
+        func.count().filter(Card.colour == "red"),
         func.coalesce(func.sum(case((Card.status != "revoked", Card.points), else_=0)), 0),
     ).group_by(Card.department)
     if first:
@@ -144,16 +108,16 @@ async def departments(session: AsyncSession, period: Period) -> list[dict[str, A
     card_rows = {d: (int(y), int(r), int(p)) for d, y, r, p in (await session.execute(cards)).all()}
     names = dict((await session.execute(select(Department.code, Department.name))).tuples().all())
     out = []
-    for code in sorted({r[0] for r in rows} | set(card_rows)):
-        counts = next((r for r in rows if r[0] == code), (code, 0, 0, 0, 0))
+    for code in sorted(set(rows) | set(card_rows)):
+        row = rows.get(code)
         yellow, red, points = card_rows.get(code, (0, 0, 0))
         out.append(
             {
                 "department": code,
                 "name": names.get(code),
-                "cases": int(counts[1]),
-                "in_progress": int(counts[4]),
-                "on_time_rate": _rate(int(counts[2]), int(counts[3])),
+                "cases": int(row.received) if row else 0,
+                "in_progress": int(row.in_progress) if row else 0,
+                "on_time_rate": _rate(int(row.on_time), int(row.timed)) if row else None,
                 "yellow": yellow,
                 "red": red,
                 "deducted": points,
@@ -165,40 +129,36 @@ async def departments(session: AsyncSession, period: Period) -> list[dict[str, A
 
 async def categories(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
     """Top blockage categories, most cases first (uncategorised last)."""
+    figures = period.figures(rollup.BY_CATEGORY)
+    category = figures.c.category
     rows = (
-        await session.execute(
-            period.where(
-                select(
-                    Case.category,
-                    func.count(),
-                    _count(OPEN),
-                    _count(Case.resolution_note.is_not(None)),
-                ).group_by(Case.category)
-            )
-        )
+        await session.execute(select(category, *rollup.totals(figures)).group_by(category))
     ).all()
-    ordered = sorted(rows, key=lambda r: (r[0] is None, -int(r[1]), r[0] or ""))
+    ordered = sorted(rows, key=lambda r: (r.category is None, -int(r.received), r.category or ""))
     return [
-        {"category": c, "cases": int(n), "in_progress": int(o), "resolved_on_spot": int(s)}
-        for c, n, o, s in ordered
+        {
+            "category": r.category,
+            "cases": int(r.received),
+            "in_progress": int(r.in_progress),
+            "resolved_on_spot": int(r.on_spot),
+        }
+        for r in ordered
     ]
 
 
 async def trend(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
-    """Cases received and resolved on the spot per Shanghai day."""
-    day = func.date(func.timezone("Asia/Shanghai", Case.created_at))
+    """Cases received, resolved on the spot and replied, per Shanghai day of registration."""
+    figures = period.figures(rollup.BY_DAY)
+    day = figures.c.day
     rows = (
-        await session.execute(
-            period.where(
-                select(
-                    day, func.count(), _count(Case.resolution_note.is_not(None)), _count(REPLIED)
-                )
-                .group_by(day)
-                .order_by(day)
-            )
-        )
+        await session.execute(select(day, *rollup.totals(figures)).group_by(day).order_by(day))
     ).all()
     return [
-        {"date": d.isoformat(), "received": int(n), "resolved_on_spot": int(s), "replied": int(r)}
-        for d, n, s, r in rows
+        {
+            "date": r.day.isoformat(),
+            "received": int(r.received),
+            "resolved_on_spot": int(r.on_spot),
+            "replied": int(r.replied),
+        }
+        for r in rows
     ]

@@ -11,6 +11,7 @@ from shared.models.hotline import HotlineOrder, HotlinePush
 from shared.models.idempotency import IdempotencyRecord
 from shared.models.outbox import OutboxMessage
 from shared.models.rules import RuleDraft, RuleVersion
+from shared.models.stats import StatsByCategory, StatsByDay, StatsByDepartment, StatsDirtyDay
 
 __all__ = [
     "ApiKey",
@@ -28,5 +29,9 @@ __all__ = [
     "OutboxMessage",
     "RuleDraft",
     "RuleVersion",
+    "StatsByCategory",
+    "StatsByDay",
+    "StatsByDepartment",
+    "StatsDirtyDay",
     "Warning",
 ]

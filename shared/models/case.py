@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    cast,
     func,
     text,
 )
@@ -117,6 +118,11 @@ class Case(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     closed_at: Mapped[datetime | None]
+
+
+LOCAL_DAY = cast(func.timezone("Asia/Shanghai", Case.created_at), Date)
+"""The Shanghai calendar day a case was registered on: what every date filter and rollup means."""
+Index("ix_cases_local_day", LOCAL_DAY)
 
 
 class CaseEvent(Base):
