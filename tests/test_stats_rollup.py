@@ -102,6 +102,12 @@ async def reference(
         and (period.date_to is None or _day(c) <= period.date_to)
         and (period.district is None or c.district == period.district)
     ]
+
+    def on_time(cases: list[Case]) -> int:
+        return sum(
+            1 for c in cases if c.replied_at and c.handle_due_at and c.replied_at <= c.handle_due_at
+        )
+
     open_ = {"registered", "assigned", "signed", "suspended", "returned", "reopened"}
     timed = [c for c in rows if c.replied_at and c.handle_due_at]
     rated = [c for c in rows if c.satisfaction]
@@ -114,11 +120,8 @@ async def reference(
         "out_of_scope": sum(1 for c in rows if c.referred_to),
         "in_progress": sum(1 for c in rows if c.status in open_),
         "closed": sum(1 for c in rows if c.status == "closed"),
-        "closed_on_time": sum(1 for c in timed if c.replied_at <= c.handle_due_at),  # type: ignore[operator]
-        "closed_on_time_rate": _rate(
-            sum(1 for c in timed if c.replied_at <= c.handle_due_at),  # type: ignore[operator]
-            len(timed),
-        ),
+        "closed_on_time": on_time(timed),
+        "closed_on_time_rate": _rate(on_time(timed), len(timed)),
         "satisfaction_rate": _rate(
             sum(1 for c in rated if c.satisfaction in ("satisfied", "basically_satisfied")),
             len(rated),
@@ -135,10 +138,7 @@ async def reference(
         departments[code] = (
             len(mine),
             sum(1 for c in mine if c.status in open_),
-            _rate(
-                sum(1 for c in mine_timed if c.replied_at <= c.handle_due_at),  # type: ignore[operator]
-                len(mine_timed),
-            ),
+            _rate(on_time(mine_timed), len(mine_timed)),
         )
     categories: dict[Any, Any] = defaultdict(lambda: [0, 0, 0])
     for c in rows:
