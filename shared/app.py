@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.apikey import service as keys
 from services.case.repository import OPEN_STATUSES
 from services.outbox import service as outbox
+from services.sla.sweep import lag_seconds
 from shared import problems, telemetry
 from shared.body_limit import BodyLimitMiddleware
 from shared.database import make_engine, make_sessionmaker, transaction
@@ -152,14 +153,8 @@ async def _refresh_gauges(session: AsyncSession) -> None:
     telemetry.CASES_OVERDUE.set(overdue or 0)
     for state, n in (await outbox.backlog(session)).items():
         telemetry.OUTBOX_BACKLOG.labels(state).set(n)
-    oldest_due = await session.scalar(  # one probe of the sweep's own index
-        select(Case.sla_next_check_at)
-        .where(Case.sla_next_check_at.is_not(None))
-        .order_by(Case.sla_next_check_at)
-        .limit(1)
-    )
     now = utcnow()
-    telemetry.SWEEP_LAG.set(max(0.0, (now - oldest_due).total_seconds()) if oldest_due else 0.0)
+    telemetry.SWEEP_LAG.set(await lag_seconds(session, now))
     month = to_shanghai(now).strftime("%Y-%m")
     cards = await session.execute(
         select(Card.colour, func.count())

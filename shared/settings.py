@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     intake_port: int = 8001
     routing_port: int = 8002
+    worker_metrics_port: int = 8003
+    """Where each worker serves its Prometheus metrics (cards issued, sweep timings); 0: none."""
     bind_host: str = "127.0.0.1"
     var_dir: Path = Path("var")
 

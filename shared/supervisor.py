@@ -147,9 +147,15 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
             if with_worker:
                 children["sla_worker"] = _spawn(["-m", "sla_worker"], env)
             if _wait_ready(settings, stop):
+                worker = (
+                    f"  worker metrics http://{host}:{settings.worker_metrics_port}/metrics"
+                    if with_worker and settings.worker_metrics_port
+                    else ""
+                )
                 _say(
                     f"ready: intake http://{host}:{settings.intake_port}  "
-                    f"routing http://{host}:{settings.routing_port}  (Ctrl-C stops everything)"
+                    f"routing http://{host}:{settings.routing_port}{worker}  "
+                    "(Ctrl-C stops everything)"
                 )
             while not stop.is_set():
                 dead = [n for n, p in children.items() if p.poll() is not None]

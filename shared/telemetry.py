@@ -1,7 +1,9 @@
 """Prometheus metrics (prometheus-client) and the request middleware that feeds them.
 
 The metric objects are module-level, as prometheus-client expects; they hold no connections.
-Gauges that need the database (cases by status, outbox backlog) are read at scrape time.
+Gauges that need the database (cases by status, outbox backlog) are read at scrape time, at
+most every METRICS_CACHE_SECONDS, by the APIs; counters of what the worker did (cards, warnings,
+sweeps, deliveries, folds) live in the worker process and are served by sla_worker/metrics.py.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ WARNINGS_ISSUED = Counter(
 SWEEP_SECONDS = Histogram("gaodedim_sla_sweep_seconds", "Duration of one SLA sweep batch")
 SWEEP_LAG = Gauge(
     "gaodedim_sla_sweep_lag_seconds", "Now minus the oldest SLA check still due (0 when none is)"
+)
+STATS_DAYS_FOLDED = Counter(
+    "gaodedim_stats_days_folded_total", "Days folded into the stats rollups by the worker"
 )
 CARDS_THIS_MONTH = Gauge("gaodedim_cards_this_month", "Cards standing this month", ["colour"])
 

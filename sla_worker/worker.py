@@ -14,14 +14,16 @@ import structlog
 from arq import cron, func
 
 from services.sla.runner import run_sweep
-from services.sla.sweep import summary
+from services.sla.sweep import lag_seconds, summary
 from services.stats import rollup
+from shared import telemetry
 from shared.app import WORKER_KICK_JOB
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.logging import configure as configure_logging
 from shared.routing_client import make_client
 from shared.settings import get_settings
-from sla_worker import handlers
+from shared.timeutil import utcnow
+from sla_worker import handlers, metrics
 from sla_worker.dispatch import dispatch_all
 
 log = structlog.get_logger("gaodedim.worker")
@@ -41,10 +43,13 @@ async def startup(ctx: dict[str, Any]) -> None:
             settings.webhook_signing_secret,
             settings.hotline_webhook_secret,
         )
+    ctx["stop_metrics"] = metrics.serve(settings)
     log.info("worker_started", topics=sorted(ctx["handlers"]))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if ctx.get("stop_metrics"):
+        ctx["stop_metrics"]()
     await ctx["routing_client"].aclose()
     await ctx["http"].aclose()
     await ctx["engine"].dispose()
@@ -57,6 +62,8 @@ async def dispatch_outbox(ctx: dict[str, Any]) -> int:
 async def sla_sweep(ctx: dict[str, Any]) -> dict[str, Any]:
     """Warnings, cards and auto-closes that are due; then deliver what they wrote."""
     result = summary(await run_sweep(ctx["sessionmaker"]))
+    async with ctx["sessionmaker"]() as session:
+        telemetry.SWEEP_LAG.set(await lag_seconds(session, utcnow()))
     if result["cases"]:
         log.info("sla_sweep", **result)
         await dispatch_all(ctx["sessionmaker"], ctx["handlers"])
@@ -67,6 +74,7 @@ async def stats_refresh(ctx: dict[str, Any]) -> int:
     """Fold changed days into the stats rollups, so dashboards stay cheap (services/stats)."""
     async with transaction(ctx["sessionmaker"]) as session:
         days = await rollup.refresh(session)
+    telemetry.STATS_DAYS_FOLDED.inc(len(days))
     if len(days) > 1:
         log.info("stats_refresh", days=len(days))
     return len(days)

@@ -41,6 +41,8 @@ TABLES = [
     "stats_by_day",
     "stats_by_department",
     "stats_by_category",
+    "stats_by_district_department",
+    "stats_by_district_category",
     "hotline_pushes",
     "hotline_orders",
     "cards",

@@ -100,6 +100,11 @@ async def data(
                     month="2026-11",
                     points=3,
                     status="revoked",
+                    issued_at=at(11, 30),
+                    appeal_reason="系统故障导致超时",
+                    appealed_at=at(11, 30),
+                    decided_at=at(11, 30),
+                    decision_note="情况属实，撤销",
                 ),
                 Card(
                     department="GZ-BDC",
@@ -266,6 +271,14 @@ async def test_monthly_report_json_and_xlsx(
     assert report["cards"] == {"yellow": 1, "red": 1, "appealed": 0, "upheld": 0, "revoked": 1}
     bdc = next(d for d in report["departments"] if d["department"] == "GZ-BDC")
     assert bdc["score"] == 99
+    # November's two cards (October's is not in it), the yellow one issued first.
+    assert [(c["colour"], c["status"], c["case_no"]) for c in report["card_list"]] == [
+        ("yellow", "active", None),
+        ("red", "revoked", None),
+    ]
+    assert [(a["points"], a["appeal_reason"], a["decision_note"]) for a in report["appeals"]] == [
+        (3, "系统故障导致超时", "情况属实，撤销")
+    ]
 
     r = await routing.get(
         "/api/v1/reports/monthly", params={"month": "2026-11", "format": "xlsx"}, headers=headers
@@ -273,7 +286,7 @@ async def test_monthly_report_json_and_xlsx(
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(BytesIO(r.content))
-    assert book.sheetnames == ["概况", "部门考核", "问题类别", "共性问题"]
+    assert book.sheetnames == ["概况", "部门考核", "问题类别", "共性问题", "黄红牌", "申诉"]
     overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=2, values_only=True)}
     assert (overview["受理总量"], overview["当场解决率(%)"], overview["按时办结率(%)"]) == (
         7,
@@ -283,6 +296,11 @@ async def test_monthly_report_json_and_xlsx(
     rows = list(book["部门考核"].iter_rows(values_only=True))
     assert rows[0][:3] == ("部门代码", "部门", "案件数")
     assert ("GZ-BDC", "广州市不动产登记中心", 2, 1, 50.0, 1, 1, 1, 99) in rows
+    appeals = list(book["申诉"].iter_rows(values_only=True))
+    assert appeals[0][:5] == ("部门代码", "案件编号", "颜色", "扣分", "申诉理由")
+    assert appeals[1][:5] == ("GZ-BDC", "(月度)", "红牌", 3, "系统故障导致超时")
+    assert appeals[1][6] == "撤销"
+    assert len(list(book["黄红牌"].iter_rows(values_only=True))) == 3  # header and two cards
 
     bad = await routing.get("/api/v1/reports/monthly", params={"month": "2026-13"}, headers=headers)
     assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "month")

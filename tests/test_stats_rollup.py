@@ -292,7 +292,7 @@ def _rollup_row(model: type[StatsByDay]) -> list[Any]:
 
 
 def _recount_by_day() -> Any:
-    return rollup.counted(rollup.BY_DAY)
+    return rollup.counted(rollup.BY_DAY.overall)
 
 
 async def test_the_worker_job_and_the_cli_fold(

@@ -5,6 +5,7 @@ even after being killed outright."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -36,6 +37,7 @@ def run_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         VAR_DIR=str(var),
         INTAKE_PORT=str(_free_port()),
         ROUTING_PORT=str(_free_port()),
+        WORKER_METRICS_PORT=str(_free_port()),
         BOOTSTRAP_ADMIN_KEY=ADMIN,
         LOG_LEVEL="WARNING",
     )
@@ -130,6 +132,19 @@ def test_run_lifecycle(run_env: dict[str, str]) -> None:
     ).json()
     # Intake handed the case to the routing process over HTTP before answering.
     assert case["status"] == "assigned"
+    worker_metrics = f"http://127.0.0.1:{run_env['WORKER_METRICS_PORT']}/metrics"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the worker sweeps and folds at start-up
+        try:
+            scraped = httpx.get(worker_metrics, timeout=1).text
+        except httpx.HTTPError:
+            scraped = ""
+        if re.search(r"^gaodedim_stats_days_folded_total [1-9]", scraped, re.M):
+            break
+        time.sleep(0.5)
+    assert re.search(r"^gaodedim_sla_sweep_seconds_count [1-9]", scraped, re.M), scraped
+    assert re.search(r"^gaodedim_stats_days_folded_total [1-9]", scraped, re.M), scraped
+    assert "gaodedim_sla_sweep_lag_seconds" in scraped
     assert case["lead_department"] == "GZ-SCJG"
     assert case["routing"]["rule_id"] == "business-licence"
 
@@ -143,6 +158,7 @@ def test_run_lifecycle(run_env: dict[str, str]) -> None:
     assert _leftovers(var) == []
     assert _port_free(run_env["INTAKE_PORT"])
     assert _port_free(run_env["ROUTING_PORT"])
+    assert _port_free(run_env["WORKER_METRICS_PORT"])
     assert not (var / "pg" / "postmaster.pid").exists()
 
     # A restart keeps every case; then a kill -9 of the supervisor leaves no orphans that block

@@ -42,7 +42,6 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=32), nullable=True),
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("district", sa.String(length=64), nullable=True),
         sa.Column("received", sa.Integer(), nullable=False),
         sa.Column("on_spot", sa.Integer(), nullable=False),
         sa.Column("out_of_scope", sa.Integer(), nullable=False),
@@ -61,9 +60,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_stats_by_category_day"), "stats_by_category", ["day"], unique=False)
     op.create_table(
         "stats_by_day",
+        sa.Column("district", sa.String(length=64), nullable=True),
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("district", sa.String(length=64), nullable=True),
         sa.Column("received", sa.Integer(), nullable=False),
         sa.Column("on_spot", sa.Integer(), nullable=False),
         sa.Column("out_of_scope", sa.Integer(), nullable=False),
@@ -85,7 +84,6 @@ def upgrade() -> None:
         sa.Column("lead_department", sa.String(length=32), nullable=True),
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("district", sa.String(length=64), nullable=True),
         sa.Column("received", sa.Integer(), nullable=False),
         sa.Column("on_spot", sa.Integer(), nullable=False),
         sa.Column("out_of_scope", sa.Integer(), nullable=False),
@@ -103,6 +101,60 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_stats_by_department_day"), "stats_by_department", ["day"], unique=False
+    )
+    op.create_table(
+        "stats_by_district_category",
+        sa.Column("district", sa.String(length=64), nullable=True),
+        sa.Column("category", sa.String(length=32), nullable=True),
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("received", sa.Integer(), nullable=False),
+        sa.Column("on_spot", sa.Integer(), nullable=False),
+        sa.Column("out_of_scope", sa.Integer(), nullable=False),
+        sa.Column("in_progress", sa.Integer(), nullable=False),
+        sa.Column("closed", sa.Integer(), nullable=False),
+        sa.Column("replied", sa.Integer(), nullable=False),
+        sa.Column("on_time", sa.Integer(), nullable=False),
+        sa.Column("timed", sa.Integer(), nullable=False),
+        sa.Column("good", sa.Integer(), nullable=False),
+        sa.Column("rated", sa.Integer(), nullable=False),
+        sa.Column("followed", sa.Integer(), nullable=False),
+        sa.Column("followed_resolved", sa.Integer(), nullable=False),
+        sa.Column("repeats", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stats_by_district_category")),
+    )
+    op.create_index(
+        op.f("ix_stats_by_district_category_day"),
+        "stats_by_district_category",
+        ["day"],
+        unique=False,
+    )
+    op.create_table(
+        "stats_by_district_department",
+        sa.Column("district", sa.String(length=64), nullable=True),
+        sa.Column("lead_department", sa.String(length=32), nullable=True),
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("received", sa.Integer(), nullable=False),
+        sa.Column("on_spot", sa.Integer(), nullable=False),
+        sa.Column("out_of_scope", sa.Integer(), nullable=False),
+        sa.Column("in_progress", sa.Integer(), nullable=False),
+        sa.Column("closed", sa.Integer(), nullable=False),
+        sa.Column("replied", sa.Integer(), nullable=False),
+        sa.Column("on_time", sa.Integer(), nullable=False),
+        sa.Column("timed", sa.Integer(), nullable=False),
+        sa.Column("good", sa.Integer(), nullable=False),
+        sa.Column("rated", sa.Integer(), nullable=False),
+        sa.Column("followed", sa.Integer(), nullable=False),
+        sa.Column("followed_resolved", sa.Integer(), nullable=False),
+        sa.Column("repeats", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stats_by_district_department")),
+    )
+    op.create_index(
+        op.f("ix_stats_by_district_department_day"),
+        "stats_by_district_department",
+        ["day"],
+        unique=False,
     )
     op.create_table(
         "stats_dirty_days",
@@ -155,6 +207,14 @@ def downgrade() -> None:
     op.drop_index("ix_cases_local_day", table_name="cases")
     op.drop_index(op.f("ix_stats_dirty_days_day"), table_name="stats_dirty_days")
     op.drop_table("stats_dirty_days")
+    op.drop_index(
+        op.f("ix_stats_by_district_department_day"), table_name="stats_by_district_department"
+    )
+    op.drop_table("stats_by_district_department")
+    op.drop_index(
+        op.f("ix_stats_by_district_category_day"), table_name="stats_by_district_category"
+    )
+    op.drop_table("stats_by_district_category")
     op.drop_index(op.f("ix_stats_by_department_day"), table_name="stats_by_department")
     op.drop_table("stats_by_department")
     op.drop_index(op.f("ix_stats_by_day_day"), table_name="stats_by_day")

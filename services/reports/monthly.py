@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import calendar as months
+from collections import Counter
 from datetime import date
 from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.sla import cards
 from services.stats import common_issues, service
-from shared.models import Card
 
 
 def period_of(month: str) -> service.Period:
@@ -23,24 +23,9 @@ def period_of(month: str) -> service.Period:
 
 async def build(session: AsyncSession, month: str) -> dict[str, Any]:
     period = period_of(month)
-    cards = dict(
-        (
-            await session.execute(
-                select(Card.status, func.count()).where(Card.month == month).group_by(Card.status)
-            )
-        )
-        .tuples()
-        .all()
-    )
-    colours = dict(
-        (
-            await session.execute(
-                select(Card.colour, func.count()).where(Card.month == month).group_by(Card.colour)
-            )
-        )
-        .tuples()
-        .all()
-    )
+    issued = await cards.of_month(session, month)
+    statuses = Counter(c["status"] for c in issued)
+    colours = Counter(c["colour"] for c in issued)
     return {
         "month": month,
         "summary": await service.summary(session, period),
@@ -48,12 +33,14 @@ async def build(session: AsyncSession, month: str) -> dict[str, Any]:
         "categories": await service.categories(session, period),
         "common_issues": await common_issues.common_issues(session, period),
         "cards": {
-            "yellow": int(colours.get("yellow", 0)),
-            "red": int(colours.get("red", 0)),
-            "appealed": int(cards.get("appealed", 0)),
-            "upheld": int(cards.get("upheld", 0)),
-            "revoked": int(cards.get("revoked", 0)),
+            "yellow": colours["yellow"],
+            "red": colours["red"],
+            "appealed": statuses["appealed"],
+            "upheld": statuses["upheld"],
+            "revoked": statuses["revoked"],
         },
+        "card_list": issued,
+        "appeals": [c for c in issued if c["appealed_at"]],
     }
 
 
@@ -72,6 +59,11 @@ SUMMARY_LABELS = {
     "followed_up_resolved": "跟踪督办已解决",
     "repeats": "重复件",
 }
+
+
+COLOURS = {"yellow": "黄牌", "red": "红牌"}
+DEADLINES = {"sign": "签收", "handle": "办理", "drag": "拖延", "monthly": "月度累计"}
+STATUSES = {"active": "有效", "appealed": "申诉中", "upheld": "维持", "revoked": "撤销"}
 
 
 def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]]) -> None:
@@ -143,6 +135,53 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
                 "、".join(e["case_no"] for e in t["examples"]),
             ]
             for t in report["common_issues"]
+        ],
+    )
+    _sheet(
+        book,
+        "黄红牌",
+        ["部门代码", "案件编号", "颜色", "环节", "应完成时间", "扣分", "状态", "发出时间"],
+        [
+            [
+                c["department"],
+                c["case_no"] or "(月度)",
+                COLOURS[c["colour"]],
+                DEADLINES[c["deadline"]],
+                c["due_at"],
+                c["points"],
+                STATUSES[c["status"]],
+                c["issued_at"],
+            ]
+            for c in report["card_list"]
+        ],
+    )
+    _sheet(
+        book,
+        "申诉",
+        [
+            "部门代码",
+            "案件编号",
+            "颜色",
+            "扣分",
+            "申诉理由",
+            "申诉时间",
+            "结果",
+            "裁定时间",
+            "裁定意见",
+        ],
+        [
+            [
+                c["department"],
+                c["case_no"] or "(月度)",
+                COLOURS[c["colour"]],
+                c["points"],
+                c["appeal_reason"],
+                c["appealed_at"],
+                STATUSES[c["status"]],
+                c["decided_at"],
+                c["decision_note"],
+            ]
+            for c in report["appeals"]
         ],
     )
     out = BytesIO()

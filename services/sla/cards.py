@@ -112,6 +112,18 @@ async def score(
     }
 
 
+async def of_month(session: AsyncSession, month: str) -> list[dict[str, Any]]:
+    """Every card counted in an assessment month, by department then issue time: the list the
+    monthly report hands to the government, appeals and rulings included."""
+    rows = await session.execute(
+        select(Card, Case.case_no)
+        .outerjoin(Case, Case.id == Card.case_id)
+        .where(Card.month == month)
+        .order_by(Card.department, Card.issued_at, Card.id)
+    )
+    return [card_out(card, no) for card, no in rows.tuples()]
+
+
 async def _locked(session: AsyncSession, card_id: int) -> tuple[Card, Case | None]:
     card = await session.get(Card, card_id, with_for_update=True)
     if card is None:

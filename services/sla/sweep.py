@@ -295,6 +295,17 @@ async def sweep_batch(
     return result
 
 
+async def lag_seconds(session: AsyncSession, now: datetime) -> float:
+    """Now minus the oldest check still due (0 when caught up): one probe of the sweep's index."""
+    oldest = await session.scalar(
+        select(Case.sla_next_check_at)
+        .where(Case.sla_next_check_at.is_not(None))
+        .order_by(Case.sla_next_check_at)
+        .limit(1)
+    )
+    return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+
+
 def summary(result: SweepResult) -> dict[str, Any]:
     return {
         "cases": result.cases,

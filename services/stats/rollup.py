@@ -37,7 +37,15 @@ from sqlalchemy.sql.visitors import iterate
 
 from services.case.repository import OPEN_STATUSES
 from shared.enums import CaseStatus
-from shared.models import Case, StatsByCategory, StatsByDay, StatsByDepartment, StatsDirtyDay
+from shared.models import (
+    Case,
+    StatsByCategory,
+    StatsByDay,
+    StatsByDepartment,
+    StatsByDistrictCategory,
+    StatsByDistrictDepartment,
+    StatsDirtyDay,
+)
 from shared.models.case import LOCAL_DAY
 
 REFRESH_LOCK = 0x5747_5354  # "GSTS": one refresher at a time, whatever the process
@@ -72,18 +80,48 @@ MEASURES: dict[str, ColumnElement[int]] = {
 }
 
 
+Rollup = (
+    StatsByDay
+    | StatsByDepartment
+    | StatsByDistrictDepartment
+    | StatsByCategory
+    | StatsByDistrictCategory
+)
+
+
 @dataclass(frozen=True)
 class Grain:
-    """One rollup table and the case columns it is grouped by (beyond day and district)."""
+    """One rollup table and the case columns it is grouped by, beyond the day."""
 
-    model: type[StatsByDay] | type[StatsByDepartment] | type[StatsByCategory]
+    model: type[Rollup]
     keys: tuple[str, ...]
 
 
-BY_DAY = Grain(StatsByDay, ())
-BY_DEPARTMENT = Grain(StatsByDepartment, ("lead_department",))
-BY_CATEGORY = Grain(StatsByCategory, ("category",))
-GRAINS = (BY_DAY, BY_DEPARTMENT, BY_CATEGORY)
+@dataclass(frozen=True)
+class Breakdown:
+    """A figure's rollups: across all districts (far fewer rows, for the unfiltered
+    dashboards) and per district (for a district filter)."""
+
+    overall: Grain
+    per_district: Grain
+
+    def grain(self, district: str | None) -> Grain:
+        return self.per_district if district else self.overall
+
+
+_DAY = Grain(StatsByDay, ("district",))
+BY_DAY = Breakdown(_DAY, _DAY)  # a few rows a day either way
+BY_DEPARTMENT = Breakdown(
+    Grain(StatsByDepartment, ("lead_department",)),
+    Grain(StatsByDistrictDepartment, ("district", "lead_department")),
+)
+BY_CATEGORY = Breakdown(
+    Grain(StatsByCategory, ("category",)),
+    Grain(StatsByDistrictCategory, ("district", "category")),
+)
+GRAINS = tuple(
+    {g: None for b in (BY_DAY, BY_DEPARTMENT, BY_CATEGORY) for g in (b.overall, b.per_district)}
+)
 
 KEY_COLUMNS = ("created_at", "district", "lead_department", "category")
 
@@ -105,47 +143,36 @@ def counted(grain: Grain) -> Select[Any]:
     keys = [getattr(Case, k) for k in grain.keys]
     return select(
         LOCAL_DAY.label("day"),
-        Case.district,
         *keys,
         *(expression.label(name) for name, expression in MEASURES.items()),
-    ).group_by(LOCAL_DAY, Case.district, *keys)
-
-
-def _filtered(
-    stmt: Select[Any],
-    day: Any,
-    district_column: Any,
-    date_from: date | None,
-    date_to: date | None,
-    district: str | None,
-) -> Select[Any]:
-    if date_from:
-        stmt = stmt.where(day >= date_from)
-    if date_to:
-        stmt = stmt.where(day <= date_to)
-    if district:
-        stmt = stmt.where(district_column == district)
-    return stmt
+    ).group_by(LOCAL_DAY, *keys)
 
 
 def combined(
-    grain: Grain,
+    breakdown: Breakdown,
     date_from: date | None = None,
     date_to: date | None = None,
     district: str | None = None,
 ) -> Subquery:
-    """Rows of (day, district, *keys, *measures): the rollup where current, live where dirty."""
+    """Rows of (day, *keys, *measures) for the period: the rollup where current, counted from
+    the cases where a change has marked the day dirty."""
+    grain = breakdown.grain(district)
     model = grain.model
     dirty = select(StatsDirtyDay.day)
     rolled = select(
         model.day,
-        model.district,
         *(getattr(model, k) for k in grain.keys),
         *(getattr(model, name) for name in MEASURES),
     ).where(model.day.not_in(dirty))
-    rolled = _filtered(rolled, model.day, model.district, date_from, date_to, district)
-    live = counted(grain).where(LOCAL_DAY.in_(dirty))
-    live = _filtered(live, LOCAL_DAY, Case.district, date_from, date_to, district)
+    day = LOCAL_DAY
+    live = counted(grain).where(day.in_(dirty))
+    if date_from:
+        rolled, live = rolled.where(model.day >= date_from), live.where(day >= date_from)
+    if date_to:
+        rolled, live = rolled.where(model.day <= date_to), live.where(day <= date_to)
+    if district:
+        rolled = rolled.where(model.district == district)  # type: ignore[union-attr]
+        live = live.where(Case.district == district)
     return union_all(rolled, live).subquery("figures")
 
 
@@ -167,7 +194,7 @@ async def refresh(session: AsyncSession) -> list[date]:
     for grain in GRAINS:
         model = grain.model
         await session.execute(delete(model).where(model.day.in_(days)))
-        columns = ["day", "district", *grain.keys, *MEASURES]
+        columns = ["day", *grain.keys, *MEASURES]
         await session.execute(
             insert(model).from_select(columns, counted(grain).where(LOCAL_DAY.in_(days)))
         )

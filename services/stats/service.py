@@ -48,8 +48,8 @@ class Period:
             stmt = stmt.where(Case.district == self.district)
         return stmt
 
-    def figures(self, grain: rollup.Grain) -> Subquery:
-        return rollup.combined(grain, self.date_from, self.date_to, self.district)
+    def figures(self, breakdown: rollup.Breakdown) -> Subquery:
+        return rollup.combined(breakdown, self.date_from, self.date_to, self.district)
 
     def months(self) -> tuple[str | None, str | None]:
         return (

@@ -11,7 +11,14 @@ from shared.models.hotline import HotlineOrder, HotlinePush
 from shared.models.idempotency import IdempotencyRecord
 from shared.models.outbox import OutboxMessage
 from shared.models.rules import RuleDraft, RuleVersion
-from shared.models.stats import StatsByCategory, StatsByDay, StatsByDepartment, StatsDirtyDay
+from shared.models.stats import (
+    StatsByCategory,
+    StatsByDay,
+    StatsByDepartment,
+    StatsByDistrictCategory,
+    StatsByDistrictDepartment,
+    StatsDirtyDay,
+)
 
 __all__ = [
     "ApiKey",
@@ -32,6 +39,8 @@ __all__ = [
     "StatsByCategory",
     "StatsByDay",
     "StatsByDepartment",
+    "StatsByDistrictCategory",
+    "StatsByDistrictDepartment",
     "StatsDirtyDay",
     "Warning",
 ]

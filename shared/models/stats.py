@@ -30,7 +30,6 @@ class _Measures:
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     day: Mapped[date] = mapped_column(Date, index=True)
-    district: Mapped[str | None] = mapped_column(String(64))
     received: Mapped[int] = mapped_column(Integer)
     on_spot: Mapped[int] = mapped_column(Integer)
     out_of_scope: Mapped[int] = mapped_column(Integer)
@@ -46,23 +45,47 @@ class _Measures:
     repeats: Mapped[int] = mapped_column(Integer)
 
 
+# Department and category tables come twice: across all districts (a tenth of the rows, for the
+# unfiltered dashboards) and per district (for a district's filter).
+
+
 class StatsByDay(_Measures, Base):
     """Per day and district: the summary and the daily trend."""
 
     __tablename__ = "stats_by_day"
 
+    district: Mapped[str | None] = mapped_column(String(64))
+
 
 class StatsByDepartment(_Measures, Base):
-    """Per day, district and lead department: the department table."""
+    """Per day and lead department, all districts together: the department table."""
 
     __tablename__ = "stats_by_department"
 
     lead_department: Mapped[str | None] = mapped_column(String(32))
 
 
+class StatsByDistrictDepartment(_Measures, Base):
+    """Per day, district and lead department: the department table for one district."""
+
+    __tablename__ = "stats_by_district_department"
+
+    district: Mapped[str | None] = mapped_column(String(64))
+    lead_department: Mapped[str | None] = mapped_column(String(32))
+
+
 class StatsByCategory(_Measures, Base):
-    """Per day, district and category: top categories."""
+    """Per day and category, all districts together: top categories."""
 
     __tablename__ = "stats_by_category"
 
+    category: Mapped[str | None] = mapped_column(String(32))
+
+
+class StatsByDistrictCategory(_Measures, Base):
+    """Per day, district and category: top categories for one district."""
+
+    __tablename__ = "stats_by_district_category"
+
+    district: Mapped[str | None] = mapped_column(String(64))
     category: Mapped[str | None] = mapped_column(String(32))
