@@ -8,7 +8,8 @@ over 11 districts, 40 departments, 8 categories and the statuses, then:
 - times `summary`, `departments`, `categories` and `trend` for one month, one month in one
   district and all time, with every day folded (the steady state) and with today dirty after a
   day's worth of changes (the usual state between two folds);
-- times a fold of one busy day.
+- times a fold of one busy day, the domain gauges behind /metrics, and what the dirty-day
+  trigger adds to inserting cases.
 Run: `.venv/bin/python bench/stats_bench.py [cases]`.
 """
 
@@ -29,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.stats import rollup, service
+from shared.app import refresh_gauges
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.settings import Settings
 
@@ -114,6 +116,16 @@ async def run(url: str) -> None:
         ).one()
     print(f"rollup rows: by day {sizes[0]:,}, by department {sizes[1]:,}, by category {sizes[2]:,}")
     await time_queries(sessionmaker, "every day folded")
+    times = []
+    for _ in range(5):
+        async with sessionmaker() as session:
+            t0 = time.perf_counter()
+            await refresh_gauges(session)
+            times.append((time.perf_counter() - t0) * 1000)
+    print(
+        f"/metrics domain gauges (once per METRICS_CACHE_SECONDS): "
+        f"median {statistics.median(times):.0f} ms, max {max(times):.0f} ms"
+    )
 
     # A busy day's changes on one day's cases (replies, ratings), not yet folded.
     async with engine.begin() as conn:

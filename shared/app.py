@@ -127,14 +127,14 @@ def _health_router() -> APIRouter:
         ttl = state.settings.metrics_cache_seconds
         if time.monotonic() - getattr(state, "gauges_read_at", float("-inf")) >= ttl:
             async with state.sessionmaker() as session:
-                await _refresh_gauges(session)
+                await refresh_gauges(session)
             state.gauges_read_at = time.monotonic()
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     return router
 
 
-async def _refresh_gauges(session: AsyncSession) -> None:
+async def refresh_gauges(session: AsyncSession) -> None:
     rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
     counts = {status: n for status, n in rows.tuples()}
     from shared.enums import CaseStatus

@@ -15,7 +15,7 @@ from services.clock.durations import parse_duration
 from services.sla.runner import run_sweep
 from shared.database import transaction
 from shared.models import Card, Case, Warning
-from tests.conftest import ESTATE, stand_in_calendar
+from tests.conftest import ESTATE, KeyFactory, stand_in_calendar
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 SECOND = timedelta(seconds=1)
@@ -208,3 +208,49 @@ async def test_moved_deadlines_get_their_own_card(
     await run_sweep(sessionmaker, now=moved + SECOND)
     await run_sweep(sessionmaker, now=moved + SECOND)
     assert await _cards(sessionmaker) == [("yellow", "sign"), ("yellow", "sign")]
+
+
+async def test_window_settled_cases_close_by_themselves(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Resolved on the spot or referred out of scope, and no feedback: closed after the
+    published table's auto_close_after (7 days in the sample), like a replied case."""
+    from tests.test_routing_api import publish
+
+    window = await make_key("window")
+    # Registered before any table is published, so they stay at the window.
+    nos = [
+        (await intake.post("/api/v1/cases", json=ESTATE, headers=window)).json()["case_no"]
+        for _ in range(3)
+    ]
+    on_spot = await intake.post(
+        f"/api/v1/cases/{nos[0]}/resolve-on-spot", json={"note": "当场出具证明"}, headers=window
+    )
+    assert on_spot.json()["status"] == "resolved_on_spot"
+    assert (await _row(sessionmaker, nos[0])).sla_next_check_at is None  # no policy in force yet
+    await publish(routing, await make_key("admin"))
+    for no in nos[1:]:
+        r = await intake.post(
+            f"/api/v1/cases/{no}/out-of-scope",
+            json={"referred_to": "人民法院", "explanation": "民事纠纷"},
+            headers=window,
+        )
+        assert r.json()["status"] == "out_of_scope"
+    await intake.post(
+        f"/api/v1/cases/{nos[2]}/feedback", json={"satisfaction": "satisfied"}, headers=window
+    )
+    row = await _row(sessionmaker, nos[1])
+    assert row.routing is not None
+    assert row.routing["card_policy"]["auto_close_after"] == "7 days"
+    assert row.sla_next_check_at == row.updated_at + timedelta(days=7)
+    assert (await _row(sessionmaker, nos[2])).sla_next_check_at is None  # closed by feedback
+    assert (await run_sweep(sessionmaker, now=row.updated_at + timedelta(days=6))).closed == 0
+    later = row.updated_at + timedelta(days=7, seconds=1)
+    assert (await run_sweep(sessionmaker, now=later)).closed == 1
+    got = (await intake.get(f"/api/v1/cases/{nos[1]}", headers=window)).json()
+    assert (got["status"], got["history"][-1]["action"]) == ("closed", "auto_close")
+    statuses = [(await _row(sessionmaker, no)).status for no in nos]
+    assert statuses == ["resolved_on_spot", "closed", "closed"]

@@ -25,6 +25,7 @@ from services.clock.durations import parse_duration
 from services.clock.policy import deadlines_for
 from services.department import repository as departments
 from services.outbox import service as outbox
+from services.routing import tables
 from services.routing.schemas import SlaPolicy
 from services.sla.schedule import reschedule
 from shared.enums import CaseStatus, Role, Satisfaction
@@ -191,6 +192,7 @@ async def resolve_on_spot(
     case = await _for_action(session, case_no, actor)
     transition(session, case, Action.resolve_on_spot, actor=actor, reason=data.note)
     case.resolution_note = data.note
+    await _close_in_time(session, case)
     return case
 
 
@@ -209,7 +211,20 @@ async def refer_out_of_scope(
     )
     case.referred_to = data.referred_to
     case.explanation = data.explanation
+    await _close_in_time(session, case)
     return case
+
+
+async def _close_in_time(session: AsyncSession, case: Case) -> None:
+    """A window-settled case closes by itself, like a replied one, when the citizen gives no
+    feedback: it records the card policy of the rule table in force (its auto_close_after), as
+    routing records it for routed cases, and the SLA sweep closes it in time."""
+    current = await tables.card_policy(session)
+    if current is None:
+        return
+    number, policy = current
+    case.routing = {"rule_version": number, "card_policy": policy.model_dump(mode="json")}
+    reschedule(case)
 
 
 async def give_feedback(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository as departments
 from services.routing.engine import CompiledTable
-from services.routing.schemas import RuleTable
+from services.routing.schemas import CardPolicy, RuleTable
 from shared.errors import DomainError, FieldError, conflict, not_found
 from shared.models import RuleDraft, RuleVersion
 from shared.principal import Principal
@@ -83,6 +83,21 @@ async def draft(session: AsyncSession) -> RuleTable | None:
 
 async def latest_version(session: AsyncSession) -> int | None:
     return await session.scalar(select(func.max(RuleVersion.version)))
+
+
+async def card_policy(session: AsyncSession) -> tuple[int, CardPolicy] | None:
+    """The latest published table's card policy, read out of the JSON in the database (a
+    10,000-rule table is not loaded for it); None when nothing is published."""
+    row = (
+        await session.execute(
+            select(RuleVersion.version, RuleVersion.table["card_policy"])
+            .order_by(RuleVersion.version.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row[0], CardPolicy.model_validate(row[1] or {})
 
 
 async def version(session: AsyncSession, number: int) -> RuleTable:
