@@ -103,8 +103,10 @@ async def run(url: str) -> None:
     sessionmaker = make_sessionmaker(engine)
     days, seconds = await fold(sessionmaker)
     print(f"first fold: {days} days into the rollups in {seconds:.1f} s")
+    async with engine.connect() as conn:  # what autovacuum does after a bulk load
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text("VACUUM ANALYZE"))
     async with engine.begin() as conn:
-        await conn.execute(text("ANALYZE"))
         sizes = (
             await conn.execute(
                 text(

@@ -25,9 +25,11 @@ from services.apikey import service as keys
 from services.case.repository import OPEN_STATUSES
 from services.outbox import service as outbox
 from services.sla.sweep import lag_seconds
+from services.stats import service as stats
 from shared import problems, telemetry
 from shared.body_limit import BodyLimitMiddleware
 from shared.database import make_engine, make_sessionmaker, transaction
+from shared.enums import CaseStatus
 from shared.logging import configure as configure_logging
 from shared.models import Card, Case
 from shared.routing_client import make_client
@@ -135,10 +137,7 @@ def _health_router() -> APIRouter:
 
 
 async def refresh_gauges(session: AsyncSession) -> None:
-    rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
-    counts = {status: n for status, n in rows.tuples()}
-    from shared.enums import CaseStatus
-
+    counts = await stats.cases_by_status(session)
     for status in CaseStatus:
         telemetry.CASES_BY_STATUS.labels(status.value).set(counts.get(status.value, 0))
     overdue = await session.scalar(

@@ -43,6 +43,7 @@ TABLES = [
     "stats_by_category",
     "stats_by_district_department",
     "stats_by_district_category",
+    "stats_by_status",
     "hotline_pushes",
     "hotline_orders",
     "cards",

@@ -10,7 +10,7 @@ import asyncio
 import json
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -183,6 +183,8 @@ async def check(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker() as session:
         for period in PERIODS:
             assert await figures(session, period) == await reference(session, period), period
+        statuses = Counter((await session.execute(select(Case.status))).scalars())
+        assert await service.cases_by_status(session) == dict(statuses)
 
 
 async def dirty_rows(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -311,3 +313,16 @@ async def test_the_worker_job_and_the_cli_fold(
     assert json.loads(r.stdout) == {"days_refreshed": 1}
     assert await dirty_rows(sessionmaker) == 0
     await check(sessionmaker)
+
+
+async def test_the_overdue_gauge_index_covers_every_open_status(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    from services.case.repository import OPEN_STATUSES
+
+    async with sessionmaker() as session:
+        definition = await session.scalar(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_cases_open_handle_due_at'")
+        )
+    named = set(re.findall(r"'(\w+)'", str(definition)))
+    assert named == {s.value for s in OPEN_STATUSES}

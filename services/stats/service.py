@@ -162,3 +162,13 @@ async def trend(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+async def cases_by_status(session: AsyncSession) -> dict[str, int]:
+    """Every case by its current status, all time: the /metrics gauge, from the rollups."""
+    figures = rollup.combined(rollup.BY_STATUS)
+    status = figures.c.status
+    rows = await session.execute(
+        select(status, func.coalesce(func.sum(figures.c.received), 0)).group_by(status)
+    )
+    return {s: int(n) for s, n in rows.tuples()}

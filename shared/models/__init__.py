@@ -17,6 +17,7 @@ from shared.models.stats import (
     StatsByDepartment,
     StatsByDistrictCategory,
     StatsByDistrictDepartment,
+    StatsByStatus,
     StatsDirtyDay,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "StatsByDepartment",
     "StatsByDistrictCategory",
     "StatsByDistrictDepartment",
+    "StatsByStatus",
     "StatsDirtyDay",
     "Warning",
 ]

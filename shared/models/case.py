@@ -46,6 +46,14 @@ class Case(Base):
         Index("ix_cases_created_at_id", "created_at", "id"),
         Index("ix_cases_applicant_phone_created_at", "applicant_phone", "created_at"),
         Index(
+            "ix_cases_open_handle_due_at",
+            "handle_due_at",
+            postgresql_where=text(
+                "status IN ('registered', 'assigned', 'signed', 'suspended', 'returned', "
+                "'reopened')"
+            ),
+        ),
+        Index(
             "ix_cases_sla_next_check_at",
             "sla_next_check_at",
             postgresql_where=text("sla_next_check_at IS NOT NULL"),

@@ -89,3 +89,11 @@ class StatsByDistrictCategory(_Measures, Base):
 
     district: Mapped[str | None] = mapped_column(String(64))
     category: Mapped[str | None] = mapped_column(String(32))
+
+
+class StatsByStatus(_Measures, Base):
+    """Per day and current status: the cases-by-status gauge without counting a million rows."""
+
+    __tablename__ = "stats_by_status"
+
+    status: Mapped[str] = mapped_column(String(32))
