@@ -168,9 +168,7 @@ def counted(grain: Grain) -> Select[Any]:
 # The dirty days as one array, computed once per statement (an InitPlan). As `IN (SELECT ...)`
 # the planner guessed 200 distinct days and counted the dirty days by a full scan of the cases
 # joined to the log (300 ms over a million cases); against an array it probes the day index.
-DIRTY_DAYS = literal_column(
-    "ARRAY(SELECT DISTINCT day FROM stats_dirty_days)", ARRAY(Date)
-)
+DIRTY_DAYS = literal_column("ARRAY(SELECT DISTINCT day FROM stats_dirty_days)", ARRAY(Date))
 
 
 def combined(
