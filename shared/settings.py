@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     """The key the project's own processes use with each other (role `system`); never a client's."""
     webhook_signing_secret: str | None = None
     return_within: str = "1 working_days"
+    window_hold: str = "1 hours"
+    """How long a case registered with `hold` waits for the window before routing takes it."""
     repeat_window: str = "30 days"
     """How far back a new complaint is compared with the same caller's open cases."""
     repeat_similarity: float = 0.8
@@ -60,6 +62,15 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://…)")
         if value.startswith("postgresql://"):
             value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("window_hold")
+    @classmethod
+    def _natural(cls, value: str) -> str:
+        from services.clock.durations import parse_duration
+
+        if parse_duration(value).is_working:
+            raise ValueError("WINDOW_HOLD is natural time, e.g. '1 hours'")
         return value
 
     @field_validator("return_within", "repeat_window")

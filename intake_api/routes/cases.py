@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from services.case import presenter, service
 from services.case.repository import CaseFilter
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
+from services.clock.durations import parse_duration
 from shared import idempotent
 from shared.app import Sessionmaker, kick_worker, settings_of
 from shared.auth import CurrentPrincipal
@@ -47,6 +48,7 @@ async def register_case(
                 actor=principal,
                 case_no_prefix=settings.case_no_prefix,
                 repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
+                hold_for=parse_duration(settings.window_hold).natural(),
             )
             return (200 if repeat else 201), {
                 **presenter.case_out(case, principal.role),
@@ -63,7 +65,7 @@ async def register_case(
             create=create,
         )
     case_no = outcome.body["case_no"]
-    if not outcome.replayed and not outcome.body["repeat"]:
+    if not outcome.replayed and not outcome.body["repeat"] and not outcome.body["held_until"]:
         if await try_hand_over(request.app.state.routing_client, case_no):
             fresh = {**await _fresh(sm, case_no, principal), "repeat": False}
             outcome = await idempotent.amend(sm, outcome, fresh)
@@ -151,6 +153,18 @@ async def resolve_on_spot(
     case_no: CaseNo, body: ResolveOnSpot, principal: CurrentPrincipal, sm: Sessionmaker
 ) -> dict[str, Any]:
     return await act_on_case(sm, service.resolve_on_spot, case_no, body, principal)
+
+
+@router.post("/{case_no}/hand-over", response_model=None)
+async def hand_over(
+    request: Request, case_no: CaseNo, principal: CurrentPrincipal, sm: Sessionmaker
+) -> dict[str, Any]:
+    """A held case goes to routing now; the answer already names its department when routing
+    is reachable, as at registration."""
+    await act_on_case(sm, service.hand_over, case_no, None, principal)
+    if not await try_hand_over(request.app.state.routing_client, case_no):
+        await kick_worker(request)
+    return await _fresh(sm, case_no, principal)
 
 
 @router.post("/{case_no}/out-of-scope", response_model=None)

@@ -54,7 +54,9 @@ def case_out(case: Case, role: Role, events: list[CaseEvent] | None = None) -> d
         "tracking_code": case.tracking_code,
         "status": case.status,
         "status_label": STATUS_LABELS[CaseStatus(case.status)],
-        "allowed_actions": allowed_actions(CaseStatus(case.status)),
+        "allowed_actions": allowed_actions(CaseStatus(case.status))
+        + (["hand_over"] if case.held_until and case.status == CaseStatus.registered else []),
+        "held_until": shanghai_iso(case.held_until),
         "channel": case.channel,
         "title": case.title,
         "description": case.description,

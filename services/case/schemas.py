@@ -13,6 +13,8 @@ from pydantic import (
     HttpUrl,
     StrictBool,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -84,6 +86,16 @@ class CaseCreate(Strict):
     applicant: Applicant
     attachments: Annotated[list[HttpUrl], Field(max_length=20)] = Field(default_factory=list)
     location: Location | None = None
+    hold: StrictBool = False
+    """The window is still trying to settle it on the spot: routing waits for a resolution,
+    a referral or a hand-over, and takes the case itself when WINDOW_HOLD runs out."""
+
+    @field_validator("hold")
+    @classmethod
+    def _hold_at_a_window(cls, hold: bool, info: ValidationInfo) -> bool:
+        if hold and info.data.get("channel") is not Channel.window:
+            raise ValueError("only a case registered at a window (channel 'window') can be held")
+        return hold
 
 
 class ResolveOnSpot(Strict):

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import access, codes, repository
 from services.case.history import record, transition
-from services.case.lifecycle import Action
+from services.case.lifecycle import Action, allowed_actions
 from services.case.presenter import tracking_out
 from services.case.repeats import find_open_repeat
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
@@ -29,10 +29,10 @@ from services.routing import tables
 from services.routing.schemas import SlaPolicy
 from services.sla.schedule import reschedule
 from shared.enums import CaseStatus, Role, Satisfaction
-from shared.errors import forbidden, invalid
+from shared.errors import conflict, forbidden, invalid
 from shared.models import Case, CaseEvent, Department
 from shared.principal import Principal
-from shared.timeutil import to_shanghai, utcnow
+from shared.timeutil import shanghai_iso, to_shanghai, utcnow
 
 TOPIC_REGISTERED = "case.registered"
 """Asks for routing. Written with the case, so routing being down never loses one."""
@@ -79,6 +79,7 @@ async def register_or_link(
     actor: Principal,
     case_no_prefix: str,
     repeats: RepeatPolicy,
+    hold_for: timedelta | None = None,
 ) -> tuple[Case, bool]:
     """A new case, or the caller's open case about the same matter (重复件): then the complaint
     is recorded on that case, counted, and the caller is told which case it is. (False = new.)"""
@@ -96,7 +97,10 @@ async def register_or_link(
         threshold=repeats.threshold,
     )
     if existing is None:
-        return await register(session, data, actor=actor, case_no_prefix=case_no_prefix), False
+        case = await register(
+            session, data, actor=actor, case_no_prefix=case_no_prefix, hold_for=hold_for
+        )
+        return case, False
     existing.repeat_count += 1
     existing.updated_at = utcnow()
     record(
@@ -112,8 +116,16 @@ async def register_or_link(
 
 
 async def register(
-    session: AsyncSession, data: CaseCreate, *, actor: Principal, case_no_prefix: str
+    session: AsyncSession,
+    data: CaseCreate,
+    *,
+    actor: Principal,
+    case_no_prefix: str,
+    hold_for: timedelta | None = None,
 ) -> Case:
+    """Store the case and ask for routing in the same transaction. A held case (`hold`, with
+    the caller's `hold_for`) asks for routing only when the hold runs out: the window settles it,
+    hands it over sooner, or routing takes it then."""
     access.require_role(actor, access.REGISTER, "register cases")
     intake: Department | None = None
     if data.intake_department:
@@ -155,6 +167,7 @@ async def register(
         location=data.location.model_dump() if data.location else None,
         tracking_card=tracking_card(code, intake),
         created_by_key_id=actor.key_id,
+        held_until=now + hold_for if data.hold and hold_for else None,
         created_at=now,
         updated_at=now,
     )
@@ -166,8 +179,34 @@ async def register(
         action=Action.register.value,
         actor=actor,
         from_status=None,
-        data={"channel": case.channel},
+        data={"channel": case.channel}
+        | ({"held_until": shanghai_iso(case.held_until)} if case.held_until else {}),
     )
+    outbox.enqueue(
+        session, TOPIC_REGISTERED, {"case_no": case.case_no}, available_at=case.held_until
+    )
+    return case
+
+
+async def hand_over(session: AsyncSession, case_no: str, _: None, *, actor: Principal) -> Case:
+    """The window could not settle a held case: routing takes it now, not when the hold ends."""
+    access.require_role(actor, access.WINDOW_ACTIONS, "hand cases over to routing")
+    case = await _for_action(session, case_no, actor)
+    if case.status != CaseStatus.registered.value or case.held_until is None:
+        raise conflict(
+            f"case {case_no} is not held at the window (status {case.status})",
+            allowed_actions=allowed_actions(CaseStatus(case.status)),
+        )
+    record(
+        session,
+        case,
+        action="hand_over",
+        actor=actor,
+        from_status=case.status,
+        data={"held_until": shanghai_iso(case.held_until)},
+    )
+    case.held_until = None
+    case.updated_at = utcnow()
     outbox.enqueue(session, TOPIC_REGISTERED, {"case_no": case.case_no})
     return case
 
@@ -192,6 +231,7 @@ async def resolve_on_spot(
     case = await _for_action(session, case_no, actor)
     transition(session, case, Action.resolve_on_spot, actor=actor, reason=data.note)
     case.resolution_note = data.note
+    case.held_until = None
     await _close_in_time(session, case)
     return case
 
@@ -211,6 +251,7 @@ async def refer_out_of_scope(
     )
     case.referred_to = data.referred_to
     case.explanation = data.explanation
+    case.held_until = None
     await _close_in_time(session, case)
     return case
 

@@ -7,7 +7,7 @@ so a worker that dies mid-delivery leaves it to be claimed again. Handlers must 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -21,8 +21,17 @@ MAX_ATTEMPTS = 12
 """With the back-off below, about 1.5 days of retries before a message is marked failed."""
 
 
-def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any]) -> OutboxMessage:
+def enqueue(
+    session: AsyncSession,
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    available_at: datetime | None = None,
+) -> OutboxMessage:
+    """`available_at` delays delivery (a held case's hand-over); by default it is at once."""
     message = OutboxMessage(topic=topic, payload=payload)
+    if available_at is not None:
+        message.available_at = available_at
     session.add(message)
     return message
 

@@ -118,6 +118,8 @@ class Case(Base):
     auto-close is due); NULL when nothing can become due. The sweep claims through its index."""
     reply: Mapped[str | None] = mapped_column(Text)
 
+    held_until: Mapped[datetime | None]
+    """Registered with `hold`: the window is trying to settle it; routing takes it after this."""
     external_ref: Mapped[str | None] = mapped_column(String(64))
     """The channel's own id for the case (the 12345 order id)."""
     callback_url: Mapped[str | None] = mapped_column(Text)
