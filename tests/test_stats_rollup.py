@@ -60,6 +60,16 @@ def random_case(rng: random.Random, n: int) -> Case:
     )
 
 
+async def seed(
+    sessionmaker: async_sessionmaker[AsyncSession], seed: int, n: int
+) -> tuple[random.Random, int]:
+    """n random cases R-0 … R-(n-1); the generator goes on to pick the changes."""
+    rng = random.Random(seed)
+    async with transaction(sessionmaker) as session:
+        session.add_all([random_case(rng, i) for i in range(n)])
+    return rng, n
+
+
 async def random_change(session: AsyncSession, rng: random.Random, n: int) -> None:
     """One workflow-like change to one case: any counted column, or only bookkeeping."""
     no = f"R-{rng.randrange(n)}"
@@ -233,10 +243,7 @@ async def test_only_counted_changes_mark_a_day(
 async def test_random_changes_and_folds_match_a_recount(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    rng = random.Random(20261122)
-    n = 160
-    async with transaction(sessionmaker) as session:
-        session.add_all([random_case(rng, i) for i in range(n)])
+    rng, n = await seed(sessionmaker, 20261122, 160)
     await check(sessionmaker)  # every day dirty: counted live
     await fold(sessionmaker)
     assert await dirty_rows(sessionmaker) == 0
@@ -254,10 +261,7 @@ async def test_random_changes_and_folds_match_a_recount(
 async def test_writers_and_two_folders_at_once_lose_nothing(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    rng = random.Random(7)
-    n = 120
-    async with transaction(sessionmaker) as session:
-        session.add_all([random_case(rng, i) for i in range(n)])
+    _, n = await seed(sessionmaker, 7, 120)
     stop = asyncio.Event()
     folded: list[int] = []
 
@@ -300,9 +304,7 @@ def _recount_by_day() -> Any:
 async def test_the_worker_job_and_the_cli_fold(
     sessionmaker: async_sessionmaker[AsyncSession], database_url: str
 ) -> None:
-    rng = random.Random(3)
-    async with transaction(sessionmaker) as session:
-        session.add_all([random_case(rng, i) for i in range(20)])
+    await seed(sessionmaker, 3, 20)
     days = len({(START + timedelta(days=d)).date() for d in range(8)})
     assert await stats_refresh({"sessionmaker": sessionmaker}) <= days
     assert await dirty_rows(sessionmaker) == 0
