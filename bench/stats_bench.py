@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.stats import rollup, service
 from shared.app import refresh_gauges
-from shared.database import make_engine, make_sessionmaker, transaction
+from shared.database import make_engine, make_sessionmaker
 from shared.settings import Settings
 
 CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
@@ -70,9 +70,8 @@ PERIODS = {
 
 async def fold(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, float]:
     started = time.perf_counter()
-    async with transaction(sessionmaker) as session:
-        days = await rollup.refresh(session)
-    return len(days), time.perf_counter() - started
+    days = await rollup.refresh_all(sessionmaker)
+    return days, time.perf_counter() - started
 
 
 async def time_queries(sessionmaker: async_sessionmaker[AsyncSession], state: str) -> None:
@@ -102,7 +101,10 @@ async def run(url: str) -> None:
         print(f"filled {CASES:,} cases in {time.perf_counter() - started:.0f} s")
     sessionmaker = make_sessionmaker(engine)
     days, seconds = await fold(sessionmaker)
-    print(f"first fold: {days} days into the rollups in {seconds:.1f} s")
+    print(
+        f"first fold: {days} days into the rollups in {seconds:.1f} s "
+        f"({rollup.FOLD_DAYS} days a transaction)"
+    )
     async with engine.connect() as conn:  # what autovacuum does after a bulk load
         autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await autocommit.execute(text("VACUUM ANALYZE"))

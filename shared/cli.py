@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.embedded import AlreadyRunning
 from shared.enums import Role
@@ -22,8 +22,11 @@ from shared.settings import Settings, get_settings
 T = TypeVar("T")
 
 
-def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from shared.database import make_engine, make_sessionmaker, transaction
+def _with_sessionmaker(
+    settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
+    """Run `work` against the configured (or the running embedded) database, migrated first."""
+    from shared.database import make_engine, make_sessionmaker
     from shared.localdb import database_url
     from shared.migrate import upgrade
 
@@ -33,12 +36,22 @@ def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T
         async def go() -> T:
             engine = make_engine(settings.model_copy(update={"database_url": url}), pool_size=1)
             try:
-                async with transaction(make_sessionmaker(engine)) as session:
-                    return await work(session)
+                return await work(make_sessionmaker(engine))
             finally:
                 await engine.dispose()
 
         return asyncio.run(go())
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """`work` in one transaction, committed when it returns."""
+    from shared.database import transaction
+
+    async def in_transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> T:
+        async with transaction(sessionmaker) as session:
+            return await work(session)
+
+    return _with_sessionmaker(settings, in_transaction)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -154,25 +167,15 @@ def cmd_sla_sweep(args: argparse.Namespace, settings: Settings) -> int:
 
     from services.sla.runner import run_sweep
     from services.sla.sweep import summary
-    from shared.database import make_engine, make_sessionmaker
-    from shared.localdb import database_url
 
     now = datetime.fromisoformat(args.now) if args.now else None
     if now is not None and now.tzinfo is None:
         raise ValueError("--now needs an offset, e.g. 2026-11-23T10:00:00+08:00")
 
-    with database_url(settings) as url:
+    async def work(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+        return summary(await run_sweep(sessionmaker, now=now, batch=args.batch))
 
-        async def go() -> dict[str, Any]:
-            engine = make_engine(settings.model_copy(update={"database_url": url}), pool_size=1)
-            try:
-                return summary(
-                    await run_sweep(make_sessionmaker(engine), now=now, batch=args.batch)
-                )
-            finally:
-                await engine.dispose()
-
-        print(json.dumps(asyncio.run(go())))
+    print(json.dumps(_with_sessionmaker(settings, work)))
     return 0
 
 
@@ -222,11 +225,8 @@ def cmd_stats_refresh(_: argparse.Namespace, settings: Settings) -> int:
     """Fold the days changed since the last fold into the rollups (the worker does this too)."""
     from services.stats import rollup
 
-    async def work(session: AsyncSession) -> list[str]:
-        return [d.isoformat() for d in await rollup.refresh(session)]
-
-    days = _with_session(settings, work)
-    print(json.dumps({"days_refreshed": len(days)}))
+    days = _with_sessionmaker(settings, rollup.refresh_all)
+    print(json.dumps({"days_refreshed": days}))
     return 0
 
 

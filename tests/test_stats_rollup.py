@@ -328,3 +328,22 @@ async def test_the_overdue_gauge_index_covers_every_open_status(
         )
     named = set(re.findall(r"'(\w+)'", str(definition)))
     assert named == {s.value for s in OPEN_STATUSES}
+
+
+async def test_a_long_backlog_folds_a_month_a_transaction_newest_first(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    rng = random.Random(11)
+    async with transaction(sessionmaker) as session:
+        for i in range(45):
+            case = random_case(rng, i)
+            case.created_at = START - timedelta(days=i)
+            session.add(case)
+    first = await fold(sessionmaker)
+    assert len(first) == rollup.FOLD_DAYS == 31
+    newest = START.date()
+    assert first == [newest - timedelta(days=i) for i in range(30, -1, -1)]
+    await check(sessionmaker)  # half folded, half dirty: still exact
+    assert await rollup.refresh_all(sessionmaker) == 14
+    assert await dirty_rows(sessionmaker) == 0
+    await check(sessionmaker)

@@ -36,11 +36,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.visitors import iterate
 
 from services.case.repository import OPEN_STATUSES
+from shared.database import transaction
 from shared.enums import CaseStatus
 from shared.models import (
     Case,
@@ -204,13 +205,24 @@ def totals(figures: Subquery) -> list[ColumnElement[Any]]:
     return [func.coalesce(func.sum(figures.c[name]), 0).label(name) for name in MEASURES]
 
 
-async def refresh(session: AsyncSession) -> list[date]:
-    """Fold the dirty days into the rollups; returns the days rebuilt (none if another
-    process is folding right now). The caller commits."""
+FOLD_DAYS = 31
+"""Days folded per transaction, newest first: after a migration or a bulk load the fold goes a
+month at a time, each transaction short, and the days dashboards read most are done first."""
+
+
+async def refresh(session: AsyncSession, *, limit: int = FOLD_DAYS) -> list[date]:
+    """Fold up to `limit` dirty days into the rollups; returns the days rebuilt (none if
+    another process is folding right now). The caller commits; `refresh_all` loops."""
     locked = await session.scalar(select(func.pg_try_advisory_xact_lock(REFRESH_LOCK)))
     if not locked:
         return []
-    gone = delete(StatsDirtyDay).returning(StatsDirtyDay.day).cte("gone")
+    newest = select(StatsDirtyDay.day).distinct().order_by(StatsDirtyDay.day.desc()).limit(limit)
+    gone = (
+        delete(StatsDirtyDay)
+        .where(StatsDirtyDay.day.in_(newest.scalar_subquery()))
+        .returning(StatsDirtyDay.day)
+        .cte("gone")
+    )
     days = sorted((await session.execute(select(distinct(gone.c.day)).select_from(gone))).scalars())
     if not days:
         return []
@@ -222,3 +234,14 @@ async def refresh(session: AsyncSession) -> list[date]:
             insert(model).from_select(columns, counted(grain).where(LOCAL_DAY.in_(days)))
         )
     return days
+
+
+async def refresh_all(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Fold every dirty day, `FOLD_DAYS` a transaction; returns how many days were folded."""
+    total = 0
+    while True:
+        async with transaction(sessionmaker) as session:
+            days = await refresh(session)
+        total += len(days)
+        if len(days) < FOLD_DAYS:
+            return total
