@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services import keywords
 from services.apikey import service as keys
 from services.case.repository import OPEN_STATUSES
 from services.outbox import service as outbox
@@ -67,6 +68,9 @@ def build_app(
             async with transaction(app.state.sessionmaker) as session:
                 if await keys.bootstrap_admin(session, settings.bootstrap_admin_key):
                     log.info("bootstrap_admin_key_installed")
+        # jieba loads its dictionary on first use (about a second): here, not in the first
+        # citizen's registration.
+        await asyncio.to_thread(keywords.warm)
         log.info("started", app=name)
         try:
             yield

@@ -14,6 +14,7 @@ import ctypes
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -100,6 +101,22 @@ def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+def _wait_ports_free(settings: Settings, stop: threading.Event, seconds: float = 20) -> list[int]:
+    """The APIs of a run that was killed outright end by themselves (PDEATHSIG) but may still
+    be shutting down: wait for their ports rather than fail to bind. Returns those still busy."""
+    ports = [settings.intake_port, settings.routing_port]
+    deadline = time.monotonic() + seconds
+    while True:
+        busy = []
+        for port in ports:
+            with socket.socket() as probe:
+                if probe.connect_ex((settings.bind_host, port)) == 0:
+                    busy.append(port)
+        if not busy or time.monotonic() > deadline or stop.is_set():
+            return busy
+        time.sleep(0.2)
+
+
 def _wait_ready(settings: Settings, stop: threading.Event) -> bool:
     urls = [
         f"http://{settings.bind_host}:{p}/healthz"
@@ -137,6 +154,10 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
             _say("migrating the database")
             upgrade(urls["DATABASE_URL"])
             host = settings.bind_host
+            busy = _wait_ports_free(settings, stop)
+            if busy:
+                _say(f"port {', '.join(map(str, busy))} is in use by another program; stopping")
+                return 1
             uvicorn = ["-m", "uvicorn", "--factory", "--host", host, "--no-access-log", "--port"]
             children["intake_api"] = _spawn(
                 [*uvicorn, str(settings.intake_port), "intake_api.app:create_app"], env

@@ -6,10 +6,12 @@ import random
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.database import transaction
 from shared.models import Case
+from sla_worker.worker import fill_keywords
 from tests.conftest import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -54,8 +56,14 @@ NOISE = [
 ]
 
 
-@pytest.fixture
-async def corpus(sessionmaker: async_sessionmaker[AsyncSession], sample_departments: None) -> None:
+@pytest.fixture(params=["computed", "stored"])
+async def corpus(
+    request: pytest.FixtureRequest,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sample_departments: None,
+) -> None:
+    """Rows written without keywords (as before migration 0009); then either left so (the
+    request computes them) or back-filled by the worker's job (the request reads them)."""
     rng = random.Random(7)
     n = 0
     async with transaction(sessionmaker) as session:
@@ -90,6 +98,13 @@ async def corpus(sessionmaker: async_sessionmaker[AsyncSession], sample_departme
                     applicant_phone="13800138001",
                 )
             )
+    if request.param == "stored":
+        assert await fill_keywords({"sessionmaker": sessionmaker}) == 50
+        assert await fill_keywords({"sessionmaker": sessionmaker}) == 0
+        async with sessionmaker() as session:
+            stored = await session.scalar(select(Case.keywords).where(Case.case_no == "K-1"))
+        assert stored is not None
+        assert "养老保险" in stored
 
 
 @pytest.mark.usefixtures("corpus")
@@ -106,3 +121,23 @@ async def test_the_known_topics_come_out_with_their_counts(
     assert "公积金" in topics[2]["keywords"]
     assert len(topics[0]["examples"]) == 5
     assert sum(t["cases"] for t in topics) <= 40 + 2  # the noise does not make topics of its own
+
+
+async def test_a_registered_case_stores_its_keywords(
+    intake: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    body = {
+        "channel": "portal",
+        "title": "养老保险转移接续",
+        "description": "异地养老保险关系转移,社保窗口说缺少参保凭证",
+        "applicant": {"phone": "13800138001"},
+    }
+    r = await intake.post("/api/v1/cases", json=body, headers=await make_key("portal"))
+    assert r.status_code == 201, r.text
+    async with sessionmaker() as session:
+        stored = await session.scalar(
+            select(Case.keywords).where(Case.case_no == r.json()["case_no"])
+        )
+    assert stored is not None
+    assert "养老保险" in stored
+    assert not {"窗口", "办理"} & set(stored)  # words every complaint uses are left out

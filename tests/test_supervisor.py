@@ -172,6 +172,12 @@ def test_run_lifecycle(run_env: dict[str, str]) -> None:
     again.wait()
     if again.stdout:
         again.stdout.close()
+    # The orphaned APIs end by themselves (PDEATHSIG) and give their ports back; until they
+    # have, a readiness probe could be answered by them rather than by the next run.
+    deadline = time.monotonic() + 30
+    while not all(_port_free(run_env[p]) for p in ("INTAKE_PORT", "ROUTING_PORT")):
+        assert time.monotonic() < deadline, "the killed run's APIs kept their ports"
+        time.sleep(0.2)
 
     third = _start(run_env)
     _wait_ready(run_env, third)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import keywords
 from services.case import access, codes, repository
 from services.case.history import record, transition
 from services.case.lifecycle import Action, allowed_actions
@@ -168,6 +169,7 @@ async def register(
         tracking_card=tracking_card(code, intake),
         created_by_key_id=actor.key_id,
         held_until=now + hold_for if data.hold and hold_for else None,
+        keywords=keywords.of_case(data.title, data.description),
         created_at=now,
         updated_at=now,
     )

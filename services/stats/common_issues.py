@@ -1,145 +1,139 @@
 """共性问题: recurring topics among recent cases, so supervisors can push a rule or process fix.
 
-Each case's text is reduced to its TF-IDF keywords (jieba's segmentation and its bundled IDF
-table; no network model). Topics are formed greedily: the keyword shared by the most remaining
-cases makes a topic of those cases, which then leave the pool; repeat while a topic has at
-least `min_cases`. Words every complaint uses (办理, 窗口, 无法 …) are not topics.
+Topics are formed greedily over each case's stored keywords (`services.keywords`): the keyword
+shared by the most remaining cases makes a topic of those cases, which then leave the pool;
+repeat while a topic has at least `min_cases`. Cases registered before keywords were stored
+get theirs from the worker's back-fill, or here on the fly until then.
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import json
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import keywords as words_of
 from services.stats.service import Period
 from shared.models import Case
 
-GENERIC = frozenset(
-    [
-        "办理",
-        "无法",
-        "不能",
-        "窗口",
-        "反映",
-        "部门",
-        "问题",
-        "一直",
-        "没有",
-        "需要",
-        "申请",
-        "材料",
-        "工作人员",
-        "要求",
-        "情况",
-        "已经",
-        "多次",
-        "现在",
-        "进行",
-        "相关",
-        "处理",
-        "来电",
-        "来电人",
-        "市民",
-        "群众",
-        "希望",
-        "表示",
-        "告知",
-        "办不成",
-        "办事",
-        "业务",
-        "单位",
-        "政府",
-        "服务",
-        "中心",
-        "大厅",
-        "办不了",
-        "多年",
-        "说明",
-        "提供",
-        "不予",
-        "本人",
-        "目前",
-        "导致",
-        "原因",
-        "请求",
-        "协调",
-        "尽快",
-        "解决",
-    ]
-)
 
+@dataclass(frozen=True)
+class Item:
+    """What clustering needs of a case: no personal data, no full row."""
 
-@lru_cache(maxsize=1)
-def _extractor() -> Any:
-    import jieba
-    import jieba.analyse
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.analyse
-
-
-def keywords(text: str, top: int = 6) -> list[str]:
-    tags = _extractor().extract_tags(text, topK=top + len(GENERIC))
-    return [t for t in tags if t not in GENERIC and len(t) > 1 and not t.isdigit()][:top]
+    id: int
+    case_no: str
+    title: str | None
+    lead_department: str | None
+    words: frozenset[str]
 
 
 @dataclass
 class Topic:
     label: str
     keywords: list[str]
-    cases: list[Case]
+    items: list[Item]
 
 
-def cluster(cases: list[Case], *, min_cases: int = 3, max_topics: int = 20) -> list[Topic]:
-    pool = {c.id: (c, set(keywords(f"{c.title or ''} {c.description}"))) for c in cases}
+def cluster(items: list[Item], *, min_cases: int = 3, max_topics: int = 20) -> list[Topic]:
+    pool = {item.id: item for item in items}
     topics: list[Topic] = []
     while pool and len(topics) < max_topics:
-        df = Counter(k for _, words in pool.values() for k in words)
+        df = Counter(k for item in pool.values() for k in item.words)
         if not df:
             break
         word, n = df.most_common(1)[0]
         if n < min_cases:
             break
-        members = [cid for cid, (_, words) in pool.items() if word in words]
-        inner = Counter(k for cid in members for k in pool[cid][1])
+        members = [item for item in pool.values() if word in item.words]
+        inner = Counter(k for item in members for k in item.words)
         top_words = [k for k, _ in inner.most_common(4)]
         second = next((k for k in top_words if k != word), None)
-        topics.append(
-            Topic(f"{word}·{second}" if second else word, top_words, [pool[c][0] for c in members])
-        )
-        for cid in members:
-            del pool[cid]
+        topics.append(Topic(f"{word}·{second}" if second else word, top_words, members))
+        for item in members:
+            del pool[item.id]
     return topics
 
 
 async def common_issues(
     session: AsyncSession, period: Period, *, limit: int = 5000, min_cases: int = 3
 ) -> list[dict[str, Any]]:
-    rows = list(
-        (
-            await session.execute(
-                period.where(select(Case)).order_by(Case.created_at.desc()).limit(limit)
+    rows = (
+        await session.execute(
+            period.where(
+                select(
+                    Case.id,
+                    Case.case_no,
+                    Case.title,
+                    Case.lead_department,
+                    Case.keywords,
+                    Case.description,
+                )
             )
-        ).scalars()
-    )
+            .order_by(Case.created_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    items = [
+        Item(
+            r.id,
+            r.case_no,
+            r.title,
+            r.lead_department,
+            frozenset(
+                r.keywords if r.keywords is not None else words_of.of_case(r.title, r.description)
+            ),
+        )
+        for r in rows
+    ]
+    # Seconds of CPU over thousands of cases must not stall the event loop's other requests.
+    topics = await asyncio.to_thread(cluster, items, min_cases=min_cases)
     out = []
-    for topic in cluster(rows, min_cases=min_cases):
-        departments = Counter(c.lead_department for c in topic.cases if c.lead_department)
+    for topic in topics:
+        departments = Counter(i.lead_department for i in topic.items if i.lead_department)
         out.append(
             {
                 "topic": topic.label,
                 "keywords": topic.keywords,
-                "cases": len(topic.cases),
-                "examples": [{"case_no": c.case_no, "title": c.title} for c in topic.cases[:5]],
+                "cases": len(topic.items),
+                "examples": [{"case_no": i.case_no, "title": i.title} for i in topic.items[:5]],
                 "departments": [
                     {"department": d, "cases": n} for d, n in departments.most_common()
                 ],
             }
         )
     return out
+
+
+BACKFILL_BATCH = 1000
+
+
+async def backfill_keywords(session: AsyncSession, *, batch: int = BACKFILL_BATCH) -> int:
+    """Store keywords on cases registered before they were stored, newest first; several
+    workers share the work (SKIP LOCKED). Returns how many cases were filled."""
+    rows = (
+        await session.execute(
+            select(Case.id, Case.title, Case.description)
+            .where(Case.keywords.is_(None))
+            .order_by(Case.id.desc())
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if not rows:
+        return 0
+    # One statement for the batch: a JSON object of id → keywords, unpacked in PostgreSQL.
+    found = {str(r.id): words_of.of_case(r.title, r.description) for r in rows}
+    await session.execute(
+        text(
+            "UPDATE cases SET keywords = ARRAY(SELECT jsonb_array_elements_text(j.value)) "
+            "FROM jsonb_each(CAST(:found AS jsonb)) AS j WHERE cases.id = CAST(j.key AS bigint)"
+        ),
+        {"found": json.dumps(found, ensure_ascii=False)},
+    )
+    return len(rows)

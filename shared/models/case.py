@@ -45,6 +45,7 @@ class Case(Base):
         Index("ix_cases_status_created_at", "status", "created_at"),
         Index("ix_cases_created_at_id", "created_at", "id"),
         Index("ix_cases_applicant_phone_created_at", "applicant_phone", "created_at"),
+        Index("ix_cases_keywords_missing", "id", postgresql_where=text("keywords IS NULL")),
         Index(
             "ix_cases_open_handle_due_at",
             "handle_due_at",
@@ -117,6 +118,8 @@ class Case(Base):
     """When the SLA sweep must next look at this case (a warning, a breach, a red card, an
     auto-close is due); NULL when nothing can become due. The sweep claims through its index."""
     reply: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[list[str] | None] = mapped_column(ARRAY(String(32)))
+    """The complaint's TF-IDF keywords, for 共性问题; NULL until computed (older cases)."""
 
     held_until: Mapped[datetime | None]
     """Registered with `hold`: the window is trying to settle it; routing takes it after this."""

@@ -1,0 +1,87 @@
+"""A complaint's TF-IDF keywords (jieba's segmentation and its bundled IDF table; no network
+model). Computed once when a case is registered and stored on it, so 共性问题 over thousands of
+cases is set arithmetic, not thousands of segmentations per request."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+# Words every complaint uses: never a topic.
+GENERIC = frozenset(
+    [
+        "办理",
+        "无法",
+        "不能",
+        "窗口",
+        "反映",
+        "部门",
+        "问题",
+        "一直",
+        "没有",
+        "需要",
+        "申请",
+        "材料",
+        "工作人员",
+        "要求",
+        "情况",
+        "已经",
+        "多次",
+        "现在",
+        "进行",
+        "相关",
+        "处理",
+        "来电",
+        "来电人",
+        "市民",
+        "群众",
+        "希望",
+        "表示",
+        "告知",
+        "办不成",
+        "办事",
+        "业务",
+        "单位",
+        "政府",
+        "服务",
+        "中心",
+        "大厅",
+        "办不了",
+        "多年",
+        "说明",
+        "提供",
+        "不予",
+        "本人",
+        "目前",
+        "导致",
+        "原因",
+        "请求",
+        "协调",
+        "尽快",
+        "解决",
+    ]
+)
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> Any:
+    import jieba
+    import jieba.analyse
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.analyse
+
+
+def warm() -> None:
+    """Load the dictionary now (about a second), so no request pays for it."""
+    _extractor().extract_tags("预热", topK=1)
+
+
+def keywords(text: str, top: int = 6) -> list[str]:
+    tags = _extractor().extract_tags(text, topK=top + len(GENERIC))
+    return [t for t in tags if t not in GENERIC and 1 < len(t) <= 32 and not t.isdigit()][:top]
+
+
+def of_case(title: str | None, description: str) -> list[str]:
+    return keywords(f"{title or ''} {description}")
