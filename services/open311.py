@@ -6,21 +6,12 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from services.case.categories import CATEGORIES, label
 from services.case.presenter import STATUS_LABELS
-from shared.enums import CaseStatus, Category
+from shared.enums import CaseStatus
 from shared.models import Case
 from shared.timeutil import shanghai_iso
 
-SERVICES: dict[Category, tuple[str, str]] = {
-    Category.policy: ("政策原因办不成", "法律法规或政策限制导致无法办理"),
-    Category.system: ("系统原因办不成", "业务系统故障、数据不通"),
-    Category.materials: ("材料原因办不成", "缺少关键材料、材料被拒收或反复补正"),
-    Category.attitude: ("服务态度问题", "推诿、刁难、态度恶劣等作风问题"),
-    Category.acceptance: ("受理问题", "取不到号、不予受理、未一次性告知"),
-    Category.consultation: ("咨询无果", "问不清、找不到该办理的部门"),
-    Category.approval: ("审批问题", "审批超时、反复退回"),
-    Category.multi_department: ("多部门事项", "需要多个部门协同办理"),
-}
 FINISHED = {CaseStatus.closed, CaseStatus.resolved_on_spot, CaseStatus.out_of_scope}
 
 
@@ -35,7 +26,7 @@ def service_list() -> list[dict[str, Any]]:
             "keywords": "办不成事,搞得掂",
             "group": "办不成事反映",
         }
-        for c, (name, desc) in SERVICES.items()
+        for c, (name, desc) in CATEGORIES.items()
     ]
 
 
@@ -53,7 +44,7 @@ def request_out(case: Case, agency: str | None) -> dict[str, Any]:
         or case.resolution_note
         or case.explanation
         or STATUS_LABELS[status],
-        "service_name": SERVICES[Category(case.category)][0] if case.category else None,
+        "service_name": label(case.category) if case.category else None,
         "service_code": case.category,
         "description": case.description,
         "agency_responsible": agency,

@@ -241,9 +241,21 @@ async def test_categories_and_trend(
         "items"
     ]
     assert cats == [
-        {"category": "acceptance", "cases": 3, "in_progress": 1, "resolved_on_spot": 2},
-        {"category": "policy", "cases": 1, "in_progress": 1, "resolved_on_spot": 0},
-        {"category": None, "cases": 3, "in_progress": 1, "resolved_on_spot": 0},
+        {
+            "category": "acceptance",
+            "label": "受理问题",
+            "cases": 3,
+            "in_progress": 1,
+            "resolved_on_spot": 2,
+        },
+        {
+            "category": "policy",
+            "label": "政策原因办不成",
+            "cases": 1,
+            "in_progress": 1,
+            "resolved_on_spot": 0,
+        },
+        {"category": None, "label": "未分类", "cases": 3, "in_progress": 1, "resolved_on_spot": 0},
     ]
     days = (await routing.get("/api/v1/stats/trend", params=NOVEMBER, headers=headers)).json()[
         "items"
@@ -296,6 +308,8 @@ async def test_monthly_report_json_and_xlsx(
     rows = list(book["部门考核"].iter_rows(values_only=True))
     assert rows[0][:3] == ("部门代码", "部门", "案件数")
     assert ("GZ-BDC", "广州市不动产登记中心", 2, 1, 50.0, 1, 1, 1, 99) in rows
+    assert list(book["问题类别"].iter_rows(values_only=True))[1] == ("未分类", 7, 3, 2)
+    assert book["部门考核"].freeze_panes == "A2"
     appeals = list(book["申诉"].iter_rows(values_only=True))
     assert appeals[0][:5] == ("部门代码", "案件编号", "颜色", "扣分", "申诉理由")
     assert appeals[1][:5] == ("GZ-BDC", "(月度)", "红牌", 3, "系统故障导致超时")

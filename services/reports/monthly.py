@@ -73,6 +73,7 @@ def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]]
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
+    sheet.freeze_panes = "A2"  # the header stays in view while scrolling
     for column, header in zip(sheet.columns, headers, strict=False):
         width = max([len(str(header)) * 2, *(len(str(c.value or "")) + 2 for c in column)])
         sheet.column_dimensions[column[0].column_letter].width = min(60, width)
@@ -118,7 +119,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         "问题类别",
         ["类别", "案件数", "办理中", "当场解决"],
         [
-            [c["category"] or "未分类", c["cases"], c["in_progress"], c["resolved_on_spot"]]
+            [c["label"], c["cases"], c["in_progress"], c["resolved_on_spot"]]
             for c in report["categories"]
         ],
     )

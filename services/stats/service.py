@@ -24,6 +24,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
+from services.case.categories import label as category_label
 from services.sla.cards import BASE_SCORE
 from services.stats import rollup
 from shared.models import Card, Case, Department
@@ -138,6 +139,7 @@ async def categories(session: AsyncSession, period: Period) -> list[dict[str, An
     return [
         {
             "category": r.category,
+            "label": category_label(r.category),
             "cases": int(r.received),
             "in_progress": int(r.in_progress),
             "resolved_on_spot": int(r.on_spot),
