@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     """The key the project's own processes use with each other (role `system`); never a client's."""
     webhook_signing_secret: str | None = None
     return_within: str = "1 working_days"
+    outbox_retention: str = "30 days"
+    """How long delivered outbox messages are kept (for `GET /api/v1/outbox?state=delivered`)."""
     window_hold: str = "1 hours"
     """How long a case registered with `hold` waits for the window before routing takes it."""
     repeat_window: str = "30 days"
@@ -64,13 +66,13 @@ class Settings(BaseSettings):
             value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
         return value
 
-    @field_validator("window_hold")
+    @field_validator("window_hold", "outbox_retention")
     @classmethod
     def _natural(cls, value: str) -> str:
         from services.clock.durations import parse_duration
 
         if parse_duration(value).is_working:
-            raise ValueError("WINDOW_HOLD is natural time, e.g. '1 hours'")
+            raise ValueError("expected natural time, e.g. '1 hours' or '30 days'")
         return value
 
     @field_validator("return_within", "repeat_window")

@@ -13,6 +13,8 @@ import httpx
 import structlog
 from arq import cron, func
 
+from services.clock.durations import parse_duration
+from services.outbox import service as outbox
 from services.sla.runner import run_sweep
 from services.sla.sweep import lag_seconds, summary
 from services.stats import common_issues, rollup
@@ -94,6 +96,21 @@ async def fill_keywords(ctx: dict[str, Any]) -> int:
     return filled
 
 
+async def prune_outbox(ctx: dict[str, Any]) -> int:
+    """Delivered messages past OUTBOX_RETENTION go, so the outbox stays small for ever."""
+    keep = parse_duration(get_settings().outbox_retention).natural()
+    pruned = 0
+    for _ in range(20):
+        async with transaction(ctx["sessionmaker"]) as session:
+            batch = await outbox.prune(session, older_than=keep)
+        pruned += batch
+        if batch == 0:
+            break
+    if pruned:
+        log.info("outbox_pruned", messages=pruned)
+    return pruned
+
+
 class WorkerSettings:
     functions: ClassVar[list[Any]] = [func(dispatch_outbox, name=WORKER_KICK_JOB, keep_result=0)]
     cron_jobs: ClassVar[list[Any]] = [
@@ -108,6 +125,7 @@ class WorkerSettings:
         cron(
             sla_sweep, second=set(range(5, 60, 15)), unique=True, run_at_startup=True, keep_result=0
         ),
+        cron(prune_outbox, minute={17}, second={40}, unique=True, keep_result=0),
         cron(fill_keywords, second={25, 55}, unique=True, run_at_startup=True, keep_result=0),
         cron(
             stats_refresh,

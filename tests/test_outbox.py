@@ -16,6 +16,7 @@ from services.outbox import service as outbox
 from shared.app import redis_settings
 from shared.database import transaction
 from shared.models import OutboxMessage
+from shared.timeutil import utcnow
 from sla_worker import worker as worker_module
 from sla_worker.dispatch import dispatch_all, dispatch_once
 from tests.conftest import KeyFactory, Servers, case_body
@@ -237,3 +238,25 @@ async def test_failed_deliveries_are_visible_and_can_be_retried(
     ).status_code == 404  # not failed
     [row] = [r for r in await _rows(sessionmaker) if r.id == 1]
     assert (row.failed_at, row.attempts) == (None, 0)
+
+
+async def test_delivered_messages_are_pruned_after_the_retention(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await _put(sessionmaker, 5)
+    long_ago = utcnow() - timedelta(days=31)
+    async with transaction(sessionmaker) as session:
+        ids = [m.id for m in await _rows(sessionmaker)]
+        # 1, 2: delivered 31 days ago; 3: delivered now; 4: failed 31 days ago; 5: pending.
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(ids[:2])).values(delivered_at=long_ago)
+        )
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == ids[2]).values(delivered_at=utcnow())
+        )
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == ids[3]).values(failed_at=long_ago)
+        )
+    assert await worker_module.prune_outbox({"sessionmaker": sessionmaker}) == 2
+    assert [m.id for m in await _rows(sessionmaker)] == ids[2:]
+    assert await worker_module.prune_outbox({"sessionmaker": sessionmaker}) == 0

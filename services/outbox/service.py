@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import OutboxMessage
@@ -101,6 +101,24 @@ async def backlog(session: AsyncSession) -> dict[str, int]:
     )
     failed = await session.execute(select(func.count()).where(OutboxMessage.failed_at.is_not(None)))
     return {"pending": int(pending.scalar_one()), "failed": int(failed.scalar_one())}
+
+
+async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = 5000) -> int:
+    """Delete delivered messages older than the retention, a batch at a time: the case history
+    keeps what happened; the outbox only has to remember what is still to send."""
+    oldest = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.delivered_at.is_not(None),
+            OutboxMessage.delivered_at < utcnow() - older_than,
+        )
+        .order_by(OutboxMessage.delivered_at)
+        .limit(batch)
+    )
+    result = await session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id.in_(oldest.scalar_subquery()))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def listing(

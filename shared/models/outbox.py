@@ -21,6 +21,12 @@ class OutboxMessage(Base):
             "available_at",
             postgresql_where=text("delivered_at IS NULL AND failed_at IS NULL"),
         ),
+        # The dead letters, counted by /metrics at every gauge refresh: an index of a few rows.
+        Index("ix_outbox_failed", "failed_at", postgresql_where=text("failed_at IS NOT NULL")),
+        # Delivered messages are pruned after OUTBOX_RETENTION, oldest first.
+        Index(
+            "ix_outbox_delivered", "delivered_at", postgresql_where=text("delivered_at IS NOT NULL")
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
