@@ -93,3 +93,60 @@ async def test_load_a_calendar_year(database_url: str, tmp_path: object) -> None
     bad = _cli(database_url, "calendar", "load", "2030", str(path))
     assert bad.returncode == 2
     assert "holidays[0]: 2031-01-01 is not in 2030" in bad.stderr
+
+
+async def test_the_monthly_report_as_a_workbook_and_as_json(
+    database_url: str, tmp_path: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    from shared.database import transaction
+    from shared.models import Case
+    from shared.timeutil import to_shanghai, utcnow
+
+    async with transaction(sessionmaker) as session:
+        session.add(
+            Case(
+                case_no="R-1",
+                tracking_code="R0000001",
+                status="resolved_on_spot",
+                channel="window",
+                description="当场解决",
+                resolution_note="已告知",
+                category="consultation",
+                applicant_phone="13800138001",
+            )
+        )
+    month = to_shanghai(utcnow()).strftime("%Y-%m")  # the case was registered just now
+    out = Path(str(tmp_path)) / "report.xlsx"
+    r = _cli(
+        database_url,
+        "report",
+        "monthly",
+        "--month",
+        month,
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 0, r.stderr
+    book = load_workbook(out)
+    overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=2, values_only=True)}
+    assert (overview["受理总量"], overview["当场解决"], overview["当场解决率(%)"]) == (1, 1, 100)
+    assert list(book["问题类别"].iter_rows(values_only=True))[1][:2] == ("咨询无果", 1)
+    as_json = Path(str(tmp_path)) / "report.json"
+    r = _cli(
+        database_url,
+        "report",
+        "monthly",
+        "--month",
+        month,
+        "--out",
+        str(as_json),
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(as_json.read_text())["summary"]["resolved_on_spot"] == 1
+    bad = _cli(database_url, "report", "monthly", "--month", "2026-13", "--out", str(out))
+    assert bad.returncode == 2
+    assert "month" in bad.stderr
