@@ -69,8 +69,13 @@ TRANSITIONS: dict[S, dict[Action, S]] = {
 }
 
 
+SYSTEM_ONLY = frozenset({Action.auto_close})
+"""Taken by the SLA sweep alone: never offered to a client as something it could do."""
+
+
 def allowed_actions(status: S) -> list[str]:
-    return sorted(a.value for a in TRANSITIONS[status])
+    """What a client may ask for next, in this status (its role is checked when it asks)."""
+    return sorted(a.value for a in TRANSITIONS[status] if a not in SYSTEM_ONLY)
 
 
 def next_status(status: S, action: Action) -> S:

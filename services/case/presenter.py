@@ -48,14 +48,22 @@ def event_out(event: CaseEvent) -> dict[str, Any]:
     }
 
 
+def _actions(case: Case) -> list[str]:
+    """What can be done next: the status's actions, and handing over a case held at the window."""
+    status = CaseStatus(case.status)
+    actions = allowed_actions(status)
+    if case.held_until and status is CaseStatus.registered:
+        actions.append("hand_over")
+    return actions
+
+
 def case_out(case: Case, role: Role, events: list[CaseEvent] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "case_no": case.case_no,
         "tracking_code": case.tracking_code,
         "status": case.status,
         "status_label": STATUS_LABELS[CaseStatus(case.status)],
-        "allowed_actions": allowed_actions(CaseStatus(case.status))
-        + (["hand_over"] if case.held_until and case.status == CaseStatus.registered else []),
+        "allowed_actions": _actions(case),
         "held_until": shanghai_iso(case.held_until),
         "channel": case.channel,
         "title": case.title,
