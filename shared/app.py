@@ -158,6 +158,7 @@ async def refresh_gauges(session: AsyncSession) -> None:
         telemetry.OUTBOX_BACKLOG.labels(state).set(n)
     now = utcnow()
     telemetry.SWEEP_LAG.set(await lag_seconds(session, now))
+    telemetry.STATS_DIRTY_DAYS.set(await stats.dirty_days(session))
     month = to_shanghai(now).strftime("%Y-%m")
     cards = await session.execute(
         select(Card.colour, func.count())

@@ -51,6 +51,10 @@ SWEEP_LAG = Gauge(
 STATS_DAYS_FOLDED = Counter(
     "gaodedim_stats_days_folded_total", "Days folded into the stats rollups by the worker"
 )
+STATS_DIRTY_DAYS = Gauge(
+    "gaodedim_stats_dirty_days",
+    "Days whose stats rollup waits for the worker's fold (grows while no worker folds)",
+)
 CARDS_THIS_MONTH = Gauge("gaodedim_cards_this_month", "Cards standing this month", ["colour"])
 
 log = structlog.get_logger("gaodedim.http")

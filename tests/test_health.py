@@ -24,6 +24,7 @@ async def test_metrics_count_requests_and_cases(
     ).status_code == 201
     text = (await intake.get("/metrics")).text
     assert 'gaodedim_cases{status="registered"} 1.0' in text
+    assert "gaodedim_stats_dirty_days 1.0" in text  # today, until the worker folds it
     assert (
         'gaodedim_http_requests_total{app="intake",method="POST",route="/api/v1/cases",status="201"}'
         in text

@@ -174,3 +174,9 @@ async def cases_by_status(session: AsyncSession) -> dict[str, int]:
         select(status, func.coalesce(func.sum(figures.c.received), 0)).group_by(status)
     )
     return {s: int(n) for s, n in rows.tuples()}
+
+
+async def dirty_days(session: AsyncSession) -> int:
+    """Days waiting for the fold: near zero while a worker runs; a backlog means none does."""
+    figures = rollup.DIRTY_DAYS
+    return int(await session.scalar(select(func.cardinality(figures))) or 0)
