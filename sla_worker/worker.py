@@ -7,11 +7,13 @@ row by row in the database, not trusted to Redis.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import httpx
 import structlog
 from arq import cron, func
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock.durations import parse_duration
 from services.outbox import service as outbox
@@ -81,16 +83,27 @@ async def stats_refresh(ctx: dict[str, Any]) -> int:
     return days
 
 
-async def fill_keywords(ctx: dict[str, Any]) -> int:
-    """Keywords for cases registered before they were stored (共性问题): up to 20 batches of
-    1,000 a run (about 3 s), so a million older cases are done in under half an hour."""
-    filled = 0
+async def _in_batches(
+    ctx: dict[str, Any], batch: Callable[[AsyncSession], Awaitable[int]], *, full: int
+) -> int:
+    """Up to 20 transactions of `batch` a run, stopping at the first that is not full: big
+    backlogs go steadily, and no run holds the worker for long."""
+    done = 0
     for _ in range(20):
         async with transaction(ctx["sessionmaker"]) as session:
-            batch = await common_issues.backfill_keywords(session)
-        filled += batch
-        if batch < common_issues.BACKFILL_BATCH:
+            n = await batch(session)
+        done += n
+        if n < full:
             break
+    return done
+
+
+async def fill_keywords(ctx: dict[str, Any]) -> int:
+    """Keywords for cases registered before they were stored (共性问题): about 3 s a run, so a
+    million older cases are done in under half an hour."""
+    filled = await _in_batches(
+        ctx, common_issues.backfill_keywords, full=common_issues.BACKFILL_BATCH
+    )
     if filled:
         log.info("keywords_filled", cases=filled)
     return filled
@@ -99,13 +112,11 @@ async def fill_keywords(ctx: dict[str, Any]) -> int:
 async def prune_outbox(ctx: dict[str, Any]) -> int:
     """Delivered messages past OUTBOX_RETENTION go, so the outbox stays small for ever."""
     keep = parse_duration(get_settings().outbox_retention).natural()
-    pruned = 0
-    for _ in range(20):
-        async with transaction(ctx["sessionmaker"]) as session:
-            batch = await outbox.prune(session, older_than=keep)
-        pruned += batch
-        if batch == 0:
-            break
+
+    async def prune(session: AsyncSession) -> int:
+        return await outbox.prune(session, older_than=keep)
+
+    pruned = await _in_batches(ctx, prune, full=outbox.PRUNE_BATCH)
     if pruned:
         log.info("outbox_pruned", messages=pruned)
     return pruned

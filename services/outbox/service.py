@@ -103,7 +103,10 @@ async def backlog(session: AsyncSession) -> dict[str, int]:
     return {"pending": int(pending.scalar_one()), "failed": int(failed.scalar_one())}
 
 
-async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = 5000) -> int:
+PRUNE_BATCH = 5000
+
+
+async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = PRUNE_BATCH) -> int:
     """Delete delivered messages older than the retention, a batch at a time: the case history
     keeps what happened; the outbox only has to remember what is still to send."""
     oldest = (
