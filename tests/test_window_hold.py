@@ -160,3 +160,23 @@ async def test_only_a_window_case_can_be_held(
         assert r.status_code == 422, r.text
         assert r.json()["errors"][0]["field"] == "hold"
     assert await count(sessionmaker, "cases") == 0
+
+
+async def test_a_coordinator_assigning_a_held_case_ends_the_hold(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+) -> None:
+    no = (await _held(intake, keys))["case_no"]
+    r = await routing.post(
+        f"/api/v1/cases/{no}/assign",
+        json={"department": "GZ-SWJ", "reason": "涉税事项"},
+        headers=keys["coordinator"],
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["lead_department"], r.json()["held_until"]) == (
+        "assigned",
+        "GZ-SWJ",
+        None,
+    )
+    assert "hand_over" not in r.json()["allowed_actions"]

@@ -88,6 +88,8 @@ def transition(
         case.closed_at = case.updated_at
     if case.status == CaseStatus.replied:
         case.replied_at = case.updated_at
+    if case.status != CaseStatus.registered:
+        case.held_until = None  # out of the window's hands, however it left
     reschedule(case)
     return record(
         session,

@@ -233,7 +233,6 @@ async def resolve_on_spot(
     case = await _for_action(session, case_no, actor)
     transition(session, case, Action.resolve_on_spot, actor=actor, reason=data.note)
     case.resolution_note = data.note
-    case.held_until = None
     await _close_in_time(session, case)
     return case
 
@@ -253,7 +252,6 @@ async def refer_out_of_scope(
     )
     case.referred_to = data.referred_to
     case.explanation = data.explanation
-    case.held_until = None
     await _close_in_time(session, case)
     return case
 

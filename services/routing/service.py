@@ -59,7 +59,6 @@ async def route_case(
     if current is None:
         raise conflict("no rule table has been published yet; the case stays registered")
     number, compiled = current
-    case.held_until = None  # routed now, whether the hold ran out or the window handed it over
     decision = compiled.route(facts_of(case))
     now = utcnow()
     policy_name, due = choose(
