@@ -3,7 +3,7 @@ start-up own the engine, and a transaction commits only at the request or job bo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import (
@@ -44,3 +44,23 @@ async def transaction(
     """One unit of work: commit when the block ends cleanly, roll back on any exception."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+async def in_batches(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    batch: Callable[[AsyncSession], Awaitable[int]],
+    *,
+    full: int,
+    most: int | None = None,
+) -> int:
+    """Run `batch` (which returns how much it did) one transaction at a time until one does
+    less than `full`, or `most` times: backlogs go steadily, no transaction runs long.
+    Returns the total done."""
+    done, runs = 0, 0
+    while most is None or runs < most:
+        async with transaction(sessionmaker) as session:
+            n = await batch(session)
+        done, runs = done + n, runs + 1
+        if n < full:
+            break
+    return done

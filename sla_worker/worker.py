@@ -7,7 +7,6 @@ row by row in the database, not trusted to Redis.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import httpx
@@ -22,7 +21,7 @@ from services.sla.sweep import lag_seconds, summary
 from services.stats import common_issues, rollup
 from shared import telemetry
 from shared.app import WORKER_KICK_JOB
-from shared.database import make_engine, make_sessionmaker, transaction
+from shared.database import in_batches, make_engine, make_sessionmaker
 from shared.logging import configure as configure_logging
 from shared.routing_client import make_client
 from shared.settings import get_settings
@@ -31,6 +30,9 @@ from sla_worker import handlers, metrics
 from sla_worker.dispatch import dispatch_all
 
 log = structlog.get_logger("gaodedim.worker")
+
+JOB_BATCHES = 20
+"""Transactions a back-fill or prune run may take, so no run holds the worker for long."""
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -83,26 +85,14 @@ async def stats_refresh(ctx: dict[str, Any]) -> int:
     return days
 
 
-async def _in_batches(
-    ctx: dict[str, Any], batch: Callable[[AsyncSession], Awaitable[int]], *, full: int
-) -> int:
-    """Up to 20 transactions of `batch` a run, stopping at the first that is not full: big
-    backlogs go steadily, and no run holds the worker for long."""
-    done = 0
-    for _ in range(20):
-        async with transaction(ctx["sessionmaker"]) as session:
-            n = await batch(session)
-        done += n
-        if n < full:
-            break
-    return done
-
-
 async def fill_keywords(ctx: dict[str, Any]) -> int:
     """Keywords for cases registered before they were stored (共性问题): about 3 s a run, so a
     million older cases are done in under half an hour."""
-    filled = await _in_batches(
-        ctx, common_issues.backfill_keywords, full=common_issues.BACKFILL_BATCH
+    filled = await in_batches(
+        ctx["sessionmaker"],
+        common_issues.backfill_keywords,
+        full=common_issues.BACKFILL_BATCH,
+        most=JOB_BATCHES,
     )
     if filled:
         log.info("keywords_filled", cases=filled)
@@ -116,7 +106,7 @@ async def prune_outbox(ctx: dict[str, Any]) -> int:
     async def prune(session: AsyncSession) -> int:
         return await outbox.prune(session, older_than=keep)
 
-    pruned = await _in_batches(ctx, prune, full=outbox.PRUNE_BATCH)
+    pruned = await in_batches(ctx["sessionmaker"], prune, full=outbox.PRUNE_BATCH, most=JOB_BATCHES)
     if pruned:
         log.info("outbox_pruned", messages=pruned)
     return pruned

@@ -41,7 +41,7 @@ from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.visitors import iterate
 
 from services.case.repository import OPEN_STATUSES
-from shared.database import transaction
+from shared.database import in_batches
 from shared.enums import CaseStatus
 from shared.models import (
     Case,
@@ -238,10 +238,8 @@ async def refresh(session: AsyncSession, *, limit: int = FOLD_DAYS) -> list[date
 
 async def refresh_all(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     """Fold every dirty day, `FOLD_DAYS` a transaction; returns how many days were folded."""
-    total = 0
-    while True:
-        async with transaction(sessionmaker) as session:
-            days = await refresh(session)
-        total += len(days)
-        if len(days) < FOLD_DAYS:
-            return total
+
+    async def fold(session: AsyncSession) -> int:
+        return len(await refresh(session))
+
+    return await in_batches(sessionmaker, fold, full=FOLD_DAYS)
