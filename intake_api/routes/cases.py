@@ -161,7 +161,8 @@ async def hand_over(
 ) -> dict[str, Any]:
     """A held case goes to routing now; the answer already names its department when routing
     is reachable, as at registration."""
-    await act_on_case(sm, service.hand_over, case_no, None, principal)
+    async with transaction(sm) as session:
+        await service.hand_over(session, case_no, actor=principal)
     if not await try_hand_over(request.app.state.routing_client, case_no):
         await kick_worker(request)
     return await _fresh(sm, case_no, principal)

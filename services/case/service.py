@@ -190,7 +190,7 @@ async def register(
     return case
 
 
-async def hand_over(session: AsyncSession, case_no: str, _: None, *, actor: Principal) -> Case:
+async def hand_over(session: AsyncSession, case_no: str, *, actor: Principal) -> Case:
     """The window could not settle a held case: routing takes it now, not when the hold ends."""
     access.require_role(actor, access.WINDOW_ACTIONS, "hand cases over to routing")
     case = await _for_action(session, case_no, actor)
