@@ -11,7 +11,7 @@ import asyncio
 import statistics
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -108,7 +108,7 @@ async def measure(url: str) -> None:
     )
 
     started = time.perf_counter()
-    result = await run_sweep(sessionmaker, batch=500)
+    result = await run_sweep(sessionmaker, now=datetime.now(UTC), batch=500)
     elapsed = time.perf_counter() - started
     async with engine.connect() as conn:
         cards = (

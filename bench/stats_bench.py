@@ -19,7 +19,7 @@ import asyncio
 import statistics
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -124,7 +124,7 @@ async def run(url: str) -> None:
     for _ in range(5):
         async with sessionmaker() as session:
             t0 = time.perf_counter()
-            await refresh_gauges(session)
+            await refresh_gauges(session, datetime.now(UTC))
             times.append((time.perf_counter() - t0) * 1000)
     print(
         f"/metrics domain gauges (once per METRICS_CACHE_SECONDS): "

@@ -7,12 +7,14 @@ from fastapi import FastAPI
 from intake_api.routes import cases, hotline, open311, track
 from shared.app import build_app
 from shared.settings import Settings
+from shared.timeutil import Clock, utcnow
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastAPI:
     return build_app(
         "intake",
         "gaodedim intake API",
         [cases.router, track.router, hotline.router, open311.router],
         settings,
+        clock,
     )

@@ -18,9 +18,12 @@ from routing_api.routes import (
 )
 from shared.app import build_app
 from shared.settings import Settings
+from shared.timeutil import Clock, utcnow
 
 ROUTERS = [keys, departments, rules, workflow, calendar, cards, outbox, stats, reports]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app("routing", "gaodedim routing API", [m.router for m in ROUTERS], settings)
+def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastAPI:
+    return build_app(
+        "routing", "gaodedim routing API", [m.router for m in ROUTERS], settings, clock
+    )

@@ -10,6 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
@@ -35,7 +36,7 @@ from shared.logging import configure as configure_logging
 from shared.models import Card, Case
 from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
-from shared.timeutil import to_shanghai, utcnow
+from shared.timeutil import Clock, to_shanghai, utcnow
 
 log = structlog.get_logger("gaodedim.app")
 
@@ -50,7 +51,11 @@ def redis_settings(url: str) -> RedisSettings:
 
 
 def build_app(
-    name: str, title: str, routers: Sequence[APIRouter], settings: Settings | None = None
+    name: str,
+    title: str,
+    routers: Sequence[APIRouter],
+    settings: Settings | None = None,
+    clock: Clock = utcnow,
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -84,6 +89,7 @@ def build_app(
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.app_name = name
+    app.state.clock = clock
     problems.install(app)
     app.middleware("http")(telemetry.request_middleware(name))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -133,14 +139,14 @@ def _health_router() -> APIRouter:
         ttl = state.settings.metrics_cache_seconds
         if time.monotonic() - getattr(state, "gauges_read_at", float("-inf")) >= ttl:
             async with state.sessionmaker() as session:
-                await refresh_gauges(session)
+                await refresh_gauges(session, state.clock())
             state.gauges_read_at = time.monotonic()
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     return router
 
 
-async def refresh_gauges(session: AsyncSession) -> None:
+async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
     counts = await stats.cases_by_status(session)
     for status in CaseStatus:
         telemetry.CASES_BY_STATUS.labels(status.value).set(counts.get(status.value, 0))
@@ -150,13 +156,12 @@ async def refresh_gauges(session: AsyncSession) -> None:
         .where(
             Case.status.in_([s.value for s in OPEN_STATUSES]),
             Case.handle_due_at.is_not(None),
-            Case.handle_due_at < utcnow(),
+            Case.handle_due_at < now,
         )
     )
     telemetry.CASES_OVERDUE.set(overdue or 0)
     for state, n in (await outbox.backlog(session)).items():
         telemetry.OUTBOX_BACKLOG.labels(state).set(n)
-    now = utcnow()
     telemetry.SWEEP_LAG.set(await lag_seconds(session, now))
     telemetry.STATS_DIRTY_DAYS.set(await stats.dirty_days(session))
     month = to_shanghai(now).strftime("%Y-%m")
@@ -175,6 +180,15 @@ def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 Sessionmaker = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+def now_of(request: Request) -> datetime:
+    """The request's one reading of the clock; FastAPI caches a dependency per request, so every
+    part of one request sees the same instant."""
+    return request.app.state.clock()  # type: ignore[no-any-return]
+
+
+Now = Annotated[datetime, Depends(now_of)]
 
 
 async def kick_worker(request: Request) -> None:

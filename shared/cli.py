@@ -18,6 +18,7 @@ from shared.embedded import AlreadyRunning
 from shared.enums import Role
 from shared.errors import DomainError
 from shared.settings import Settings, get_settings
+from shared.timeutil import utcnow
 
 T = TypeVar("T")
 
@@ -93,7 +94,7 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from services.apikey import service as keys
 
     async def work(session: AsyncSession) -> None:
-        await keys.revoke(session, uuid.UUID(args.id))
+        await keys.revoke(session, uuid.UUID(args.id), now=utcnow())
 
     _with_session(settings, work)
     print(f"revoked {args.id}")
@@ -168,8 +169,8 @@ def cmd_sla_sweep(args: argparse.Namespace, settings: Settings) -> int:
     from services.sla.runner import run_sweep
     from services.sla.sweep import summary
 
-    now = datetime.fromisoformat(args.now) if args.now else None
-    if now is not None and now.tzinfo is None:
+    now = datetime.fromisoformat(args.now) if args.now else utcnow()
+    if now.tzinfo is None:
         raise ValueError("--now needs an offset, e.g. 2026-11-23T10:00:00+08:00")
 
     async def work(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, Any]:

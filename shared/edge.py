@@ -4,6 +4,7 @@ own transaction (commit on success, roll back on any error), then show the case 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +23,8 @@ async def act_on_case(
     case_no: str,
     body: Any,
     principal: Principal,
+    now: datetime,
 ) -> dict[str, Any]:
     async with transaction(sessionmaker) as session:
-        case = await action(session, case_no, body, actor=principal)
+        case = await action(session, case_no, body, actor=principal, now=now)
     return presenter.case_out(case, principal.role)

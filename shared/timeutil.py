@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+Clock = Callable[[], datetime]
+"""Where an action reads the time. Each action reads it once (at the edge: a request, a job) and
+passes that `now` down, so every change one action makes carries the same instant, and tests
+can set the time instead of depending on the hour they run at."""
+
 
 def utcnow() -> datetime:
+    """The system clock: the `Clock` every process uses unless a test gives it another."""
     return datetime.now(UTC)
 
 

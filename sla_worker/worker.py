@@ -38,6 +38,7 @@ JOB_BATCHES = 20
 async def startup(ctx: dict[str, Any]) -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
+    ctx["clock"] = utcnow
     ctx["engine"] = make_engine(settings, pool_size=5)
     ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
     ctx["routing_client"] = make_client(settings)
@@ -67,9 +68,10 @@ async def dispatch_outbox(ctx: dict[str, Any]) -> int:
 
 async def sla_sweep(ctx: dict[str, Any]) -> dict[str, Any]:
     """Warnings, cards and auto-closes that are due; then deliver what they wrote."""
-    result = summary(await run_sweep(ctx["sessionmaker"]))
+    now = ctx["clock"]()
+    result = summary(await run_sweep(ctx["sessionmaker"], now=now))
     async with ctx["sessionmaker"]() as session:
-        telemetry.SWEEP_LAG.set(await lag_seconds(session, utcnow()))
+        telemetry.SWEEP_LAG.set(await lag_seconds(session, now))
     if result["cases"]:
         log.info("sla_sweep", **result)
         await dispatch_all(ctx["sessionmaker"], ctx["handlers"])

@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -133,9 +133,46 @@ async def redis(servers: Servers) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-TEST_YEARS = {year: YearSchedule(holidays=frozenset({date(year, 1, 1)})) for year in (2027, 2028)}
-"""Stand-ins for years chinese-calendar 1.11 does not know, loaded as an operator would, so
-tests that compute deadlines from today keep passing when "5 working days" reaches January."""
+TEST_NOW = datetime.fromisoformat(os.environ.get("GAODEDIM_TEST_NOW", "2026-11-18T10:00:00+08:00"))
+"""The instant every test starts at, whatever the wall clock says: a Wednesday morning inside
+working hours. Run the suite at another instant (a make-up Saturday, New Year's Eve, a Sunday
+night) with GAODEDIM_TEST_NOW=2026-09-27T10:00:00+08:00 and the like; no test may assume which."""
+if TEST_NOW.tzinfo is None:
+    raise ValueError("GAODEDIM_TEST_NOW needs an offset, e.g. 2026-11-18T10:00:00+08:00")
+
+
+class ManualClock:
+    """The services' clock in tests: it stands still until a test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime")
+        self.now = moment.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def clock() -> ManualClock:
+    return ManualClock(TEST_NOW)
+
+
+TEST_YEARS = {
+    year: YearSchedule(holidays=frozenset({date(year, 1, 1)}))
+    for year in range(TEST_NOW.year, TEST_NOW.year + 3)
+    if year not in library_years()
+}
+"""Stand-ins for the test clock's year and the two after it where chinese-calendar does not know
+them (New Year's Day only), loaded as an operator would: a deadline counted from the clock may
+reach January, and a sweep may look months ahead."""
 
 
 def stand_in_calendar() -> WorkCalendar:
@@ -143,22 +180,23 @@ def stand_in_calendar() -> WorkCalendar:
 
 
 @pytest.fixture(autouse=True)
-async def clean(engine: AsyncEngine, redis: Redis) -> None:
-    """Every test starts from empty tables (but the stand-in years) and an empty Redis."""
+async def clean(engine: AsyncEngine, redis: Redis, clock: ManualClock) -> None:
+    """Every test starts at TEST_NOW, from empty tables (but the stand-in years) and an empty
+    Redis."""
+    clock.set(TEST_NOW)
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         for year, schedule in TEST_YEARS.items():
-            if not library_years() or year not in library_years():
-                await conn.execute(
-                    text("INSERT INTO calendar_years (year, holidays) VALUES (:y, :h)"),
-                    {"y": year, "h": sorted(schedule.holidays)},
-                )
+            await conn.execute(
+                text("INSERT INTO calendar_years (year, holidays) VALUES (:y, :h)"),
+                {"y": year, "h": sorted(schedule.holidays)},
+            )
     await redis.flushdb()
 
 
 @pytest.fixture(scope="session")
-async def routing_app(settings: Settings) -> AsyncIterator[Any]:
-    app = create_routing(settings)
+async def routing_app(settings: Settings, clock: ManualClock) -> AsyncIterator[Any]:
+    app = create_routing(settings, clock)
     async with app.router.lifespan_context(app):
         yield app
 
@@ -173,8 +211,10 @@ def routing_client_for(routing_app: Any) -> httpx.AsyncClient:
 
 
 @pytest.fixture(scope="session")
-async def intake_app(settings: Settings, routing_app: Any) -> AsyncIterator[Any]:
-    app = create_intake(settings)
+async def intake_app(
+    settings: Settings, routing_app: Any, clock: ManualClock
+) -> AsyncIterator[Any]:
+    app = create_intake(settings, clock)
     async with app.router.lifespan_context(app):
         await app.state.routing_client.aclose()
         app.state.routing_client = routing_client_for(routing_app)

@@ -104,7 +104,8 @@ async def test_the_monthly_report_as_a_workbook_and_as_json(
 
     from shared.database import transaction
     from shared.models import Case
-    from shared.timeutil import to_shanghai, utcnow
+    from shared.timeutil import to_shanghai
+    from tests.conftest import TEST_NOW
 
     async with transaction(sessionmaker) as session:
         session.add(
@@ -117,9 +118,11 @@ async def test_the_monthly_report_as_a_workbook_and_as_json(
                 resolution_note="已告知",
                 category="consultation",
                 applicant_phone="13800138001",
+                created_at=TEST_NOW,
+                updated_at=TEST_NOW,
             )
         )
-    month = to_shanghai(utcnow()).strftime("%Y-%m")  # the case was registered just now
+    month = to_shanghai(TEST_NOW).strftime("%Y-%m")
     out, as_json = (Path(str(tmp_path)) / f"report.{ext}" for ext in ("xlsx", "json"))
     for path in (out, as_json):
         r = _cli(database_url, "report", "monthly", "--month", month, "--out", str(path))

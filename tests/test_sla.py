@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +15,7 @@ from services.clock.durations import parse_duration
 from services.sla.runner import run_sweep
 from shared.database import transaction
 from shared.models import Card, Case, Warning
-from tests.conftest import ESTATE, KeyFactory, stand_in_calendar
+from tests.conftest import ESTATE, KeyFactory, ManualClock, stand_in_calendar
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 SECOND = timedelta(seconds=1)
@@ -114,6 +114,7 @@ async def test_a_suspended_case_gets_no_cards(
     routing: httpx.AsyncClient,
     keys: dict[str, dict[str, str]],
     sessionmaker: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
 ) -> None:
     case = await _case(intake, keys)
     no = case["case_no"]
@@ -124,7 +125,7 @@ async def test_a_suspended_case_gets_no_cards(
     row = await _row(sessionmaker, no)
     assert row.sla_next_check_at is None
     assert (
-        await run_sweep(sessionmaker, now=datetime.now().astimezone() + timedelta(days=60))
+        await run_sweep(sessionmaker, now=clock.now + timedelta(days=60))
     ).cases == 0
     await routing.post(f"/api/v1/cases/{no}/resume", json={}, headers=keys["bdc"])
     assert (await _row(sessionmaker, no)).sla_next_check_at is not None
@@ -172,9 +173,10 @@ async def test_an_idle_sweep_claims_through_the_index(
     intake: httpx.AsyncClient,
     keys: dict[str, dict[str, str]],
     sessionmaker: async_sessionmaker[AsyncSession],
+    clock: ManualClock,
 ) -> None:
     await _case(intake, keys)
-    assert (await run_sweep(sessionmaker)).cases == 0  # nothing is due yet
+    assert (await run_sweep(sessionmaker, now=clock.now)).cases == 0  # nothing is due yet
     async with sessionmaker() as session:
         await session.execute(text("SET LOCAL enable_seqscan = off"))  # as on a big table
         plan = "\n".join(

@@ -13,7 +13,7 @@ from services.case.repository import CaseFilter
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
 from services.clock.durations import parse_duration
 from shared import idempotent
-from shared.app import Sessionmaker, kick_worker, settings_of
+from shared.app import Now, Sessionmaker, kick_worker, settings_of
 from shared.auth import CurrentPrincipal
 from shared.database import transaction
 from shared.edge import act_on_case
@@ -35,6 +35,7 @@ async def register_case(
     body: CaseCreate,
     principal: CurrentPrincipal,
     sm: Sessionmaker,
+    now: Now,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Store the complaint first; routing happens after, from the outbox, so none is lost."""
@@ -46,6 +47,7 @@ async def register_case(
                 session,
                 body,
                 actor=principal,
+                now=now,
                 case_no_prefix=settings.case_no_prefix,
                 repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
                 hold_for=parse_duration(settings.window_hold).natural(),
@@ -111,6 +113,7 @@ def _statuses(values: list[str] | None) -> list[CaseStatus] | None:
 async def list_cases(
     principal: CurrentPrincipal,
     sm: Sessionmaker,
+    now: Now,
     status: Annotated[list[str] | None, Query(description="repeat or comma-separate")] = None,
     department: Annotated[str | None, Query(max_length=32)] = None,
     channel: Channel | None = None,
@@ -132,7 +135,7 @@ async def list_cases(
     )
     async with transaction(sm) as session:
         rows, next_cursor = await service.list_visible(
-            session, flt, actor=principal, limit=limit, cursor=cursor
+            session, flt, actor=principal, now=now, limit=limit, cursor=cursor
         )
         items = [presenter.case_out(c, principal.role) for c in rows]
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
@@ -150,19 +153,19 @@ async def get_case(
 
 @router.post("/{case_no}/resolve-on-spot", response_model=None)
 async def resolve_on_spot(
-    case_no: CaseNo, body: ResolveOnSpot, principal: CurrentPrincipal, sm: Sessionmaker
+    case_no: CaseNo, body: ResolveOnSpot, principal: CurrentPrincipal, sm: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, service.resolve_on_spot, case_no, body, principal)
+    return await act_on_case(sm, service.resolve_on_spot, case_no, body, principal, now)
 
 
 @router.post("/{case_no}/hand-over", response_model=None)
 async def hand_over(
-    request: Request, case_no: CaseNo, principal: CurrentPrincipal, sm: Sessionmaker
+    request: Request, case_no: CaseNo, principal: CurrentPrincipal, sm: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     """A held case goes to routing now; the answer already names its department when routing
     is reachable, as at registration."""
     async with transaction(sm) as session:
-        await service.hand_over(session, case_no, actor=principal)
+        await service.hand_over(session, case_no, actor=principal, now=now)
     if not await try_hand_over(request.app.state.routing_client, case_no):
         await kick_worker(request)
     return await _fresh(sm, case_no, principal)
@@ -170,13 +173,13 @@ async def hand_over(
 
 @router.post("/{case_no}/out-of-scope", response_model=None)
 async def out_of_scope(
-    case_no: CaseNo, body: OutOfScope, principal: CurrentPrincipal, sm: Sessionmaker
+    case_no: CaseNo, body: OutOfScope, principal: CurrentPrincipal, sm: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, service.refer_out_of_scope, case_no, body, principal)
+    return await act_on_case(sm, service.refer_out_of_scope, case_no, body, principal, now)
 
 
 @router.post("/{case_no}/feedback", response_model=None)
 async def feedback(
-    case_no: CaseNo, body: Feedback, principal: CurrentPrincipal, sm: Sessionmaker
+    case_no: CaseNo, body: Feedback, principal: CurrentPrincipal, sm: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, service.give_feedback, case_no, body, principal)
+    return await act_on_case(sm, service.give_feedback, case_no, body, principal, now)

@@ -98,6 +98,7 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
             session,
             order,
             body,
+            now=request.app.state.clock(),
             case_no_prefix=settings.case_no_prefix,
             repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
         )

@@ -146,7 +146,11 @@ async def create_request(request: Request, fmt: Format, sm: Sessionmaker) -> Res
         settings = settings_of(request)
         async with transaction(sm) as session:
             case = await service.register(
-                session, data, actor=principal, case_no_prefix=settings.case_no_prefix
+                session,
+                data,
+                actor=principal,
+                now=request.app.state.clock(),
+                case_no_prefix=settings.case_no_prefix,
             )
             case_no, code = case.case_no, case.tracking_code
         if not await try_hand_over(request.app.state.routing_client, case_no):

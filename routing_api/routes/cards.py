@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from services.sla import cards
-from shared.app import Sessionmaker
+from shared.app import Now, Sessionmaker
 from shared.auth import CurrentPrincipal
 from shared.database import transaction
 
@@ -54,17 +54,17 @@ async def score(
 
 @router.post("/{card_id}/appeal", response_model=None)
 async def appeal(
-    card_id: CardId, body: cards.Appeal, actor: CurrentPrincipal, sm: Sessionmaker
+    card_id: CardId, body: cards.Appeal, actor: CurrentPrincipal, sm: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     async with transaction(sm) as session:
-        card, case = await cards.appeal(session, card_id, body, actor=actor)
+        card, case = await cards.appeal(session, card_id, body, actor=actor, now=now)
         return cards.card_out(card, case.case_no if case else None)
 
 
 @router.post("/{card_id}/decision", response_model=None)
 async def decide(
-    card_id: CardId, body: cards.Ruling, actor: CurrentPrincipal, sm: Sessionmaker
+    card_id: CardId, body: cards.Ruling, actor: CurrentPrincipal, sm: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     async with transaction(sm) as session:
-        card, case = await cards.rule(session, card_id, body, actor=actor)
+        card, case = await cards.rule(session, card_id, body, actor=actor, now=now)
         return cards.card_out(card, case.case_no if case else None)

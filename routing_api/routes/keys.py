@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.apikey import service as keys
-from shared.app import Sessionmaker
+from shared.app import Now, Sessionmaker
 from shared.auth import require
 from shared.database import transaction
 from shared.enums import Role
@@ -62,7 +62,7 @@ async def list_keys(_: Admin, sm: Sessionmaker) -> dict[str, Any]:
 
 
 @router.delete("/{key_id}", status_code=204, response_model=None)
-async def revoke_key(key_id: uuid.UUID, _: Admin, sm: Sessionmaker) -> Response:
+async def revoke_key(key_id: uuid.UUID, _: Admin, sm: Sessionmaker, now: Now) -> Response:
     async with transaction(sm) as session:
-        await keys.revoke(session, key_id)
+        await keys.revoke(session, key_id, now=now)
     return Response(status_code=204)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from routing_api.deps import Calendar
 from services.routing import service, tables
 from services.routing.schemas import CaseFacts, RuleTable
-from shared.app import Sessionmaker
+from shared.app import Now, Sessionmaker
 from shared.auth import require
 from shared.database import transaction
 from shared.enums import Role
@@ -67,7 +67,7 @@ class ExplainBody(CaseFacts):
 
 @router.post("/route/explain", response_model=None)
 async def explain(
-    body: ExplainBody, _: Reader, sm: Sessionmaker, calendar: Calendar
+    body: ExplainBody, _: Reader, sm: Sessionmaker, calendar: Calendar, now: Now
 ) -> dict[str, Any]:
     """Dry run for a case body against the latest version, a given `version`, or the draft."""
     async with transaction(sm) as session:
@@ -82,7 +82,7 @@ async def explain(
                 raise conflict("no rule table has been published yet")
             table, label = await tables.version(session, number), number
     facts = CaseFacts.model_validate(body.model_dump(exclude={"version", "draft"}))
-    return {"table": label, **service.explain(table, facts, calendar)}
+    return {"table": label, **service.explain(table, facts, calendar, now)}
 
 
 class SimulateBody(BaseModel):

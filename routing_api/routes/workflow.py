@@ -21,7 +21,7 @@ from services.case.workflow_schemas import (
     Transfer,
 )
 from services.routing import service as routing
-from shared.app import Sessionmaker
+from shared.app import Now, Sessionmaker
 from shared.auth import require
 from shared.database import transaction
 from shared.edge import act_on_case
@@ -37,70 +37,78 @@ Router = Annotated[Principal, require(Role.system, Role.coordinator, Role.admin)
 
 @router.post("/cases/{case_no}/route", response_model=None)
 async def route(
-    case_no: CaseNo, actor: Router, sm: Sessionmaker, calendar: Calendar
+    case_no: CaseNo, actor: Router, sm: Sessionmaker, calendar: Calendar, now: Now
 ) -> dict[str, Any]:
     """Route a registered case with the latest table. Safe to repeat: a routed case is returned
     unchanged with `routed: false`, so a retried hand-over never routes twice."""
     async with transaction(sm) as session:
-        case, routed = await routing.route_case(session, case_no, actor=actor, calendar=calendar)
+        case, routed = await routing.route_case(
+            session, case_no, actor=actor, now=now, calendar=calendar
+        )
     return {**presenter.case_out(case, actor.role), "routed": routed}
 
 
 @router.post("/cases/{case_no}/sign", response_model=None)
-async def sign(case_no: CaseNo, body: Sign, actor: Department, sm: Sessionmaker) -> dict[str, Any]:
-    return await act_on_case(sm, workflow.sign, case_no, body, actor)
+async def sign(
+    case_no: CaseNo, body: Sign, actor: Department, sm: Sessionmaker, now: Now
+) -> dict[str, Any]:
+    return await act_on_case(sm, workflow.sign, case_no, body, actor, now)
 
 
 @router.post("/cases/{case_no}/return", response_model=None)
 async def return_case(
-    case_no: CaseNo, body: Return, actor: Department, sm: Sessionmaker, policy: Policy
+    case_no: CaseNo, body: Return, actor: Department, sm: Sessionmaker, policy: Policy, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, partial(workflow.return_case, policy=policy), case_no, body, actor)
+    return await act_on_case(
+        sm, partial(workflow.return_case, policy=policy), case_no, body, actor, now
+    )
 
 
 @router.post("/cases/{case_no}/transfer", response_model=None)
 async def transfer(
-    case_no: CaseNo, body: Transfer, actor: Anyone, sm: Sessionmaker, calendar: Calendar
+    case_no: CaseNo, body: Transfer, actor: Anyone, sm: Sessionmaker, calendar: Calendar, now: Now
 ) -> dict[str, Any]:
     return await act_on_case(
-        sm, partial(workflow.transfer, calendar=calendar), case_no, body, actor
+        sm, partial(workflow.transfer, calendar=calendar), case_no, body, actor, now
     )
 
 
 @router.post("/cases/{case_no}/suspend", response_model=None)
 async def suspend(
-    case_no: CaseNo, body: Suspend, actor: Department, sm: Sessionmaker
+    case_no: CaseNo, body: Suspend, actor: Department, sm: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, workflow.suspend, case_no, body, actor)
+    return await act_on_case(sm, workflow.suspend, case_no, body, actor, now)
 
 
 @router.post("/cases/{case_no}/resume", response_model=None)
 async def resume(
-    case_no: CaseNo, body: Resume, actor: Department, sm: Sessionmaker, calendar: Calendar
+    case_no: CaseNo, body: Resume, actor: Department, sm: Sessionmaker, calendar: Calendar, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, partial(workflow.resume, calendar=calendar), case_no, body, actor)
+    return await act_on_case(
+        sm, partial(workflow.resume, calendar=calendar), case_no, body, actor, now
+    )
 
 
 @router.post("/cases/{case_no}/reply", response_model=None)
 async def reply(
-    case_no: CaseNo, body: Reply, actor: Department, sm: Sessionmaker
+    case_no: CaseNo, body: Reply, actor: Department, sm: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, workflow.reply, case_no, body, actor)
+    return await act_on_case(sm, workflow.reply, case_no, body, actor, now)
 
 
 @router.post("/cases/{case_no}/assign", response_model=None)
 async def assign(
-    case_no: CaseNo, body: Assign, actor: Anyone, sm: Sessionmaker, policy: Policy
+    case_no: CaseNo, body: Assign, actor: Anyone, sm: Sessionmaker, policy: Policy, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, partial(workflow.assign, policy=policy), case_no, body, actor)
+    return await act_on_case(sm, partial(workflow.assign, policy=policy), case_no, body, actor, now)
 
 
 @router.post("/cases/{case_no}/extensions", status_code=201, response_model=None)
 async def request_extension(
-    case_no: CaseNo, body: ExtensionRequest, actor: Department, sm: Sessionmaker
+    case_no: CaseNo, body: ExtensionRequest, actor: Department, sm: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     async with transaction(sm) as session:
-        ext = await workflow.request_extension(session, case_no, body, actor=actor)
+        ext = await workflow.request_extension(session, case_no, body, actor=actor, now=now)
     return presenter.extension_out(ext, case_no)
 
 
@@ -111,10 +119,11 @@ async def decide_extension(
     actor: Anyone,
     sm: Sessionmaker,
     calendar: Calendar,
+    now: Now,
 ) -> dict[str, Any]:
     async with transaction(sm) as session:
         ext, case = await workflow.decide_extension(
-            session, extension_id, body, actor=actor, calendar=calendar
+            session, extension_id, body, actor=actor, now=now, calendar=calendar
         )
     return {
         "extension": presenter.extension_out(ext, case.case_no),

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -16,7 +17,6 @@ from shared.enums import Role
 from shared.errors import invalid, not_found
 from shared.models import ApiKey
 from shared.principal import Principal
-from shared.timeutil import utcnow
 
 ISSUABLE = frozenset(Role) - {Role.system}
 
@@ -63,11 +63,11 @@ async def issue(
     return IssuedKey(row.id, secret, role, department, label)
 
 
-async def revoke(session: AsyncSession, key_id: uuid.UUID) -> None:
+async def revoke(session: AsyncSession, key_id: uuid.UUID, *, now: datetime) -> None:
     result = await session.execute(
         update(ApiKey)
         .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now)
         .returning(ApiKey.id)
     )
     if result.scalar_one_or_none() is None:

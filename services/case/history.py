@@ -13,7 +13,6 @@ from services.sla.schedule import reschedule
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent
 from shared.principal import Principal
-from shared.timeutil import utcnow
 
 
 def record(
@@ -77,13 +76,15 @@ def transition(
     action: Action,
     *,
     actor: Principal,
+    now: datetime,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Move `case` by `action` (409 if the life cycle forbids it) and write the event for it."""
+    """Move `case` by `action` (409 if the life cycle forbids it) and write the event for it,
+    both stamped with the action's `now`."""
     before = CaseStatus(case.status)
     case.status = next_status(before, action).value
-    case.updated_at = utcnow()
+    case.updated_at = now
     if case.status == CaseStatus.closed:
         case.closed_at = case.updated_at
     if case.status == CaseStatus.replied:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,7 +33,7 @@ from shared.enums import CaseStatus, Role, Satisfaction
 from shared.errors import conflict, forbidden, invalid
 from shared.models import Case, CaseEvent, Department
 from shared.principal import Principal
-from shared.timeutil import shanghai_iso, to_shanghai, utcnow
+from shared.timeutil import shanghai_iso, to_shanghai
 
 TOPIC_REGISTERED = "case.registered"
 """Asks for routing. Written with the case, so routing being down never loses one."""
@@ -78,6 +78,7 @@ async def register_or_link(
     data: CaseCreate,
     *,
     actor: Principal,
+    now: datetime,
     case_no_prefix: str,
     repeats: RepeatPolicy,
     hold_for: timedelta | None = None,
@@ -93,17 +94,17 @@ async def register_or_link(
         session,
         phone=data.applicant.phone,
         text=f"{data.title or ''}{data.description}",
-        now=utcnow(),
+        now=now,
         window=repeats.window,
         threshold=repeats.threshold,
     )
     if existing is None:
         case = await register(
-            session, data, actor=actor, case_no_prefix=case_no_prefix, hold_for=hold_for
+            session, data, actor=actor, now=now, case_no_prefix=case_no_prefix, hold_for=hold_for
         )
         return case, False
     existing.repeat_count += 1
-    existing.updated_at = utcnow()
+    existing.updated_at = now
     record(
         session,
         existing,
@@ -121,6 +122,7 @@ async def register(
     data: CaseCreate,
     *,
     actor: Principal,
+    now: datetime,
     case_no_prefix: str,
     hold_for: timedelta | None = None,
 ) -> Case:
@@ -136,8 +138,8 @@ async def register(
                 "intake_department", f"unknown department code '{data.intake_department}'"
             )
 
-    now = utcnow()
     day = to_shanghai(now).date()
+    held_for = hold_for if data.hold and hold_for else None
     number = await codes.next_case_number(session, day)
     code = await _unused_tracking_code(session)
     applicant = data.applicant
@@ -168,7 +170,7 @@ async def register(
         location=data.location.model_dump() if data.location else None,
         tracking_card=tracking_card(code, intake),
         created_by_key_id=actor.key_id,
-        held_until=now + hold_for if data.hold and hold_for else None,
+        held_until=now + held_for if held_for else None,
         keywords=keywords.of_case(data.title, data.description),
         created_at=now,
         updated_at=now,
@@ -184,13 +186,13 @@ async def register(
         data={"channel": case.channel}
         | ({"held_until": shanghai_iso(case.held_until)} if case.held_until else {}),
     )
-    outbox.enqueue(
-        session, TOPIC_REGISTERED, {"case_no": case.case_no}, available_at=case.held_until
-    )
+    outbox.enqueue(session, TOPIC_REGISTERED, {"case_no": case.case_no}, delay=held_for)
     return case
 
 
-async def hand_over(session: AsyncSession, case_no: str, *, actor: Principal) -> Case:
+async def hand_over(
+    session: AsyncSession, case_no: str, *, actor: Principal, now: datetime
+) -> Case:
     """The window could not settle a held case: routing takes it now, not when the hold ends."""
     access.require_role(actor, access.WINDOW_ACTIONS, "hand cases over to routing")
     case = await _for_action(session, case_no, actor)
@@ -208,7 +210,7 @@ async def hand_over(session: AsyncSession, case_no: str, *, actor: Principal) ->
         data={"held_until": shanghai_iso(case.held_until)},
     )
     case.held_until = None
-    case.updated_at = utcnow()
+    case.updated_at = now
     outbox.enqueue(session, TOPIC_REGISTERED, {"case_no": case.case_no})
     return case
 
@@ -227,18 +229,18 @@ async def _for_action(session: AsyncSession, case_no: str, actor: Principal) -> 
 
 
 async def resolve_on_spot(
-    session: AsyncSession, case_no: str, data: ResolveOnSpot, *, actor: Principal
+    session: AsyncSession, case_no: str, data: ResolveOnSpot, *, actor: Principal, now: datetime
 ) -> Case:
     access.require_role(actor, access.WINDOW_ACTIONS, "resolve cases on the spot")
     case = await _for_action(session, case_no, actor)
-    transition(session, case, Action.resolve_on_spot, actor=actor, reason=data.note)
+    transition(session, case, Action.resolve_on_spot, actor=actor, now=now, reason=data.note)
     case.resolution_note = data.note
     await _close_in_time(session, case)
     return case
 
 
 async def refer_out_of_scope(
-    session: AsyncSession, case_no: str, data: OutOfScope, *, actor: Principal
+    session: AsyncSession, case_no: str, data: OutOfScope, *, actor: Principal, now: datetime
 ) -> Case:
     access.require_role(actor, access.WINDOW_ACTIONS, "refer cases as out of scope")
     case = await _for_action(session, case_no, actor)
@@ -247,6 +249,7 @@ async def refer_out_of_scope(
         case,
         Action.refer_out_of_scope,
         actor=actor,
+        now=now,
         reason=data.explanation,
         data={"referred_to": data.referred_to},
     )
@@ -269,7 +272,7 @@ async def _close_in_time(session: AsyncSession, case: Case) -> None:
 
 
 async def give_feedback(
-    session: AsyncSession, case_no: str, data: Feedback, *, actor: Principal
+    session: AsyncSession, case_no: str, data: Feedback, *, actor: Principal, now: datetime
 ) -> Case:
     """Satisfied (or basically) closes the case; unsatisfied reopens it (重办)."""
     access.require_role(actor, access.FEEDBACK, "give feedback")
@@ -281,6 +284,7 @@ async def give_feedback(
         case,
         action,
         actor=actor,
+        now=now,
         reason=data.comment,
         data={"satisfaction": data.satisfaction.value},
     )
@@ -312,6 +316,7 @@ async def list_visible(
     flt: repository.CaseFilter,
     *,
     actor: Principal,
+    now: datetime,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Case], str | None]:
@@ -322,7 +327,7 @@ async def list_visible(
         if flt.department and flt.department != actor.department:
             raise forbidden("a department key lists its own department's cases only")
         flt.department = actor.department
-    return await repository.page(session, flt, limit=limit, cursor=cursor, now=utcnow())
+    return await repository.page(session, flt, limit=limit, cursor=cursor, now=now)
 
 
 async def history_of(session: AsyncSession, case: Case) -> list[CaseEvent]:

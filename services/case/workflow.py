@@ -38,7 +38,6 @@ from shared.enums import CaseStatus, Role
 from shared.errors import conflict, forbidden, invalid, not_found
 from shared.models import Case, Extension
 from shared.principal import Principal
-from shared.timeutil import utcnow
 
 COORDINATORS = frozenset({Role.coordinator, Role.admin})
 
@@ -65,16 +64,24 @@ def _policy_of(case: Case) -> SlaPolicy | None:
     return SlaPolicy.model_validate(stored) if stored else None
 
 
-async def sign(session: AsyncSession, case_no: str, data: Sign, *, actor: Principal) -> Case:
+async def sign(
+    session: AsyncSession, case_no: str, data: Sign, *, actor: Principal, now: datetime
+) -> Case:
     case = await _lead_case(session, case_no, actor, "sign for a case")
-    transition(session, case, Action.sign, actor=actor, reason=data.note)
+    transition(session, case, Action.sign, actor=actor, now=now, reason=data.note)
     case.signed_at = case.updated_at
     await notify_followers(session, case, "signed")
     return case
 
 
 async def return_case(
-    session: AsyncSession, case_no: str, data: Return, *, actor: Principal, policy: WorkflowPolicy
+    session: AsyncSession,
+    case_no: str,
+    data: Return,
+    *,
+    actor: Principal,
+    now: datetime,
+    policy: WorkflowPolicy,
 ) -> Case:
     """退单: mis-routed, with a reason, within the return window; the coordinator takes it."""
     case = await _lead_case(session, case_no, actor, "return a case")
@@ -88,7 +95,7 @@ async def return_case(
             window_ends = deadlines.add(case.assigned_at, policy.return_within, policy.calendar)
         except CalendarUnknown:
             window_ends = None
-        if window_ends is not None and utcnow() > window_ends:
+        if window_ends is not None and now > window_ends:
             raise conflict(
                 f"the return window ({policy.return_within}) has passed",
                 return_window_ended_at=window_ends.isoformat(),
@@ -99,6 +106,7 @@ async def return_case(
         case,
         Action.return_,
         actor=actor,
+        now=now,
         reason=data.reason,
         data={"returned_by": returned_by},
     )
@@ -110,7 +118,13 @@ async def return_case(
 
 
 async def transfer(
-    session: AsyncSession, case_no: str, data: Transfer, *, actor: Principal, calendar: WorkCalendar
+    session: AsyncSession,
+    case_no: str,
+    data: Transfer,
+    *,
+    actor: Principal,
+    now: datetime,
+    calendar: WorkCalendar,
 ) -> Case:
     """转办: the lead (or a coordinator) hands the case on; the deadline keeps running, the
     first-responsible department stays on record and is told."""
@@ -131,6 +145,7 @@ async def transfer(
         case,
         Action.transfer,
         actor=actor,
+        now=now,
         reason=data.reason,
         data={"from_department": previous, "to_department": data.to_department},
     )
@@ -150,7 +165,9 @@ async def transfer(
     return case
 
 
-async def suspend(session: AsyncSession, case_no: str, data: Suspend, *, actor: Principal) -> Case:
+async def suspend(
+    session: AsyncSession, case_no: str, data: Suspend, *, actor: Principal, now: datetime
+) -> Case:
     """挂起: waiting for the citizen; the handling clock stops until resume."""
     case = await _lead_case(session, case_no, actor, "suspend a case")
     transition(
@@ -158,6 +175,7 @@ async def suspend(session: AsyncSession, case_no: str, data: Suspend, *, actor: 
         case,
         Action.suspend,
         actor=actor,
+        now=now,
         reason=data.reason,
         data={"required_materials": data.required_materials},
     )
@@ -202,15 +220,22 @@ def _shifted(moment: datetime, paused: dict[str, Any], calendar: WorkCalendar) -
 
 
 async def resume(
-    session: AsyncSession, case_no: str, data: Resume, *, actor: Principal, calendar: WorkCalendar
+    session: AsyncSession,
+    case_no: str,
+    data: Resume,
+    *,
+    actor: Principal,
+    now: datetime,
+    calendar: WorkCalendar,
 ) -> Case:
     case = await _lead_case(session, case_no, actor, "resume a case")
-    new_due, paused = _resumed_deadline(case, utcnow(), calendar)
+    new_due, paused = _resumed_deadline(case, now, calendar)
     transition(
         session,
         case,
         Action.resume,
         actor=actor,
+        now=now,
         reason=data.note,
         data={
             **paused,
@@ -226,17 +251,25 @@ async def resume(
     return case
 
 
-async def reply(session: AsyncSession, case_no: str, data: Reply, *, actor: Principal) -> Case:
+async def reply(
+    session: AsyncSession, case_no: str, data: Reply, *, actor: Principal, now: datetime
+) -> Case:
     """答复: the department's answer to the citizen; feedback (or the auto-close) ends it."""
     case = await _lead_case(session, case_no, actor, "reply to a case")
     case.reply = data.reply  # before the transition, so its event (and callback) carries it
-    transition(session, case, Action.reply, actor=actor, reason=data.reply)
+    transition(session, case, Action.reply, actor=actor, now=now, reason=data.reply)
     await notify_followers(session, case, "replied")
     return case
 
 
 async def assign(
-    session: AsyncSession, case_no: str, data: Assign, *, actor: Principal, policy: WorkflowPolicy
+    session: AsyncSession,
+    case_no: str,
+    data: Assign,
+    *,
+    actor: Principal,
+    now: datetime,
+    policy: WorkflowPolicy,
 ) -> Case:
     """派单 by the coordinator: for returned, reopened or unrouted cases, or to re-assign. After
     the return cap the assignment is final: no further return, no transfer by the department."""
@@ -258,10 +291,10 @@ async def assign(
         case,
         Action.assign,
         actor=actor,
+        now=now,
         reason=data.reason,
         data={"department": data.department, "co_departments": data.co_departments},
     )
-    now = case.updated_at
     final = case.return_count >= policy.max_returns
     case.assignment_final = final
     keep_deadline = (
@@ -303,14 +336,14 @@ async def assign(
 
 
 async def request_extension(
-    session: AsyncSession, case_no: str, data: ExtensionRequest, *, actor: Principal
+    session: AsyncSession, case_no: str, data: ExtensionRequest, *, actor: Principal, now: datetime
 ) -> Extension:
     case = await _lead_case(session, case_no, actor, "ask for an extension")
     if case.status not in (CaseStatus.assigned, CaseStatus.signed, CaseStatus.suspended):
         raise conflict(f"no extension for a case that is {case.status}", current_status=case.status)
     if case.handle_due_at is None:
         raise conflict("the case has no handling deadline to extend")
-    if utcnow() >= case.handle_due_at:
+    if now >= case.handle_due_at:
         raise conflict(
             "an extension must be asked for before the deadline",
             handle_due_at=case.handle_due_at.isoformat(),
@@ -331,7 +364,7 @@ async def request_extension(
     )
     session.add(ext)
     await session.flush()
-    case.updated_at = utcnow()
+    case.updated_at = now
     record(
         session,
         case,
@@ -350,6 +383,7 @@ async def decide_extension(
     data: ExtensionDecision,
     *,
     actor: Principal,
+    now: datetime,
     calendar: WorkCalendar,
 ) -> tuple[Extension, Case]:
     if actor.role not in COORDINATORS:
@@ -363,7 +397,7 @@ async def decide_extension(
         await session.execute(select(Case).where(Case.id == ext.case_id).with_for_update())
     ).scalar_one()
     ext.status = "approved" if data.approve else "rejected"
-    ext.decided_at = utcnow()
+    ext.decided_at = now
     ext.decided_by_key_id = actor.key_id
     ext.decision_note = data.note
     before = case.handle_due_at
@@ -376,7 +410,7 @@ async def decide_extension(
             raise conflict(str(exc)) from exc
         case.handle_warn_at = None  # warned once already; the new deadline gets its yellow
         reschedule(case)
-    case.updated_at = utcnow()
+    case.updated_at = now
     record(
         session,
         case,

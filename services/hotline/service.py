@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -16,7 +17,6 @@ from services.hotline.schemas import HotlineOrderIn
 from shared.enums import Category, Channel, Role
 from shared.models import Case, HotlineOrder, HotlinePush
 from shared.principal import SYSTEM, Principal
-from shared.timeutil import utcnow
 
 HOTLINE = Principal(role=Role.hotline)
 SYSTEM_VIEW = SYSTEM
@@ -43,6 +43,7 @@ async def receive(
     order: HotlineOrderIn,
     body: bytes,
     *,
+    now: datetime,
     case_no_prefix: str,
     repeats: cases.RepeatPolicy,
 ) -> Outcome:
@@ -58,7 +59,7 @@ async def receive(
         )
     ).scalar_one_or_none()
     if existing is None:
-        return await _new_case(session, order, body_hash, case_no_prefix, repeats)
+        return await _new_case(session, order, body_hash, case_no_prefix, repeats, now)
     case = (
         await session.execute(select(Case).where(Case.id == existing.case_id).with_for_update())
     ).scalar_one()
@@ -70,7 +71,7 @@ async def receive(
     )
     if pushed.scalar_one_or_none() is None:
         return Outcome(case, created=False, supplement=False)  # a redelivery: nothing to do
-    case.updated_at = utcnow()
+    case.updated_at = now
     record(
         session,
         case,
@@ -95,6 +96,7 @@ async def _new_case(
     body_hash: str,
     prefix: str,
     repeats: cases.RepeatPolicy,
+    now: datetime,
 ) -> Outcome:
     data = CaseCreate(
         channel=Channel.hotline,
@@ -108,7 +110,7 @@ async def _new_case(
         attachments=order.attachments,
     )
     case, repeat = await cases.register_or_link(
-        session, data, actor=HOTLINE, case_no_prefix=prefix, repeats=repeats
+        session, data, actor=HOTLINE, now=now, case_no_prefix=prefix, repeats=repeats
     )
     if not repeat or case.callback_url is None:  # a repeat keeps the first channel's address
         case.external_ref = order.order_id

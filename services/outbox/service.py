@@ -1,5 +1,8 @@
 """The transactional outbox: write a message with the change; deliver it after the commit.
 
+Delivery keeps the database's time (`now()`), not an action's clock: when a message is due is
+a matter between the processes that share the table.
+
 Delivery is at-least-once: a claim leases a message for a while (moves `available_at` ahead),
 so a worker that dies mid-delivery leaves it to be claimed again. Handlers must be idempotent.
 """
@@ -7,14 +10,13 @@ so a worker that dies mid-delivery leaves it to be claimed again. Handlers must 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import OutboxMessage
-from shared.timeutil import utcnow
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 12
@@ -26,12 +28,14 @@ def enqueue(
     topic: str,
     payload: dict[str, Any],
     *,
-    available_at: datetime | None = None,
+    delay: timedelta | None = None,
 ) -> OutboxMessage:
-    """`available_at` delays delivery (a held case's hand-over); by default it is at once."""
+    """`delay` holds delivery back (a held case's hand-over); by default it is at once. Delivery
+    runs on the database's clock, not the action's, so the delay is counted from the database's
+    `now()`: a message is never due earlier or later than its delay because two clocks differ."""
     message = OutboxMessage(topic=topic, payload=payload)
-    if available_at is not None:
-        message.available_at = available_at
+    if delay is not None:
+        message.available_at = func.now() + delay
     session.add(message)
     return message
 
@@ -87,7 +91,7 @@ async def mark_failed_attempt(session: AsyncSession, message: Claimed, error: st
     if message.attempts >= MAX_ATTEMPTS:
         values["failed_at"] = func.now()
     else:
-        values["available_at"] = utcnow() + backoff(message.attempts)
+        values["available_at"] = func.now() + backoff(message.attempts)
     await session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
     )
@@ -113,7 +117,7 @@ async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = PR
         select(OutboxMessage.id)
         .where(
             OutboxMessage.delivered_at.is_not(None),
-            OutboxMessage.delivered_at < utcnow() - older_than,
+            OutboxMessage.delivered_at < func.now() - older_than,
         )
         .order_by(OutboxMessage.delivered_at)
         .limit(batch)

@@ -23,7 +23,7 @@ from shared.enums import CaseStatus
 from shared.errors import conflict
 from shared.models import Case
 from shared.principal import Principal
-from shared.timeutil import shanghai_iso, utcnow
+from shared.timeutil import shanghai_iso
 
 
 def facts_of(case: Case) -> CaseFacts:
@@ -48,7 +48,12 @@ def routable(case: Case) -> bool:
 
 
 async def route_case(
-    session: AsyncSession, case_no: str, *, actor: Principal, calendar: WorkCalendar
+    session: AsyncSession,
+    case_no: str,
+    *,
+    actor: Principal,
+    now: datetime,
+    calendar: WorkCalendar,
 ) -> tuple[Case, bool]:
     """Route with the latest published table. Idempotent: a case already routed is returned as
     it is (False), so a retried hand-over never routes twice."""
@@ -60,7 +65,6 @@ async def route_case(
         raise conflict("no rule table has been published yet; the case stays registered")
     number, compiled = current
     decision = compiled.route(facts_of(case))
-    now = utcnow()
     policy_name, due = choose(
         compiled.table,
         decision.sla_policy,
@@ -82,6 +86,7 @@ async def route_case(
         case,
         Action.route,
         actor=actor,
+        now=now,
         reason=decision.reason,
         data={
             "lead_department": decision.lead_department,
@@ -103,7 +108,7 @@ async def route_case(
 
 
 def explain(
-    compiled_or_table: RuleTable, facts: CaseFacts, calendar: WorkCalendar
+    compiled_or_table: RuleTable, facts: CaseFacts, calendar: WorkCalendar, now: datetime
 ) -> dict[str, Any]:
     """A dry run: the decision, the policy and deadlines it would get now, and every rule tried."""
     decision, trace = evaluate(compiled_or_table, facts)
@@ -112,7 +117,7 @@ def explain(
         decision.sla_policy,
         urgent=facts.urgent,
         vulnerable=facts.vulnerable,
-        start=utcnow(),
+        start=now,
         calendar=calendar,
     )
     return {

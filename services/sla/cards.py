@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field, StrictBool
@@ -14,7 +15,7 @@ from shared.enums import Role
 from shared.errors import conflict, forbidden, not_found
 from shared.models import Card, Case
 from shared.principal import Principal
-from shared.timeutil import shanghai_iso, utcnow
+from shared.timeutil import shanghai_iso
 
 BASE_SCORE = 100
 """The monthly assessment starts from 100; each card that stands deducts its points."""
@@ -133,7 +134,7 @@ async def _locked(session: AsyncSession, card_id: int) -> tuple[Card, Case | Non
 
 
 async def appeal(
-    session: AsyncSession, card_id: int, data: Appeal, *, actor: Principal
+    session: AsyncSession, card_id: int, data: Appeal, *, actor: Principal, now: datetime
 ) -> tuple[Card, Case | None]:
     """申诉: the carded department contests it, once, while it is active."""
     card, case = await _locked(session, card_id)
@@ -144,7 +145,7 @@ async def appeal(
             f"card {card_id} is {card.status}; only an active card can be appealed",
             status=card.status,
         )
-    card.status, card.appeal_reason, card.appealed_at = "appealed", data.reason, utcnow()
+    card.status, card.appeal_reason, card.appealed_at = "appealed", data.reason, now
     if case is not None:
         record(
             session,
@@ -160,7 +161,7 @@ async def appeal(
 
 
 async def rule(
-    session: AsyncSession, card_id: int, data: Ruling, *, actor: Principal
+    session: AsyncSession, card_id: int, data: Ruling, *, actor: Principal, now: datetime
 ) -> tuple[Card, Case | None]:
     """A supervisor upholds the card, or revokes it and so gives the points back."""
     if actor.role not in (Role.supervisor, Role.admin):
@@ -172,7 +173,7 @@ async def rule(
             status=card.status,
         )
     card.status = "upheld" if data.uphold else "revoked"
-    card.decided_at, card.decided_by_key_id, card.decision_note = utcnow(), actor.key_id, data.note
+    card.decided_at, card.decided_by_key_id, card.decision_note = now, actor.key_id, data.note
     if case is not None:
         record(
             session,

@@ -9,17 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.clock import store
 from services.sla.sweep import SweepResult, sweep_batch
 from shared.database import transaction
-from shared.timeutil import utcnow
 
 
 async def run_sweep(
-    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime | None = None, batch: int = 500
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime, batch: int = 500
 ) -> SweepResult:
     total = SweepResult()
     while True:
         async with transaction(sessionmaker) as session:
             calendar = await store.load(session)
-            result = await sweep_batch(session, now=now or utcnow(), calendar=calendar, batch=batch)
+            result = await sweep_batch(session, now=now, calendar=calendar, batch=batch)
         for name in ("cases", "warnings", "yellow", "red", "closed"):
             setattr(total, name, getattr(total, name) + getattr(result, name))
         if result.cases < batch:

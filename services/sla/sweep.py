@@ -261,6 +261,7 @@ async def _process(
             case,
             Action.auto_close,
             actor=SYSTEM,
+            now=now,
             reason="no feedback in time: closed automatically",
         )
         result.closed += 1
