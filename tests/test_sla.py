@@ -124,9 +124,7 @@ async def test_a_suspended_case_gets_no_cards(
     )
     row = await _row(sessionmaker, no)
     assert row.sla_next_check_at is None
-    assert (
-        await run_sweep(sessionmaker, now=clock.now + timedelta(days=60))
-    ).cases == 0
+    assert (await run_sweep(sessionmaker, now=clock.now + timedelta(days=60))).cases == 0
     await routing.post(f"/api/v1/cases/{no}/resume", json={}, headers=keys["bdc"])
     assert (await _row(sessionmaker, no)).sla_next_check_at is not None
 
