@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format typecheck check bench clean
+.PHONY: run test fuzz lint format typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -19,6 +19,9 @@ run: $(STAMP)  ## both APIs and the worker; embedded PostgreSQL and Redis unless
 test: $(STAMP)  ## the whole suite, on a real (embedded unless DATABASE_URL/REDIS_URL) server
 	$(BIN)/pytest
 
+fuzz: $(STAMP)  ## schemathesis over both OpenAPI documents, bounded and seeded; fails on any 5xx
+	$(BIN)/pytest -m fuzz -s tests/test_fuzz.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -30,7 +33,7 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
-check: lint typecheck test  ## what a reviewer runs
+check: lint typecheck test fuzz  ## what a reviewer runs
 
 bench: $(STAMP)
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
 def normalise_phone(raw: str) -> str:
-    """Strip spaces, dashes around a mobile number and a +86/0086 prefix; keep landline dashes."""
-    value = raw.strip().replace(" ", "")
+    """Strip spaces, dashes around a mobile number and a +86/0086 prefix; keep landline dashes.
+    Full-width forms (１３８…, ＋８６, －) become their ASCII selves first (NFKC), as a phone typed
+    on a Chinese keyboard often is; any other script's digits stay and so fail the ASCII check."""
+    value = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     for prefix in ("+86", "0086"):
         if value.startswith(prefix):
             value = value[len(prefix) :].lstrip("-")
@@ -34,7 +37,7 @@ def id_number_problem(value: str) -> str | None:
     if len(value) != 18:
         return "must be 18 characters"
     body, check = value[:17], value[17].upper()
-    if not body.isdigit() or not (check.isdigit() or check == "X"):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", body + check):
         return "must be 17 digits followed by a digit or X"
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -32,6 +32,7 @@ from shared import problems, telemetry
 from shared.body_limit import BodyLimitMiddleware
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.enums import CaseStatus
+from shared.input_guard import InputGuardMiddleware
 from shared.logging import configure as configure_logging
 from shared.models import Card, Case
 from shared.routing_client import make_client
@@ -92,6 +93,7 @@ def build_app(
     app.state.clock = clock
     problems.install(app)
     app.middleware("http")(telemetry.request_middleware(name))
+    app.add_middleware(InputGuardMiddleware)  # inside the body limit: reads bounded bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(_health_router())
     for router in routers:

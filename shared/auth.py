@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +11,7 @@ from services.apikey import service as keys
 from shared.enums import Role
 from shared.errors import forbidden, unauthorized
 from shared.principal import SYSTEM, Principal
+from shared.signing import same_secret
 
 _bearer = HTTPBearer(auto_error=False, description="An API key issued by `gaodedim keys create`")
 
@@ -23,7 +23,7 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise unauthorized("an API key is required: Authorization: Bearer <key>")
     service_key = request.app.state.settings.service_key
-    if service_key and hmac.compare_digest(credentials.credentials, service_key):
+    if service_key and same_secret(credentials.credentials, service_key):
         return SYSTEM
     sessionmaker = request.app.state.sessionmaker
     async with sessionmaker() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 
@@ -24,9 +25,14 @@ def signed_headers(
     return headers
 
 
+def same_secret(a: str, b: str) -> bool:
+    """Constant-time equality for any text a caller sends (compare_digest refuses non-ASCII str,
+    which would make a stranger's `é` a 500)."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def verify(secret: str, timestamp: str, body: bytes, given: str, *, max_age: int = 300) -> bool:
-    try:
-        age = abs(time.time() - int(timestamp))
-    except ValueError:
+    if not re.fullmatch(r"[0-9]{1,12}", timestamp):
         return False
-    return age <= max_age and hmac.compare_digest(signature(secret, timestamp, body), given)
+    age = abs(time.time() - int(timestamp))
+    return age <= max_age and same_secret(signature(secret, timestamp, body), given)

@@ -7,9 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -306,3 +311,25 @@ async def keys(make_key: KeyFactory, routing: httpx.AsyncClient) -> dict[str, di
         "ghzy": await make_key("department", "GZ-GHZY"),
         "swj": await make_key("department", "GZ-SWJ"),
     }
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve `app` with a real uvicorn on a free 127.0.0.1 port (in a thread with its own event
+    loop, lifespan included) for clients that speak real HTTP; yields its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise RuntimeError("uvicorn did not start in 20 s")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -3,41 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import httpx
 import pytest
-import uvicorn
 from georeport import GeoReport
 
 from intake_api.app import create_app
 from shared.settings import Settings
-from tests.conftest import KeyFactory
+from tests.conftest import KeyFactory, serve
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
 
 @pytest.fixture(scope="module")
 def served(settings: Settings) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/open311/v2"
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(settings)) as url:
+        yield f"{url}/open311/v2"
 
 
 def _create(base: str, key: str, **form: str) -> httpx.Response:

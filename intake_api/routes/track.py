@@ -23,7 +23,7 @@ async def track(
     phone_last4: Annotated[
         str,
         Query(
-            pattern=r"^\d{4}$", description="last four digits of the phone given at registration"
+            pattern=r"^[0-9]{4}$", description="last four digits of the phone given at registration"
         ),
     ],
 ) -> dict[str, Any]:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from services.sla import cards
 from shared.app import Now, Sessionmaker
 from shared.auth import CurrentPrincipal
 from shared.database import transaction
+from shared.params import IdCursor, Month, OptionalMonth, RowId
 
 router = APIRouter(prefix="/api/v1/cards", tags=["cards"])
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
-CardId = Annotated[int, Path(ge=1)]
+CardId = RowId
 
 
 @router.get("", response_model=None)
@@ -21,11 +21,11 @@ async def list_cards(
     actor: CurrentPrincipal,
     sm: Sessionmaker,
     department: Annotated[str | None, Query(max_length=32)] = None,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    month: OptionalMonth = None,
     colour: Annotated[str | None, Query(pattern="^(yellow|red)$")] = None,
     status: Annotated[str | None, Query(pattern="^(active|appealed|upheld|revoked)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: IdCursor = None,
 ) -> dict[str, Any]:
     async with transaction(sm) as session:
         items, next_cursor = await cards.list_cards(

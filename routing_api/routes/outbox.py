@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from services.outbox import service as outbox
 from shared.app import Sessionmaker
@@ -12,6 +12,7 @@ from shared.auth import require
 from shared.database import transaction
 from shared.enums import Role
 from shared.errors import not_found
+from shared.params import IdCursor, RowId
 from shared.principal import Principal
 from shared.timeutil import shanghai_iso
 
@@ -26,7 +27,7 @@ async def list_messages(
     state: Annotated[str, Query(pattern="^(pending|failed|delivered)$")] = "failed",
     topic: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: IdCursor = None,
 ) -> dict[str, Any]:
     async with transaction(sm) as session:
         rows = await outbox.listing(
@@ -53,9 +54,7 @@ async def list_messages(
 
 
 @router.post("/{message_id}/retry", status_code=202, response_model=None)
-async def retry(
-    message_id: Annotated[int, Path(ge=1)], _: Operator, sm: Sessionmaker
-) -> dict[str, Any]:
+async def retry(message_id: RowId, _: Operator, sm: Sessionmaker) -> dict[str, Any]:
     async with transaction(sm) as session:
         if not await outbox.retry(session, message_id):
             raise not_found(f"failed outbox message {message_id}")

@@ -12,6 +12,7 @@ from shared.app import Sessionmaker
 from shared.auth import require
 from shared.database import transaction
 from shared.enums import Role
+from shared.params import Month
 from shared.principal import Principal
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -23,7 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def monthly_report(
     _: Reader,
     sm: Sessionmaker,
-    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    month: Month,
     format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",
 ) -> Response:
     async with transaction(sm) as session:

@@ -15,6 +15,7 @@ from shared.auth import require
 from shared.database import transaction
 from shared.enums import Role
 from shared.errors import conflict, invalid
+from shared.params import INT32_MAX
 from shared.principal import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
@@ -52,7 +53,7 @@ async def publish(actor: Editor, sm: Sessionmaker) -> dict[str, Any]:
 
 @router.get("/rules/versions/{number}", response_model=None)
 async def get_version(
-    number: Annotated[int, Path(ge=1)], _: Reader, sm: Sessionmaker
+    number: Annotated[int, Path(ge=1, le=INT32_MAX)], _: Reader, sm: Sessionmaker
 ) -> dict[str, Any]:
     async with transaction(sm) as session:
         table = await tables.version(session, number)
@@ -61,7 +62,7 @@ async def get_version(
 
 class ExplainBody(CaseFacts):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
     draft: bool = False
 
 

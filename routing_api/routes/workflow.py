@@ -26,6 +26,7 @@ from shared.auth import require
 from shared.database import transaction
 from shared.edge import act_on_case
 from shared.enums import Role
+from shared.params import RowId
 from shared.principal import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["workflow"])
@@ -114,7 +115,7 @@ async def request_extension(
 
 @router.post("/extensions/{extension_id}/decision", response_model=None)
 async def decide_extension(
-    extension_id: Annotated[int, Path(ge=1)],
+    extension_id: RowId,
     body: ExtensionDecision,
     actor: Anyone,
     sm: Sessionmaker,

@@ -48,7 +48,7 @@ async def issue(
             raise invalid("department", "a department key must name its department")
         if await departments.get(session, department) is None:
             raise invalid("department", f"unknown department code '{department}'")
-    elif department:
+    elif department is not None:
         raise invalid("department", "only a department key is bound to a department")
     secret = new_secret()
     row = ApiKey(

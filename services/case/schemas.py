@@ -3,6 +3,7 @@ refused, every text has a length limit. The APIs use these models as their reque
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import (
@@ -32,7 +33,7 @@ def _phone(value: str) -> str:
 
 
 def _id_number(value: str) -> str:
-    value = value.strip().upper()
+    value = unicodedata.normalize("NFKC", value).strip().upper()
     problem = id_number_problem(value)
     if problem:
         raise ValueError(f"not a valid resident ID number: {problem}")

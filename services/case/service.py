@@ -339,7 +339,11 @@ async def track(session: AsyncSession, code: str, phone_last4: str) -> dict[str,
     never tells a guesser which half was right."""
     case = await repository.get_by_tracking_code(session, codes.normalise_tracking_code(code))
     phone = (case.applicant_phone or "") if case else ""
-    if case is None or len(phone) < 4 or not hmac.compare_digest(phone[-4:], phone_last4):
+    if (
+        case is None
+        or len(phone) < 4
+        or not hmac.compare_digest(phone[-4:].encode(), phone_last4.encode())
+    ):
         return None
     events = await repository.history(session, case.id)
     lead = case.lead_department or case.first_responsible_department

@@ -11,7 +11,7 @@ from pydantic import BeforeValidator, PlainSerializer
 
 NATURAL_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 WORKING_UNITS = ("working_hours", "working_days")
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+([a-z_]+)\s*$")
+_PATTERN = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s+([a-z_]+)\s*$")
 
 Unit = Literal["seconds", "minutes", "hours", "days", "working_hours", "working_days"]
 

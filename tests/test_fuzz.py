@@ -1,0 +1,113 @@
+"""Contract fuzzing: schemathesis (PyPI) generates valid and invalid requests from each API's own
+OpenAPI document and sends them over real HTTP to the running apps, on the real database with
+the sample departments and rules loaded. Any 5xx fails. `make fuzz` runs it (CI does too); it
+is not part of `make test` because it takes minutes.
+
+The number of examples per operation and the seed are fixed (FUZZ_EXAMPLES, FUZZ_SEED), so a
+run is bounded and a failure can be reproduced; set another seed to explore further.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from intake_api.app import create_app as create_intake
+from routing_api.app import create_app as create_routing
+from shared.settings import Settings
+from tests.conftest import KeyFactory, serve
+
+pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("sample_departments")]
+
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "30"))
+SEED = int(os.environ.get("FUZZ_SEED", "20261123"))
+
+
+def _schemathesis(base: str, key: str, report: Path) -> subprocess.CompletedProcess[str]:
+    st = Path(sys.executable).with_name("st")
+    return subprocess.run(
+        [
+            str(st),
+            "run",
+            f"{base}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            str(EXAMPLES_PER_OPERATION),
+            "--seed",
+            str(SEED),
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--workers",
+            "2",
+            "--request-timeout",
+            "30",
+            "--generation-database",
+            "none",
+            "--no-color",
+            "--suppress-health-check",
+            "all",
+            "-H",
+            f"Authorization: Bearer {key}",
+            "--report",
+            "junit",
+            "--report-junit-path",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("api", ["routing", "intake"])
+async def test_no_server_errors(
+    api: str,
+    settings: Settings,
+    make_key: KeyFactory,
+    routing: Any,
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from tests.test_routing_api import publish
+
+    admin = await make_key("admin")
+    await publish(routing, admin)
+    key = admin["Authorization"].removeprefix("Bearer ")
+    factory = create_routing if api == "routing" else create_intake
+    fuzzed = settings.model_copy(update={"track_rate_limit_per_minute": 100_000})
+    with serve(factory(fuzzed)) as url:
+        result = await asyncio.to_thread(_schemathesis, url, key, tmp_path / "junit.xml")
+    print(result.stdout[-3_000:])
+    failures, tool_errors = _outcomes(tmp_path / "junit.xml")
+    assert not failures, result.stdout[result.stdout.find("=== FAILURES") :][-20_000:]
+    assert not tool_errors, "\n".join(tool_errors)
+
+
+KNOWN_TOOL_BUG = "AST constructor recursion depth mismatch"
+"""CPython 3.11.7's ast.parse can fail this way inside hypothesis (while it describes a lambda,
+python/cpython#106905, fixed in 3.11.8); the operation it hit is then partly untested. Counted
+and shown, not failed on: it says nothing about our server. Every other tool error fails."""
+
+
+def _outcomes(junit: Path) -> tuple[list[str], list[str]]:
+    """(failed checks, tool errors other than the known CPython bug) from schemathesis' report."""
+    failures, errors = [], []
+    for case in ElementTree.parse(junit).getroot().iter("testcase"):
+        for failure in case.iter("failure"):
+            failures.append(f"{case.get('name')}: {(failure.text or '')[:2000]}")
+        for error in case.iter("error"):
+            text = error.text or ""
+            if KNOWN_TOOL_BUG in text:
+                print(f"schemathesis hit the CPython 3.11.7 ast bug on {case.get('name')}")
+            else:
+                errors.append(f"{case.get('name')}: {text[:2000]}")
+    return failures, errors
