@@ -23,6 +23,9 @@ def make_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEng
         settings.database_url,
         pool_size=pool_size or settings.db_pool_size,
         pool_pre_ping=True,
+        # A failed statement's parameters are citizens' names and phones: never in an error
+        # message (and so never in a log line or a traceback).
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "statement_timeout": str(settings.db_statement_timeout_ms),

@@ -1,28 +1,137 @@
-"""Structured JSON logs (structlog): event names and key-value fields, never personal data.
+"""Structured JSON logs (structlog) for every logger in the process: ours, uvicorn's, arq's and
+SQLAlchemy's go through one pipeline, so a process writes one format.
 
-Nothing here logs bodies, headers or query strings; callers log case numbers, not names or phones.
+Personal data never reaches a log line, whatever fails:
+- exceptions are logged as their type, the database's error code and the frames (file, line,
+  function), never their message: a database error's message can quote the row it refused
+  (a name, a phone, an ID number), and SQLAlchemy appends the statement's parameters;
+- every string is scrubbed of what looks like a mainland mobile number or a resident ID
+  number, as a second line of defence for a message someone writes carelessly later;
+- callers log case numbers, routes and statuses, never bodies, headers or query strings.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from typing import TextIO
+import traceback
+from types import TracebackType
+from typing import Any, TextIO
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+FOREIGN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "sqlalchemy", "asyncio")
+"""Libraries that install handlers of their own (uvicorn's CLI does); they are made to propagate
+to the root handler below instead, so their lines are JSON and scrubbed like ours."""
+
+
+def scrub(text: str) -> str:
+    return ID_NUMBER.sub("<id-number>", MOBILE.sub("<phone>", text))
+
+
+def _scrub_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrub_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub_value(v) for v in value]
+    return value
+
+
+def _exception_record(
+    kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> dict[str, Any]:
+    """What an operator needs to find the fault, and nothing a row could have put there."""
+    record: dict[str, Any] = {
+        "type": f"{kind.__module__}.{kind.__qualname__}",
+        "frames": [
+            f"{frame.filename}:{frame.lineno} in {frame.name}"
+            for frame in traceback.extract_tb(tb)[-12:]
+        ],
+    }
+    causes: list[str] = []
+    seen: BaseException | None = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    while seen is not None and len(causes) < 5:  # SQLAlchemy wraps the adapter wraps the driver
+        causes.append(f"{type(seen).__module__}.{type(seen).__qualname__}")
+        sqlstate = getattr(seen, "sqlstate", None)
+        if isinstance(sqlstate, str):
+            record["sqlstate"] = sqlstate
+        seen = seen.__cause__ or seen.__context__
+    if causes:
+        record["causes"] = causes
+    return record
+
+
+class _CurrentStderr:
+    """sys.stderr as it is when a line is written, not when logging was configured (a test
+    runner or a daemon may swap it, and a handler holding the old one writes to a closed file)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def safe_exc_info(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Replace `exc_info` (and any rendered `exception`) by `_exception_record`."""
+    info = event.pop("exc_info", None)
+    event.pop("exception", None)
+    if info is True:
+        info = sys.exc_info()
+    if isinstance(info, BaseException):
+        info = (type(info), info, info.__traceback__)
+    if isinstance(info, tuple) and info[0] is not None:
+        event["exception"] = _exception_record(info[0], info[1], info[2])
+    return event
+
+
+def scrub_event(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    return {key: _scrub_value(value) for key, value in event.items()}
+
+
+def _shared_processors() -> list[Any]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
 
 
 def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
+    out: Any = stream or _CurrentStderr()
+    renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*_shared_processors(), structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                safe_exc_info,
+                scrub_event,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    for name in FOREIGN_LOGGERS:
+        foreign = logging.getLogger(name)
+        foreign.handlers = []
+        foreign.propagate = True
+    # SQLAlchemy's engine logger would print statements and parameters at INFO, httpx and
+    # httpcore every URL called (a tracking look-up's digits, a callback's query): never.
+    for chatty in ("sqlalchemy.engine", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
-        ],
+        processors=[*_shared_processors(), safe_exc_info, scrub_event, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import asyncpg
 import httpx
 import pytest
+import structlog
 
 from shared.logging import configure as configure_logging
-from tests.conftest import KeyFactory, case_body
+from shared.settings import Settings
+from tests.conftest import KeyFactory, case_body, serve
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -92,3 +100,88 @@ async def test_personal_data_never_reaches_the_logs(
     assert '"route": "/api/v1/cases"' in text  # the requests were logged...
     for secret in ("黄丽华", "13800138001", "11010519491231002X", "13900000000x", "8001"):
         assert secret not in text  # ...but no personal data
+
+
+SECRETS = ("黄丽华", "13800138001", "11010519491231002X")
+
+
+@contextmanager
+def _failing_case_insert(url: str) -> Iterator[None]:
+    """A trigger that refuses every new case, quoting the applicant in its error message, as a
+    constraint's DETAIL or a type error would: the database's words carry personal data."""
+    create = """
+        CREATE FUNCTION refuse_case() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused % % %', NEW.applicant_name, NEW.applicant_phone,
+              NEW.applicant_id_number; END $$;
+        CREATE TRIGGER refuse_case BEFORE INSERT ON cases
+            FOR EACH ROW EXECUTE FUNCTION refuse_case();
+    """
+    drop = "DROP TRIGGER refuse_case ON cases; DROP FUNCTION refuse_case();"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(create))
+    try:
+        yield
+    finally:
+        asyncio.run(run(drop))
+
+
+def test_a_database_error_logs_no_personal_data_in_process_or_through_uvicorn(
+    settings: Settings, database_url: str, sample_departments: None
+) -> None:
+    """The in-process handler's log line, SQLAlchemy's error and uvicorn's own "Exception in ASGI
+    application" traceback: none of them may carry what the failed statement was given."""
+    from intake_api.app import create_app
+
+    key = asyncio.run(_issue_window_key(settings))
+    body = case_body(applicant=APPLICANT)
+    buffer = io.StringIO()
+    with serve(create_app(settings)) as url, _failing_case_insert(database_url):
+        configure_logging("DEBUG", stream=buffer)  # after uvicorn set up its own handlers
+        try:
+            r = httpx.post(f"{url}/api/v1/cases", json=body, headers=key, timeout=10)
+        finally:
+            configure_logging("INFO")
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    text = buffer.getvalue()
+    assert "asyncpg.exceptions.RaiseError" in text  # the failure was logged, with its kind...
+    assert "Exception in ASGI application" in text  # ...also by uvicorn...
+    for secret in (*SECRETS, "refused"):
+        assert secret not in text, f"{secret!r} leaked into the log"  # ...but not its words
+        assert secret not in r.text
+    for line in text.splitlines():
+        json.loads(line)  # every line, uvicorn's too, is one JSON object
+
+
+async def _issue_window_key(settings: Settings) -> dict[str, str]:
+    from services.apikey import service as apikeys
+    from shared.database import make_engine, make_sessionmaker, transaction
+    from shared.enums import Role
+
+    engine = make_engine(settings, pool_size=1)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            issued = await apikeys.issue(session, role=Role.window)
+    finally:
+        await engine.dispose()
+    return {"Authorization": f"Bearer {issued.key}"}
+
+
+def test_log_lines_are_scrubbed_of_phones_and_id_numbers() -> None:
+    buffer = io.StringIO()
+    configure_logging("INFO", stream=buffer)
+    try:
+        structlog.get_logger("t").info("careless", note="call 13800138001 re 11010519491231002X")
+        logging.getLogger("uvicorn.error").error("careless %s", "13800138001")
+    finally:
+        configure_logging("INFO")
+    assert "13800138001" not in buffer.getvalue()
+    assert "11010519491231002X" not in buffer.getvalue()
+    assert buffer.getvalue().count("<phone>") == 2
