@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     repeat_similarity: float = 0.8
     """How alike two complaints' texts must be (0–1, difflib ratio) to count as one matter."""
     max_returns: int = 2
+    open311_public_channels: str = "portal"
+    """Channels whose cases the keyless Open311 feed lists (comma-separated: portal, window,
+    hotline). Cases from the window and the hotline came from people who never chose a public
+    listing, so by default they are not in it."""
     log_level: str = "INFO"
     metrics_cache_seconds: float = 30.0
 
@@ -65,6 +69,21 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
         return value
+
+    @field_validator("open311_public_channels")
+    @classmethod
+    def _channels(cls, value: str) -> str:
+        from shared.enums import Channel
+
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in {c.value for c in Channel}]
+        if unknown:
+            raise ValueError(f"unknown channel(s) {', '.join(unknown)}")
+        return ",".join(names)
+
+    @property
+    def public_channels(self) -> list[str]:
+        return [n for n in self.open311_public_channels.split(",") if n]
 
     @field_validator("window_hold", "outbox_retention")
     @classmethod

@@ -13,7 +13,7 @@ from georeport import GeoReport
 
 from intake_api.app import create_app
 from shared.settings import Settings
-from tests.conftest import KeyFactory, serve
+from tests.conftest import ESTATE, KeyFactory, serve
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -42,7 +42,7 @@ def _create(base: str, key: str, **form: str) -> httpx.Response:
 
 async def test_a_real_open311_client(served: str, make_key: KeyFactory) -> None:
     key = (await make_key("portal"))["Authorization"].removeprefix("Bearer ")
-    created = await asyncio.to_thread(_create, served, key)
+    created = await asyncio.to_thread(_create, served, key, **{"attribute[public_place]": "true"})
     assert created.status_code == 201, created.text
     [receipt] = created.json()
     request_id = receipt["service_request_id"]
@@ -53,7 +53,8 @@ async def test_a_real_open311_client(served: str, make_key: KeyFactory) -> None:
     assert len(services) == 8
     assert {"service_code": "acceptance", "service_name": "受理问题"}.items() <= services[4].items()
     definition = await asyncio.to_thread(client.get_service_definition, "acceptance")
-    assert definition == {"service_code": "acceptance", "attributes": []}
+    assert definition["service_code"] == "acceptance"
+    assert [a["code"] for a in definition["attributes"]] == ["public_place"]
     one = await asyncio.to_thread(client.get_service_request, request_id)
     assert (one["service_request_id"], one["status"], one["service_code"]) == (
         request_id,
@@ -61,7 +62,8 @@ async def test_a_real_open311_client(served: str, make_key: KeyFactory) -> None:
         "acceptance",
     )
     assert one["description"] is None  # no key, public view: no complaint text
-    assert one["lat"] == 22.45
+    assert one["service_notice"] is None  # nor the tracking code
+    assert one["lat"] == 22.45  # a public place: its address is shown
     assert one["address"] == "中山市三乡镇政务服务中心"
     listed = await asyncio.to_thread(client.get_service_requests, status="open")
     assert [r["service_request_id"] for r in listed] == [request_id]
@@ -76,6 +78,7 @@ async def test_a_real_open311_client(served: str, make_key: KeyFactory) -> None:
         mine = await http.get(f"{served}/requests/{request_id}.json", params={"api_key": key})
         discovery = (await http.get(f"{served}/discovery.json")).json()
     assert mine.json()[0]["description"] == "连续两天取不到号,营业执照一直领不到"
+    assert mine.json()[0]["service_notice"].startswith("跟踪码 ")
     assert discovery["endpoints"][0].startswith(served)
 
 
@@ -111,3 +114,75 @@ def test_errors_and_lists_in_xml(served: str) -> None:
         "政策原因办不成",
         "系统原因办不成",
     ]
+
+
+async def test_the_public_feed_shows_only_what_a_311_feed_may(
+    served: str,
+    make_key: KeyFactory,
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+) -> None:
+    """Window and hotline cases are not listed; a portal case shows its district, not the
+    citizen's address, no tracking code and no text anyone wrote (the department's answer
+    included); a case outside the feed answers like one that does not exist."""
+    portal = (await make_key("portal"))["Authorization"].removeprefix("Bearer ")
+    created = await asyncio.to_thread(
+        _create, served, portal, address_string="中山市三乡镇某小区3栋501", district="三乡镇"
+    )
+    [receipt] = created.json()
+    portal_no = receipt["service_request_id"]
+    window_case = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
+    await routing.post(f"/api/v1/cases/{window_case['case_no']}/sign", json={}, headers=keys["bdc"])
+    await routing.post(
+        f"/api/v1/cases/{window_case['case_no']}/reply",
+        json={"reply": "已联系黄丽华女士(13800138001)办结"},
+        headers=keys["bdc"],
+    )
+
+    async with httpx.AsyncClient(base_url=served) as http:
+        listed = (await http.get("/requests.json")).json()
+        hidden = await http.get(f"/requests/{window_case['case_no']}.json")
+        missing = await http.get("/requests/GZ-20000101-000001.json")
+        xml = await http.get("/requests.xml")
+    assert [r["service_request_id"] for r in listed] == [portal_no]
+    [row] = listed
+    assert row["address"] is None  # the form sent no district: nothing finer is shown
+    assert (row["lat"], row["long"], row["service_notice"], row["description"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert "小区" not in xml.text
+    assert "跟踪码" not in xml.text
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()[0]["description"].replace(window_case["case_no"], "X") == missing.json()[
+        0
+    ]["description"].replace("GZ-20000101-000001", "X")
+    for secret in ("黄丽华", "13800138001", window_case["tracking_code"]):
+        assert secret not in (await asyncio.to_thread(httpx.get, f"{served}/requests.json")).text
+
+
+async def test_public_feed_pages_and_odd_text(
+    served: str, make_key: KeyFactory, sessionmaker: Any
+) -> None:
+    from sqlalchemy import update
+
+    from shared.database import transaction
+    from shared.models import Case
+
+    portal = (await make_key("portal"))["Authorization"].removeprefix("Bearer ")
+    for _ in range(3):
+        assert (await asyncio.to_thread(_create, served, portal)).status_code == 201
+    async with transaction(sessionmaker) as session:  # a stored text from before the guard
+        await session.execute(update(Case).values(description="控制\x01字符\x1b"))
+    async with httpx.AsyncClient(base_url=served) as http:
+        first = (await http.get("/requests.json", params={"page_size": "2"})).json()
+        second = (await http.get("/requests.json", params={"page_size": "2", "page": "2"})).json()
+        too_big = await http.get("/requests.json", params={"page_size": "100000"})
+        mine = await http.get("/requests.xml", params={"api_key": portal})
+    assert (len(first), len(second)) == (2, 1)
+    assert too_big.status_code == 400
+    root = ET.fromstring(mine.content)  # well-formed although the stored text was not
+    assert root.findtext("request/description") == "控制\ufffd字符\ufffd"

@@ -125,6 +125,7 @@ async def create_request(request: Request, fmt: Format, sm: Sessionmaker) -> Res
                     lat=float(form["lat"]),
                     long=float(form["long"]),
                     address=form.get("address_string"),
+                    public=form.get(f"attribute[{open311.PUBLIC_PLACE}]") == "true",
                 )
                 if "lat" in form and "long" in form
                 else None
@@ -165,13 +166,41 @@ async def create_request(request: Request, fmt: Format, sm: Sessionmaker) -> Res
     return await _open311(fmt, work)
 
 
+PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 50, 200, 100
+
+
+def _bounded(params: dict[str, str], name: str, default: int, most: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise DomainError(detail=f"{name}: a whole number from 1 to {most}", status=400)
+    return int(raw)
+
+
 async def _requests(
-    sm: Sessionmaker, principal: Principal | None, ids: list[str] | None, params: dict[str, str]
+    request: Request,
+    sm: Sessionmaker,
+    principal: Principal | None,
+    ids: list[str] | None,
+    params: dict[str, str],
 ) -> list[dict[str, Any]]:
+    """The portal's own requests in full with its api_key; without one, the public feed: only
+    cases from the channels configured as public, in the public view. A case outside the feed
+    answers exactly as a case that does not exist, so ids cannot be probed."""
+    size = _bounded(params, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
+    page = _bounded(params, "page", 1, MAX_PAGE)
     async with transaction(sm) as session:
-        stmt = select(Case).order_by(Case.created_at.desc(), Case.id.desc()).limit(1000)
+        stmt = (
+            select(Case)
+            .order_by(Case.created_at.desc(), Case.id.desc())
+            .limit(size)
+            .offset((page - 1) * size)
+        )
         if principal is not None:
             stmt = stmt.where(Case.created_by_key_id == principal.key_id)
+        else:
+            stmt = stmt.where(Case.channel.in_(settings_of(request).public_channels))
         if ids:
             stmt = stmt.where(Case.case_no.in_(ids))
         if params.get("service_code"):
@@ -185,11 +214,8 @@ async def _requests(
         names = await departments.names(
             session, [c.lead_department for c in rows if c.lead_department]
         )
-    out = [open311.request_out(c, names.get(c.lead_department or "")) for c in rows]
-    if principal is None:
-        for row in out:
-            row["description"] = row["media_url"] = None
-    return out
+    view = open311.request_out if principal is not None else open311.public_request_out
+    return [view(c, names.get(c.lead_department or "")) for c in rows]
 
 
 async def _reader(request: Request, sm: Sessionmaker) -> Principal | None:
@@ -204,7 +230,7 @@ async def list_requests(request: Request, fmt: Format, sm: Sessionmaker) -> Resp
         principal = await _reader(request, sm)
         ids = [i for i in params.get("service_request_id", "").split(",") if i] or None
         return _render(
-            fmt, "service_requests", "request", await _requests(sm, principal, ids, params)
+            fmt, "service_requests", "request", await _requests(request, sm, principal, ids, params)
         )
 
     return await _open311(fmt, work)
@@ -213,7 +239,7 @@ async def list_requests(request: Request, fmt: Format, sm: Sessionmaker) -> Resp
 @router.get("/requests/{request_id}.{fmt}", response_model=None)
 async def get_request(request: Request, request_id: str, fmt: Format, sm: Sessionmaker) -> Response:
     async def work() -> Response:
-        rows = await _requests(sm, await _reader(request, sm), [request_id], {})
+        rows = await _requests(request, sm, await _reader(request, sm), [request_id], {})
         if not rows:
             raise DomainError(detail=f"no request {request_id}", status=404, title="Not found")
         return _render(fmt, "service_requests", "request", rows)

@@ -70,6 +70,9 @@ class Location(Strict):
     lat: Annotated[float, Field(ge=-90, le=90, strict=False)]
     long: Annotated[float, Field(ge=-180, le=180, strict=False)]
     address: Annotated[Text, Field(max_length=200)] | None = None
+    public: bool = False
+    """The place is a public one (a road, a service hall), so public feeds may show the address
+    and coordinates; otherwise they show the district only."""
 
 
 class CaseCreate(Strict):
