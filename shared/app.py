@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
-from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -51,6 +51,17 @@ def redis_settings(url: str) -> RedisSettings:
     return settings
 
 
+def make_redis(settings: Settings) -> ArqRedis | None:
+    """Connected on first use, not here: an API starts and takes cases while Redis is down (the
+    worker's poll delivers what a missed wake-up would have), and every call is bounded."""
+    if not settings.redis_url:
+        return None
+    timeout = settings.redis_timeout_seconds
+    return ArqRedis.from_url(  # type: ignore[no-any-return]
+        settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+    )
+
+
 def build_app(
     name: str,
     title: str,
@@ -66,9 +77,7 @@ def build_app(
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
-        app.state.redis = (
-            await create_pool(redis_settings(settings.redis_url)) if settings.redis_url else None
-        )
+        app.state.redis = make_redis(settings)
         app.state.routing_client = make_client(settings) if settings.service_key else None
         if settings.bootstrap_admin_key:
             async with transaction(app.state.sessionmaker) as session:
@@ -95,6 +104,10 @@ def build_app(
     app.middleware("http")(telemetry.request_middleware(name))
     app.add_middleware(InputGuardMiddleware)  # inside the body limit: reads bounded bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.forwarded_allow_ips:
+        # Only a configured proxy may name the client (X-Forwarded-For, right-most untrusted
+        # address); uvicorn runs with --no-proxy-headers so it trusts nobody itself.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.include_router(_health_router())
     for router in routers:
         app.include_router(router)
@@ -200,7 +213,8 @@ async def kick_worker(request: Request) -> None:
     if redis is None:
         return
     try:
-        await redis.enqueue_job(WORKER_KICK_JOB, _job_id=f"{WORKER_KICK_JOB}:kick")
+        async with asyncio.timeout(request.app.state.settings.redis_timeout_seconds):
+            await redis.enqueue_job(WORKER_KICK_JOB, _job_id=f"{WORKER_KICK_JOB}:kick")
     except Exception as exc:  # delivery is only delayed, never lost
         log.warning("worker_kick_failed", error_type=type(exc).__name__)
 

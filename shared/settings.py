@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 15_000
     track_rate_limit_per_minute: int = 20
+    track_lockout_failures: int = 10
+    """Wrong look-ups of one tracking code (wrong phone digits) before the code is locked."""
+    track_lockout_seconds: int = 3600
+    """How long those failures count, and so how long a lock-out lasts at most."""
+    forwarded_allow_ips: str = ""
+    """Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client; empty:
+    trust none, so a caller cannot choose its own address for the rate limits."""
+    redis_timeout_seconds: float = 0.5
+    """Any one Redis call (rate limits, waking the worker) gives up after this long."""
+    rate_limit_fail_open: bool = True
+    """With Redis unreachable: let look-ups through (True) or answer 503 (False)."""
     routing_url: str = "http://127.0.0.1:8002"
     routing_timeout_seconds: float = 1.0
     service_key: str | None = None

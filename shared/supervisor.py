@@ -158,7 +158,10 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
             if busy:
                 _say(f"port {', '.join(map(str, busy))} is in use by another program; stopping")
                 return 1
-            uvicorn = ["-m", "uvicorn", "--factory", "--host", host, "--no-access-log", "--port"]
+            uvicorn = [
+                *("-m", "uvicorn", "--factory", "--host", host, "--no-access-log"),
+                *("--no-proxy-headers", "--port"),
+            ]
             children["intake_api"] = _spawn(
                 [*uvicorn, str(settings.intake_port), "intake_api.app:create_app"], env
             )

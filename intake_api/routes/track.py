@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from services.case import service
+from services.case import codes, service
 from shared import ratelimit
 from shared.app import Sessionmaker, settings_of
 from shared.database import transaction
@@ -27,16 +27,26 @@ async def track(
         ),
     ],
 ) -> dict[str, Any]:
-    limit = settings_of(request).track_rate_limit_per_minute
-    redis = request.app.state.redis
-    if redis is not None:
-        client = request.client.host if request.client else "unknown"
-        await ratelimit.hit(redis, f"track:ip:{client}", limit=limit)
-        # A code guessed from many addresses is still limited: digits are only 10,000.
-        await ratelimit.hit(redis, f"track:code:{tracking_code.upper()}", limit=limit)
+    settings = settings_of(request)
+    limiter = ratelimit.Limiter(
+        request.app.state.redis, settings.redis_timeout_seconds, settings.rate_limit_fail_open
+    )
+    code = codes.normalise_tracking_code(tracking_code)
+    limit = settings.track_rate_limit_per_minute
+    client = request.client.host if request.client else "unknown"
+    await limiter.hit(f"track:ip:{client}", limit=limit)
+    # A code guessed from many addresses is still limited: digits are only 10,000. Every
+    # spelling of the code counts as the code.
+    await limiter.hit(f"track:code:{code}", limit=limit)
+    lockout = {"window_seconds": settings.track_lockout_seconds}
+    await limiter.check_locked(
+        f"track:fail:{code}", failures=settings.track_lockout_failures, **lockout
+    )
     async with transaction(sm) as session:
-        found = await service.track(session, tracking_code, phone_last4)
+        found = await service.track(session, code, phone_last4)
     if found is None:
+        # Counted for codes that exist and codes that do not alike: the lock says nothing.
+        await limiter.fail(f"track:fail:{code}", **lockout)
         raise DomainError(
             detail="no case matches this tracking code and phone number",
             status=404,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date
 
 from sqlalchemy import text
@@ -18,8 +19,9 @@ def new_tracking_code() -> str:
 
 
 def normalise_tracking_code(raw: str) -> str:
-    """Forgive what people do when they type a code: lower case, spaces, dashes, O for 0."""
-    return raw.strip().upper().replace(" ", "").replace("-", "")
+    """Forgive what people do when they type a code: lower case, full-width letters, spaces and
+    dashes. Every spelling of one code is the same code, also to the look-up's rate limits."""
+    return unicodedata.normalize("NFKC", raw).upper().replace(" ", "").replace("-", "")
 
 
 def format_case_no(prefix: str, day: date, number: int) -> str:
