@@ -18,9 +18,9 @@ from arq.connections import ArqRedis, RedisSettings
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services import keywords
 from services.apikey import service as keys
