@@ -285,6 +285,15 @@ def case_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def body_for(role: str, **overrides: Any) -> dict[str, Any]:
+    """`case_body` as a key of `role` may send it: a channel's key registers its own channel's
+    cases, and only the window side names the intake (first-responsible) department."""
+    channel = {"portal": "portal", "hotline": "hotline"}.get(role)
+    if channel is None:
+        return case_body(**overrides)
+    return case_body(**{"channel": channel, "intake_department": None, **overrides})
+
+
 async def count(sessionmaker: async_sessionmaker[AsyncSession], table: str) -> int:
     async with sessionmaker() as session:
         return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.apikey import service as keys
 from shared.database import transaction
-from tests.conftest import KeyFactory, case_body
+from tests.conftest import KeyFactory, body_for, case_body
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -96,7 +96,7 @@ async def test_only_admins_manage_keys(
 async def test_who_may_register(
     intake: httpx.AsyncClient, make_key: KeyFactory, role: str, allowed: bool
 ) -> None:
-    r = await intake.post("/api/v1/cases", json=case_body(), headers=await make_key(role))
+    r = await intake.post("/api/v1/cases", json=body_for(role), headers=await make_key(role))
     assert r.status_code == (201 if allowed else 403)
 
 
@@ -161,12 +161,8 @@ async def test_channel_sees_only_what_it_registered(
     intake: httpx.AsyncClient, make_key: KeyFactory
 ) -> None:
     portal_a, portal_b = await make_key("portal"), await make_key("portal")
-    a = (
-        await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=portal_a)
-    ).json()
-    b = (
-        await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=portal_b)
-    ).json()
+    a = (await intake.post("/api/v1/cases", json=body_for("portal"), headers=portal_a)).json()
+    b = (await intake.post("/api/v1/cases", json=body_for("portal"), headers=portal_b)).json()
     assert (await intake.get(f"/api/v1/cases/{a['case_no']}", headers=portal_a)).status_code == 200
     assert (await intake.get(f"/api/v1/cases/{b['case_no']}", headers=portal_a)).status_code == 403
     listed = (await intake.get("/api/v1/cases", headers=portal_a)).json()["items"]

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import KeyFactory, case_body, count
+from tests.conftest import KeyFactory, body_for, case_body, count
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -15,8 +15,8 @@ async def test_same_key_same_body_returns_the_first_answer(
     intake: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     headers = {**await make_key("portal"), "Idempotency-Key": "order-1"}
-    first = await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=headers)
-    again = await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=headers)
+    first = await intake.post("/api/v1/cases", json=body_for("portal"), headers=headers)
+    again = await intake.post("/api/v1/cases", json=body_for("portal"), headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
@@ -28,9 +28,9 @@ async def test_same_key_other_body_is_409(
     intake: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     headers = {**await make_key("portal"), "Idempotency-Key": "order-2"}
-    await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=headers)
+    await intake.post("/api/v1/cases", json=body_for("portal"), headers=headers)
     r = await intake.post(
-        "/api/v1/cases", json=case_body(channel="portal", title="另一件事"), headers=headers
+        "/api/v1/cases", json=body_for("portal", title="另一件事"), headers=headers
     )
     assert r.status_code == 409
     assert r.json()["idempotency_key"] == "order-2"
@@ -42,8 +42,8 @@ async def test_keys_belong_to_their_caller(
 ) -> None:
     a = {**await make_key("portal"), "Idempotency-Key": "same"}
     b = {**await make_key("portal"), "Idempotency-Key": "same"}
-    ra = await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=a)
-    rb = await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=b)
+    ra = await intake.post("/api/v1/cases", json=body_for("portal"), headers=a)
+    rb = await intake.post("/api/v1/cases", json=body_for("portal"), headers=b)
     assert ra.json()["case_no"] != rb.json()["case_no"]
     assert await count(sessionmaker, "cases") == 2
 
@@ -53,10 +53,7 @@ async def test_concurrent_requests_with_one_key_create_one_case(
 ) -> None:
     headers = {**await make_key("hotline"), "Idempotency-Key": "burst"}
     results = await asyncio.gather(
-        *[
-            intake.post("/api/v1/cases", json=case_body(channel="hotline"), headers=headers)
-            for _ in range(5)
-        ]
+        *[intake.post("/api/v1/cases", json=body_for("hotline"), headers=headers) for _ in range(5)]
     )
     assert {r.status_code for r in results} == {201}
     assert len({r.json()["case_no"] for r in results}) == 1

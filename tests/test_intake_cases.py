@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import KeyFactory, case_body
+from tests.conftest import KeyFactory, body_for, case_body
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -65,9 +65,9 @@ async def test_case_numbers_count_up_within_a_day(
 ) -> None:
     headers = await make_key("portal")
     numbers = [
-        (
-            await intake.post("/api/v1/cases", json=case_body(channel="portal"), headers=headers)
-        ).json()["case_no"]
+        (await intake.post("/api/v1/cases", json=body_for("portal"), headers=headers)).json()[
+            "case_no"
+        ]
         for _ in range(3)
     ]
     tails = [int(n.rsplit("-", 1)[1]) for n in numbers]
@@ -208,13 +208,15 @@ async def test_feedback_on_a_registered_case_is_refused(
 
 
 async def test_list_filters_and_paginates(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
-    window = await make_key("window")
+    window, coordinator = await make_key("window"), await make_key("coordinator")
     created = []
     for i in range(7):
         channel = "hotline" if i % 2 else "window"
         created.append(
             (
-                await intake.post("/api/v1/cases", json=case_body(channel=channel), headers=window)
+                await intake.post(
+                    "/api/v1/cases", json=case_body(channel=channel), headers=coordinator
+                )
             ).json()
         )
     await intake.post(

@@ -16,7 +16,7 @@ import structlog
 
 from shared.logging import configure as configure_logging
 from shared.settings import Settings
-from tests.conftest import KeyFactory, case_body, serve
+from tests.conftest import KeyFactory, body_for, case_body, serve
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -48,7 +48,9 @@ async def test_masking_by_role(
         ]
     else:
         applicant = (
-            await intake.post("/api/v1/cases", json=case_body(applicant=APPLICANT), headers=headers)
+            await intake.post(
+                "/api/v1/cases", json=body_for(role, applicant=APPLICANT), headers=headers
+            )
         ).json()["applicant"]
     if full:
         assert (applicant["name"], applicant["phone"], applicant["id_number"]) == (

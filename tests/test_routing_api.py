@@ -114,7 +114,7 @@ async def test_the_twenty_sample_cases_route_as_expected(
     make_key: KeyFactory,
 ) -> None:
     await publish(routing, admin)
-    window = await make_key("window")
+    window = await make_key("coordinator")  # the samples come from every channel
     for sample in SAMPLES:
         r = await intake.post("/api/v1/cases", json=_intake_body(sample), headers=window)
         assert r.status_code == 201, r.text
@@ -166,7 +166,7 @@ async def test_routing_down_then_up_routes_every_case_once(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     await publish(routing, admin)
-    window = await make_key("window")
+    window = await make_key("coordinator")  # the samples come from every channel
     wired = intake_app.state.routing_client
     intake_app.state.routing_client = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
     try:
@@ -243,7 +243,7 @@ async def test_simulate_a_draft_over_stored_cases(
     make_key: KeyFactory,
 ) -> None:
     await publish(routing, admin)
-    window = await make_key("window")
+    window = await make_key("coordinator")  # the samples come from every channel
     for sample in SAMPLES:
         await intake.post("/api/v1/cases", json=_intake_body(sample), headers=window)
     draft = copy.deepcopy(SAMPLE_TABLE)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.case import presenter, service
+from services.case import access, presenter, service
 from services.case.repository import CaseFilter
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
 from services.clock.durations import parse_duration
@@ -52,6 +52,8 @@ async def register_case(
                 repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
                 hold_for=parse_duration(settings.window_hold).natural(),
             )
+            if repeat and not access.can_read(principal, case):
+                return 200, presenter.linked_out(case)
             return (200 if repeat else 201), {
                 **presenter.case_out(case, principal.role),
                 "repeat": repeat,

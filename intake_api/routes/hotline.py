@@ -18,6 +18,7 @@ from services.hotline import service as hotline
 from services.hotline.schemas import EXAMPLE, HotlineOrderIn
 from shared.app import Sessionmaker, kick_worker, settings_of
 from shared.database import transaction
+from shared.enums import Channel
 from shared.errors import DomainError, unauthorized
 from shared.routing_client import try_hand_over
 from shared.signing import verify
@@ -107,7 +108,10 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
         await kick_worker(request)
     async with transaction(sm) as session:
         case = await service.get_visible(session, case_no, actor=hotline.SYSTEM_VIEW)
-        out = presenter.case_out(case, hotline.HOTLINE.role)
+        if outcome.repeat and case.channel != Channel.hotline:
+            out = presenter.linked_out(case)  # another channel's case: linked, not shown
+        else:
+            out = presenter.case_out(case, hotline.HOTLINE.role)
     return JSONResponse(
         {
             "order_id": order.order_id,

@@ -8,14 +8,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository as departments
 from shared.enums import Role
 from shared.errors import invalid, not_found
-from shared.models import ApiKey
+from shared.models import ApiKey, Department
 from shared.principal import Principal
 
 ISSUABLE = frozenset(Role) - {Role.system}
@@ -46,8 +46,9 @@ async def issue(
     if role is Role.department:
         if not department:
             raise invalid("department", "a department key must name its department")
-        if await departments.get(session, department) is None:
-            raise invalid("department", f"unknown department code '{department}'")
+        found = await departments.get(session, department)
+        if found is None or not found.active:
+            raise invalid("department", f"unknown department code '{department}' (or deactivated)")
     elif department is not None:
         raise invalid("department", "only a department key is bound to a department")
     secret = new_secret()
@@ -81,7 +82,14 @@ async def list_keys(session: AsyncSession) -> list[ApiKey]:
 async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
     row = (
         await session.execute(
-            select(ApiKey).where(ApiKey.key_hash == hash_key(secret), ApiKey.revoked_at.is_(None))
+            select(ApiKey)
+            .outerjoin(Department, Department.code == ApiKey.department_code)
+            .where(
+                ApiKey.key_hash == hash_key(secret),
+                ApiKey.revoked_at.is_(None),
+                # A deactivated department's keys stop working with it.
+                or_(ApiKey.department_code.is_(None), Department.active.is_(True)),
+            )
         )
     ).scalar_one_or_none()
     if row is None:

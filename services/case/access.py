@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.enums import Role
-from shared.errors import forbidden
+from shared.enums import Channel, Role
+from shared.errors import forbidden, invalid
 from shared.models import Case
 from shared.principal import Principal
 
@@ -13,6 +13,31 @@ FEEDBACK = frozenset({Role.portal, Role.hotline, Role.window, Role.coordinator, 
 READ_ALL = frozenset({Role.window, Role.coordinator, Role.supervisor, Role.admin, Role.system})
 READ_OWN_REGISTRATIONS = frozenset({Role.portal, Role.hotline})
 """A channel sees the cases it brought in, to tell its citizens how they stand."""
+
+
+CHANNEL_OF_ROLE = {
+    Role.portal: Channel.portal,
+    Role.hotline: Channel.hotline,
+    Role.window: Channel.window,
+}
+"""A channel's key registers that channel's cases only; the coordinator (and admin) may enter a
+case from any channel, as when a complaint arrives by letter."""
+NAMES_INTAKE_DEPARTMENT = frozenset({Role.window, Role.coordinator, Role.admin})
+"""Who may name the intake department, which becomes first-responsible (首问负责) and reads the
+case in full: a portal or the hotline cannot put a department on the hook."""
+
+
+def require_channel(principal: Principal, channel: Channel, intake_department: str | None) -> None:
+    expected = CHANNEL_OF_ROLE.get(principal.role)
+    if expected is not None and channel is not expected:
+        raise invalid(
+            "channel", f"a {principal.role.value} key registers '{expected.value}' cases only"
+        )
+    if intake_department is not None and principal.role not in NAMES_INTAKE_DEPARTMENT:
+        raise invalid(
+            "intake_department",
+            f"a {principal.role.value} key cannot name the first-responsible department",
+        )
 
 
 def require_role(principal: Principal, allowed: frozenset[Role], what: str) -> None:

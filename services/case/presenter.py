@@ -57,6 +57,20 @@ def _actions(case: Case) -> list[str]:
     return actions
 
 
+def linked_out(case: Case) -> dict[str, Any]:
+    """A repeat (重复件) linked to a case the caller may not read (another channel's, another
+    citizen's number typed twice): the caller learns that it was recorded on an open case and
+    how that case stands, but none of its content, not even its tracking code."""
+    status = CaseStatus(case.status)
+    return {
+        "case_no": case.case_no,
+        "status": status.value,
+        "status_label": STATUS_LABELS[status],
+        "repeat": True,
+        "visible": False,
+    }
+
+
 def case_out(case: Case, role: Role, events: list[CaseEvent] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "case_no": case.case_no,

@@ -86,6 +86,7 @@ async def register_or_link(
     """A new case, or the caller's open case about the same matter (重复件): then the complaint
     is recorded on that case, counted, and the caller is told which case it is. (False = new.)"""
     access.require_role(actor, access.REGISTER, "register cases")
+    access.require_channel(actor, data.channel, data.intake_department)
     # One caller's complaints take turns, so two sent at once cannot both open a case.
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtext(f"phone:{data.applicant.phone}")))
@@ -130,6 +131,7 @@ async def register(
     the caller's `hold_for`) asks for routing only when the hold runs out: the window settles it,
     hands it over sooner, or routing takes it then."""
     access.require_role(actor, access.REGISTER, "register cases")
+    access.require_channel(actor, data.channel, data.intake_department)
     intake: Department | None = None
     if data.intake_department:
         intake = await departments.get(session, data.intake_department)
@@ -167,7 +169,7 @@ async def register(
         applicant_type=applicant.type.value,
         applicant_org_name=applicant.org_name,
         attachments=[str(url) for url in data.attachments],
-        location=data.location.model_dump() if data.location else None,
+        location=data.location.model_dump(exclude_unset=True) if data.location else None,
         tracking_card=tracking_card(code, intake),
         created_by_key_id=actor.key_id,
         held_until=now + held_for if held_for else None,
