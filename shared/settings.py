@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     service_key: str | None = None
     """The key the project's own processes use with each other (role `system`); never a client's."""
     webhook_signing_secret: str | None = None
+    callback_allowed_hosts: str = ""
+    """Private targets callbacks and webhooks may reach (host names, IPs or CIDRs, comma-separated),
+    e.g. the 12345 platform on the intranet. Everything else private, loopback or link-local is
+    refused (SSRF)."""
     return_within: str = "1 working_days"
     outbox_retention: str = "30 days"
     """How long delivered outbox messages are kept (for `GET /api/v1/outbox?state=delivered`)."""

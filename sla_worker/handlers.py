@@ -12,6 +12,7 @@ from services.case.notify import TOPIC_NOTIFY
 from services.case.service import TOPIC_REGISTERED
 from shared.routing_client import request_routing
 from shared.signing import signed_headers
+from shared.urlguard import Allowed, ensure_deliverable
 from sla_worker.dispatch import Handler
 
 
@@ -20,7 +21,12 @@ def build(
     http: httpx.AsyncClient,
     secret: str | None,
     hotline_secret: str | None = None,
+    *,
+    allowed: Allowed,
 ) -> dict[str, Handler]:
+    """`allowed`: the private targets an operator permits (CALLBACK_ALLOWED_HOSTS); every other
+    inward address is refused before a byte is sent."""
+
     async def route(payload: dict[str, Any]) -> None:
         await request_routing(routing, payload["case_no"])
 
@@ -29,6 +35,7 @@ def build(
             {k: v for k, v in payload.items() if k != "url"}, ensure_ascii=False
         ).encode()
         headers = {**signed_headers(secret, body), "X-Gaodedim-Event-Id": str(payload["event_id"])}
+        await ensure_deliverable(payload["url"], allowed)
         response = await http.post(payload["url"], content=body, headers=headers)
         response.raise_for_status()
 
@@ -41,6 +48,7 @@ def build(
             **signed_headers(hotline_secret, body, prefix="X-Hotline"),
             "X-Hotline-Event-Id": str(payload["event_id"]),
         }
+        await ensure_deliverable(payload["url"], allowed)
         response = await http.post(payload["url"], content=body, headers=headers)
         response.raise_for_status()
 

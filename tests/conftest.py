@@ -37,8 +37,11 @@ from shared.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_database
 from shared.enums import Role
 from shared.migrate import upgrade
 from shared.settings import Settings
+from shared.urlguard import Allowed
 
 SERVICE_KEY = "test-service-key-0123456789abcdef"
+LOCAL = Allowed.parse("127.0.0.1")
+"""Callback targets the tests run on this machine; the service refuses loopback otherwise."""
 HOTLINE_SECRET = "test-hotline-secret"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TABLES = [
@@ -111,6 +114,7 @@ def settings(database_url: str, servers: Servers) -> Settings:
         track_rate_limit_per_minute=1000,
         service_key=SERVICE_KEY,
         hotline_webhook_secret=HOTLINE_SECRET,
+        callback_allowed_hosts="127.0.0.1",
         # Most tests register the same complaint many times on purpose; tests/test_repeats.py
         # turns repeat linking on where it is the subject.
         repeat_similarity=1.01,

@@ -17,6 +17,7 @@ from shared.app import redis_settings
 from shared.database import transaction
 from shared.models import OutboxMessage
 from shared.timeutil import utcnow
+from shared.urlguard import Allowed
 from sla_worker import worker as worker_module
 from sla_worker.dispatch import dispatch_all, dispatch_once
 from tests.conftest import KeyFactory, Servers, case_body
@@ -170,7 +171,9 @@ async def test_department_webhooks_are_signed_and_retried(
             },
         )
     async with httpx.AsyncClient(transport=httpx.MockTransport(department)) as http:
-        jobs = handlers.build(http, http, "webhook-secret")
+        # A mock transport answers for the department's host; no name is looked up.
+        known = Allowed.parse("bdc.example.gov.cn")
+        jobs = handlers.build(http, http, "webhook-secret", allowed=known)
         assert await dispatch_all(sessionmaker, jobs) == 0  # 503: kept for a retry
         async with transaction(sessionmaker) as session:
             await session.execute(

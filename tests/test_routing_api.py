@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sla_worker import handlers
 from sla_worker.dispatch import dispatch_all
-from tests.conftest import EXAMPLES, KeyFactory, case_body, routing_client_for
+from tests.conftest import EXAMPLES, LOCAL, KeyFactory, case_body, routing_client_for
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -181,9 +181,11 @@ async def test_routing_down_then_up_routes_every_case_once(
 
     down = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
     async with down, httpx.AsyncClient() as http:
-        assert await dispatch_all(sessionmaker, handlers.build(down, http, None)) == 0  # still down
+        assert (
+            await dispatch_all(sessionmaker, handlers.build(down, http, None, allowed=LOCAL)) == 0
+        )  # still down
     async with routing_client_for(routing_app) as up, httpx.AsyncClient() as http:
-        jobs = handlers.build(up, http, None)
+        jobs = handlers.build(up, http, None, allowed=LOCAL)
         async with sessionmaker() as session, session.begin():  # make the retries due now
             await session.execute(text("UPDATE outbox SET available_at = now()"))
         assert await dispatch_all(sessionmaker, jobs) == 6

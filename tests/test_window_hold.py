@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.models import Case, OutboxMessage
 from sla_worker import handlers
 from sla_worker.dispatch import dispatch_all
-from tests.conftest import ESTATE, count, routing_client_for
+from tests.conftest import ESTATE, LOCAL, count, routing_client_for
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 HELD = {**ESTATE, "hold": True}
@@ -38,7 +38,7 @@ async def _held(intake: httpx.AsyncClient, keys: dict[str, dict[str, str]]) -> d
 
 async def _run_worker(routing_app: Any, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with routing_client_for(routing_app) as up, httpx.AsyncClient() as http:
-        await dispatch_all(sessionmaker, handlers.build(up, http, None, None))
+        await dispatch_all(sessionmaker, handlers.build(up, http, None, None, allowed=LOCAL))
 
 
 async def _pass_the_hold(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

@@ -19,9 +19,10 @@ from services.hotline.schemas import EXAMPLE, HotlineOrderIn
 from shared.app import Sessionmaker, kick_worker, settings_of
 from shared.database import transaction
 from shared.enums import Channel
-from shared.errors import DomainError, unauthorized
+from shared.errors import DomainError, invalid, unauthorized
 from shared.routing_client import try_hand_over
 from shared.signing import verify
+from shared.urlguard import Allowed, literal_problem
 
 router = APIRouter(tags=["hotline"])
 
@@ -94,6 +95,10 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from exc
+    allowed = Allowed.parse(settings.callback_allowed_hosts)
+    refused = literal_problem(str(order.callback_url), allowed)
+    if refused:
+        raise invalid("callback_url", refused)
     async with transaction(sm) as session:
         outcome = await hotline.receive(
             session,

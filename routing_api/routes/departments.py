@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from services.department import repository, service
 from services.department.schemas import DepartmentIn, DepartmentUpdate
-from shared.app import Sessionmaker
+from shared.app import Sessionmaker, settings_of
 from shared.auth import CurrentPrincipal, require
 from shared.database import transaction
 from shared.enums import Role
-from shared.errors import not_found
+from shared.errors import invalid, not_found
 from shared.principal import Principal
+from shared.urlguard import Allowed, literal_problem
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
 Editor = Annotated[Principal, require(Role.admin, Role.supervisor)]
@@ -36,8 +37,19 @@ async def get_department(code: Code, _: CurrentPrincipal, sm: Sessionmaker) -> d
     return service.department_out(row)
 
 
+def _deliverable_webhook(request: Request, url: object) -> None:
+    if url is None:
+        return
+    refused = literal_problem(str(url), Allowed.parse(settings_of(request).callback_allowed_hosts))
+    if refused:
+        raise invalid("webhook", refused)
+
+
 @router.post("", status_code=201, response_model=None)
-async def create_department(body: DepartmentIn, _: Editor, sm: Sessionmaker) -> dict[str, Any]:
+async def create_department(
+    request: Request, body: DepartmentIn, _: Editor, sm: Sessionmaker
+) -> dict[str, Any]:
+    _deliverable_webhook(request, body.webhook)
     async with transaction(sm) as session:
         row = await service.create(session, body)
     return service.department_out(row)
@@ -45,8 +57,9 @@ async def create_department(body: DepartmentIn, _: Editor, sm: Sessionmaker) -> 
 
 @router.put("/{code}", response_model=None)
 async def update_department(
-    code: Code, body: DepartmentUpdate, _: Editor, sm: Sessionmaker
+    request: Request, code: Code, body: DepartmentUpdate, _: Editor, sm: Sessionmaker
 ) -> dict[str, Any]:
+    _deliverable_webhook(request, body.webhook)
     async with transaction(sm) as session:
         row = await service.update_department(session, code, body)
     return service.department_out(row)
