@@ -51,7 +51,7 @@ def test_public_targets_and_allowed_private_ones_pass() -> None:
 async def test_a_name_that_resolves_inward_is_refused_at_delivery() -> None:
     name = socket.gethostname()
     addresses = {info[4][0] for info in socket.getaddrinfo(name, 80)}
-    if all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+    if all(ipaddress.ip_address(str(a).split("%")[0]).is_global for a in addresses):
         pytest.skip(f"this machine's name resolves to public addresses only ({addresses})")
     with pytest.raises(RefusedTarget):
         await ensure_deliverable(f"http://{name}:8001/", NOTHING)
