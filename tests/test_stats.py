@@ -323,3 +323,24 @@ async def test_monthly_report_json_and_xlsx(
             "/api/v1/reports/monthly", params={"month": "2026-11"}, headers=await make_key("window")
         )
     ).status_code == 403
+
+
+def test_the_workbook_writes_formula_like_text_as_text() -> None:
+    """CSV/Excel injection: text from citizens and departments that starts like a formula is a
+    string cell, shown as typed, never a formula."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from services.reports.monthly import _sheet
+
+    texts = ['=HYPERLINK("http://evil.example","点我")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"]
+    book = Workbook()
+    _sheet(book, "t", ["文本", "数"], [[t, 1] for t in [*texts, "正常"]])
+    out = io.BytesIO()
+    book.save(out)
+    sheet = load_workbook(io.BytesIO(out.getvalue()))["t"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == [*texts, "正常"]
+    assert {c.data_type for c in cells} == {"s"}
+    assert all(c.quotePrefix for c in cells[:4])

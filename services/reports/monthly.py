@@ -66,6 +66,17 @@ DEADLINES = {"sign": "签收", "handle": "办理", "drag": "拖延", "monthly": 
 STATUSES = {"active": "有效", "appealed": "申诉中", "upheld": "维持", "revoked": "撤销"}
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel or WPS read a cell as a formula (CSV/Excel injection): a complaint's title
+such as `=HYPERLINK("http://…","点我")` must stay the citizen's words."""
+
+
+def _as_text(cell: Any) -> None:
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+        cell.data_type = "s"  # openpyxl took it for a formula
+        cell.quotePrefix = True  # and the spreadsheet shows it as typed, never evaluates it
+
+
 def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]]) -> None:
     sheet = book.create_sheet(title)
     sheet.append(headers)
@@ -73,6 +84,8 @@ def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]]
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            _as_text(cell)
     sheet.freeze_panes = "A2"  # the header stays in view while scrolling
     for column, header in zip(sheet.columns, headers, strict=False):
         width = max([len(str(header)) * 2, *(len(str(c.value or "")) + 2 for c in column)])
