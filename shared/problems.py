@@ -29,8 +29,9 @@ def problem_response(
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
-    if extra:
-        body.update(extra)
+    for key, value in (extra or {}).items():
+        # A detail never overwrites the problem's own members: `status` is the HTTP status.
+        body[key if key not in body else f"current_{key}"] = value
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

@@ -69,6 +69,7 @@ async def test_cards_score_appeal_and_ruling(
         f"/api/v1/cards/{card['id']}/appeal", json={"reason": "again"}, headers=bdc
     )
     assert again.status_code == 409
+    assert (again.json()["status"], again.json()["card_status"]) == (409, "appealed")
     assert (
         await routing.post(
             f"/api/v1/cards/{card['id']}/decision", json={"uphold": False}, headers=bdc

@@ -38,9 +38,7 @@ def order(**overrides: Any) -> bytes:
     return json.dumps({**EXAMPLE, **overrides}, ensure_ascii=False).encode()
 
 
-async def post(
-    intake: httpx.AsyncClient, body: bytes, headers: dict[str, str] | None = None
-) -> httpx.Response:
+async def post(intake: httpx.AsyncClient, body: bytes, headers: Any = None) -> httpx.Response:
     return await intake.post(
         "/webhooks/hotline", content=body, headers=headers if headers is not None else signed(body)
     )

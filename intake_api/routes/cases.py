@@ -21,7 +21,7 @@ from shared.enums import CaseStatus, Channel
 from shared.errors import invalid
 from shared.principal import Principal
 from shared.routing_client import try_hand_over
-from shared.timeutil import SHANGHAI
+from shared.timeutil import SHANGHAI, year_problem
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -92,12 +92,17 @@ def _moment(value: str | None, field: str, *, end: bool = False) -> datetime | N
         return None
     try:
         if len(value) == 10:
-            day = date.fromisoformat(value) + (timedelta(days=1) if end else timedelta())
-            return datetime.combine(day, time.min, SHANGHAI)
-        parsed = datetime.fromisoformat(value)
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day, time.min, SHANGHAI)
+        else:
+            parsed = datetime.fromisoformat(value)
+            moment = parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
     except ValueError as exc:
         raise invalid(field, "expected YYYY-MM-DD or an RFC 3339 date-time") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+    problem = year_problem(moment)
+    if problem:
+        raise invalid(field, problem)
+    return moment + timedelta(days=1) if end and len(value) == 10 else moment
 
 
 def _statuses(values: list[str] | None) -> list[CaseStatus] | None:

@@ -106,6 +106,8 @@ async def service_definition(code: str, fmt: Format) -> Response:
 def _form(raw: bytes, content_type: str) -> dict[str, str]:
     if content_type.startswith("application/json"):
         loaded = json.loads(raw or b"{}")
+        if not isinstance(loaded, dict):
+            raise ValueError("a JSON request is an object of fields")
         return {k: str(v) for k, v in loaded.items() if v is not None}
     return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
 

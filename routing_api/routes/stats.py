@@ -15,6 +15,7 @@ from shared.database import transaction
 from shared.enums import Role
 from shared.errors import invalid
 from shared.principal import Principal
+from shared.timeutil import year_problem
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 Reader = Annotated[
@@ -28,6 +29,10 @@ def period(
     district: Annotated[str | None, Query(max_length=64)] = None,
 ) -> service.Period:
     """The filters every figure takes."""
+    for name, day in (("date_from", date_from), ("date_to", date_to)):
+        problem = year_problem(day) if day else None
+        if problem:
+            raise invalid(name, problem)
     if date_from and date_to and date_to < date_from:
         raise invalid("date_to", "is before date_from")
     return service.Period(date_from, date_to, district)

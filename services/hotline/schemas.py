@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, ConfigDict, Field, HttpUrl, StrictBool
+from pydantic import AwareDatetime, ConfigDict, Field, HttpUrl, StrictBool, field_validator
 
 from services.case.schemas import Phone, Strict, Text
+from shared.timeutil import year_problem
 
 EXAMPLE: dict[str, Any] = {
     "order_id": "12345-GZ-20261122-0042",
@@ -48,6 +49,14 @@ class HotlineOrderIn(Strict):
         str_strip_whitespace=True,
         json_schema_extra={"examples": [EXAMPLE]},
     )
+
+    @field_validator("received_at")
+    @classmethod
+    def _sane(cls, value: datetime) -> datetime:
+        problem = year_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 def received(order: HotlineOrderIn) -> datetime:

@@ -143,7 +143,7 @@ async def appeal(
     if card.status != "active":
         raise conflict(
             f"card {card_id} is {card.status}; only an active card can be appealed",
-            status=card.status,
+            card_status=card.status,
         )
     card.status, card.appeal_reason, card.appealed_at = "appealed", data.reason, now
     if case is not None:
@@ -170,7 +170,7 @@ async def rule(
     if card.status != "appealed":
         raise conflict(
             f"card {card_id} is {card.status}; only an appealed card can be ruled on",
-            status=card.status,
+            card_status=card.status,
         )
     card.status = "upheld" if data.uphold else "revoked"
     card.decided_at, card.decided_by_key_id, card.decision_note = now, actor.key_id, data.note
