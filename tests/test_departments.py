@@ -126,3 +126,38 @@ async def test_a_department_with_cases_is_deactivated_not_deleted(
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "intake_department"
+
+
+@pytest.mark.usefixtures("sample_departments")
+async def test_departments_and_keys_are_listed_a_page_at_a_time(
+    routing: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    """No list answers without a bound: a province has thousands of offices and keys."""
+    admin = await make_key("admin")
+    for _ in range(4):
+        await make_key("window")
+
+    async def walk(path: str, limit: int) -> list[str]:
+        seen, cursor = [], None
+        while True:
+            params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+            page = (await routing.get(path, params=params, headers=admin)).json()
+            assert len(page["items"]) <= limit
+            seen += [i.get("code") or i.get("id") for i in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return seen
+
+    codes = await walk("/api/v1/departments", 5)
+    assert len(codes) == len(load_departments())
+    assert codes == sorted(codes)
+    assert len(set(codes)) == len(codes)
+    ids = await walk("/api/v1/keys", 2)
+    assert len(ids) == len(set(ids)) == 5
+    for path, bad in (
+        ("/api/v1/departments", {"limit": "501"}),
+        ("/api/v1/keys", {"cursor": "bm90LWEtY3Vyc29y"}),
+        ("/api/v1/departments", {"cursor": "%%%"}),
+    ):
+        r = await routing.get(path, params=bad, headers=admin)
+        assert r.status_code == 422, r.text

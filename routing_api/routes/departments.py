@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.department import repository, service
 from services.department.schemas import DepartmentIn, DepartmentUpdate
@@ -22,10 +22,19 @@ Code = Annotated[str, Path(max_length=32)]
 
 
 @router.get("", response_model=None)
-async def list_departments(_: CurrentPrincipal, sm: Sessionmaker) -> dict[str, Any]:
+async def list_departments(
+    _: CurrentPrincipal,
+    sm: Sessionmaker,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
     async with transaction(sm) as session:
-        rows = await repository.all_departments(session)
-    return {"items": [service.department_out(d) for d in rows]}
+        rows, next_cursor = await repository.page_departments(session, limit=limit, cursor=cursor)
+    return {
+        "items": [service.department_out(d) for d in rows],
+        "next_cursor": next_cursor,
+        "limit": limit,
+    }
 
 
 @router.get("/{code}", response_model=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.apikey import service as keys
@@ -42,10 +42,17 @@ async def create_key(body: KeyCreate, _: Admin, sm: Sessionmaker) -> dict[str, A
 
 
 @router.get("", response_model=None)
-async def list_keys(_: Admin, sm: Sessionmaker) -> dict[str, Any]:
+async def list_keys(
+    _: Admin,
+    sm: Sessionmaker,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
     async with transaction(sm) as session:
-        rows = await keys.list_keys(session)
+        rows, next_cursor = await keys.page_keys(session, limit=limit, cursor=cursor)
     return {
+        "next_cursor": next_cursor,
+        "limit": limit,
         "items": [
             {
                 "id": str(k.id),
@@ -57,7 +64,7 @@ async def list_keys(_: Admin, sm: Sessionmaker) -> dict[str, Any]:
                 "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
             }
             for k in rows
-        ]
+        ],
     }
 
 

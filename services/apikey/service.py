@@ -8,11 +8,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository as departments
+from shared import pagination
 from shared.enums import Role
 from shared.errors import invalid, not_found
 from shared.models import ApiKey, Department
@@ -73,6 +74,21 @@ async def revoke(session: AsyncSession, key_id: uuid.UUID, *, now: datetime) -> 
     )
     if result.scalar_one_or_none() is None:
         raise not_found(f"active key {key_id}")
+
+
+async def page_keys(
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[ApiKey], str | None]:
+    """Keys oldest first, `limit` at a time (a city issues thousands over the years)."""
+    stmt = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit + 1)
+    if cursor:
+        at, ident = pagination.decode_cursor(cursor, pagination.moment, uuid.UUID)
+        stmt = stmt.where(tuple_(ApiKey.created_at, ApiKey.id) > tuple_(at, ident))
+    rows = list((await session.execute(stmt)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more and rows else None
+    return rows, pagination.encode_cursor(last.created_at, last.id) if last else None
 
 
 async def list_keys(session: AsyncSession) -> list[ApiKey]:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import pagination
 from shared.enums import CaseStatus
-from shared.errors import invalid, not_found
+from shared.errors import not_found
 from shared.models import Case, CaseEvent
 
 OPEN_STATUSES = (
@@ -61,20 +60,12 @@ class CaseFilter:
 
 
 def encode_cursor(case: Case) -> str:
-    raw = f"{case.created_at.isoformat()}|{case.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pagination.encode_cursor(case.created_at, case.id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, ident = base64.urlsafe_b64decode(padded).decode().split("|")
-        moment = datetime.fromisoformat(stamp)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, int(ident)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise invalid("cursor", "not a cursor this API returned") from exc
+    at, ident = pagination.decode_cursor(cursor, pagination.moment, pagination.row_id)
+    return at, ident
 
 
 def involving(department: str) -> object:

@@ -7,11 +7,26 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import pagination
 from shared.models import Department
 
 
 async def get(session: AsyncSession, code: str) -> Department | None:
     return await session.get(Department, code)
+
+
+async def page_departments(
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[Department], str | None]:
+    """By code, `limit` at a time: a province has thousands of offices."""
+    stmt = select(Department).order_by(Department.code).limit(limit + 1)
+    if cursor:
+        (after,) = pagination.decode_cursor(cursor, str)
+        stmt = stmt.where(Department.code > after)
+    rows = list((await session.execute(stmt)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, pagination.encode_cursor(rows[-1].code) if more and rows else None
 
 
 async def all_departments(session: AsyncSession) -> list[Department]:
