@@ -39,7 +39,8 @@ def decode_cursor(cursor: str, *kinds: Callable[[str], Any]) -> tuple[Any, ...]:
     """The parts of `cursor`, each read by its kind (`moment`, `row_id`, `uuid.UUID`, `str`)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        parts = base64.urlsafe_b64decode(padded).decode().split("|")
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+        parts = raw.decode().split("|")
         if len(parts) != len(kinds):
             raise ValueError("wrong shape")
         return tuple(kind(part) for kind, part in zip(kinds, parts, strict=True))
