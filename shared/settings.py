@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -117,20 +117,23 @@ class Settings(BaseSettings):
         parse_duration(value)
         return value
 
-    @field_validator("bootstrap_admin_key", "service_key")
+    @field_validator(
+        "bootstrap_admin_key", "service_key", "webhook_signing_secret", "hotline_webhook_secret"
+    )
     @classmethod
-    def _strong_key(cls, value: str | None) -> str | None:
-        if value is not None and value != "" and len(value) < 24:
-            raise ValueError("BOOTSTRAP_ADMIN_KEY must be at least 24 characters")
+    def _strong_key(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value != "" and len(value) < 16:
+            raise ValueError(f"{(info.field_name or '').upper()} must be at least 16 characters")
+        if info.field_name in ("bootstrap_admin_key", "service_key") and value and len(value) < 24:
+            raise ValueError(f"{(info.field_name or '').upper()} must be at least 24 characters")
         return value or None
 
     @model_validator(mode="after")
     def _production_needs_real_servers(self) -> Settings:
         """Embedded servers are for a desk machine and tests; production must name its own."""
         if self.environment == "production":
-            missing = [
-                n for n in ("database_url", "redis_url", "service_key") if not getattr(self, n)
-            ]
+            needed = ("database_url", "redis_url", "service_key", "webhook_signing_secret")
+            missing = [n for n in needed if not getattr(self, n)]
             if missing:
                 raise ValueError(f"production needs {', '.join(m.upper() for m in missing)}")
         return self

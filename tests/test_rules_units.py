@@ -117,9 +117,34 @@ def test_production_refuses_to_run_without_real_servers() -> None:
 
     from shared.settings import Settings
 
-    with pytest.raises(ValidationError, match="DATABASE_URL, REDIS_URL, SERVICE_KEY"):
+    with pytest.raises(
+        ValidationError, match="DATABASE_URL, REDIS_URL, SERVICE_KEY, WEBHOOK_SIGNING_SECRET"
+    ):
         Settings(_env_file=None, environment="production")
+    real = {
+        "database_url": "postgresql://db/app",
+        "redis_url": "redis://r",
+        "service_key": "s" * 32,
+    }
+    with pytest.raises(ValidationError, match="needs WEBHOOK_SIGNING_SECRET"):
+        Settings(_env_file=None, environment="production", **real)
+    Settings(_env_file=None, environment="production", webhook_signing_secret="w" * 32, **real)
     with pytest.raises(ValidationError, match="PostgreSQL"):
         Settings(_env_file=None, database_url="sqlite:///x.db")
     ok = Settings(_env_file=None, database_url="postgres://u:p@db/app", redis_url="redis://r")
     assert ok.database_url == "postgresql+asyncpg://u:p@db/app"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["service_key", "bootstrap_admin_key", "webhook_signing_secret", "hotline_webhook_secret"],
+)
+def test_a_short_secret_names_its_own_variable(name: str) -> None:
+    from pydantic import ValidationError
+
+    from shared.settings import Settings
+
+    with pytest.raises(ValidationError, match=f"{name.upper()} must be at least") as refused:
+        Settings(_env_file=None, **{name: "short"})
+    others = {"SERVICE_KEY", "BOOTSTRAP_ADMIN_KEY", "WEBHOOK_SIGNING_SECRET"} - {name.upper()}
+    assert not any(f"{o} must" in str(refused.value) for o in others)
