@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -121,7 +122,7 @@ def test_production_refuses_to_run_without_real_servers() -> None:
         ValidationError, match="DATABASE_URL, REDIS_URL, SERVICE_KEY, WEBHOOK_SIGNING_SECRET"
     ):
         Settings(_env_file=None, environment="production")
-    real = {
+    real: dict[str, Any] = {
         "database_url": "postgresql://db/app",
         "redis_url": "redis://r",
         "service_key": "s" * 32,
