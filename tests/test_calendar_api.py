@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.database import transaction
 from shared.timeutil import SHANGHAI
-from tests.conftest import ESTATE, KeyFactory
+from tests.conftest import ESTATE, TEST_NOW, KeyFactory
 from tests.test_routing_api import SAMPLE_TABLE, publish
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -22,6 +22,17 @@ async def test_a_known_year(routing: httpx.AsyncClient, make_key: KeyFactory) ->
     body = (await routing.get("/api/v1/calendar/2026", headers=await make_key("window"))).json()
     assert (body["known"], body["source"]) == (True, "chinese-calendar")
     assert 240 <= body["working_days"] <= 255
+    # The effective year, not an empty correction list that reads as "no holidays".
+    assert {"2026-01-01", "2026-10-01", "2026-10-07"} <= set(body["holidays"])
+    assert {"2026-02-14", "2026-10-10"} <= set(body["workdays"])  # make-up Saturdays
+    national_day = next(d for d in body["days"] if d["date"] == "2026-10-01")
+    assert national_day == {
+        "date": "2026-10-01",
+        "kind": "holiday",
+        "name": "National Day",
+        "source": "chinese-calendar",
+    }
+    assert body["operator_schedule"] == {"holidays": [], "workdays": []}
     unknown = (await routing.get("/api/v1/calendar/2031", headers=await make_key("window"))).json()
     assert (unknown["known"], unknown["working_days"]) == (False, 0)
 
@@ -68,8 +79,8 @@ async def test_loading_an_unknown_year_sets_the_missing_deadlines(
     assert case["deadlines"]["handle_due_at"] is None
     assert "is not loaded" in case["routing"]["deadline_alert"]
 
-    last = date.today().year + 2
-    for year in range(date.today().year + 1, last + 1):
+    last = TEST_NOW.year + 2
+    for year in range(TEST_NOW.year + 1, last + 1):
         r = await routing.put(
             f"/api/v1/calendar/{year}", json={"holidays": [f"{year}-01-01"]}, headers=admin
         )

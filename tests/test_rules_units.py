@@ -145,8 +145,8 @@ def test_a_short_secret_names_its_own_variable(name: str) -> None:
 
     from shared.settings import Settings
 
+    short: dict[str, Any] = {name: "short"}
     with pytest.raises(ValidationError, match=f"{name.upper()} must be at least") as refused:
-        short: dict[str, Any] = {name: "short"}
         Settings(_env_file=None, **short)
     others = {"SERVICE_KEY", "BOOTSTRAP_ADMIN_KEY", "WEBHOOK_SIGNING_SECRET"} - {name.upper()}
     assert not any(f"{o} must" in str(refused.value) for o in others)

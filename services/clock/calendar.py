@@ -86,6 +86,21 @@ class WorkCalendar:
                 return day.weekday() < 5
         return self._library_workday(day)
 
+    def exceptions_of(self, year: int) -> tuple[list[date], list[date]]:
+        """(weekdays off, weekend days on) of a known year: what makes it differ from a plain
+        Monday-to-Friday year, from the library and the operator's corrections together."""
+        workdays = set(self.workdays_of(year))
+        day, end = date(year, 1, 1), date(year + 1, 1, 1)
+        off, on = [], []
+        while day < end:
+            works = day.toordinal() in workdays
+            if day.weekday() < 5 and not works:
+                off.append(day)
+            elif day.weekday() >= 5 and works:
+                on.append(day)
+            day += timedelta(days=1)
+        return off, on
+
     def knows(self, year: int) -> bool:
         return year in self.schedules or _library_knows(year)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+import chinese_calendar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -77,17 +78,47 @@ async def save_year(session: AsyncSession, year: int, data: YearIn, *, actor: Pr
     )
 
 
+def _holiday_name(day: date) -> str | None:
+    try:
+        _, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+    return str(name) if name else None
+
+
 async def year_out(session: AsyncSession, year: int) -> dict[str, Any]:
+    """The year as deadlines see it: every weekday off and every weekend day on, each with where
+    it comes from (the library, or an operator's schedule), and the operator's own entries."""
     row = await session.get(CalendarYear, year)
     calendar = await load(session)
     known = calendar.knows(year)
-    workdays = calendar.workdays_of(year) if known else []
+    in_library = year in library_years()
+    operator = set(row.holidays if row else []) | set(row.workdays if row else [])
+    off, on = calendar.exceptions_of(year) if known else ([], [])
+
+    def detail(day: date, kind: str) -> dict[str, Any]:
+        return {
+            "date": day.isoformat(),
+            "kind": kind,
+            "name": _holiday_name(day) if in_library else None,
+            "source": "operator" if day in operator or not in_library else "chinese-calendar",
+        }
+
+    sources = [name for name, used in (("chinese-calendar", in_library), ("operator", row)) if used]
     return {
         "year": year,
         "known": known,
-        "source": ("operator" if row else "chinese-calendar") if known else None,
+        "source": "+".join(sources) if known else None,
         "library_years": [library_years().start, library_years().stop - 1],
-        "holidays": [d.isoformat() for d in (row.holidays if row else [])],
-        "workdays": [d.isoformat() for d in (row.workdays if row else [])],
-        "working_days": len(workdays),
+        "holidays": [d.isoformat() for d in off],
+        "workdays": [d.isoformat() for d in on],
+        "days": sorted(
+            [detail(d, "holiday") for d in off] + [detail(d, "workday") for d in on],
+            key=lambda d: str(d["date"]),
+        ),
+        "operator_schedule": {
+            "holidays": [d.isoformat() for d in (row.holidays if row else [])],
+            "workdays": [d.isoformat() for d in (row.workdays if row else [])],
+        },
+        "working_days": len(calendar.workdays_of(year)) if known else 0,
     }
