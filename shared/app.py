@@ -31,6 +31,7 @@ from services.stats import service as stats
 from shared import problems, telemetry
 from shared.body_limit import BodyLimitMiddleware
 from shared.database import make_engine, make_sessionmaker, transaction
+from shared.deadline import DeadlineMiddleware
 from shared.enums import CaseStatus
 from shared.input_guard import InputGuardMiddleware
 from shared.logging import configure as configure_logging
@@ -104,6 +105,7 @@ def build_app(
     app.middleware("http")(telemetry.request_middleware(name))
     app.add_middleware(InputGuardMiddleware)  # inside the body limit: reads bounded bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(DeadlineMiddleware, seconds=settings.request_timeout_seconds)
     if settings.forwarded_allow_ips:
         # Only a configured proxy may name the client (X-Forwarded-For, right-most untrusted
         # address); uvicorn runs with --no-proxy-headers so it trusts nobody itself.

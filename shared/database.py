@@ -22,16 +22,20 @@ def make_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEng
     return create_async_engine(
         settings.database_url,
         pool_size=pool_size or settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
         # A failed statement's parameters are citizens' names and phones: never in an error
         # message (and so never in a log line or a traceback).
         hide_parameters=True,
         connect_args={
+            # Client-side bounds: a frozen server never answers a statement_timeout.
+            "timeout": settings.db_connect_timeout_seconds,
+            "command_timeout": settings.db_statement_timeout_ms / 1000 + 1,
             "server_settings": {
                 "statement_timeout": str(settings.db_statement_timeout_ms),
                 "application_name": "gaodedim",
                 "timezone": "UTC",
-            }
+            },
         },
     )
 

@@ -126,6 +126,9 @@ class EmbeddedRedis:
             time.sleep(0.05)
         return f"unix://{self.socket}"
 
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.send_signal(signal.SIGTERM)  # redis saves and exits on SIGTERM

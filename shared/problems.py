@@ -8,6 +8,9 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError
@@ -100,7 +103,47 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+"""Connection exceptions, insufficient resources, operator intervention (shutdown, a statement
+cancelled by its timeout): the database cannot answer now, which a retry may fix."""
+RETRY_AFTER_SECONDS = "5"
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means a dependency (PostgreSQL, Redis) is down or too slow, not a bug."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, OSError | TimeoutError | SATimeoutError | RedisError):
+            return True
+        if isinstance(seen, DisconnectionError | InterfaceError) or (
+            isinstance(seen, DBAPIError) and seen.connection_invalidated
+        ):
+            return True
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and state[:2] in UNAVAILABLE_SQLSTATE_CLASSES:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
+
+
+def service_unavailable(detail: str) -> JSONResponse:
+    return problem_response(
+        503,
+        "Service unavailable",
+        detail,
+        type_="/problems/unavailable",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if unavailable(exc):
+        log.warning("dependency_unavailable", path=request.url.path, exc_info=exc)
+        return service_unavailable(
+            "the database is not answering; nothing was saved, try again shortly"
+        )
     log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
     return problem_response(
         500, "Internal error", "the server could not finish this request; nothing was saved"

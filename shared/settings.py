@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 15_000
+    """PostgreSQL cancels a statement after this long (server side)."""
+    db_connect_timeout_seconds: float = 3.0
+    db_pool_timeout_seconds: float = 5.0
+    """How long a request waits for a free connection before it answers 503."""
+    request_timeout_seconds: float = 10.0
+    """No request runs longer: past it the API answers 503 and rolls back whatever it began, so a
+    frozen database never holds a caller (or commits after the caller gave up)."""
     track_rate_limit_per_minute: int = 20
     track_lockout_failures: int = 10
     """Wrong look-ups of one tracking code (wrong phone digits) before the code is locked."""

@@ -1,9 +1,12 @@
 """`gaodedim run`: one process that owns everything `make run` starts.
 
 It starts the embedded PostgreSQL and Redis (unless URLs are configured), migrates, then runs
-both APIs and the worker as child processes. Ctrl-C or SIGTERM stops the children first, then
-the servers, then releases var/'s lock. If the supervisor itself is killed outright, the kernel
-ends the children (PR_SET_PDEATHSIG) and the next run ends or adopts the servers it left.
+both APIs and the worker as child processes. A part that dies (an API, the worker, the embedded
+Redis) is logged and started again with back-off; the others carry on, so intake keeps taking
+cases while routing, the worker or Redis are down (the outbox hands them over later). Ctrl-C or
+SIGTERM stops the children first, then the servers, then releases var/'s lock. If the supervisor
+itself is killed outright, the kernel ends the children (PR_SET_PDEATHSIG) and the next run ends
+or adopts the servers it left.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -44,7 +48,9 @@ def _say(message: str) -> None:
 
 
 @contextmanager
-def _servers(settings: Settings, var_dir: Path) -> Iterator[dict[str, str]]:
+def _servers(
+    settings: Settings, var_dir: Path
+) -> Iterator[tuple[dict[str, str], EmbeddedRedis | None]]:
     pg = None if settings.database_url else EmbeddedPostgres(var_dir / "pg")
     redis = None if settings.redis_url else EmbeddedRedis(var_dir / "redis")
     try:
@@ -58,7 +64,7 @@ def _servers(settings: Settings, var_dir: Path) -> Iterator[dict[str, str]]:
             redis_url = redis.start()
         else:
             redis_url = str(settings.redis_url)
-        yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url}, redis
     finally:
         if redis is not None:
             _say("stopping Redis")
@@ -87,18 +93,96 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for proc in children.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+STABLE_AFTER = 60.0
+"""A part that ran this long before it died starts its back-off afresh."""
+MAX_BACKOFF = 30.0
+
+
+def backoff(failures: int) -> float:
+    """Seconds before restart number `failures` in a row: 0.5, 1, 2, 4 … at most 30."""
+    return float(min(MAX_BACKOFF, 0.5 * 2 ** max(0, failures - 1)))
+
+
+@dataclass
+class Restarts:
+    """When a part that died may start again: at once the first time, then backing off, so a
+    part that cannot start (a bad setting, a busy port) does not spin the machine."""
+
+    name: str
+    failures: int = 0
+    started_at: float = 0.0
+    due_at: float | None = None
+
+    def died(self, now: float, detail: str) -> None:
+        ran = now - self.started_at
+        self.failures = 1 if ran >= STABLE_AFTER else self.failures + 1
+        delay = backoff(self.failures)
+        self.due_at = now + delay
+        _say(f"{self.name} {detail} after {ran:.1f} s; restarting in {delay:g} s")
+
+    def due(self, now: float) -> bool:
+        return self.due_at is not None and now >= self.due_at
+
+    def started(self, now: float) -> None:
+        self.started_at, self.due_at = now, None
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: Restarts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.restarts = Restarts(self.name)
+
+    def start(self) -> None:
+        self.proc = _spawn(self.args, self.env)
+        self.restarts.started(time.monotonic())
+
+    def watch(self, now: float) -> None:
+        """Notice a death, and start the part again when its back-off has passed."""
+        if self.proc is not None and self.restarts.due_at is None:
+            code = self.proc.poll()
+            if code is not None:
+                self.restarts.died(now, f"exited with {code}")
+        if self.restarts.due(now):
+            self.start()
+            _say(f"{self.name} restarted (pid {self.proc.pid if self.proc else '?'})")
+
+
+def _stop_children(children: list[Child]) -> None:
+    running = [c for c in children if c.proc is not None and c.proc.poll() is None]
+    for child in running:
+        assert child.proc is not None
+        child.proc.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
-    for name, proc in children.items():
+    for child in running:
+        assert child.proc is not None
         try:
-            proc.wait(max(0.1, deadline - time.monotonic()))
+            child.proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            _say(f"{name} did not stop in time; killing it")
-            proc.kill()
-            proc.wait()
+            _say(f"{child.name} did not stop in time; killing it")
+            child.proc.kill()
+            child.proc.wait()
+
+
+def _watch_redis(redis: EmbeddedRedis | None, restarts: Restarts, now: float) -> None:
+    """The embedded Redis is restarted like the children (same socket, so the same URL); the
+    APIs keep taking cases meanwhile, and the worker reconnects."""
+    if redis is None:
+        return
+    if restarts.due_at is None and not redis.alive():
+        restarts.died(now, "exited")
+    if restarts.due(now):
+        try:
+            redis.start()
+            restarts.started(now)
+            _say("redis restarted")
+        except RuntimeError as exc:
+            restarts.died(now, f"did not start ({exc})")
 
 
 def _wait_ports_free(settings: Settings, stop: threading.Event, seconds: float = 20) -> list[int]:
@@ -139,10 +223,10 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
     lock.acquire()
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
-    children: dict[str, subprocess.Popen[bytes]] = {}
+    children: list[Child] = []
     code = 0
     try:
-        with _servers(settings, var_dir) as urls:
+        with _servers(settings, var_dir) as (urls, redis):
             env = {
                 **os.environ,
                 **urls,
@@ -162,14 +246,22 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
                 *("-m", "uvicorn", "--factory", "--host", host, "--no-access-log"),
                 *("--no-proxy-headers", "--port"),
             ]
-            children["intake_api"] = _spawn(
-                [*uvicorn, str(settings.intake_port), "intake_api.app:create_app"], env
-            )
-            children["routing_api"] = _spawn(
-                [*uvicorn, str(settings.routing_port), "routing_api.app:create_app"], env
-            )
+            children = [
+                Child(
+                    "intake_api",
+                    [*uvicorn, str(settings.intake_port), "intake_api.app:create_app"],
+                    env,
+                ),
+                Child(
+                    "routing_api",
+                    [*uvicorn, str(settings.routing_port), "routing_api.app:create_app"],
+                    env,
+                ),
+            ]
             if with_worker:
-                children["sla_worker"] = _spawn(["-m", "sla_worker"], env)
+                children.append(Child("sla_worker", ["-m", "sla_worker"], env))
+            for child in children:
+                child.start()
             if _wait_ready(settings, stop):
                 worker = (
                     f"  worker metrics http://{host}:{settings.worker_metrics_port}/metrics"
@@ -181,12 +273,13 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
                     f"routing http://{host}:{settings.routing_port}{worker}  "
                     "(Ctrl-C stops everything)"
                 )
+            redis_restarts = Restarts("redis")
+            redis_restarts.started(time.monotonic())
             while not stop.is_set():
-                dead = [n for n, p in children.items() if p.poll() is not None]
-                if dead:
-                    _say(f"{', '.join(dead)} exited; stopping everything")
-                    code = 1
-                    break
+                now = time.monotonic()
+                _watch_redis(redis, redis_restarts, now)
+                for child in children:
+                    child.watch(now)
                 stop.wait(0.5)
             _say("stopping")
             _stop_children(children)

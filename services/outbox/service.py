@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import OutboxMessage
 
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=30)
+"""How long a claimed message is hidden from other workers: longer than any delivery may take
+(HTTP calls time out after 10 s), short enough that a killed worker's claims come back soon."""
 MAX_ATTEMPTS = 12
 """With the back-off below, about 1.5 days of retries before a message is marked failed."""
 
