@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -78,3 +79,27 @@ async def test_overlong_key_is_refused(intake: httpx.AsyncClient, make_key: KeyF
     r = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+async def test_fifty_replays_answer_exactly_what_the_original_answered(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """With a rule table published the original answers the routed case (`assigned`, its
+    department and deadlines); replays that arrive while it is still being routed wait for that
+    answer instead of replaying the snapshot taken at the commit (`registered`)."""
+    from tests.test_routing_api import publish
+
+    await publish(routing, await make_key("admin"))
+    headers = {**await make_key("window"), "Idempotency-Key": "fifty"}
+    results = await asyncio.gather(
+        *[intake.post("/api/v1/cases", json=case_body(), headers=headers) for _ in range(50)]
+    )
+    assert {r.status_code for r in results} == {201}
+    bodies = {json.dumps(r.json(), sort_keys=True) for r in results}
+    assert len(bodies) == 1, [r.json()["status"] for r in results]
+    assert results[0].json()["status"] == "assigned"
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in results) == 49
+    assert await count(sessionmaker, "cases") == 1

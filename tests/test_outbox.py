@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -263,3 +264,53 @@ async def test_delivered_messages_are_pruned_after_the_retention(
     assert await worker_module.prune_outbox({"sessionmaker": sessionmaker}) == 2
     assert [m.id for m in await _rows(sessionmaker)] == ids[2:]
     assert await worker_module.prune_outbox({"sessionmaker": sessionmaker}) == 0
+
+
+async def test_one_cases_callbacks_arrive_in_order_behind_a_failing_one(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Five events of one case to one receiver, the first failing twice, two workers at once:
+    the receiver gets them in the order they happened; another case is not held up."""
+    from sla_worker import handlers
+
+    got: list[tuple[str, str]] = []
+    failures = {"A:0": 2}
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        name = f"{body['case_no']}:{body['event']}"
+        if failures.get(name, 0) > 0:
+            failures[name] -= 1
+            return httpx.Response(503)
+        got.append((body["case_no"], body["event"]))
+        return httpx.Response(200)
+
+    async with transaction(sessionmaker) as session:
+        for case_no, events in (("A", 5), ("B", 1)):
+            for i in range(events):
+                outbox.enqueue(
+                    session,
+                    "channel.callback",
+                    {
+                        "url": "https://h.example.gov.cn/cb",
+                        "case_no": case_no,
+                        "event": str(i),
+                    },
+                    ordering_key=f"channel.callback:{case_no}",
+                )
+    known = Allowed.parse("h.example.gov.cn")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        jobs = handlers.build(http, http, None, "s" * 16, allowed=known)
+        for _ in range(10):
+            await asyncio.gather(dispatch_all(sessionmaker, jobs), dispatch_all(sessionmaker, jobs))
+            if len(got) == 6:
+                break
+            assert ("A", "1") not in got or ("A", "0") in got
+            async with transaction(sessionmaker) as session:  # the back-off has passed
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.delivered_at.is_(None))
+                    .values(available_at=OutboxMessage.created_at)
+                )
+    assert [e for c, e in got if c == "A"] == ["0", "1", "2", "3", "4"]
+    assert got.index(("B", "0")) == 0  # B went at once, while A's first event was failing

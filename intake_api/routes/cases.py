@@ -67,15 +67,30 @@ async def register_case(
             path=request.url.path,
             body=body.model_dump(mode="json"),
             create=create,
+            unsettled=_hands_over,
+        )
+    if idempotency_key is not None:
+        outcome = await idempotent.replay(
+            sm,
+            outcome,
+            principal=principal,
+            key=idempotency_key,
+            wait_seconds=settings.routing_timeout_seconds + 2,
         )
     case_no = outcome.body["case_no"]
-    if not outcome.replayed and not outcome.body["repeat"] and not outcome.body["held_until"]:
+    if not outcome.replayed and _hands_over(outcome.status, outcome.body):
+        fresh = None
         if await try_hand_over(request.app.state.routing_client, case_no):
             fresh = {**await _fresh(sm, case_no, principal), "repeat": False}
-            outcome = await idempotent.amend(sm, outcome, fresh)
         else:
             await kick_worker(request)
+        outcome = await idempotent.settle(sm, outcome, fresh)
     return idempotent.response(outcome, {"Location": f"{request.url.path}/{case_no}"})
+
+
+def _hands_over(status: int, body: Any) -> bool:
+    """A new case routed right after the commit: its answer then names the department."""
+    return status == 201 and not body.get("held_until")
 
 
 async def _fresh(sm: Sessionmaker, case_no: str, principal: Principal) -> dict[str, Any]:

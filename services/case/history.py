@@ -55,7 +55,8 @@ def _call_back(session: AsyncSession, case: Case, event: CaseEvent) -> None:
     outbox.enqueue(
         session,
         TOPIC_CALLBACK,
-        {
+        ordering_key=f"{TOPIC_CALLBACK}:{case.case_no}",
+        payload={
             "url": case.callback_url,
             "order_id": case.external_ref,
             "case_no": case.case_no,

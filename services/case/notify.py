@@ -25,7 +25,8 @@ async def notify_followers(
             outbox.enqueue(
                 session,
                 TOPIC_NOTIFY,
-                {
+                ordering_key=f"{TOPIC_NOTIFY}:{code}:{case.case_no}",
+                payload={
                     "department": code,
                     "url": dept.webhook_url,
                     "case_no": case.case_no,

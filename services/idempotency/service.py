@@ -8,14 +8,16 @@ commits, then finds the finished record and replays it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.errors import conflict, invalid
 from shared.models import IdempotencyRecord
@@ -33,6 +35,7 @@ class Claim:
     record_id: int | None
     replay_status: int | None = None
     replay_body: Any = None
+    settled: bool = True
 
     @property
     def is_replay(self) -> bool:
@@ -40,6 +43,8 @@ class Claim:
 
 
 async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: str) -> Claim:
+    """The record for a new request, or the first request's answer to replay (`settled` False
+    while the first request is still finishing it: see `settled_answer`)."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise invalid("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
     inserted = await session.execute(
@@ -51,26 +56,63 @@ async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: str
     record_id = inserted.scalar_one_or_none()
     if record_id is not None:
         return Claim(record_id=record_id)
-    existing = (
-        await session.execute(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-            )
-        )
-    ).scalar_one()
+    existing = await _record(session, scope, key)
     if existing.request_hash != fingerprint:
         raise conflict(
             "this Idempotency-Key was used with a different request body",
             idempotency_key=key,
         )
     return Claim(
-        record_id=None, replay_status=existing.status_code, replay_body=existing.response_body
+        record_id=None,
+        replay_status=existing.status_code,
+        replay_body=existing.response_body,
+        settled=existing.settled,
     )
 
 
-async def store(session: AsyncSession, record_id: int, status: int, body: Any) -> None:
+async def settled_answer(
+    sessionmaker: async_sessionmaker[AsyncSession], *, scope: str, key: str, wait_seconds: float
+) -> tuple[int, Any]:
+    """The first request's final answer, waited for up to `wait_seconds` without holding a
+    connection between looks (waiting replays must not starve the first request of the
+    connection it needs to settle). A first request that died before settling leaves its
+    committed answer, which is then final."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        async with sessionmaker() as session:
+            record = await _record(session, scope, key)
+        if record.settled or time.monotonic() >= deadline:
+            assert record.status_code is not None
+            return record.status_code, record.response_body
+        await asyncio.sleep(0.05)
+
+
+async def _record(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord:
+    return (
+        await session.execute(
+            select(IdempotencyRecord)
+            .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+
+
+async def store(
+    session: AsyncSession, record_id: int, status: int, body: Any, *, settled: bool = True
+) -> None:
     await session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.id == record_id)
-        .values(status_code=status, response_body=body)
+        .values(status_code=status, response_body=body, settled=settled)
+    )
+
+
+async def settle(session: AsyncSession, record_id: int, body: Any | None = None) -> None:
+    """The first request's answer is final: `body` if it changed after the commit, else as
+    stored."""
+    values: dict[str, Any] = {"settled": True}
+    if body is not None:
+        values["response_body"] = body
+    await session.execute(
+        update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(**values)
     )

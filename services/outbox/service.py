@@ -31,11 +31,12 @@ def enqueue(
     payload: dict[str, Any],
     *,
     delay: timedelta | None = None,
+    ordering_key: str | None = None,
 ) -> OutboxMessage:
     """`delay` holds delivery back (a held case's hand-over); by default it is at once. Delivery
     runs on the database's clock, not the action's, so the delay is counted from the database's
     `now()`: a message is never due earlier or later than its delay because two clocks differ."""
-    message = OutboxMessage(topic=topic, payload=payload)
+    message = OutboxMessage(topic=topic, payload=payload, ordering_key=ordering_key)
     if delay is not None:
         message.available_at = func.now() + delay
     session.add(message)
@@ -55,7 +56,10 @@ class Claimed:
 
 
 async def claim(session: AsyncSession, topics: list[str], *, limit: int = 50) -> list[Claimed]:
-    """Take due messages of `topics` for delivery; concurrent workers never take the same one."""
+    """Take due messages of `topics` for delivery; concurrent workers never take the same one,
+    and a message with an ordering key is taken only when every message before it with that key
+    has been delivered: a later event waits behind an earlier one that is failing (or still
+    being delivered), even across workers, so a receiver sees one case's events in order."""
     if not topics:
         return []
     result = await session.execute(
@@ -67,6 +71,10 @@ async def claim(session: AsyncSession, topics: list[str], *, limit: int = 50) ->
                 SELECT id FROM outbox
                 WHERE delivered_at IS NULL AND failed_at IS NULL
                   AND available_at <= now() AND topic = ANY(:topics)
+                  AND (ordering_key IS NULL OR NOT EXISTS (
+                      SELECT 1 FROM outbox AS earlier
+                      WHERE earlier.ordering_key = outbox.ordering_key
+                        AND earlier.id < outbox.id AND earlier.delivered_at IS NULL))
                 ORDER BY available_at, id
                 LIMIT :limit
                 FOR UPDATE SKIP LOCKED

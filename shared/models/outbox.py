@@ -27,6 +27,13 @@ class OutboxMessage(Base):
         Index(
             "ix_outbox_delivered", "delivered_at", postgresql_where=text("delivered_at IS NOT NULL")
         ),
+        # A message waits for the undelivered ones before it with the same key.
+        Index(
+            "ix_outbox_ordering",
+            "ordering_key",
+            "id",
+            postgresql_where=text("delivered_at IS NULL AND ordering_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -38,3 +45,6 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+    ordering_key: Mapped[str | None] = mapped_column(String(300))
+    """Messages with one key are delivered one at a time, in the order they were written (one
+    case's callbacks to one receiver); messages without a key go as they come."""
