@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.database import transaction
 from shared.timeutil import SHANGHAI
-from tests.conftest import ESTATE, TEST_NOW, KeyFactory
+from tests.conftest import ESTATE, TEST_NOW, TEST_YEARS, KeyFactory, stand_in_calendar
 from tests.test_routing_api import SAMPLE_TABLE, publish
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -99,14 +99,18 @@ async def test_a_new_holiday_moves_open_deadlines(
     await publish(routing, admin)
     case = (await intake.post("/api/v1/cases", json=ESTATE, headers=window)).json()
     before = datetime.fromisoformat(case["deadlines"]["handle_due_at"])
-    # Declare the first working day of the window a holiday (an operator's correction).
+    # Declare the first working day of the window a holiday (an operator's correction), keeping
+    # the year's other holidays (a stand-in year's New Year's Day, when the clock is near it).
+    calendar = stand_in_calendar()
     start = datetime.fromisoformat(case["created_at"]).astimezone(SHANGHAI).date() + timedelta(
         days=1
     )
-    while start.weekday() >= 5:
+    while not calendar.is_workday(start):
         start += timedelta(days=1)
+    kept = sorted(TEST_YEARS[start.year].holidays) if start.year in TEST_YEARS else []
+    holidays = [d.isoformat() for d in [*kept, start]]
     r = await routing.put(
-        f"/api/v1/calendar/{start.year}", json={"holidays": [start.isoformat()]}, headers=admin
+        f"/api/v1/calendar/{start.year}", json={"holidays": holidays}, headers=admin
     )
     assert r.json()["cases_recomputed"] == 1
     after = datetime.fromisoformat(

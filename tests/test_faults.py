@@ -18,8 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import EXAMPLES
-from tests.test_supervisor import ADMIN, _leftovers, _stop, _wait_ready, run_env
+from tests.test_supervisor import ADMIN, _leftovers, _stop, _wait_ready, import_samples, run_env
 
 __all__ = ["run_env"]  # the fixture, shared with test_supervisor
 
@@ -35,17 +34,7 @@ def running(run_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, Any]]
     )
     try:
         _wait_ready(run_env, proc)
-        for args in (
-            ["departments", "import", str(EXAMPLES / "departments.sample.json")],
-            ["rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish"],
-        ):
-            done = subprocess.run(
-                [sys.executable, "-m", "shared.cli", *args],
-                env=run_env,
-                capture_output=True,
-                timeout=60,
-            )
-            assert done.returncode == 0, done.stderr
+        import_samples(run_env)
         routing = f"http://127.0.0.1:{run_env['ROUTING_PORT']}"
         admin = {"Authorization": f"Bearer {ADMIN}"}
         key = httpx.post(f"{routing}/api/v1/keys", json={"role": "window"}, headers=admin)

@@ -98,6 +98,19 @@ def _port_free(port: str) -> bool:
         return s.connect_ex(("127.0.0.1", int(port))) != 0
 
 
+def import_samples(env: dict[str, str]) -> None:
+    """The sample departments and the published rule table, through the CLI, which finds the
+    running servers through var/urls.env."""
+    for args in (
+        ["departments", "import", str(EXAMPLES / "departments.sample.json")],
+        ["rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+
+
 def test_run_lifecycle(run_env: dict[str, str]) -> None:
     var = Path(run_env["VAR_DIR"])
     intake = f"http://127.0.0.1:{run_env['INTAKE_PORT']}"
@@ -108,17 +121,7 @@ def test_run_lifecycle(run_env: dict[str, str]) -> None:
     _wait_ready(run_env, first)
     running = {p.name() for p in _leftovers(var)}
     assert {"postgres", "redis-server"} <= running  # the detector sees servers while they run
-    for args in (
-        ["departments", "import", str(EXAMPLES / "departments.sample.json")],
-        ["rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish"],
-    ):  # the CLI finds the running servers through var/urls.env
-        done = subprocess.run(
-            [sys.executable, "-m", "shared.cli", *args],
-            env=run_env,
-            capture_output=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr
+    import_samples(run_env)
     key = httpx.post(f"{routing}/api/v1/keys", json={"role": "window"}, headers=admin).json()["key"]
     window = {"Authorization": f"Bearer {key}"}
     case = httpx.post(
