@@ -24,6 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services import keywords
 from services.apikey import service as keys
+from services.case.codes import CaseNumbers
 from services.case.repository import OPEN_STATUSES
 from services.outbox import service as outbox
 from services.sla.sweep import lag_seconds
@@ -78,6 +79,9 @@ def build_app(
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.case_numbers = CaseNumbers(
+            app.state.sessionmaker, block=settings.case_number_block
+        )
         app.state.redis = make_redis(settings)
         app.state.routing_client = make_client(settings) if settings.service_key else None
         if settings.bootstrap_admin_key:

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     bootstrap_admin_key: str | None = None
 
     case_no_prefix: str = "GZ"
+    case_number_block: int = Field(default=20, ge=1, le=10_000)
+    """Case numbers each process reserves at once (see services/case/codes.py): larger blocks
+    mean fewer reservations and larger gaps when a process restarts."""
     max_body_bytes: int = 64 * 1024
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 15_000

@@ -294,3 +294,41 @@ async def test_list_bad_parameters_name_the_field(
     r = await intake.get("/api/v1/cases", params=params, headers=await make_key("window"))
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == field
+
+
+async def test_two_intake_processes_number_cases_without_waiting_on_each_other(
+    settings: Any, make_key: KeyFactory, sessionmaker: Any
+) -> None:
+    """Two intake apps (each with its own reserved blocks, as two processes have) registering at
+    once: every case number is unique, each app's numbers increase, and the gaps stay within
+    one block per app."""
+    import asyncio
+
+    from intake_api.app import create_app
+
+    window = await make_key("window")
+    apps = [create_app(settings.model_copy(update={"case_number_block": 7})) for _ in range(2)]
+    numbers: list[list[int]] = [[], []]
+
+    async def register(i: int, client: httpx.AsyncClient) -> None:
+        for n in range(25):
+            r = await client.post(
+                "/api/v1/cases",
+                json=case_body(applicant={"phone": f"139{i}{n:07d}"}),
+                headers=window,
+            )
+            assert r.status_code == 201, r.text
+            numbers[i].append(int(r.json()["case_no"].rsplit("-", 1)[1]))
+
+    async with apps[0].router.lifespan_context(apps[0]), apps[1].router.lifespan_context(apps[1]):
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=a), base_url="http://t")
+            for a in apps
+        ]
+        await asyncio.gather(*(register(i, c) for i, c in enumerate(clients)))
+        for c in clients:
+            await c.aclose()
+    every = numbers[0] + numbers[1]
+    assert len(set(every)) == 50
+    assert all(ns == sorted(ns) for ns in numbers)  # one client's cases, one after another
+    assert max(every) <= 50 + 2 * 7

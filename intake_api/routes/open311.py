@@ -153,6 +153,7 @@ async def create_request(request: Request, fmt: Format, sm: Sessionmaker) -> Res
                 data,
                 actor=principal,
                 now=request.app.state.clock(),
+                numbers=request.app.state.case_numbers,
                 case_no_prefix=settings.case_no_prefix,
             )
             case_no, code = case.case_no, case.tracking_code

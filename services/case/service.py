@@ -79,6 +79,7 @@ async def register_or_link(
     *,
     actor: Principal,
     now: datetime,
+    numbers: codes.CaseNumbers,
     case_no_prefix: str,
     repeats: RepeatPolicy,
     hold_for: timedelta | None = None,
@@ -101,7 +102,13 @@ async def register_or_link(
     )
     if existing is None:
         case = await register(
-            session, data, actor=actor, now=now, case_no_prefix=case_no_prefix, hold_for=hold_for
+            session,
+            data,
+            actor=actor,
+            now=now,
+            numbers=numbers,
+            case_no_prefix=case_no_prefix,
+            hold_for=hold_for,
         )
         return case, False
     existing.repeat_count += 1
@@ -124,6 +131,7 @@ async def register(
     *,
     actor: Principal,
     now: datetime,
+    numbers: codes.CaseNumbers,
     case_no_prefix: str,
     hold_for: timedelta | None = None,
 ) -> Case:
@@ -142,7 +150,7 @@ async def register(
 
     day = to_shanghai(now).date()
     held_for = hold_for if data.hold and hold_for else None
-    number = await codes.next_case_number(session, day)
+    number = await numbers.next(day)
     code = await _unused_tracking_code(session)
     applicant = data.applicant
     case = Case(

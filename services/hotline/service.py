@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import service as cases
+from services.case.codes import CaseNumbers
 from services.case.history import record
 from services.case.schemas import Applicant, CaseCreate
 from services.hotline.schemas import HotlineOrderIn
@@ -44,6 +45,7 @@ async def receive(
     body: bytes,
     *,
     now: datetime,
+    numbers: CaseNumbers,
     case_no_prefix: str,
     repeats: cases.RepeatPolicy,
 ) -> Outcome:
@@ -59,7 +61,7 @@ async def receive(
         )
     ).scalar_one_or_none()
     if existing is None:
-        return await _new_case(session, order, body_hash, case_no_prefix, repeats, now)
+        return await _new_case(session, order, body_hash, case_no_prefix, repeats, now, numbers)
     case = (
         await session.execute(select(Case).where(Case.id == existing.case_id).with_for_update())
     ).scalar_one()
@@ -97,6 +99,7 @@ async def _new_case(
     prefix: str,
     repeats: cases.RepeatPolicy,
     now: datetime,
+    numbers: CaseNumbers,
 ) -> Outcome:
     data = CaseCreate(
         channel=Channel.hotline,
@@ -110,7 +113,13 @@ async def _new_case(
         attachments=order.attachments,
     )
     case, repeat = await cases.register_or_link(
-        session, data, actor=HOTLINE, now=now, case_no_prefix=prefix, repeats=repeats
+        session,
+        data,
+        actor=HOTLINE,
+        now=now,
+        numbers=numbers,
+        case_no_prefix=prefix,
+        repeats=repeats,
     )
     if not repeat or case.callback_url is None:  # a repeat keeps the first channel's address
         case.external_ref = order.order_id
