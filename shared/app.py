@@ -24,6 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services import keywords
 from services.apikey import service as keys
+from services.apikey.cache import KeyCache
 from services.case.codes import CaseNumbers
 from services.case.repository import OPEN_STATUSES
 from services.outbox import service as outbox
@@ -79,6 +80,7 @@ def build_app(
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.key_cache = KeyCache(app.state.sessionmaker, settings.key_cache_seconds)
         app.state.case_numbers = CaseNumbers(
             app.state.sessionmaker, block=settings.case_number_block
         )

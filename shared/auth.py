@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.apikey import service as keys
+from services.apikey.cache import KeyCache
 from shared.enums import Role
 from shared.errors import forbidden, unauthorized
 from shared.principal import SYSTEM, Principal
@@ -25,9 +25,8 @@ async def current_principal(
     service_key = request.app.state.settings.service_key
     if service_key and same_secret(credentials.credentials, service_key):
         return SYSTEM
-    sessionmaker = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        principal = await keys.authenticate(session, credentials.credentials)
+    cache: KeyCache = request.app.state.key_cache
+    principal = await cache.authenticate(credentials.credentials)
     if principal is None:
         raise unauthorized("the API key is unknown or revoked")
     return principal

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     bootstrap_admin_key: str | None = None
 
     case_no_prefix: str = "GZ"
+    key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    """How long a process trusts a key it verified; a revoked key stops working within this."""
     case_number_block: int = Field(default=20, ge=1, le=10_000)
     """Case numbers each process reserves at once (see services/case/codes.py): larger blocks
     mean fewer reservations and larger gaps when a process restarts."""

@@ -119,6 +119,9 @@ def settings(database_url: str, servers: Servers) -> Settings:
         # turns repeat linking on where it is the subject.
         repeat_similarity=1.01,
         metrics_cache_seconds=0,
+        # Keys are revoked and departments deactivated mid-test; tests/test_auth.py checks the
+        # cache itself.
+        key_cache_seconds=0,
         var_dir=servers.tmp / "var",
     )
 

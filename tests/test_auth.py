@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -188,3 +190,27 @@ async def test_bootstrap_admin_key_installed_once(
         principal = await keys.authenticate(session, secret)
     assert principal is not None
     assert principal.role.value == "admin"
+
+
+async def test_a_revoked_key_is_refused_within_the_cache_lifetime(
+    settings: Any, routing: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    """An app that remembers verified keys for 0.5 s: a key revoked elsewhere (another process,
+    the CLI) still works until its entry expires, and is refused after."""
+    import asyncio
+
+    from intake_api.app import create_app
+
+    admin = await make_key("admin")
+    issued = await routing.post("/api/v1/keys", json={"role": "window"}, headers=admin)
+    key = {"Authorization": f"Bearer {issued.json()['key']}"}
+    app = create_app(settings.model_copy(update={"key_cache_seconds": 0.5}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.get("/api/v1/cases", headers=key)).status_code == 200
+            revoked = await routing.delete(f"/api/v1/keys/{issued.json()['id']}", headers=admin)
+            assert revoked.status_code == 204
+            assert (await client.get("/api/v1/cases", headers=key)).status_code == 200  # cached
+            await asyncio.sleep(0.6)
+            assert (await client.get("/api/v1/cases", headers=key)).status_code == 401

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from services import open311
-from services.apikey import service as keys
+from services.apikey.cache import KeyCache
 from services.case import service
 from services.case.schemas import Applicant, CaseCreate, Location
 from services.department import repository as departments
@@ -60,8 +60,8 @@ async def _open311(fmt: str, work: Callable[[], Awaitable[Response]]) -> Respons
 async def _principal(request: Request, sm: Sessionmaker, api_key: str | None) -> Principal:
     if not api_key:
         raise DomainError(detail="api_key is required", status=401, title="Unauthorized")
-    async with sm() as session:
-        principal = await keys.authenticate(session, api_key)
+    cache: KeyCache = request.app.state.key_cache
+    principal = await cache.authenticate(api_key)
     if principal is None:
         raise DomainError(detail="api_key is unknown or revoked", status=401, title="Unauthorized")
     return principal
