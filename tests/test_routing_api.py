@@ -8,12 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.models import OutboxMessage
 from sla_worker import handlers
 from sla_worker.dispatch import dispatch_all
-from tests.conftest import EXAMPLES, LOCAL, KeyFactory, case_body, routing_client_for
+from tests.conftest import ESTATE, EXAMPLES, LOCAL, KeyFactory, case_body, routing_client_for
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -263,3 +264,34 @@ async def test_simulate_a_draft_over_stored_cases(
         "/api/v1/route/simulate", headers=admin, json={"table": SAMPLE_TABLE}
     )
     assert unchanged.json()["moved"] == 0
+
+
+async def test_a_case_routed_at_once_is_routed_once(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Intake's direct hand-over routes the case; the hand-over message written with the case is
+    settled in routing's transaction, so the worker has nothing left to send (no second call)."""
+    await publish(routing, await make_key("admin"))
+    r = await intake.post("/api/v1/cases", json=ESTATE, headers=await make_key("window"))
+    assert r.json()["status"] == "assigned"
+    async with sessionmaker() as session:
+        pending = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.topic == "case.registered")
+        )
+    assert pending == 0
+    calls: list[str] = []
+
+    async def counting(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(200, json={"routed": False})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(counting)) as http:
+        assert (
+            await dispatch_all(sessionmaker, handlers.build(http, http, None, allowed=LOCAL)) == 0
+        )
+    assert calls == []

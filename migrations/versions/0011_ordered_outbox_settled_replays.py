@@ -1,4 +1,5 @@
-"""Outbox ordering keys (one case's callbacks in order) and settled idempotency records.
+"""Outbox ordering keys (one case's callbacks in order), pending messages by case (routing
+settles a hand-over it did), settled idempotency records.
 
 Revision ID: 0011
 Revises: 0010
@@ -25,6 +26,13 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("delivered_at IS NULL AND ordering_key IS NOT NULL"),
     )
+    op.create_index(
+        "ix_outbox_pending_case",
+        "outbox",
+        [sa.text("(payload ->> 'case_no')")],
+        unique=False,
+        postgresql_where=sa.text("delivered_at IS NULL"),
+    )
     op.add_column(
         "idempotency_records",
         sa.Column("settled", sa.Boolean(), server_default=sa.true(), nullable=False),
@@ -33,6 +41,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column("idempotency_records", "settled")
+    op.drop_index(
+        "ix_outbox_pending_case",
+        table_name="outbox",
+        postgresql_where=sa.text("delivered_at IS NULL"),
+    )
     op.drop_index(
         "ix_outbox_ordering",
         table_name="outbox",

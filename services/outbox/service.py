@@ -87,6 +87,20 @@ async def claim(session: AsyncSession, topics: list[str], *, limit: int = 50) ->
     return [Claimed(r.id, r.topic, r.payload, r.attempts) for r in result]
 
 
+async def settle_for_case(session: AsyncSession, topic: str, case_no: str) -> None:
+    """What a pending `topic` message for `case_no` asked for is done (in this transaction):
+    mark it delivered, so the worker does not deliver it a second time."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.payload["case_no"].astext == case_no,
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.topic == topic,
+        )
+        .values(delivered_at=func.now(), last_error=None)
+    )
+
+
 async def mark_delivered(session: AsyncSession, message_id: int) -> None:
     await session.execute(
         update(OutboxMessage)

@@ -14,8 +14,10 @@ from services.case import repository
 from services.case.assignment import assign_to
 from services.case.history import transition
 from services.case.lifecycle import Action
+from services.case.service import TOPIC_REGISTERED
 from services.clock.calendar import WorkCalendar
 from services.clock.policy import choose
+from services.outbox import service as outbox
 from services.routing import tables
 from services.routing.engine import CompiledTable, Decision, evaluate
 from services.routing.schemas import CaseFacts, RuleTable
@@ -94,6 +96,9 @@ async def route_case(
             **routing,
         },
     )
+    # The hand-over message written with the case asked for exactly this: one routing call per
+    # case, not a second one from the worker that would answer `routed: false`.
+    await outbox.settle_for_case(session, TOPIC_REGISTERED, case.case_no)
     assign_to(
         case,
         decision.lead_department,

@@ -27,6 +27,12 @@ class OutboxMessage(Base):
         Index(
             "ix_outbox_delivered", "delivered_at", postgresql_where=text("delivered_at IS NOT NULL")
         ),
+        # Routing settles a case's pending hand-over message when it routes the case.
+        Index(
+            "ix_outbox_pending_case",
+            text("(payload ->> 'case_no')"),
+            postgresql_where=text("delivered_at IS NULL"),
+        ),
         # A message waits for the undelivered ones before it with the same key.
         Index(
             "ix_outbox_ordering",
