@@ -7,6 +7,7 @@ several processes can build apps freely.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -38,6 +39,7 @@ from shared.enums import CaseStatus
 from shared.input_guard import InputGuardMiddleware
 from shared.logging import configure as configure_logging
 from shared.models import Card, Case
+from shared.process import SUPERVISED, die_with_parent
 from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
 from shared.timeutil import Clock, to_shanghai, utcnow
@@ -77,6 +79,8 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if os.environ.get(SUPERVISED):
+            die_with_parent()  # under `make run`, an API process ends with whoever started it
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)

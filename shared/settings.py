@@ -6,6 +6,7 @@ Why pydantic-settings: operators configure the service by environment in product
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,8 @@ class Settings(BaseSettings):
     worker_metrics_port: int = 8003
     """Where each worker serves its Prometheus metrics (cards issued, sweep timings); 0: none."""
     bind_host: str = "127.0.0.1"
+    web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    """Processes per API under `make run` (uvicorn workers); the default is one per core."""
     var_dir: Path = Path("var")
 
     hotline_webhook_secret: str | None = None

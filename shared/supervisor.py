@@ -12,8 +12,6 @@ or adopts the servers it left.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import os
 import secrets
 import signal
@@ -32,15 +30,8 @@ import httpx
 from shared.embedded import EmbeddedPostgres, EmbeddedRedis, VarLock, ensure_database
 from shared.localdb import DATABASE_NAME, urls_file
 from shared.migrate import upgrade
+from shared.process import SUPERVISED, die_with_parent
 from shared.settings import Settings
-
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it if the supervisor dies, however it dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _say(message: str) -> None:
@@ -89,7 +80,7 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         env=env,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
 
 
@@ -231,6 +222,7 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
                 **os.environ,
                 **urls,
                 "VAR_DIR": str(var_dir),
+                SUPERVISED: "1",
                 "SERVICE_KEY": settings.service_key or _local_service_key(var_dir),
                 "ROUTING_URL": f"http://{settings.bind_host}:{settings.routing_port}",
             }
@@ -244,7 +236,7 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
                 return 1
             uvicorn = [
                 *("-m", "uvicorn", "--factory", "--host", host, "--no-access-log"),
-                *("--no-proxy-headers", "--port"),
+                *("--no-proxy-headers", "--workers", str(settings.web_concurrency), "--port"),
             ]
             children = [
                 Child(

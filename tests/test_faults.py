@@ -51,6 +51,8 @@ def running(run_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, Any]]
         if proc.poll() is None:
             _stop(proc, signal.SIGTERM)
         log.close()
+    # Nothing outlives the run: not an API process whose uvicorn master was killed outright.
+    assert _leftovers(Path(run_env["VAR_DIR"]), ours=True) == []
 
 
 def _part(supervisor: int, marker: str) -> psutil.Process:

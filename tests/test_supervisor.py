@@ -42,16 +42,26 @@ def run_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         LOG_LEVEL="WARNING",
     )
     yield env
-    for proc in _leftovers(var):  # never let a failed test leak servers into the next one
+    for proc in _leftovers(var, ours=True):  # never let a failed test leak into the next one
         proc.kill()
 
 
-def _leftovers(var: Path) -> list[psutil.Process]:
+def _leftovers(var: Path, *, ours: bool = False) -> list[psutil.Process]:
+    """The servers of the run on `var` (by their command line); with `ours`, also every process
+    started with VAR_DIR=`var` (supervisor, APIs, their workers, the worker), to clean up after
+    a test that failed half-way."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         cmdline = " ".join(proc.info["cmdline"] or [])
         if str(var) in cmdline or (str(var.parent) in cmdline and "redis" in cmdline):
             found.append(proc)
+            continue
+        if ours and proc.pid != os.getpid():
+            try:
+                if proc.environ().get("VAR_DIR") == str(var):
+                    found.append(proc)
+            except psutil.Error:
+                continue
     return found
 
 
