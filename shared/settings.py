@@ -25,8 +25,11 @@ class Settings(BaseSettings):
     worker_metrics_port: int = 8003
     """Where each worker serves its Prometheus metrics (cards issued, sweep timings); 0: none."""
     bind_host: str = "127.0.0.1"
-    web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
-    """Processes per API under `make run` (uvicorn workers); the default is one per core."""
+    web_concurrency: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1, le=64
+    )
+    """Processes per API under `make run` (uvicorn workers). The default shares the cores between
+    the two APIs: on 2 cores, 2 per API measured slower than 1 (bench/intake_load.py)."""
     var_dir: Path = Path("var")
 
     hotline_webhook_secret: str | None = None

@@ -1,0 +1,303 @@
+"""Registrations at a city's peak, against the service as `make run` starts it, measured with a
+load generator that is not the bottleneck, and compared with the database doing the same work.
+
+    python bench/intake_load.py [--processes N] [--connections 32] [--seconds 20]
+
+Needs `wrk` and `pgbench` (Debian: `apt-get install wrk postgresql-client`). It:
+1. starts `gaodedim run` on a fresh var dir (embedded PostgreSQL and Redis, WEB_CONCURRENCY=N),
+   loads the sample departments and rule table and issues a window key;
+2. times single registrations with nothing else running;
+3. drives distinct registrations (own phone, own text, own Idempotency-Key) with wrk;
+4. checks that every 2xx is a stored case and that every stored case names its lead department;
+5. replays the database work of one registration (intake's transaction and routing's) with
+   pgbench on the same server, same clients, same seconds;
+6. prints registrations/s, p50/p99, errors and the ratio to the replay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+ADMIN = "bench-admin-key-0123456789abcdefgh"
+
+LUA = r"""
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  key = args[1]
+end
+request = function()
+  counter = counter + 1
+  local n = thread_id * 10000000 + counter
+  local body = string.format(
+    '{"channel":"window","district":"越秀区","title":"营业执照办不下来 %d",' ..
+    '"description":"第%d位市民:窗口说材料不全但没有一次性告知,营业执照一直领不到,编号%d",' ..
+    '"applicant":{"phone":"139%08d"}}', n, n, n, n % 100000000)
+  return wrk.format("POST", "/api/v1/cases", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. key,
+    ["Idempotency-Key"] = "bench-" .. n,
+  }, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+# One registration's database work, as the statement log shows it: intake's transaction (the
+# idempotency record, the caller's repeat lock and look-up, the case, its event and its outbox
+# message, the answer kept for replays), then routing's (the case locked, routed, its event,
+# the hand-over message settled). Case numbers come from blocks, so no counter row per case.
+PGBENCH = r"""
+\set n random(1, 1000000000000)
+\set phone random(13000000000, 13999999999)
+BEGIN;
+INSERT INTO idempotency_records (scope, key, request_hash, settled)
+  VALUES ('bench', 'k' || :n, 'h', false) ON CONFLICT (scope, key) DO NOTHING RETURNING id;
+SELECT pg_advisory_xact_lock(hashtext('phone:' || :phone));
+SELECT id FROM cases WHERE applicant_phone = :phone::text AND status <> 'closed'
+  AND created_at >= now() - interval '30 days' ORDER BY created_at DESC LIMIT 50 FOR UPDATE;
+SELECT 1 FROM cases WHERE tracking_code = 'T' || :n;
+INSERT INTO cases (case_no, tracking_code, status, channel, title, description, district,
+  applicant_phone, applicant_type, co_departments, attachments, tracking_card, keywords,
+  created_at, updated_at)
+  VALUES ('PB-' || :n, 'T' || :n, 'registered', 'window', '营业执照办不下来',
+  '窗口说材料不全但没有一次性告知,营业执照一直领不到', '越秀区', :phone::text, 'individual',
+  '{}', '[]', '{"code": "x"}', '{营业执照,材料}', now(), now()) RETURNING id \gset
+INSERT INTO case_events (case_id, at, action, to_status, actor_role, data)
+  VALUES (:id, now(), 'register', 'registered', 'window', '{"channel": "window"}');
+INSERT INTO outbox (topic, payload)
+  VALUES ('case.registered', json_build_object('case_no', 'PB-' || :n));
+UPDATE idempotency_records SET status_code = 201, response_body = '{"case_no": "x"}'
+  WHERE scope = 'bench' AND key = 'k' || :n;
+COMMIT;
+BEGIN;
+SELECT * FROM cases WHERE case_no = 'PB-' || :n FOR UPDATE;
+UPDATE cases SET status = 'assigned', lead_department = 'GZ-SCJG', updated_at = now(),
+  sign_due_at = now() + interval '1 day', handle_due_at = now() + interval '5 days',
+  sla_next_check_at = now() + interval '1 day', routing = '{"rule_id": "x"}'
+  WHERE id = :id;
+INSERT INTO case_events (case_id, at, action, from_status, to_status, actor_role, data)
+  VALUES (:id, now(), 'route', 'registered', 'assigned', 'system', '{"rule_id": "x"}');
+UPDATE outbox SET delivered_at = now() WHERE payload ->> 'case_no' = 'PB-' || :n
+  AND delivered_at IS NULL AND topic = 'case.registered';
+COMMIT;
+BEGIN;
+UPDATE idempotency_records SET settled = true, response_body = '{"case_no": "y"}'
+  WHERE scope = 'bench' AND key = 'k' || :n;
+COMMIT;
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, check=True, timeout=120)
+
+
+def _wait_ready(intake: str, routing: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("gaodedim run exited")
+        try:
+            if all(
+                httpx.get(f"{u}/readyz", timeout=1).status_code == 200 for u in (intake, routing)
+            ):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("gaodedim run did not become ready")
+
+
+def _psql_url(database_url: str) -> str:
+    return database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _single_registrations(intake: str, key: str, n: int = 100) -> list[float]:
+    times = []
+    with httpx.Client(timeout=10) as client:
+        for i in range(n):
+            body = {
+                "channel": "window",
+                "description": f"单次登记测量第{i}件:营业执照领不到",
+                "applicant": {"phone": f"1370{i:07d}"},
+            }
+            t0 = time.perf_counter()
+            r = client.post(
+                f"{intake}/api/v1/cases",
+                json=body,
+                headers={"Authorization": f"Bearer {key}", "Idempotency-Key": f"single-{i}"},
+            )
+            times.append((time.perf_counter() - t0) * 1000)
+            assert r.status_code == 201, r.text
+    return times
+
+
+def _count(url: str, sql: str) -> int:
+    out = subprocess.run(
+        ["psql", _psql_url(url), "-Atc", sql], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    for tool in ("wrk", "pgbench", "psql"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: apt-get install wrk postgresql-client")
+
+    tmp = Path(tempfile.mkdtemp(prefix="gdd-load-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        VAR_DIR=str(tmp / "var"),
+        INTAKE_PORT=str(_free_port()),
+        ROUTING_PORT=str(_free_port()),
+        WORKER_METRICS_PORT=str(_free_port()),
+        BOOTSTRAP_ADMIN_KEY=ADMIN,
+        LOG_LEVEL="WARNING",
+        WEB_CONCURRENCY=str(args.processes),
+    )
+    intake = f"http://127.0.0.1:{env['INTAKE_PORT']}"
+    routing = f"http://127.0.0.1:{env['ROUTING_PORT']}"
+    log = (tmp / "run.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "run"], env=env, stdout=log, stderr=log, cwd=ROOT
+    )
+    try:
+        _wait_ready(intake, routing, proc)
+        _cli(env, "departments", "import", str(EXAMPLES / "departments.sample.json"))
+        _cli(env, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
+        key = httpx.post(
+            f"{routing}/api/v1/keys",
+            json={"role": "window"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        ).json()["key"]
+        database_url = dict(
+            line.split("=", 1) for line in (tmp / "var" / "urls.env").read_text().splitlines()
+        )["DATABASE_URL"]
+
+        single = _single_registrations(intake, key)
+        print(
+            f"single registration, no load: median {statistics.median(single):.1f} ms, "
+            f"p90 {statistics.quantiles(single, n=10)[-1]:.1f} ms"
+        )
+
+        script = tmp / "register.lua"
+        script.write_text(LUA)
+        before = _count(database_url, "SELECT count(*) FROM cases")
+        wrk = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                intake,
+                "--",
+                key,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", wrk.stdout)
+        assert match, wrk.stdout
+        requests, duration_us, errors, non2xx, p50, p99, worst = map(int, match.groups())
+        ok = requests - non2xx
+        time.sleep(3)  # any hand-over still under way settles
+        stored = _count(database_url, "SELECT count(*) FROM cases") - before
+        unrouted = _count(database_url, "SELECT count(*) FROM cases WHERE lead_department IS NULL")
+        rate = ok / (duration_us / 1e6)
+        print(
+            f"wrk, {args.processes} process(es) per API, {args.connections} clients, "
+            f"{args.seconds} s: {rate:.0f} registrations/s, p50 {p50 / 1000:.0f} ms, "
+            f"p99 {p99 / 1000:.0f} ms, max {worst / 1000:.0f} ms; {ok} answered 2xx, "
+            f"{non2xx} other statuses, {errors} socket errors"
+        )
+        print(f"stored {stored} new cases for {ok} 2xx answers (more: in flight when wrk stopped)")
+        print(f"cases without a lead department: {unrouted}")
+
+        replay = tmp / "replay.sql"
+        replay.write_text(PGBENCH)
+        bench = subprocess.run(
+            [
+                "pgbench",
+                "-n",
+                "-f",
+                str(replay),
+                f"-c{args.connections}",
+                "-j2",
+                f"-T{args.seconds}",
+                _psql_url(database_url),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        tps = float(re.search(r"tps = ([\d.]+)", bench.stdout).group(1))  # type: ignore[union-attr]
+        latency = re.search(r"latency average = ([\d.]+) ms", bench.stdout)
+        print(
+            f"pgbench replay of the same database work, {args.connections} clients: "
+            f"{tps:.0f}/s (latency average {latency.group(1) if latency else '?'} ms)"
+        )
+        print(f"ratio service / replay: {rate / tps:.2f}")
+        print(
+            json.dumps(
+                {
+                    "processes": args.processes,
+                    "rate": round(rate),
+                    "p50_ms": p50 / 1000,
+                    "p99_ms": p99 / 1000,
+                    "errors": errors + non2xx,
+                    "stored": stored,
+                    "ok": ok,
+                    "unrouted": unrouted,
+                    "replay_tps": round(tps),
+                    "single_median_ms": round(statistics.median(single), 1),
+                }
+            )
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
