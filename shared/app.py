@@ -112,7 +112,7 @@ def build_app(
     app.state.app_name = name
     app.state.clock = clock
     problems.install(app)
-    app.middleware("http")(telemetry.request_middleware(name))
+    app.add_middleware(telemetry.RequestMiddleware, app_name=name)
     app.add_middleware(InputGuardMiddleware)  # inside the body limit: reads bounded bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_timeout_seconds)

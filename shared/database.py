@@ -23,7 +23,10 @@ def make_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEng
         settings.database_url,
         pool_size=pool_size or settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip per transaction): a connection that died
+        # with its server fails its first statement instead, which answers 503 and is dropped
+        # from the pool, and the client's retry gets a fresh one.
+        pool_pre_ping=False,
         # A failed statement's parameters are citizens' names and phones: never in an error
         # message (and so never in a log line or a traceback).
         hide_parameters=True,
