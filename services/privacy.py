@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from shared.enums import Role
 
-FULL_PII_ROLES = frozenset({Role.window, Role.department, Role.coordinator})
+FULL_PII_ROLES = frozenset({Role.window, Role.department, Role.coordinator, Role.system})
+"""`system` is the service's own processes (routing answering intake's hand-over, which intake
+then shows to its caller, masked as that caller's role requires)."""
 """Those who call the citizen back or serve them face to face. Everyone else sees masked data."""
 
 

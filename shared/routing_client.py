@@ -6,6 +6,8 @@ call twice for one case, so callers simply retry until it answers.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import structlog
 
@@ -26,24 +28,26 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-async def request_routing(client: httpx.AsyncClient, case_no: str) -> bool:
-    """True if the case is now routed (by this call or an earlier one)."""
+async def request_routing(client: httpx.AsyncClient, case_no: str) -> dict[str, Any]:
+    """The case as routing left it (routed by this call or an earlier one)."""
     try:
         response = await client.post(f"/api/v1/cases/{case_no}/route")
     except httpx.HTTPError as exc:
         raise RoutingUnavailable(f"{type(exc).__name__}") from exc
     if response.status_code == 200:
-        return True
+        body: dict[str, Any] = response.json()
+        return body
     raise RoutingUnavailable(f"routing answered {response.status_code}: {response.text[:200]}")
 
 
-async def try_hand_over(client: httpx.AsyncClient | None, case_no: str) -> bool:
-    """Intake's immediate attempt right after the commit. Failure only delays routing: the
-    outbox message written with the case makes the worker try again."""
+async def try_hand_over(client: httpx.AsyncClient | None, case_no: str) -> dict[str, Any] | None:
+    """Intake's immediate attempt right after the commit: the routed case (as the service key
+    sees it), or None. Failure only delays routing: the outbox message written with the case
+    makes the worker try again."""
     if client is None:
-        return False
+        return None
     try:
         return await request_routing(client, case_no)
     except RoutingUnavailable as exc:
         log.warning("handover_deferred", case_no=case_no, error=str(exc))
-        return False
+        return None

@@ -187,3 +187,23 @@ def test_log_lines_are_scrubbed_of_phones_and_id_numbers() -> None:
     assert "13800138001" not in buffer.getvalue()
     assert "11010519491231002X" not in buffer.getvalue()
     assert buffer.getvalue().count("<phone>") == 2
+
+
+async def test_a_case_routed_at_once_is_shown_as_the_callers_role_sees_it(
+    intake: httpx.AsyncClient, routing: httpx.AsyncClient, make_key: KeyFactory
+) -> None:
+    """The answer to a registration is routing's view of the routed case, masked for the caller:
+    a portal sees the applicant masked, the window in full; both see the department."""
+    from tests.test_routing_api import publish
+
+    await publish(routing, await make_key("admin"))
+    for role, phone in (("portal", "138****8001"), ("window", "13800138001")):
+        r = await intake.post(
+            "/api/v1/cases",
+            json=body_for(role, applicant=APPLICANT),
+            headers=await make_key(role),
+        )
+        case = r.json()
+        assert (case["status"], case["applicant"]["phone"]) == ("assigned", phone), role
+        assert "routed" not in case
+        assert ("黄丽华" in r.text) is (role == "window")

@@ -81,8 +81,10 @@ async def register_case(
     case_no = outcome.body["case_no"]
     if not outcome.replayed and _hands_over(outcome.status, outcome.body):
         fresh = None
-        if await try_hand_over(request.app.state.routing_client, case_no):
-            fresh = {**await _fresh(sm, case_no, principal), "repeat": False}
+        routed = await try_hand_over(request.app.state.routing_client, case_no)
+        if routed is not None:
+            # Routing's answer is the case as it now stands: shown to this caller, no re-read.
+            fresh = {**presenter.seen_by(routed, principal.role), "repeat": False}
         else:
             await kick_worker(request)
         outcome = await idempotent.settle(sm, outcome, fresh)
@@ -189,8 +191,10 @@ async def hand_over(
     is reachable, as at registration."""
     async with transaction(sm) as session:
         await service.hand_over(session, case_no, actor=principal, now=now)
-    if not await try_hand_over(request.app.state.routing_client, case_no):
-        await kick_worker(request)
+    routed = await try_hand_over(request.app.state.routing_client, case_no)
+    if routed is not None:
+        return presenter.seen_by(routed, principal.role)
+    await kick_worker(request)
     return await _fresh(sm, case_no, principal)
 
 

@@ -57,6 +57,19 @@ def _actions(case: Case) -> list[str]:
     return actions
 
 
+def seen_by(shown: dict[str, Any], role: Role) -> dict[str, Any]:
+    """A case shown to the service key (routing's answer to intake) as `role` sees it: the
+    applicant masked unless the role sees personal data, without routing's own `routed` flag."""
+    out = {k: v for k, v in shown.items() if k != "routed"}
+    if not sees_full_pii(role):
+        applicant = dict(out.get("applicant") or {})
+        applicant["name"] = mask_name(applicant.get("name"))
+        applicant["phone"] = mask_phone(applicant.get("phone"))
+        applicant["id_number"] = mask_id_number(applicant.get("id_number"))
+        out["applicant"] = applicant
+    return out
+
+
 def linked_out(case: Case) -> dict[str, Any]:
     """A repeat (重复件) linked to a case the caller may not read (another channel's, another
     citizen's number typed twice): the caller learns that it was recorded on an open case and
