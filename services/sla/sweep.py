@@ -31,19 +31,6 @@ from shared.models import Card, Case
 from shared.principal import SYSTEM
 from shared.timeutil import to_shanghai
 
-# Plain SQL for the two inserts a sweep repeats thousands of times: the ON CONFLICT form is not
-# in SQLAlchemy's statement cache and would be compiled again for every card.
-INSERT_WARNING = text("""
-    INSERT INTO warnings (case_id, department, deadline, due_at, issued_at)
-    VALUES (:case_id, :department, :deadline, :due_at, :issued_at)
-    ON CONFLICT (case_id, deadline, due_at) DO NOTHING RETURNING id
-""")
-INSERT_CARD = text("""
-    INSERT INTO cards (case_id, department, colour, deadline, due_at, month, points, issued_at)
-    VALUES (:case_id, :department, :colour, :deadline, :due_at, :month, :points, :issued_at)
-    ON CONFLICT (case_id, deadline, due_at) WHERE case_id IS NOT NULL DO NOTHING RETURNING id
-""")
-
 
 @dataclass
 class SweepResult:
@@ -66,88 +53,111 @@ def _policies(case: Case) -> tuple[SlaPolicy | None, CardPolicy]:
     return sla, cards
 
 
-async def _warn(
-    session: AsyncSession, case: Case, deadline: str, due: datetime, now: datetime
-) -> bool:
-    inserted = await session.execute(
-        INSERT_WARNING,
-        {
-            "case_id": case.id,
-            "department": case.lead_department,
-            "deadline": deadline,
-            "due_at": due,
-            "issued_at": now,
-        },
-    )
-    if inserted.scalar_one_or_none() is None:
-        return False
-    record(
-        session,
-        case,
-        action="warning",
-        actor=SYSTEM,
-        from_status=case.status,
-        at=now,
-        data={"deadline": deadline, "due_at": due.isoformat(), "department": case.lead_department},
-    )
-    await notify_followers(
-        session, case, "warning", {"deadline": deadline, "due_at": due.isoformat()}
-    )
-    telemetry.WARNINGS_ISSUED.labels(deadline).inc()
-    return True
+@dataclass
+class Notice:
+    """A warning or card a case is due, before it is known whether it was already issued."""
+
+    case: Case
+    kind: str  # "warning" or "card"
+    deadline: str
+    due: datetime
+    colour: str | None = None
+    points: int | None = None
+    card_id: int | None = None
+    issued: bool = False
 
 
-async def _card(
-    session: AsyncSession,
-    case: Case,
-    colour: str,
-    deadline: str,
-    due: datetime,
-    points: int,
-    now: datetime,
-) -> int | None:
-    department = case.lead_department
-    if department is None:
-        return None
-    inserted = await session.execute(
-        INSERT_CARD,
-        {
-            "case_id": case.id,
-            "department": department,
-            "colour": colour,
-            "deadline": deadline,
-            "due_at": due,
-            "month": _month(now),
-            "points": points,
-            "issued_at": now,
-        },
-    )
-    card_id = inserted.scalar_one_or_none()
-    if card_id is None:
-        return None
-    record(
-        session,
-        case,
-        action=f"{colour}_card",
-        actor=SYSTEM,
-        from_status=case.status,
-        at=now,
-        data={
-            "card_id": card_id,
-            "deadline": deadline,
+INSERT_WARNINGS = text("""
+    INSERT INTO warnings (case_id, department, deadline, due_at, issued_at)
+    SELECT case_id, department, deadline, due_at, CAST(:now AS timestamptz)
+    FROM unnest(CAST(:case_ids AS bigint[]), CAST(:departments AS text[]),
+                CAST(:deadlines AS text[]), CAST(:dues AS timestamptz[]))
+         AS w(case_id, department, deadline, due_at)
+    ON CONFLICT (case_id, deadline, due_at) DO NOTHING
+    RETURNING case_id, deadline, due_at
+""")
+INSERT_CARDS = text("""
+    INSERT INTO cards (case_id, department, colour, deadline, due_at, month, points, issued_at)
+    SELECT case_id, department, colour, deadline, due_at, CAST(:month AS text), points,
+           CAST(:now AS timestamptz)
+    FROM unnest(CAST(:case_ids AS bigint[]), CAST(:departments AS text[]),
+                CAST(:colours AS text[]), CAST(:deadlines AS text[]),
+                CAST(:dues AS timestamptz[]), CAST(:points AS int[]))
+         AS c(case_id, department, colour, deadline, due_at, points)
+    ON CONFLICT (case_id, deadline, due_at) WHERE case_id IS NOT NULL DO NOTHING
+    RETURNING id, case_id, deadline, due_at
+""")
+
+
+async def _issue(session: AsyncSession, notices: list[Notice], now: datetime) -> None:
+    """Insert a batch's warnings in one statement and its cards in another; the unique index
+    decides which are new (`issued`), so a notice a retried or concurrent batch already wrote is
+    skipped, exactly as one INSERT per notice would."""
+    warnings = [n for n in notices if n.kind == "warning"]
+    if warnings:
+        rows = await session.execute(
+            INSERT_WARNINGS,
+            {
+                "now": now,
+                "case_ids": [n.case.id for n in warnings],
+                "departments": [n.case.lead_department for n in warnings],
+                "deadlines": [n.deadline for n in warnings],
+                "dues": [n.due for n in warnings],
+            },
+        )
+        new = {(r.case_id, r.deadline, r.due_at) for r in rows}
+        for n in warnings:
+            n.issued = (n.case.id, n.deadline, n.due) in new
+    cards = [n for n in notices if n.kind == "card" and n.case.lead_department is not None]
+    if cards:
+        rows = await session.execute(
+            INSERT_CARDS,
+            {
+                "now": now,
+                "month": _month(now),
+                "case_ids": [n.case.id for n in cards],
+                "departments": [n.case.lead_department for n in cards],
+                "colours": [n.colour for n in cards],
+                "deadlines": [n.deadline for n in cards],
+                "dues": [n.due for n in cards],
+                "points": [n.points for n in cards],
+            },
+        )
+        ids = {(r.case_id, r.deadline, r.due_at): int(r.id) for r in rows}
+        for n in cards:
+            n.card_id = ids.get((n.case.id, n.deadline, n.due))
+            n.issued = n.card_id is not None
+
+
+async def _announce(session: AsyncSession, notice: Notice, now: datetime) -> None:
+    """History, followers' webhooks and the metric for a notice this batch issued."""
+    case, due = notice.case, notice.due
+    data: dict[str, Any]
+    told: dict[str, Any]
+    if notice.kind == "warning":
+        action, data = "warning", {"deadline": notice.deadline, "due_at": due.isoformat()}
+        told = {"deadline": notice.deadline, "due_at": due.isoformat()}
+        telemetry.WARNINGS_ISSUED.labels(notice.deadline).inc()
+    else:
+        action = f"{notice.colour}_card"
+        data = {
+            "card_id": notice.card_id,
+            "deadline": notice.deadline,
             "due_at": due.isoformat(),
-            "department": department,
-            "points": points,
-        },
-    )
-    await notify_followers(
+            "points": notice.points,
+        }
+        told = {"card_id": notice.card_id, "deadline": notice.deadline, "points": notice.points}
+        telemetry.CARDS_ISSUED.labels(notice.colour, notice.deadline).inc()
+    record(
         session,
         case,
-        f"{colour}_card",
-        {"card_id": card_id, "deadline": deadline, "points": points},
+        action=action,
+        actor=SYSTEM,
+        from_status=case.status,
+        at=now,
+        data={**data, "department": case.lead_department},
     )
-    telemetry.CARDS_ISSUED.labels(colour, deadline).inc()
-    return int(card_id)
+    await notify_followers(session, case, action if notice.kind == "card" else "warning", told)
 
 
 async def _monthly_red(
@@ -208,17 +218,13 @@ async def _monthly_red(
     return True
 
 
-async def _process(
-    session: AsyncSession,
-    case: Case,
-    now: datetime,
-    calendar: WorkCalendar,
-    result: SweepResult,
-    done: set[tuple[str, str]],
-) -> None:
+def _plan(case: Case, now: datetime, calendar: WorkCalendar) -> tuple[list[Notice], bool]:
+    """What `case` is due at `now` (in the order it falls due) and whether it closes; sets its
+    next check time. Pure: nothing is written here."""
     status = S(case.status)
     sla, cards = _policies(case)
     future: list[datetime] = []
+    notices: list[Notice] = []
 
     def due(point: datetime | None) -> bool:
         if point is None:
@@ -230,49 +236,42 @@ async def _process(
 
     if status is S.assigned and case.sign_due_at is not None:
         if due(case.sign_warn_at):
-            result.warnings += await _warn(session, case, "sign", case.sign_due_at, now)
-        if due(case.sign_due_at) and await _card(
-            session, case, "yellow", "sign", case.sign_due_at, cards.yellow_points, now
-        ):
-            result.yellow += 1
-            result.red += await _monthly_red(session, case.lead_department or "", cards, now, done)
+            notices.append(Notice(case, "warning", "sign", case.sign_due_at))
+        if due(case.sign_due_at):
+            notices.append(
+                Notice(case, "card", "sign", case.sign_due_at, "yellow", cards.yellow_points)
+            )
     if status in CLOCK_RUNNING and case.handle_due_at is not None:
         handle_due = case.handle_due_at
         if due(case.handle_warn_at):
-            result.warnings += await _warn(session, case, "handle", handle_due, now)
+            notices.append(Notice(case, "warning", "handle", handle_due))
         if due(handle_due):
-            if await _card(session, case, "yellow", "handle", handle_due, cards.yellow_points, now):
-                result.yellow += 1
-                result.red += await _monthly_red(
-                    session, case.lead_department or "", cards, now, done
-                )
+            notices.append(
+                Notice(case, "card", "handle", handle_due, "yellow", cards.yellow_points)
+            )
             if sla is not None:
                 try:
                     red_at: datetime | None = deadlines.add(handle_due, sla.red_after, calendar)
                 except CalendarUnknown:
                     red_at = None
-                if due(red_at) and await _card(
-                    session, case, "red", "drag", handle_due, cards.red_points, now
-                ):
-                    result.red += 1
-    if status in AUTO_CLOSING and due(auto_close_at(case)):
-        transition(
-            session,
-            case,
-            Action.auto_close,
-            actor=SYSTEM,
-            now=now,
-            reason="no feedback in time: closed automatically",
-        )
-        result.closed += 1
-        future.clear()
-    case.sla_next_check_at = min(future) if future and S(case.status) is status else None
+                if due(red_at):
+                    notices.append(
+                        Notice(case, "card", "drag", handle_due, "red", cards.red_points)
+                    )
+    closes = status in AUTO_CLOSING and due(auto_close_at(case))
+    case.sla_next_check_at = None if closes or not future else min(future)
+    return notices, closes
 
 
 async def sweep_batch(
     session: AsyncSession, *, now: datetime, calendar: WorkCalendar, batch: int = 500
 ) -> SweepResult:
-    """One batch in the caller's transaction (the caller commits). Returns what it issued."""
+    """One batch in the caller's transaction (the caller commits). Returns what it issued.
+
+    Set-based: the batch's warnings are one INSERT and its cards another (the unique index
+    keeps each exactly once); history, webhooks, case updates and outbox messages for what was
+    issued are flushed together at the end; each department's monthly red is judged once per
+    batch, after its new yellows."""
     with telemetry.SWEEP_SECONDS.time():
         claimed = list(
             (
@@ -287,11 +286,36 @@ async def sweep_batch(
         )
         result = SweepResult(cases=len(claimed))
         done: set[tuple[str, str]] = set()
-        # One flush for the batch: events and case updates never need to be visible mid-batch,
-        # and an autoflush before each statement would cost a round trip per case.
         with session.no_autoflush:
-            for case in claimed:
-                await _process(session, case, now, calendar, result, done)
+            plans = [(case, *_plan(case, now, calendar)) for case in claimed]
+            notices = [n for _, case_notices, _ in plans for n in case_notices]
+            await _issue(session, notices, now)
+            yellowed: dict[str, CardPolicy] = {}
+            for case, case_notices, closes in plans:
+                for notice in case_notices:
+                    if not notice.issued:
+                        continue
+                    await _announce(session, notice, now)
+                    if notice.kind == "warning":
+                        result.warnings += 1
+                    elif notice.colour == "yellow":
+                        result.yellow += 1
+                        yellowed.setdefault(case.lead_department or "", _policies(case)[1])
+                    else:
+                        result.red += 1
+                if closes:
+                    transition(
+                        session,
+                        case,
+                        Action.auto_close,
+                        actor=SYSTEM,
+                        now=now,
+                        reason="no feedback in time: closed automatically",
+                    )
+                    result.closed += 1
+            await session.flush()  # the new yellows count towards the monthly reds below
+            for department, policy in yellowed.items():
+                result.red += await _monthly_red(session, department, policy, now, done)
         await session.flush()
     return result
 
