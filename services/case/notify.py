@@ -20,15 +20,15 @@ async def notify_followers(
     lead department of what concerns it. Only departments with a webhook are sent anything."""
     wanted = {case.first_responsible_department, case.lead_department} - {None}
     for code in sorted(c for c in wanted if c):
-        dept = await departments.get(session, code)
-        if dept is not None and dept.webhook_url:
+        url = await _webhook(session, code)
+        if url:
             outbox.enqueue(
                 session,
                 TOPIC_NOTIFY,
                 ordering_key=f"{TOPIC_NOTIFY}:{code}:{case.case_no}",
                 payload={
                     "department": code,
-                    "url": dept.webhook_url,
+                    "url": url,
                     "case_no": case.case_no,
                     "event": event,
                     "status": case.status,
@@ -36,3 +36,14 @@ async def notify_followers(
                     **(extra or {}),
                 },
             )
+
+
+async def _webhook(session: AsyncSession, code: str) -> str | None:
+    """A department's webhook, looked up once per transaction: a sweep batch notifies the same
+    few departments hundreds of times, and the session's identity map does not keep a
+    department it no longer references."""
+    known: dict[str, str | None] = session.info.setdefault("department_webhooks", {})
+    if code not in known:
+        dept = await departments.get(session, code)
+        known[code] = dept.webhook_url if dept is not None else None
+    return known[code]
