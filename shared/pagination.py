@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.errors import invalid
 from shared.timeutil import year_problem
 
 INT64_MAX = 2**63 - 1
+Row = TypeVar("Row")
 
 
 def encode_cursor(*parts: object) -> str:
@@ -46,3 +47,12 @@ def decode_cursor(cursor: str, *kinds: Callable[[str], Any]) -> tuple[Any, ...]:
         return tuple(kind(part) for kind, part in zip(kinds, parts, strict=True))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise invalid("cursor", "not a cursor this API returned") from exc
+
+
+def page(
+    rows: Sequence[Row], limit: int, sort_key: Callable[[Row], tuple[object, ...]]
+) -> tuple[list[Row], str | None]:
+    """A page from `limit + 1` rows fetched in order: the first `limit`, and the cursor of the
+    last one when there is more."""
+    kept = list(rows[:limit])
+    return kept, encode_cursor(*sort_key(kept[-1])) if len(rows) > limit >= 1 else None

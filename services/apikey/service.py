@@ -84,11 +84,8 @@ async def page_keys(
     if cursor:
         at, ident = pagination.decode_cursor(cursor, pagination.moment, uuid.UUID)
         stmt = stmt.where(tuple_(ApiKey.created_at, ApiKey.id) > tuple_(at, ident))
-    rows = list((await session.execute(stmt)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more and rows else None
-    return rows, pagination.encode_cursor(last.created_at, last.id) if last else None
+    rows = (await session.execute(stmt)).scalars().all()
+    return pagination.page(rows, limit, lambda k: (k.created_at, k.id))
 
 
 async def list_keys(session: AsyncSession) -> list[ApiKey]:

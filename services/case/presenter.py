@@ -25,13 +25,23 @@ STATUS_LABELS = {
 
 
 def _applicant(case: Case, role: Role) -> dict[str, Any]:
-    full = sees_full_pii(role)
-    return {
-        "name": case.applicant_name if full else mask_name(case.applicant_name),
-        "phone": case.applicant_phone if full else mask_phone(case.applicant_phone),
-        "id_number": case.applicant_id_number if full else mask_id_number(case.applicant_id_number),
+    applicant = {
+        "name": case.applicant_name,
+        "phone": case.applicant_phone,
+        "id_number": case.applicant_id_number,
         "type": case.applicant_type,
         "org_name": case.applicant_org_name,
+    }
+    return applicant if sees_full_pii(role) else _masked(applicant)
+
+
+def _masked(applicant: dict[str, Any]) -> dict[str, Any]:
+    """The applicant as a role without need-to-know sees them: name, phone and ID masked."""
+    return {
+        **applicant,
+        "name": mask_name(applicant.get("name")),
+        "phone": mask_phone(applicant.get("phone")),
+        "id_number": mask_id_number(applicant.get("id_number")),
     }
 
 
@@ -62,11 +72,7 @@ def seen_by(shown: dict[str, Any], role: Role) -> dict[str, Any]:
     applicant masked unless the role sees personal data, without routing's own `routed` flag."""
     out = {k: v for k, v in shown.items() if k != "routed"}
     if not sees_full_pii(role):
-        applicant = dict(out.get("applicant") or {})
-        applicant["name"] = mask_name(applicant.get("name"))
-        applicant["phone"] = mask_phone(applicant.get("phone"))
-        applicant["id_number"] = mask_id_number(applicant.get("id_number"))
-        out["applicant"] = applicant
+        out["applicant"] = _masked(out.get("applicant") or {})
     return out
 
 

@@ -59,15 +59,6 @@ class CaseFilter:
     created_by_key_id: object | None = None
 
 
-def encode_cursor(case: Case) -> str:
-    return pagination.encode_cursor(case.created_at, case.id)
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    at, ident = pagination.decode_cursor(cursor, pagination.moment, pagination.row_id)
-    return at, ident
-
-
 def involving(department: str) -> object:
     """A department's cases: it leads, was first asked, co-handles, or registered them."""
     return or_(
@@ -119,12 +110,10 @@ async def page(
     """Newest first, keyset-paginated on (created_at, id) so a page never shifts under inserts."""
     stmt = _filtered(flt, now)
     if cursor:
-        moment, ident = decode_cursor(cursor)
+        moment, ident = pagination.decode_cursor(cursor, pagination.moment, pagination.row_id)
         stmt = stmt.where(
             or_(Case.created_at < moment, and_(Case.created_at == moment, Case.id < ident))
         )
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1]) if more and rows else None)
+    rows = (await session.execute(stmt)).scalars().all()
+    return pagination.page(rows, limit, lambda c: (c.created_at, c.id))

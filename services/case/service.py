@@ -6,7 +6,6 @@ boundary does, so a failure anywhere leaves nothing half-written.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +32,7 @@ from shared.enums import CaseStatus, Role, Satisfaction
 from shared.errors import conflict, forbidden, invalid
 from shared.models import Case, CaseEvent, Department
 from shared.principal import Principal
+from shared.signing import same_secret
 from shared.timeutil import shanghai_iso, to_shanghai
 
 TOPIC_REGISTERED = "case.registered"
@@ -86,8 +86,7 @@ async def register_or_link(
 ) -> tuple[Case, bool]:
     """A new case, or the caller's open case about the same matter (重复件): then the complaint
     is recorded on that case, counted, and the caller is told which case it is. (False = new.)"""
-    access.require_role(actor, access.REGISTER, "register cases")
-    access.require_channel(actor, data.channel, data.intake_department)
+    _may_register(actor, data)
     # One caller's complaints take turns, so two sent at once cannot both open a case.
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtext(f"phone:{data.applicant.phone}")))
@@ -101,7 +100,7 @@ async def register_or_link(
         threshold=repeats.threshold,
     )
     if existing is None:
-        case = await register(
+        case = await _store(
             session,
             data,
             actor=actor,
@@ -138,8 +137,34 @@ async def register(
     """Store the case and ask for routing in the same transaction. A held case (`hold`, with
     the caller's `hold_for`) asks for routing only when the hold runs out: the window settles it,
     hands it over sooner, or routing takes it then."""
+    _may_register(actor, data)
+    return await _store(
+        session,
+        data,
+        actor=actor,
+        now=now,
+        numbers=numbers,
+        case_no_prefix=case_no_prefix,
+        hold_for=hold_for,
+    )
+
+
+def _may_register(actor: Principal, data: CaseCreate) -> None:
     access.require_role(actor, access.REGISTER, "register cases")
     access.require_channel(actor, data.channel, data.intake_department)
+
+
+async def _store(
+    session: AsyncSession,
+    data: CaseCreate,
+    *,
+    actor: Principal,
+    now: datetime,
+    numbers: codes.CaseNumbers,
+    case_no_prefix: str,
+    hold_for: timedelta | None,
+) -> Case:
+    """`register` once the caller may: the case, its first event and its hand-over message."""
     intake: Department | None = None
     if data.intake_department:
         intake = await departments.get(session, data.intake_department)
@@ -349,11 +374,7 @@ async def track(session: AsyncSession, code: str, phone_last4: str) -> dict[str,
     never tells a guesser which half was right."""
     case = await repository.get_by_tracking_code(session, codes.normalise_tracking_code(code))
     phone = (case.applicant_phone or "") if case else ""
-    if (
-        case is None
-        or len(phone) < 4
-        or not hmac.compare_digest(phone[-4:].encode(), phone_last4.encode())
-    ):
+    if case is None or len(phone) < 4 or not same_secret(phone[-4:], phone_last4):
         return None
     events = await repository.history(session, case.id)
     lead = case.lead_department or case.first_responsible_department

@@ -23,10 +23,8 @@ async def page_departments(
     if cursor:
         (after,) = pagination.decode_cursor(cursor, str)
         stmt = stmt.where(Department.code > after)
-    rows = list((await session.execute(stmt)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, pagination.encode_cursor(rows[-1].code) if more and rows else None
+    rows = (await session.execute(stmt)).scalars().all()
+    return pagination.page(rows, limit, lambda d: (d.code,))
 
 
 async def all_departments(session: AsyncSession) -> list[Department]:
