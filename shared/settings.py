@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.urlguard import Allowed
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
@@ -115,6 +117,10 @@ class Settings(BaseSettings):
         return ",".join(names)
 
     @property
+    def callback_targets(self) -> Allowed:
+        return Allowed.parse(self.callback_allowed_hosts)
+
+    @property
     def public_channels(self) -> list[str]:
         return [n for n in self.open311_public_channels.split(",") if n]
 
@@ -140,10 +146,12 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _strong_key(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and value != "" and len(value) < 16:
-            raise ValueError(f"{(info.field_name or '').upper()} must be at least 16 characters")
-        if info.field_name in ("bootstrap_admin_key", "service_key") and value and len(value) < 24:
-            raise ValueError(f"{(info.field_name or '').upper()} must be at least 24 characters")
+        """Keys a caller presents need 24 characters; signing secrets 16. The error names the
+        variable that is wrong."""
+        name = info.field_name or ""
+        least = 24 if name in ("bootstrap_admin_key", "service_key") else 16
+        if value and len(value) < least:
+            raise ValueError(f"{name.upper()} must be at least {least} characters")
         return value or None
 
     @model_validator(mode="after")

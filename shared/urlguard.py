@@ -15,6 +15,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from shared.errors import invalid
+
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -80,6 +82,13 @@ def literal_problem(url: str, allowed: Allowed) -> str | None:
 
 
 RESOLVE_SECONDS = 2.0
+
+
+def require_callable(url: str, allowed: Allowed, field: str) -> None:
+    """At the edge where a target is accepted: 422 naming `field` unless it may be called."""
+    problem = literal_problem(url, allowed)
+    if problem:
+        raise invalid(field, problem)
 
 
 async def ensure_deliverable(url: str, allowed: Allowed) -> None:

@@ -26,7 +26,6 @@ from shared.logging import configure as configure_logging
 from shared.routing_client import make_client
 from shared.settings import get_settings
 from shared.timeutil import utcnow
-from shared.urlguard import Allowed
 from sla_worker import handlers, metrics
 from sla_worker.dispatch import dispatch_all
 
@@ -50,7 +49,7 @@ async def startup(ctx: dict[str, Any]) -> None:
             ctx["http"],
             settings.webhook_signing_secret,
             settings.hotline_webhook_secret,
-            allowed=Allowed.parse(settings.callback_allowed_hosts),
+            allowed=settings.callback_targets,
         )
     ctx["stop_metrics"] = metrics.serve(settings)
     log.info("worker_started", topics=sorted(ctx["handlers"]))

@@ -19,10 +19,10 @@ from services.hotline.schemas import EXAMPLE, HotlineOrderIn
 from shared.app import Sessionmaker, kick_worker, settings_of
 from shared.database import transaction
 from shared.enums import Channel
-from shared.errors import DomainError, invalid, unauthorized
+from shared.errors import DomainError, unauthorized
 from shared.routing_client import try_hand_over
 from shared.signing import verify
-from shared.urlguard import Allowed, literal_problem
+from shared.urlguard import require_callable
 
 router = APIRouter(tags=["hotline"])
 
@@ -95,10 +95,7 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from exc
-    allowed = Allowed.parse(settings.callback_allowed_hosts)
-    refused = literal_problem(str(order.callback_url), allowed)
-    if refused:
-        raise invalid("callback_url", refused)
+    require_callable(str(order.callback_url), settings.callback_targets, "callback_url")
     async with transaction(sm) as session:
         outcome = await hotline.receive(
             session,
@@ -110,14 +107,20 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
             repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
         )
         case_no = outcome.case.case_no
-    if outcome.created and not await try_hand_over(request.app.state.routing_client, case_no):
-        await kick_worker(request)
-    async with transaction(sm) as session:
-        case = await service.get_visible(session, case_no, actor=hotline.SYSTEM_VIEW)
-        if outcome.repeat and case.channel != Channel.hotline:
-            out = presenter.linked_out(case)  # another channel's case: linked, not shown
-        else:
-            out = presenter.case_out(case, hotline.HOTLINE.role)
+    routed = None
+    if outcome.created:
+        routed = await try_hand_over(request.app.state.routing_client, case_no)
+        if routed is None:
+            await kick_worker(request)
+    if routed is not None:  # routing's answer is the case as it now stands: no re-read
+        out = presenter.seen_by(routed, hotline.HOTLINE.role)
+    else:
+        async with transaction(sm) as session:
+            case = await service.get_visible(session, case_no, actor=hotline.SYSTEM_VIEW)
+            if outcome.repeat and case.channel != Channel.hotline:
+                out = presenter.linked_out(case)  # another channel's case: linked, not shown
+            else:
+                out = presenter.case_out(case, hotline.HOTLINE.role)
     return JSONResponse(
         {
             "order_id": order.order_id,

@@ -157,7 +157,7 @@ async def create_request(request: Request, fmt: Format, sm: Sessionmaker) -> Res
                 case_no_prefix=settings.case_no_prefix,
             )
             case_no, code = case.case_no, case.tracking_code
-        if not await try_hand_over(request.app.state.routing_client, case_no):
+        if await try_hand_over(request.app.state.routing_client, case_no) is None:
             await kick_worker(request)
         row = {
             "service_request_id": case_no,

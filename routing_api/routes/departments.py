@@ -12,9 +12,9 @@ from shared.app import Sessionmaker, settings_of
 from shared.auth import CurrentPrincipal, require
 from shared.database import transaction
 from shared.enums import Role
-from shared.errors import invalid, not_found
+from shared.errors import not_found
 from shared.principal import Principal
-from shared.urlguard import Allowed, literal_problem
+from shared.urlguard import require_callable
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
 Editor = Annotated[Principal, require(Role.admin, Role.supervisor)]
@@ -47,11 +47,8 @@ async def get_department(code: Code, _: CurrentPrincipal, sm: Sessionmaker) -> d
 
 
 def _deliverable_webhook(request: Request, url: object) -> None:
-    if url is None:
-        return
-    refused = literal_problem(str(url), Allowed.parse(settings_of(request).callback_allowed_hosts))
-    if refused:
-        raise invalid("webhook", refused)
+    if url is not None:
+        require_callable(str(url), settings_of(request).callback_targets, "webhook")
 
 
 @router.post("", status_code=201, response_model=None)

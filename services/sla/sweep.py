@@ -157,7 +157,7 @@ async def _announce(session: AsyncSession, notice: Notice, now: datetime) -> Non
         at=now,
         data={**data, "department": case.lead_department},
     )
-    await notify_followers(session, case, action if notice.kind == "card" else "warning", told)
+    await notify_followers(session, case, action, told)
 
 
 async def _monthly_red(
@@ -300,7 +300,9 @@ async def sweep_batch(
                         result.warnings += 1
                     elif notice.colour == "yellow":
                         result.yellow += 1
-                        yellowed.setdefault(case.lead_department or "", _policies(case)[1])
+                        department = case.lead_department or ""
+                        if department not in yellowed:  # its card policy, parsed once
+                            yellowed[department] = _policies(case)[1]
                     else:
                         result.red += 1
                 if closes:
