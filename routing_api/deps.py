@@ -15,13 +15,13 @@ from services.clock.durations import parse_duration
 async def calendar(request: Request) -> WorkCalendar:
     """The library's years plus the operators' (read fresh when the table has changed)."""
     async with request.app.state.sessionmaker() as session:
-        return await store.load(session)
+        return await store.load(session, max_age=request.app.state.settings.config_cache_seconds)
 
 
 Calendar = Annotated[WorkCalendar, Depends(calendar)]
 
 
-def workflow_policy(request: Request, cal: Calendar) -> WorkflowPolicy:
+async def workflow_policy(request: Request, cal: Calendar) -> WorkflowPolicy:
     settings = request.app.state.settings
     return WorkflowPolicy(
         return_within=parse_duration(settings.return_within),

@@ -85,8 +85,12 @@ def build_app(
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.key_cache = KeyCache(app.state.sessionmaker, settings.key_cache_seconds)
+        # Blocks of case numbers are reserved while a registration holds its own connection:
+        # from a connection of their own, or 32 registrations waiting for a block would hold
+        # the whole pool while the reservation waits for a connection from it.
+        numbers_engine = make_engine(settings, pool_size=1, max_overflow=0)
         app.state.case_numbers = CaseNumbers(
-            app.state.sessionmaker, block=settings.case_number_block
+            make_sessionmaker(numbers_engine), block=settings.case_number_block
         )
         app.state.redis = make_redis(settings)
         app.state.routing_client = make_client(settings) if settings.service_key else None
@@ -106,6 +110,7 @@ def build_app(
             if app.state.routing_client is not None:
                 await app.state.routing_client.aclose()
             await engine.dispose()
+            await numbers_engine.dispose()
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
@@ -202,14 +207,15 @@ async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
         telemetry.CARDS_THIS_MONTH.labels(colour).set(counted.get(colour, 0))
 
 
-def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    # `async def` dependencies run on the event loop; a plain `def` would cost a thread hop.
     return request.app.state.sessionmaker  # type: ignore[no-any-return]
 
 
 Sessionmaker = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
-def now_of(request: Request) -> datetime:
+async def now_of(request: Request) -> datetime:
     """The request's one reading of the clock; FastAPI caches a dependency per request, so every
     part of one request sees the same instant."""
     return request.app.state.clock()  # type: ignore[no-any-return]

@@ -16,12 +16,15 @@ from sqlalchemy.ext.asyncio import (
 from shared.settings import Settings
 
 
-def make_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+def make_engine(
+    settings: Settings, *, pool_size: int | None = None, max_overflow: int = 10
+) -> AsyncEngine:
     if settings.database_url is None:
         raise RuntimeError("DATABASE_URL is not set (make run / make test start an embedded one)")
     return create_async_engine(
         settings.database_url,
         pool_size=pool_size or settings.db_pool_size,
+        max_overflow=max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         # No ping before each checkout (a round trip per transaction): a connection that died
         # with its server fails its first statement instead, which answers 503 and is dropped

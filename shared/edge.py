@@ -1,5 +1,6 @@
-"""The request edge shared by every route that acts on one case: run the service action in its
-own transaction (commit on success, roll back on any error), then show the case to the caller."""
+"""The request edge shared by the routes that act on one case: run the service action in its
+own transaction (commit on success, roll back on any error), then show the case to the caller;
+hand a newly stored case to routing right after its commit."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case import presenter
+from services.case import service as cases
+from services.idempotency import service as idempotency
+from shared.app import kick_worker
 from shared.database import transaction
 from shared.models import Case
 from shared.principal import Principal
+from shared.routing_client import try_hand_over
 
 CaseAction = Callable[..., Awaitable[Case]]
 
@@ -28,3 +34,21 @@ async def act_on_case(
     async with transaction(sessionmaker) as session:
         case = await action(session, case_no, body, actor=principal, now=now)
     return presenter.case_out(case, principal.role)
+
+
+async def hand_over(
+    request: Request, case_no: str, *, idempotency_record: int | None = None
+) -> dict[str, Any] | None:
+    """Routing's answer for a case just stored (the case as it now stands), or None when routing
+    could not answer in time: then the case's routing message is released to the worker at once
+    (it otherwise waits out `HANDOVER_GRACE` for this call to settle it), and the caller's
+    idempotency record is marked final, so replays stop waiting for a routed case."""
+    routed = await try_hand_over(request.app.state.routing_client, case_no)
+    if routed is not None:
+        return routed
+    async with transaction(request.app.state.sessionmaker) as session:
+        await cases.release_hand_over(session, case_no)
+        if idempotency_record is not None:
+            await idempotency.settle(session, idempotency_record)
+    await kick_worker(request)
+    return None

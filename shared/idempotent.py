@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +37,9 @@ async def run(
     unsettled: Callable[[int, Any], bool] = lambda _status, _body: False,
 ) -> Outcome:
     """The record joins the caller's transaction: all or nothing. `unsettled(status, body)` says
-    the answer will still change after the commit (then `settle` must follow). A replay of an
-    unsettled answer comes back with `settled` False: call `replay` after the transaction."""
+    the answer will still change after the commit (the stored body is then only the start of
+    it). A replay of an unsettled answer comes back with `settled` False: call `replay` after
+    the transaction."""
     if key is None:
         status, out = await create()
         return Outcome(status, out, False, None)
@@ -64,26 +67,23 @@ async def replay(
     principal: Principal,
     key: str,
     wait_seconds: float,
+    current: Callable[[AsyncSession], Awaitable[tuple[bool, Any]]],
 ) -> Outcome:
-    """A replay whose first request was still finishing: its final answer, once settled."""
+    """A replay of an answer that goes on changing after its commit (a case being routed): the
+    resource as it stands now (`current` gives it and says whether it is final). While the first
+    request may still be at work, the replay waits, up to `wait_seconds`, for the resource to be
+    final or for the first request to settle (its work after the commit failed)."""
     if outcome.settled:
         return outcome
-    status, body = await idempotency.settled_answer(
-        sessionmaker, scope=principal.scope, key=key, wait_seconds=wait_seconds
-    )
-    return Outcome(status, body, True, None)
-
-
-async def settle(
-    sessionmaker: async_sessionmaker[AsyncSession], outcome: Outcome, body: Any | None = None
-) -> Outcome:
-    """The answer is final: `body` when work after the commit changed it (a case routed at
-    once), else the stored one; replays waiting for it answer exactly what this caller got."""
-    if outcome.record_id is not None:
+    deadline = time.monotonic() + wait_seconds
+    while True:
         async with transaction(sessionmaker) as session:
-            await idempotency.settle(session, outcome.record_id, body)
-    final = outcome.body if body is None else body
-    return Outcome(outcome.status, final, outcome.replayed, outcome.record_id)
+            final, body = await current(session)
+            if not final:
+                final = await idempotency.is_settled(session, scope=principal.scope, key=key)
+        if final or time.monotonic() >= deadline:
+            return Outcome(outcome.status, body, True, None)
+        await asyncio.sleep(0.05)
 
 
 def response(outcome: Outcome, headers: dict[str, str] | None = None) -> JSONResponse:

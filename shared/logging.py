@@ -125,6 +125,10 @@ def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
         foreign = logging.getLogger(name)
         foreign.handlers = []
         foreign.propagate = True
+        foreign.setLevel(logging.NOTSET)  # uvicorn sets its own levels; LOG_LEVEL decides
+    # uvicorn's access log repeats what the request metrics count, two lines per hand-over, even
+    # when it is started with --no-access-log (the line then propagates here): kept to warnings.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # SQLAlchemy's engine logger would print statements and parameters at INFO, httpx and
     # httpcore every URL called (a tracking look-up's digits, a callback's query): never.
     for chatty in ("sqlalchemy.engine", "httpx", "httpcore"):

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     case_no_prefix: str = "GZ"
     key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     """How long a process trusts a key it verified; a revoked key stops working within this."""
+    config_cache_seconds: float = Field(default=2.0, ge=0, le=300)
+    """How long routing trusts the latest rule table and calendar it read: a table published or
+    a calendar year saved through one process routes new cases in every process within this."""
     case_number_block: int = Field(default=20, ge=1, le=10_000)
     """Case numbers each process reserves at once (see services/case/codes.py): larger blocks
     mean fewer reservations and larger gaps when a process restarts."""

@@ -122,6 +122,7 @@ def settings(database_url: str, servers: Servers) -> Settings:
         # Keys are revoked and departments deactivated mid-test; tests/test_auth.py checks the
         # cache itself.
         key_cache_seconds=0,
+        config_cache_seconds=0,
         var_dir=servers.tmp / "var",
     )
 

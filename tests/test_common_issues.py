@@ -123,9 +123,11 @@ async def test_the_known_topics_come_out_with_their_counts(
     assert sum(t["cases"] for t in topics) <= 40 + 2  # the noise does not make topics of its own
 
 
-async def test_a_registered_case_stores_its_keywords(
+async def test_a_registered_case_gets_its_keywords_from_the_worker(
     intake: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
+    """Segmentation is kept off the caller's path: the case is stored without keywords and the
+    worker's job stores them."""
     body = {
         "channel": "portal",
         "title": "养老保险转移接续",
@@ -134,10 +136,16 @@ async def test_a_registered_case_stores_its_keywords(
     }
     r = await intake.post("/api/v1/cases", json=body, headers=await make_key("portal"))
     assert r.status_code == 201, r.text
-    async with sessionmaker() as session:
-        stored = await session.scalar(
-            select(Case.keywords).where(Case.case_no == r.json()["case_no"])
-        )
-    assert stored is not None
-    assert "养老保险" in stored
-    assert not {"窗口", "办理"} & set(stored)  # words every complaint uses are left out
+
+    async def stored() -> list[str] | None:
+        async with sessionmaker() as session:
+            return await session.scalar(
+                select(Case.keywords).where(Case.case_no == r.json()["case_no"])
+            )
+
+    assert await stored() is None
+    assert await fill_keywords({"sessionmaker": sessionmaker}) == 1
+    words = await stored()
+    assert words is not None
+    assert "养老保险" in words
+    assert not {"窗口", "办理"} & set(words)  # words every complaint uses are left out

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.case import access, presenter, service
+from services.case import access, codes, presenter, service
 from services.case.repository import CaseFilter
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
 from services.clock.durations import parse_duration
-from shared import idempotent
-from shared.app import Now, Sessionmaker, kick_worker, settings_of
+from shared import edge, idempotent
+from shared.app import Now, Sessionmaker, settings_of
 from shared.auth import CurrentPrincipal
 from shared.database import transaction
 from shared.edge import act_on_case
 from shared.enums import CaseStatus, Channel
 from shared.errors import invalid
 from shared.principal import Principal
-from shared.routing_client import try_hand_over
 from shared.timeutil import SHANGHAI, year_problem
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -39,6 +40,46 @@ async def register_case(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Store the complaint first; routing happens after, from the outbox, so none is lost."""
+    settings = settings_of(request)
+    outcome = await codes.with_fresh_tracking_code(
+        lambda: _register(request, body, principal, sm, now, idempotency_key)
+    )
+    case_no = outcome.body["case_no"]
+    if idempotency_key is not None and outcome.replayed:
+
+        async def current(session: AsyncSession) -> tuple[bool, Any]:
+            case = await service.get_visible(session, case_no, actor=principal)
+            body = {**presenter.case_out(case, principal.role), "repeat": False}
+            return case.status != CaseStatus.registered, body
+
+        outcome = await idempotent.replay(
+            sm,
+            outcome,
+            principal=principal,
+            key=idempotency_key,
+            wait_seconds=settings.routing_timeout_seconds + 2,
+            current=current,
+        )
+    if not outcome.replayed and _hands_over(outcome.status, outcome.body):
+        routed = await edge.hand_over(request, case_no, idempotency_record=outcome.record_id)
+        if routed is not None:
+            # Routing's answer is the case as it now stands: shown to this caller, no re-read,
+            # and nothing more to write (a replay reads the routed case itself).
+            body_now = {**presenter.seen_by(routed, principal.role), "repeat": False}
+            outcome = replace(outcome, body=body_now)
+    return idempotent.response(outcome, {"Location": f"{request.url.path}/{case_no}"})
+
+
+async def _register(
+    request: Request,
+    body: CaseCreate,
+    principal: Principal,
+    sm: Sessionmaker,
+    now: datetime,
+    idempotency_key: str | None,
+) -> idempotent.Outcome:
+    """Intake's one transaction: the idempotency record, the case (or the repeat it joins),
+    its first event and its hand-over message."""
     settings = settings_of(request)
     async with transaction(sm) as session:
 
@@ -60,7 +101,7 @@ async def register_case(
                 "repeat": repeat,
             }
 
-        outcome = await idempotent.run(
+        return await idempotent.run(
             session,
             principal=principal,
             key=idempotency_key,
@@ -70,37 +111,11 @@ async def register_case(
             create=create,
             unsettled=_hands_over,
         )
-    if idempotency_key is not None:
-        outcome = await idempotent.replay(
-            sm,
-            outcome,
-            principal=principal,
-            key=idempotency_key,
-            wait_seconds=settings.routing_timeout_seconds + 2,
-        )
-    case_no = outcome.body["case_no"]
-    if not outcome.replayed and _hands_over(outcome.status, outcome.body):
-        fresh = None
-        routed = await try_hand_over(request.app.state.routing_client, case_no)
-        if routed is not None:
-            # Routing's answer is the case as it now stands: shown to this caller, no re-read.
-            fresh = {**presenter.seen_by(routed, principal.role), "repeat": False}
-        else:
-            await kick_worker(request)
-        outcome = await idempotent.settle(sm, outcome, fresh)
-    return idempotent.response(outcome, {"Location": f"{request.url.path}/{case_no}"})
 
 
 def _hands_over(status: int, body: Any) -> bool:
     """A new case routed right after the commit: its answer then names the department."""
     return status == 201 and not body.get("held_until")
-
-
-async def _fresh(sm: Sessionmaker, case_no: str, principal: Principal) -> dict[str, Any]:
-    """The case as routing left it, so the answer already names its department and deadlines."""
-    async with transaction(sm) as session:
-        case = await service.get_visible(session, case_no, actor=principal)
-        return presenter.case_out(case, principal.role)
 
 
 def _moment(value: str | None, field: str, *, end: bool = False) -> datetime | None:
@@ -191,11 +206,17 @@ async def hand_over(
     is reachable, as at registration."""
     async with transaction(sm) as session:
         await service.hand_over(session, case_no, actor=principal, now=now)
-    routed = await try_hand_over(request.app.state.routing_client, case_no)
+    routed = await edge.hand_over(request, case_no)
     if routed is not None:
         return presenter.seen_by(routed, principal.role)
-    await kick_worker(request)
     return await _fresh(sm, case_no, principal)
+
+
+async def _fresh(sm: Sessionmaker, case_no: str, principal: Principal) -> dict[str, Any]:
+    """The case as it stands after a hand-over that routing could not answer at once."""
+    async with transaction(sm) as session:
+        case = await service.get_visible(session, case_no, actor=principal)
+        return presenter.case_out(case, principal.role)
 
 
 @router.post("/{case_no}/out-of-scope", response_model=None)

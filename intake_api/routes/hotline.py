@@ -13,14 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.case import presenter, service
+from services.case import codes, presenter, service
 from services.hotline import service as hotline
 from services.hotline.schemas import EXAMPLE, HotlineOrderIn
-from shared.app import Sessionmaker, kick_worker, settings_of
+from shared.app import Sessionmaker, settings_of
 from shared.database import transaction
+from shared.edge import hand_over
 from shared.enums import Channel
 from shared.errors import DomainError, unauthorized
-from shared.routing_client import try_hand_over
 from shared.signing import verify
 from shared.urlguard import require_callable
 
@@ -96,22 +96,24 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from exc
     require_callable(str(order.callback_url), settings.callback_targets, "callback_url")
-    async with transaction(sm) as session:
-        outcome = await hotline.receive(
-            session,
-            order,
-            body,
-            now=request.app.state.clock(),
-            numbers=request.app.state.case_numbers,
-            case_no_prefix=settings.case_no_prefix,
-            repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
-        )
-        case_no = outcome.case.case_no
+
+    async def receive() -> hotline.Outcome:
+        async with transaction(sm) as session:
+            return await hotline.receive(
+                session,
+                order,
+                body,
+                now=request.app.state.clock(),
+                numbers=request.app.state.case_numbers,
+                case_no_prefix=settings.case_no_prefix,
+                repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
+            )
+
+    outcome = await codes.with_fresh_tracking_code(receive)
+    case_no = outcome.case.case_no
     routed = None
     if outcome.created:
-        routed = await try_hand_over(request.app.state.routing_client, case_no)
-        if routed is None:
-            await kick_worker(request)
+        routed = await hand_over(request, case_no)
     if routed is not None:  # routing's answer is the case as it now stands: no re-read
         out = presenter.seen_by(routed, hotline.HOTLINE.role)
     else:

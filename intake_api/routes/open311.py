@@ -20,16 +20,16 @@ from sqlalchemy import select
 
 from services import open311
 from services.apikey.cache import KeyCache
-from services.case import service
+from services.case import codes, service
 from services.case.schemas import Applicant, CaseCreate, Location
 from services.department import repository as departments
-from shared.app import Sessionmaker, kick_worker, settings_of
+from shared.app import Sessionmaker, settings_of
 from shared.database import transaction
+from shared.edge import hand_over
 from shared.enums import Category, Channel
 from shared.errors import DomainError
 from shared.models import Case
 from shared.principal import Principal
-from shared.routing_client import try_hand_over
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 Format = Annotated[str, Path(pattern="^(json|xml)$")]
@@ -147,18 +147,21 @@ async def create_request(request: Request, fmt: Format, sm: Sessionmaker) -> Res
             ) or str(exc)
             raise DomainError(detail=detail, status=400) from exc
         settings = settings_of(request)
-        async with transaction(sm) as session:
-            case = await service.register(
-                session,
-                data,
-                actor=principal,
-                now=request.app.state.clock(),
-                numbers=request.app.state.case_numbers,
-                case_no_prefix=settings.case_no_prefix,
-            )
-            case_no, code = case.case_no, case.tracking_code
-        if await try_hand_over(request.app.state.routing_client, case_no) is None:
-            await kick_worker(request)
+
+        async def register() -> tuple[str, str]:
+            async with transaction(sm) as session:
+                case = await service.register(
+                    session,
+                    data,
+                    actor=principal,
+                    now=request.app.state.clock(),
+                    numbers=request.app.state.case_numbers,
+                    case_no_prefix=settings.case_no_prefix,
+                )
+                return case.case_no, case.tracking_code
+
+        case_no, code = await codes.with_fresh_tracking_code(register)
+        await hand_over(request, case_no)
         row = {
             "service_request_id": case_no,
             "service_notice": f"跟踪码 {code}",

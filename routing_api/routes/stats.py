@@ -23,7 +23,7 @@ Reader = Annotated[
 ]
 
 
-def period(
+async def period(
     date_from: Annotated[date | None, Query(description="YYYY-MM-DD, Shanghai")] = None,
     date_to: Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")] = None,
     district: Annotated[str | None, Query(max_length=64)] = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from routing_api.deps import Calendar, Policy
 from services.case import presenter, workflow
@@ -21,7 +21,7 @@ from services.case.workflow_schemas import (
     Transfer,
 )
 from services.routing import service as routing
-from shared.app import Now, Sessionmaker
+from shared.app import Now, Sessionmaker, settings_of
 from shared.auth import require
 from shared.database import transaction
 from shared.edge import act_on_case
@@ -38,13 +38,23 @@ Router = Annotated[Principal, require(Role.system, Role.coordinator, Role.admin)
 
 @router.post("/cases/{case_no}/route", response_model=None)
 async def route(
-    case_no: CaseNo, actor: Router, sm: Sessionmaker, calendar: Calendar, now: Now
+    request: Request,
+    case_no: CaseNo,
+    actor: Router,
+    sm: Sessionmaker,
+    calendar: Calendar,
+    now: Now,
 ) -> dict[str, Any]:
     """Route a registered case with the latest table. Safe to repeat: a routed case is returned
     unchanged with `routed: false`, so a retried hand-over never routes twice."""
     async with transaction(sm) as session:
         case, routed = await routing.route_case(
-            session, case_no, actor=actor, now=now, calendar=calendar
+            session,
+            case_no,
+            actor=actor,
+            now=now,
+            calendar=calendar,
+            table_max_age=settings_of(request).config_cache_seconds,
         )
     return {**presenter.case_out(case, actor.role), "routed": routed}
 

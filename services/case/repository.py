@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import pagination
@@ -36,11 +36,6 @@ async def get_by_no(session: AsyncSession, case_no: str, *, for_update: bool = F
 async def get_by_tracking_code(session: AsyncSession, code: str) -> Case | None:
     stmt = select(Case).where(Case.tracking_code == code)
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def tracking_code_taken(session: AsyncSession, code: str) -> bool:
-    stmt = select(func.count()).select_from(Case).where(Case.tracking_code == code)
-    return bool((await session.execute(stmt)).scalar_one())
 
 
 async def history(session: AsyncSession, case_id: int) -> list[CaseEvent]:

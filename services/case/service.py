@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import keywords
 from services.case import access, codes, repository
 from services.case.history import record, transition
 from services.case.lifecycle import Action, allowed_actions
@@ -37,6 +36,12 @@ from shared.timeutil import shanghai_iso, to_shanghai
 
 TOPIC_REGISTERED = "case.registered"
 """Asks for routing. Written with the case, so routing being down never loses one."""
+HANDOVER_GRACE = timedelta(seconds=10)
+"""How long the routing message waits before the worker may deliver it. Intake hands the case
+to routing right after its commit, and routing settles the message in the same transaction that
+routes the case; without the wait the worker's poll would often take the message in between and
+call routing a second time for nothing. When intake's call fails it releases the message at
+once (`release_hand_over`); if intake dies in between, the worker routes the case after this."""
 
 DEFAULT_WINDOW = "办不成事反映窗口(搞得掂窗口)"
 DEFAULT_CONTACT = "12345"
@@ -50,14 +55,6 @@ def tracking_card(code: str, intake: Department | None) -> dict[str, Any]:
         "next_window": f"{intake.name} {DEFAULT_WINDOW}" if intake else DEFAULT_WINDOW,
         "handler_contact": (intake.contact if intake and intake.contact else DEFAULT_CONTACT),
     }
-
-
-async def _unused_tracking_code(session: AsyncSession) -> str:
-    for _ in range(10):
-        code = codes.new_tracking_code()
-        if not await repository.tracking_code_taken(session, code):
-            return code
-    raise RuntimeError("could not find an unused tracking code in 10 tries")  # ~never: 31^8 space
 
 
 @dataclass(frozen=True)
@@ -176,7 +173,7 @@ async def _store(
     day = to_shanghai(now).date()
     held_for = hold_for if data.hold and hold_for else None
     number = await numbers.next(day)
-    code = await _unused_tracking_code(session)
+    code = codes.new_tracking_code()  # unique by constraint: see codes.with_fresh_tracking_code
     applicant = data.applicant
     case = Case(
         case_no=codes.format_case_no(case_no_prefix, day, number),
@@ -206,7 +203,9 @@ async def _store(
         tracking_card=tracking_card(code, intake),
         created_by_key_id=actor.key_id,
         held_until=now + held_for if held_for else None,
-        keywords=keywords.of_case(data.title, data.description),
+        # Segmenting the text costs more than the rest of the registration: the worker's
+        # keyword job fills it within half a minute, off the caller's path (common_issues).
+        keywords=None,
         created_at=now,
         updated_at=now,
     )
@@ -221,7 +220,9 @@ async def _store(
         data={"channel": case.channel}
         | ({"held_until": shanghai_iso(case.held_until)} if case.held_until else {}),
     )
-    outbox.enqueue(session, TOPIC_REGISTERED, {"case_no": case.case_no}, delay=held_for)
+    outbox.enqueue(
+        session, TOPIC_REGISTERED, {"case_no": case.case_no}, delay=held_for or HANDOVER_GRACE
+    )
     return case
 
 
@@ -246,8 +247,13 @@ async def hand_over(
     )
     case.held_until = None
     case.updated_at = now
-    outbox.enqueue(session, TOPIC_REGISTERED, {"case_no": case.case_no})
+    outbox.enqueue(session, TOPIC_REGISTERED, {"case_no": case.case_no}, delay=HANDOVER_GRACE)
     return case
+
+
+async def release_hand_over(session: AsyncSession, case_no: str) -> None:
+    """Intake's own hand-over failed: the worker may deliver the routing message now."""
+    await outbox.release_for_case(session, TOPIC_REGISTERED, case_no)
 
 
 async def get_visible(session: AsyncSession, case_no: str, *, actor: Principal) -> Case:

@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.clock.calendar import WorkCalendar, YearSchedule, library_years
 from shared.models import CalendarYear
 from shared.principal import Principal
+from shared.recent import Recent
 
 _cache: tuple[tuple[int, datetime | None], WorkCalendar] | None = None
+_checked: Recent[WorkCalendar] = Recent()
 
 
 class YearIn(BaseModel):
@@ -43,8 +45,13 @@ class YearIn(BaseModel):
         return problems
 
 
-async def load(session: AsyncSession) -> WorkCalendar:
+async def load(session: AsyncSession, *, max_age: float = 0) -> WorkCalendar:
+    """`max_age` > 0 (routing's hot path, CONFIG_CACHE_SECONDS): trust the calendar checked that
+    recently without reading the stamp again."""
     global _cache
+    recent = _checked.get(max_age)
+    if recent is not None:
+        return recent
     stamp = (
         await session.execute(
             select(func.count(), func.max(CalendarYear.updated_at)).select_from(CalendarYear)
@@ -59,10 +66,11 @@ async def load(session: AsyncSession) -> WorkCalendar:
             }
         )
         _cache = (key, calendar)
-    return _cache[1]
+    return _checked.put(_cache[1])
 
 
 async def save_year(session: AsyncSession, year: int, data: YearIn, *, actor: Principal) -> None:
+    _checked.forget()
     values = {"holidays": sorted(set(data.holidays)), "workdays": sorted(set(data.workdays))}
     await session.execute(
         insert(CalendarYear)

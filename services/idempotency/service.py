@@ -8,16 +8,13 @@ commits, then finds the finished record and replays it.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import conflict, invalid
 from shared.models import IdempotencyRecord
@@ -28,6 +25,14 @@ MAX_KEY_LENGTH = 200
 def request_hash(method: str, path: str, body: Any) -> str:
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+_CLAIM = text(
+    "INSERT INTO idempotency_records (scope, key, request_hash) VALUES (:scope, :key, :hash) "
+    "ON CONFLICT (scope, key) DO NOTHING RETURNING id"
+)
+"""As text: SQLAlchemy 2.0 cannot cache a PostgreSQL `insert()` (the ON CONFLICT form), so the
+construct would be compiled again on every registration."""
 
 
 @dataclass
@@ -44,15 +49,10 @@ class Claim:
 
 async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: str) -> Claim:
     """The record for a new request, or the first request's answer to replay (`settled` False
-    while the first request is still finishing it: see `settled_answer`)."""
+    when the answer goes on changing after the commit: see `shared.idempotent.replay`)."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise invalid("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
-    inserted = await session.execute(
-        insert(IdempotencyRecord)
-        .values(scope=scope, key=key, request_hash=fingerprint)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(IdempotencyRecord.id)
-    )
+    inserted = await session.execute(_CLAIM, {"scope": scope, "key": key, "hash": fingerprint})
     record_id = inserted.scalar_one_or_none()
     if record_id is not None:
         return Claim(record_id=record_id)
@@ -70,21 +70,13 @@ async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: str
     )
 
 
-async def settled_answer(
-    sessionmaker: async_sessionmaker[AsyncSession], *, scope: str, key: str, wait_seconds: float
-) -> tuple[int, Any]:
-    """The first request's final answer, waited for up to `wait_seconds` without holding a
-    connection between looks (waiting replays must not starve the first request of the
-    connection it needs to settle). A first request that died before settling leaves its
-    committed answer, which is then final."""
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        async with sessionmaker() as session:
-            record = await _record(session, scope, key)
-        if record.settled or time.monotonic() >= deadline:
-            assert record.status_code is not None
-            return record.status_code, record.response_body
-        await asyncio.sleep(0.05)
+async def is_settled(session: AsyncSession, *, scope: str, key: str) -> bool:
+    settled = await session.scalar(
+        select(IdempotencyRecord.settled).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+        )
+    )
+    return bool(settled)
 
 
 async def _record(session: AsyncSession, scope: str, key: str) -> IdempotencyRecord:
@@ -107,12 +99,7 @@ async def store(
     )
 
 
-async def settle(session: AsyncSession, record_id: int, body: Any | None = None) -> None:
-    """The first request's answer is final: `body` if it changed after the commit, else as
-    stored."""
-    values: dict[str, Any] = {"settled": True}
-    if body is not None:
-        values["response_body"] = body
+async def settle(session: AsyncSession, record_id: int) -> None:
     await session.execute(
-        update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(**values)
+        update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(settled=True)
     )

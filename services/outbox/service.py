@@ -101,6 +101,20 @@ async def settle_for_case(session: AsyncSession, topic: str, case_no: str) -> No
     )
 
 
+async def release_for_case(session: AsyncSession, topic: str, case_no: str) -> None:
+    """A pending `topic` message for `case_no` held back for a while is due now."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.payload["case_no"].astext == case_no,
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.topic == topic,
+            OutboxMessage.available_at > func.now(),
+        )
+        .values(available_at=func.now())
+    )
+
+
 async def mark_delivered(session: AsyncSession, message_id: int) -> None:
     await session.execute(
         update(OutboxMessage)

@@ -56,13 +56,15 @@ async def route_case(
     actor: Principal,
     now: datetime,
     calendar: WorkCalendar,
+    table_max_age: float = 0,
 ) -> tuple[Case, bool]:
-    """Route with the latest published table. Idempotent: a case already routed is returned as
-    it is (False), so a retried hand-over never routes twice."""
+    """Route with the latest published table (as read within `table_max_age` seconds).
+    Idempotent: a case already routed is returned as it is (False), so a retried hand-over never
+    routes twice."""
     case = await repository.get_by_no(session, case_no, for_update=True)
     if not routable(case):
         return case, False
-    current = await tables.compiled(session)
+    current = await tables.compiled(session, max_age=table_max_age)
     if current is None:
         raise conflict("no rule table has been published yet; the case stays registered")
     number, compiled = current

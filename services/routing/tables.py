@@ -16,11 +16,13 @@ from services.routing.schemas import CardPolicy, RuleTable
 from shared.errors import DomainError, FieldError, conflict, not_found
 from shared.models import RuleDraft, RuleVersion
 from shared.principal import Principal
+from shared.recent import Recent
 
 _compiled: dict[tuple[int, datetime], CompiledTable] = {}
 """Published versions never change, so a compiled one is good for the life of the process. The
 key includes the publication time: a database restored or rebuilt under a running process
 (tests do this) can reuse a number for another table."""
+_latest: Recent[tuple[int, CompiledTable]] = Recent()
 
 
 async def check(session: AsyncSession, table: RuleTable) -> None:
@@ -122,16 +124,22 @@ async def publish(session: AsyncSession, *, actor: Principal) -> int:
         if current is not None and current.table == row.table:
             raise conflict(f"the draft is the same as version {latest}", version=latest)
     number = (latest or 0) + 1
+    _latest.forget()
     session.add(RuleVersion(version=number, table=row.table, published_by_key_id=actor.key_id))
     await session.flush()
     return number
 
 
 async def compiled(
-    session: AsyncSession, number: int | None = None
+    session: AsyncSession, number: int | None = None, *, max_age: float = 0
 ) -> tuple[int, CompiledTable] | None:
     """Version `number` (default: the latest) compiled; None when nothing is published. Only
-    the version's number and time are read unless it still has to be compiled."""
+    the version's number and time are read unless it still has to be compiled; with `max_age`
+    (routing's hot path) the latest is not even asked for if it was that recently."""
+    if number is None:
+        recent = _latest.get(max_age)
+        if recent is not None:
+            return recent
     stmt = select(RuleVersion.version, RuleVersion.published_at)
     stmt = (
         stmt.where(RuleVersion.version == number)
@@ -146,7 +154,8 @@ async def compiled(
     key = (row.version, row.published_at)
     if key not in _compiled:
         _compiled[key] = CompiledTable(await version(session, row.version))
-    return row.version, _compiled[key]
+    found = row.version, _compiled[key]
+    return _latest.put(found) if number is None else found
 
 
 def table_out(table: RuleTable) -> dict[str, Any]:

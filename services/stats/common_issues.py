@@ -2,8 +2,9 @@
 
 Topics are formed greedily over each case's stored keywords (`services.keywords`): the keyword
 shared by the most remaining cases makes a topic of those cases, which then leave the pool;
-repeat while a topic has at least `min_cases`. Cases registered before keywords were stored
-get theirs from the worker's back-fill, or here on the fly until then.
+repeat while a topic has at least `min_cases`. A case is registered without keywords (jieba's
+segmentation would be the costliest step of a registration); the worker's keyword job stores
+them within half a minute, and until then they are computed here on the fly.
 """
 
 from __future__ import annotations
@@ -114,25 +115,28 @@ BACKFILL_BATCH = 1000
 
 
 async def backfill_keywords(session: AsyncSession, *, batch: int = BACKFILL_BATCH) -> int:
-    """Store keywords on cases registered before they were stored, newest first; several
-    workers share the work (SKIP LOCKED). Returns how many cases were filled."""
+    """Store keywords on cases that have none yet, newest first. The cases are not locked while
+    their text is segmented (routing locks the newest cases at the same moment); the UPDATE
+    skips any another worker filled meanwhile. Returns how many cases were filled."""
     rows = (
         await session.execute(
             select(Case.id, Case.title, Case.description)
             .where(Case.keywords.is_(None))
             .order_by(Case.id.desc())
             .limit(batch)
-            .with_for_update(skip_locked=True)
         )
     ).all()
     if not rows:
         return 0
+    found = await asyncio.to_thread(
+        lambda: {str(r.id): words_of.of_case(r.title, r.description) for r in rows}
+    )
     # One statement for the batch: a JSON object of id → keywords, unpacked in PostgreSQL.
-    found = {str(r.id): words_of.of_case(r.title, r.description) for r in rows}
     await session.execute(
         text(
             "UPDATE cases SET keywords = ARRAY(SELECT jsonb_array_elements_text(j.value)) "
-            "FROM jsonb_each(CAST(:found AS jsonb)) AS j WHERE cases.id = CAST(j.key AS bigint)"
+            "FROM jsonb_each(CAST(:found AS jsonb)) AS j "
+            "WHERE cases.id = CAST(j.key AS bigint) AND cases.keywords IS NULL"
         ),
         {"found": json.dumps(found, ensure_ascii=False)},
     )
