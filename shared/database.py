@@ -15,6 +15,11 @@ from sqlalchemy.ext.asyncio import (
 
 from shared.settings import Settings
 
+NO_SYNC = {"synchronize_session": False}
+"""Execution options for a bulk UPDATE whose rows no loaded object needs refreshed (outbox
+messages, idempotency records, keys): SQLAlchemy's default first works out which objects in the
+session to refresh, which on the registration and routing paths cost as much as the UPDATE."""
+
 
 def make_engine(
     settings: Settings, *, pool_size: int | None = None, max_overflow: int = 10

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.database import NO_SYNC
 from shared.errors import conflict, invalid
 from shared.models import IdempotencyRecord
 
@@ -94,6 +95,7 @@ async def store(
 ) -> None:
     await session.execute(
         update(IdempotencyRecord)
+        .execution_options(**NO_SYNC)
         .where(IdempotencyRecord.id == record_id)
         .values(status_code=status, response_body=body, settled=settled)
     )
@@ -101,5 +103,8 @@ async def store(
 
 async def settle(session: AsyncSession, record_id: int) -> None:
     await session.execute(
-        update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(settled=True)
+        update(IdempotencyRecord)
+        .execution_options(**NO_SYNC)
+        .where(IdempotencyRecord.id == record_id)
+        .values(settled=True)
     )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.database import NO_SYNC
 from shared.models import OutboxMessage
 
 LEASE = timedelta(seconds=30)
@@ -92,6 +93,7 @@ async def settle_for_case(session: AsyncSession, topic: str, case_no: str) -> No
     mark it delivered, so the worker does not deliver it a second time."""
     await session.execute(
         update(OutboxMessage)
+        .execution_options(**NO_SYNC)
         .where(
             OutboxMessage.payload["case_no"].astext == case_no,
             OutboxMessage.delivered_at.is_(None),
@@ -105,6 +107,7 @@ async def release_for_case(session: AsyncSession, topic: str, case_no: str) -> N
     """A pending `topic` message for `case_no` held back for a while is due now."""
     await session.execute(
         update(OutboxMessage)
+        .execution_options(**NO_SYNC)
         .where(
             OutboxMessage.payload["case_no"].astext == case_no,
             OutboxMessage.delivered_at.is_(None),
@@ -118,6 +121,7 @@ async def release_for_case(session: AsyncSession, topic: str, case_no: str) -> N
 async def mark_delivered(session: AsyncSession, message_id: int) -> None:
     await session.execute(
         update(OutboxMessage)
+        .execution_options(**NO_SYNC)
         .where(OutboxMessage.id == message_id)
         .values(delivered_at=func.now(), last_error=None)
     )
@@ -131,7 +135,10 @@ async def mark_failed_attempt(session: AsyncSession, message: Claimed, error: st
     else:
         values["available_at"] = func.now() + backoff(message.attempts)
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values)
+        update(OutboxMessage)
+        .execution_options(**NO_SYNC)
+        .where(OutboxMessage.id == message.id)
+        .values(**values)
     )
 
 
@@ -190,6 +197,7 @@ async def retry(session: AsyncSession, message_id: int) -> bool:
     """Give a failed message a fresh set of attempts (after the receiver was fixed)."""
     result = await session.execute(
         update(OutboxMessage)
+        .execution_options(**NO_SYNC)
         .where(OutboxMessage.id == message_id, OutboxMessage.failed_at.is_not(None))
         .values(failed_at=None, attempts=0, available_at=func.now())
         .returning(OutboxMessage.id)

@@ -68,6 +68,11 @@ async def route_case(
     if current is None:
         raise conflict("no rule table has been published yet; the case stays registered")
     number, compiled = current
+    # The hand-over message written with the case asked for exactly this: one routing call per
+    # case, not a second one from the worker that would answer `routed: false`. Settled before
+    # the case changes, so the session has nothing to flush first and the case row is written
+    # once, at the commit.
+    await outbox.settle_for_case(session, TOPIC_REGISTERED, case.case_no)
     decision = compiled.route(facts_of(case))
     policy_name, due = choose(
         compiled.table,
@@ -98,9 +103,6 @@ async def route_case(
             **routing,
         },
     )
-    # The hand-over message written with the case asked for exactly this: one routing call per
-    # case, not a second one from the worker that would answer `routed: false`.
-    await outbox.settle_for_case(session, TOPIC_REGISTERED, case.case_no)
     assign_to(
         case,
         decision.lead_department,
