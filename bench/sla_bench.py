@@ -1,8 +1,9 @@
 """SLA sweep at scale: 1,000,000 open cases, 100,000 of them past their sign deadline.
 
 Measures (1) the cost of a sweep when nothing is due, (2) the time from the breach until every
-yellow card is issued by one worker process. Starts its own embedded PostgreSQL in a temporary
-directory (or uses DATABASE_URL). Run: `.venv/bin/python bench/sla_bench.py [open] [breaching]`.
+yellow card is issued by one worker process, and again (on a fresh fill) by two worker processes
+sweeping at once. Starts its own embedded PostgreSQL in a temporary directory (or uses
+DATABASE_URL). Run: `.venv/bin/python bench/sla_bench.py [open] [breaching]`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from shared.database import make_engine, make_sessionmaker
 from shared.settings import Settings
 from shared.timeutil import utcnow
 
-OPEN = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-BREACHING = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+SWEEPER = sys.argv[1:2] == ["--sweep"]
+OPEN = int(sys.argv[1]) if len(sys.argv) > 1 and not SWEEPER else 1_000_000
+BREACHING = int(sys.argv[2]) if len(sys.argv) > 2 and not SWEEPER else 100_000
 DEPARTMENTS = 20
 DUE = (
     f"CASE WHEN g <= {BREACHING} THEN now() - interval '1 minute' "
@@ -107,26 +109,73 @@ async def measure(url: str) -> None:
         )
     )
 
+    await engine.dispose()
+    await breach_to_cards(url, workers=1)
+
+
+async def breach_to_cards(url: str, *, workers: int) -> None:
+    """Every worker process sweeps until nothing is due; the time is until the last one ends."""
     started = time.perf_counter()
-    result = await run_sweep(sessionmaker, now=datetime.now(UTC), batch=500)
+    procs = [
+        await asyncio.create_subprocess_exec(sys.executable, __file__, "--sweep", url)
+        for _ in range(workers)
+    ]
+    assert [await p.wait() for p in procs] == [0] * workers
     elapsed = time.perf_counter() - started
+    engine = make_engine(Settings(_env_file=None, database_url=url), pool_size=1)
     async with engine.connect() as conn:
-        cards = (
-            await conn.execute(text("SELECT count(*) FROM cards WHERE deadline = 'sign'"))
-        ).scalar_one()
+        cards, twice = (
+            await conn.execute(
+                text(
+                    "SELECT count(*), count(*) - count(DISTINCT case_id) FROM cards "
+                    "WHERE deadline = 'sign'"
+                )
+            )
+        ).one()
+    await engine.dispose()
     print(
         f"breach → all cards: {BREACHING:,} cases swept in {elapsed:.1f} s "
-        f"({BREACHING / elapsed:,.0f} cases/s, one worker process); {cards:,} yellow cards, "
-        f"{result.red} monthly red"
+        f"({BREACHING / elapsed:,.0f} cases/s, {workers} worker process(es)); {cards:,} yellow "
+        f"cards, {twice} cases carded twice"
     )
     assert cards == BREACHING
+    assert twice == 0
+
+
+async def sweep(url: str) -> None:
+    engine = make_engine(Settings(_env_file=None, database_url=url), pool_size=2)
+    await run_sweep(make_sessionmaker(engine), now=datetime.now(UTC), batch=500)
     await engine.dispose()
 
 
+async def refill(url: str) -> None:
+    engine = make_engine(
+        Settings(_env_file=None, database_url=url, db_statement_timeout_ms=1_800_000), pool_size=1
+    )
+    async with engine.begin() as conn:
+        for table in (
+            "cards",
+            "warnings",
+            "case_events",
+            "outbox",
+            "stats_dirty_days",
+            "cases",
+            "departments",
+        ):
+            await conn.execute(text(f"TRUNCATE {table} CASCADE"))
+    await engine.dispose()
+    await fill(url)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--sweep"]:
+        asyncio.run(sweep(sys.argv[2]))
+        return
     with fresh_database("gaodedim_bench") as url:
         asyncio.run(fill(url))
         asyncio.run(measure(url))
+        asyncio.run(refill(url))
+        asyncio.run(breach_to_cards(url, workers=2))
 
 
 if __name__ == "__main__":

@@ -154,4 +154,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # The families a down or slow dependency raises, handled where the other errors are: a
+    # handler for `Exception` alone runs in Starlette's outermost middleware, which re-raises
+    # after answering, so every 503 would also be logged as a crash.
+    for family in (SATimeoutError, DBAPIError, RedisError, OSError, TimeoutError):
+        app.add_exception_handler(family, _unexpected)
     app.add_exception_handler(Exception, _unexpected)

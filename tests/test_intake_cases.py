@@ -7,7 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.case import codes
+from shared.models import Case, IdempotencyRecord
 from tests.conftest import KeyFactory, body_for, case_body
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -332,3 +336,30 @@ async def test_two_intake_processes_number_cases_without_waiting_on_each_other(
     assert len(set(every)) == 50
     assert all(ns == sorted(ns) for ns in numbers)  # one client's cases, one after another
     assert max(every) <= 50 + 2 * 7
+
+
+async def test_a_tracking_code_clash_reruns_the_registration(
+    intake: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Codes are not looked up before use; the unique constraint catches a clash and the whole
+    registration runs again with a new code (nothing of the failed try is left)."""
+    drawn = iter(["CLASH234", "CLASH234", "FRESH567"])
+    monkeypatch.setattr(codes, "new_tracking_code", lambda: next(drawn))
+    headers = await make_key("window")
+    first = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    second = await intake.post(
+        "/api/v1/cases",
+        json=case_body(applicant={"name": "李四", "phone": "13700137000"}),
+        headers={**headers, "Idempotency-Key": "clash"},
+    )
+    assert first.status_code == second.status_code == 201, second.text
+    async with sessionmaker() as session:
+        stored = dict(
+            (await session.execute(select(Case.case_no, Case.tracking_code))).tuples().all()
+        )
+        records = await session.scalar(select(func.count()).select_from(IdempotencyRecord))
+    assert stored == {first.json()["case_no"]: "CLASH234", second.json()["case_no"]: "FRESH567"}
+    assert records == 1

@@ -11,7 +11,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.models import OutboxMessage
+from services.case import service as cases
+from services.case.schemas import CaseCreate
+from shared.enums import Role
+from shared.models import IdempotencyRecord, OutboxMessage
+from shared.principal import Principal
 from sla_worker import handlers
 from sla_worker.dispatch import dispatch_all
 from tests.conftest import ESTATE, EXAMPLES, LOCAL, KeyFactory, case_body, routing_client_for
@@ -295,3 +299,110 @@ async def test_a_case_routed_at_once_is_routed_once(
             await dispatch_all(sessionmaker, handlers.build(http, http, None, allowed=LOCAL)) == 0
         )
     assert calls == []
+
+
+async def _routing_message_due(
+    sessionmaker: async_sessionmaker[AsyncSession], case_no: str
+) -> bool | None:
+    async with sessionmaker() as session:
+        due: bool | None = await session.scalar(
+            select(OutboxMessage.available_at <= func.now()).where(
+                OutboxMessage.topic == "case.registered",
+                OutboxMessage.payload["case_no"].astext == case_no,
+            )
+        )
+    return due
+
+
+async def test_the_routing_message_waits_while_intake_hands_over(
+    intake_app: Any,
+    intake: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Any,
+) -> None:
+    """Written with the case, the routing message is held back for HANDOVER_GRACE, so the
+    worker's poll does not take it while intake's own call is routing the case (a second call
+    for nothing); if intake never gets to hand over (it died), the worker routes the case after
+    the grace."""
+    async with sessionmaker() as session, session.begin():
+        case = await cases.register(
+            session,
+            CaseCreate.model_validate(case_body()),
+            actor=Principal(role=Role.window),
+            now=clock(),
+            numbers=intake_app.state.case_numbers,
+            case_no_prefix="GZ",
+        )
+        case_no = case.case_no
+    assert await _routing_message_due(sessionmaker, case_no) is False
+    async with httpx.AsyncClient(transport=httpx.MockTransport(_refuse)) as http:
+        assert (
+            await dispatch_all(sessionmaker, handlers.build(http, http, None, allowed=LOCAL)) == 0
+        )
+
+
+def _refuse(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"nothing is due, yet {request.url} was called")
+
+
+async def test_a_failed_hand_over_frees_the_message_and_settles_the_answer(
+    intake_app: Any,
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Routing did not answer: the worker may route the case at once, and the caller's
+    idempotency record is final, so a replay answers what the first request answered without
+    waiting for routing, also after the case has been routed."""
+    await publish(routing, admin)
+    headers = {**await make_key("window"), "Idempotency-Key": "down-then-up"}
+    wired = intake_app.state.routing_client
+    intake_app.state.routing_client = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
+    try:
+        first = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    finally:
+        await intake_app.state.routing_client.aclose()
+        intake_app.state.routing_client = wired
+    assert first.json()["status"] == "registered"
+    case_no = first.json()["case_no"]
+    assert await _routing_message_due(sessionmaker, case_no) is True
+    async with sessionmaker() as session:
+        settled = await session.scalar(
+            select(IdempotencyRecord.settled).where(IdempotencyRecord.key == "down-then-up")
+        )
+    assert settled is True
+    replay = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    assert replay.json() == first.json()
+
+    routed = await routing.post(f"/api/v1/cases/{case_no}/route", headers=admin)
+    assert routed.json()["routed"] is True
+    later = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    assert later.headers["idempotent-replayed"] == "true"
+    assert later.json() == first.json()
+
+
+async def test_a_routed_registration_writes_its_idempotency_record_once(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """When routing answers in time nothing is written after intake's commit: the record keeps
+    intake's answer, unsettled, and a replay reads the routed case itself."""
+    await publish(routing, admin)
+    headers = {**await make_key("window"), "Idempotency-Key": "routed-once"}
+    first = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    assert first.json()["status"] == "assigned"
+    async with sessionmaker() as session:
+        record = await session.scalar(
+            select(IdempotencyRecord).where(IdempotencyRecord.key == "routed-once")
+        )
+    assert record is not None
+    assert record.settled is False
+    assert record.response_body["status"] == "registered"
+    replay = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    assert replay.json() == first.json()
