@@ -403,6 +403,7 @@ async def test_a_routed_registration_writes_its_idempotency_record_once(
         )
     assert record is not None
     assert record.settled is False
+    assert record.response_body is not None
     assert record.response_body["status"] == "registered"
     replay = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
     assert replay.json() == first.json()
