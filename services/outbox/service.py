@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Update, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.database import NO_SYNC
@@ -88,10 +88,8 @@ async def claim(session: AsyncSession, topics: list[str], *, limit: int = 50) ->
     return [Claimed(r.id, r.topic, r.payload, r.attempts) for r in result]
 
 
-async def settle_for_case(session: AsyncSession, topic: str, case_no: str) -> None:
-    """What a pending `topic` message for `case_no` asked for is done (in this transaction):
-    mark it delivered, so the worker does not deliver it a second time."""
-    await session.execute(
+def _pending_for_case(topic: str, case_no: str) -> Update:
+    return (
         update(OutboxMessage)
         .execution_options(**NO_SYNC)
         .where(
@@ -99,21 +97,22 @@ async def settle_for_case(session: AsyncSession, topic: str, case_no: str) -> No
             OutboxMessage.delivered_at.is_(None),
             OutboxMessage.topic == topic,
         )
-        .values(delivered_at=func.now(), last_error=None)
+    )
+
+
+async def settle_for_case(session: AsyncSession, topic: str, case_no: str) -> None:
+    """What a pending `topic` message for `case_no` asked for is done (in this transaction):
+    mark it delivered, so the worker does not deliver it a second time."""
+    await session.execute(
+        _pending_for_case(topic, case_no).values(delivered_at=func.now(), last_error=None)
     )
 
 
 async def release_for_case(session: AsyncSession, topic: str, case_no: str) -> None:
     """A pending `topic` message for `case_no` held back for a while is due now."""
     await session.execute(
-        update(OutboxMessage)
-        .execution_options(**NO_SYNC)
-        .where(
-            OutboxMessage.payload["case_no"].astext == case_no,
-            OutboxMessage.delivered_at.is_(None),
-            OutboxMessage.topic == topic,
-            OutboxMessage.available_at > func.now(),
-        )
+        _pending_for_case(topic, case_no)
+        .where(OutboxMessage.available_at > func.now())
         .values(available_at=func.now())
     )
 
