@@ -17,8 +17,9 @@ from shared.settings import Settings
 
 NO_SYNC = {"synchronize_session": False}
 """Execution options for a bulk UPDATE whose rows no loaded object needs refreshed (outbox
-messages, idempotency records, keys): SQLAlchemy's default first works out which objects in the
-session to refresh, which on the registration and routing paths cost as much as the UPDATE."""
+messages and idempotency records on the registration, routing and delivery paths): SQLAlchemy's
+default first works out which objects in the session to refresh, which there cost as much as the
+UPDATE itself."""
 
 
 def make_engine(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -161,6 +163,18 @@ async def test_urgent_and_vulnerable_cases_get_the_shorter_policy(
     assert urgent["routing"]["policy"]["handle_within"] == "24 hours"
 
 
+@asynccontextmanager
+async def _routing_down(intake_app: Any) -> AsyncIterator[None]:
+    """Intake's hand-over calls a port nobody listens on, as when routing is down."""
+    wired = intake_app.state.routing_client
+    intake_app.state.routing_client = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
+    try:
+        yield
+    finally:
+        await intake_app.state.routing_client.aclose()
+        intake_app.state.routing_client = wired
+
+
 async def test_routing_down_then_up_routes_every_case_once(
     intake_app: Any,
     intake: httpx.AsyncClient,
@@ -172,16 +186,11 @@ async def test_routing_down_then_up_routes_every_case_once(
 ) -> None:
     await publish(routing, admin)
     window = await make_key("coordinator")  # the samples come from every channel
-    wired = intake_app.state.routing_client
-    intake_app.state.routing_client = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
-    try:
+    async with _routing_down(intake_app):
         created = [
             (await intake.post("/api/v1/cases", json=_intake_body(s), headers=window)).json()
             for s in SAMPLES[:6]
         ]
-    finally:
-        await intake_app.state.routing_client.aclose()
-        intake_app.state.routing_client = wired
     assert {c["status"] for c in created} == {"registered"}  # stored, not lost
 
     down = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
@@ -359,13 +368,8 @@ async def test_a_failed_hand_over_frees_the_message_and_settles_the_answer(
     waiting for routing, also after the case has been routed."""
     await publish(routing, admin)
     headers = {**await make_key("window"), "Idempotency-Key": "down-then-up"}
-    wired = intake_app.state.routing_client
-    intake_app.state.routing_client = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
-    try:
+    async with _routing_down(intake_app):
         first = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
-    finally:
-        await intake_app.state.routing_client.aclose()
-        intake_app.state.routing_client = wired
     assert first.json()["status"] == "registered"
     case_no = first.json()["case_no"]
     assert await _routing_message_due(sessionmaker, case_no) is True

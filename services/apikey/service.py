@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository as departments
 from shared import pagination
-from shared.database import NO_SYNC
 from shared.enums import Role
 from shared.errors import invalid, not_found
 from shared.models import ApiKey, Department
@@ -69,7 +68,6 @@ async def issue(
 async def revoke(session: AsyncSession, key_id: uuid.UUID, *, now: datetime) -> None:
     result = await session.execute(
         update(ApiKey)
-        .execution_options(**NO_SYNC)
         .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
         .values(revoked_at=now)
         .returning(ApiKey.id)

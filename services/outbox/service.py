@@ -196,7 +196,6 @@ async def retry(session: AsyncSession, message_id: int) -> bool:
     """Give a failed message a fresh set of attempts (after the receiver was fixed)."""
     result = await session.execute(
         update(OutboxMessage)
-        .execution_options(**NO_SYNC)
         .where(OutboxMessage.id == message_id, OutboxMessage.failed_at.is_not(None))
         .values(failed_at=None, attempts=0, available_at=func.now())
         .returning(OutboxMessage.id)
