@@ -7,14 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.clock.deadlines import add
 from services.clock.durations import parse_duration
 from services.sla.runner import run_sweep
 from shared.database import transaction
-from shared.models import Card, Case, Warning
+from shared.models import Card, Case, CaseEvent, Department, OutboxMessage, Warning
 from tests.conftest import ESTATE, KeyFactory, ManualClock, stand_in_calendar
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -92,6 +92,86 @@ async def test_every_notice_comes_once_at_its_time(
     ]
     assert history[3]["data"]["points"] == 1
     assert history[6]["data"]["points"] == 3
+
+
+async def test_a_batch_writes_what_one_case_at_a_time_would(
+    intake: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The sweep writes a batch's history rows and messages set-based; they must be exactly
+    the per-case rules' rows: each notice's history row, the channel's callback for each card
+    and every follower's webhook, in the order the notices fell due."""
+    calling, quiet = [(await _case(intake, keys))["case_no"] for _ in range(2)]
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            update(Department).values(webhook_url="https://hooks.example.gov.cn/" + Department.code)
+        )
+        await session.execute(
+            update(Case)
+            .where(Case.case_no == calling)
+            .values(callback_url="https://12345.example.gov.cn/cb", external_ref="ORDER-1")
+        )
+    row = await _row(sessionmaker, calling)
+    assert row.handle_due_at is not None
+    red_at = add(row.handle_due_at, parse_duration("3 working_days"), stand_in_calendar())
+    r = await run_sweep(sessionmaker, now=red_at + SECOND)  # everything falls due at once
+    assert (r.cases, r.warnings, r.yellow, r.red) == (2, 4, 4, 3)  # 4 yellows: a monthly red
+
+    async with sessionmaker() as session:
+        messages = list(
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        )
+        events = list(
+            (
+                await session.execute(
+                    select(CaseEvent).where(CaseEvent.case_id == row.id).order_by(CaseEvent.id)
+                )
+            ).scalars()
+        )
+    swept = [e for e in events if e.action in ("warning", "yellow_card", "red_card")]
+    assert [(e.action, e.data["deadline"]) for e in swept] == [
+        ("warning", "sign"),
+        ("yellow_card", "sign"),
+        ("warning", "handle"),
+        ("yellow_card", "handle"),
+        ("red_card", "drag"),
+    ]
+    assert {
+        (e.from_status, e.to_status, e.data["department"], e.at, e.actor_role) for e in swept
+    } == {("assigned", "assigned", "GZ-BDC", red_at + SECOND, "system")}
+    callbacks = [m.payload for m in messages if m.topic == "channel.callback"]
+    assert [(c["event"], c["card"]) for c in callbacks] == [
+        ("yellow_card", {"deadline": "sign", "points": 1}),
+        ("yellow_card", {"deadline": "handle", "points": 1}),
+        ("red_card", {"deadline": "drag", "points": 3}),
+    ]
+    assert {(c["case_no"], c["order_id"], c["status"]) for c in callbacks} == {
+        (calling, "ORDER-1", "assigned")
+    }
+    followers = sorted({c for c in (row.first_responsible_department, row.lead_department) if c})
+    for case_no in (calling, quiet):
+        told = [
+            (m.payload["department"], m.payload["event"], m.payload["url"], m.ordering_key)
+            for m in messages
+            if m.topic == "department.notify" and m.payload["case_no"] == case_no
+        ]
+        assert told == [
+            (
+                code,
+                event,
+                f"https://hooks.example.gov.cn/{code}",
+                f"department.notify:{code}:{case_no}",
+            )
+            for event in ("warning", "yellow_card", "warning", "yellow_card", "red_card")
+            for code in followers
+        ]
+    again = await run_sweep(sessionmaker, now=red_at + timedelta(days=1))
+    assert (again.warnings, again.yellow, again.red) == (0, 0, 0)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == len(
+            messages
+        )
 
 
 async def test_signing_in_time_means_no_sign_card(

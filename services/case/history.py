@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case.lifecycle import Action, next_status
@@ -13,6 +15,58 @@ from services.sla.schedule import reschedule
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent
 from shared.principal import Principal
+
+
+class Reported(Protocol):
+    """What a callback says of a case: an ORM case, or the SLA sweep's narrow row of one."""
+
+    @property
+    def case_no(self) -> str: ...
+    @property
+    def tracking_code(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def lead_department(self) -> str | None: ...
+    @property
+    def callback_url(self) -> str | None: ...
+    @property
+    def external_ref(self) -> str | None: ...
+    @property
+    def reply(self) -> str | None: ...
+
+
+def event_values(
+    case_id: int,
+    *,
+    action: str,
+    actor: Principal,
+    from_status: str | None,
+    to_status: str,
+    at: datetime,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One history row's columns: what `record` adds one at a time and `append` many at once."""
+    return {
+        "case_id": case_id,
+        "at": at,
+        "action": action,
+        "from_status": from_status,
+        "to_status": to_status,
+        "actor_role": actor.role.value,
+        "actor_key_id": actor.key_id,
+        "actor_department": actor.department,
+        "reason": reason,
+        "data": data or {},
+    }
+
+
+def calls_back(case: Reported, action: str, from_status: str | None) -> bool:
+    """The channel that asked hears of every status change and every card."""
+    return bool(case.callback_url) and (
+        action.endswith("_card") or (from_status is not None and from_status != case.status)
+    )
 
 
 def record(
@@ -27,33 +81,70 @@ def record(
     at: datetime | None = None,
 ) -> CaseEvent:
     event = CaseEvent(
-        case_id=case.id,
-        at=at or case.updated_at,
-        action=action,
-        from_status=from_status,
-        to_status=case.status,
-        actor_role=actor.role.value,
-        actor_key_id=actor.key_id,
-        actor_department=actor.department,
-        reason=reason,
-        data=data or {},
+        **event_values(
+            case.id,
+            action=action,
+            actor=actor,
+            from_status=from_status,
+            to_status=case.status,
+            at=at or case.updated_at,
+            reason=reason,
+            data=data,
+        )
     )
     session.add(event)
-    if case.callback_url and (
-        action.endswith("_card") or (from_status and from_status != case.status)
-    ):
-        _call_back(session, case, event)
+    if calls_back(case, action, from_status):
+        message = callback(case, event.action, event.at, event.data)
+        outbox.enqueue(session, message.topic, message.payload, ordering_key=message.ordering_key)
     return event
+
+
+APPEND = text("""
+    INSERT INTO case_events (case_id, at, action, from_status, to_status, actor_role,
+                             actor_key_id, actor_department, reason, data)
+    SELECT case_id, at, action, from_status, to_status, actor_role, actor_key_id,
+           actor_department, reason, CAST(data AS jsonb)
+    FROM unnest(CAST(:case_ids AS bigint[]), CAST(:ats AS timestamptz[]),
+                CAST(:actions AS text[]), CAST(:froms AS text[]), CAST(:tos AS text[]),
+                CAST(:roles AS text[]), CAST(:keys AS uuid[]), CAST(:departments AS text[]),
+                CAST(:reasons AS text[]), CAST(:data AS text[]))
+         AS e(case_id, at, action, from_status, to_status, actor_role, actor_key_id,
+              actor_department, reason, data)
+""")
+
+
+async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+    """Many history rows (`event_values`) in one statement, for a batch job that writes
+    hundreds at once; the rows are exactly what `record` would have written one by one."""
+    if not events:
+        return
+    await session.execute(
+        APPEND,
+        {
+            "case_ids": [e["case_id"] for e in events],
+            "ats": [e["at"] for e in events],
+            "actions": [e["action"] for e in events],
+            "froms": [e["from_status"] for e in events],
+            "tos": [e["to_status"] for e in events],
+            "roles": [e["actor_role"] for e in events],
+            "keys": [e["actor_key_id"] for e in events],
+            "departments": [e["actor_department"] for e in events],
+            "reasons": [e["reason"] for e in events],
+            "data": [json.dumps(e["data"], ensure_ascii=False) for e in events],
+        },
+    )
 
 
 TOPIC_CALLBACK = "channel.callback"
 """A status change or card on a case whose channel asked to hear of them (the 12345 order)."""
 
 
-def _call_back(session: AsyncSession, case: Case, event: CaseEvent) -> None:
-    """Written with the change itself: the channel hears of it even if we crash right after."""
-    outbox.enqueue(
-        session,
+def callback(
+    case: Reported, action: str, at: datetime | None, data: dict[str, Any]
+) -> outbox.Message:
+    """The channel's message for one history row, written with the change itself: the channel
+    hears of it even if we crash right after."""
+    return outbox.Message(
         TOPIC_CALLBACK,
         ordering_key=f"{TOPIC_CALLBACK}:{case.case_no}",
         payload={
@@ -61,12 +152,12 @@ def _call_back(session: AsyncSession, case: Case, event: CaseEvent) -> None:
             "order_id": case.external_ref,
             "case_no": case.case_no,
             "tracking_code": case.tracking_code,
-            "event": event.action,
+            "event": action,
             "status": case.status,
             "lead_department": case.lead_department,
-            "at": event.at.isoformat() if event.at else None,
+            "at": at.isoformat() if at else None,
             "reply": case.reply if case.status == "replied" else None,
-            "card": {k: event.data[k] for k in ("deadline", "points") if k in event.data} or None,
+            "card": {k: data[k] for k in ("deadline", "points") if k in data} or None,
         },
     )
 

@@ -2,48 +2,81 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.department import repository as departments
 from services.outbox import service as outbox
-from shared.models import Case
+from shared.models import Case, Department
 
 TOPIC_NOTIFY = "department.notify"
+
+
+class Followed(Protocol):
+    """What a notice says of a case: an ORM case, or the SLA sweep's narrow row of one."""
+
+    @property
+    def case_no(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def lead_department(self) -> str | None: ...
+    @property
+    def first_responsible_department(self) -> str | None: ...
+
+
+def followers(case: Followed) -> list[str]:
+    """The first-responsible department hears of every step on a case it handed on, and the
+    lead department of what concerns it."""
+    return sorted({c for c in (case.first_responsible_department, case.lead_department) if c})
+
+
+def notices(
+    case: Followed,
+    event: str,
+    extra: dict[str, Any] | None,
+    webhooks: dict[str, str | None],
+) -> list[outbox.Message]:
+    """The messages for one step, given the followers' webhooks: only departments with a
+    webhook are sent anything."""
+    return [
+        outbox.Message(
+            TOPIC_NOTIFY,
+            ordering_key=f"{TOPIC_NOTIFY}:{code}:{case.case_no}",
+            payload={
+                "department": code,
+                "url": url,
+                "case_no": case.case_no,
+                "event": event,
+                "status": case.status,
+                "lead_department": case.lead_department,
+                **(extra or {}),
+            },
+        )
+        for code in followers(case)
+        if (url := webhooks.get(code))
+    ]
+
+
+async def webhooks(session: AsyncSession, codes: Iterable[str]) -> dict[str, str | None]:
+    """Departments' webhooks, looked up once per transaction: a sweep batch notifies the same
+    few departments hundreds of times, and the session's identity map does not keep a
+    department it no longer references."""
+    known: dict[str, str | None] = session.info.setdefault("department_webhooks", {})
+    missing = set(codes) - known.keys()
+    if missing:
+        rows = await session.execute(
+            select(Department.code, Department.webhook_url).where(Department.code.in_(missing))
+        )
+        known.update(dict.fromkeys(missing))
+        known.update({code: url for code, url in rows.tuples()})
+    return known
 
 
 async def notify_followers(
     session: AsyncSession, case: Case, event: str, extra: dict[str, Any] | None = None
 ) -> None:
-    """The first-responsible department hears of every step on a case it handed on, and the
-    lead department of what concerns it. Only departments with a webhook are sent anything."""
-    wanted = {case.first_responsible_department, case.lead_department} - {None}
-    for code in sorted(c for c in wanted if c):
-        url = await _webhook(session, code)
-        if url:
-            outbox.enqueue(
-                session,
-                TOPIC_NOTIFY,
-                ordering_key=f"{TOPIC_NOTIFY}:{code}:{case.case_no}",
-                payload={
-                    "department": code,
-                    "url": url,
-                    "case_no": case.case_no,
-                    "event": event,
-                    "status": case.status,
-                    "lead_department": case.lead_department,
-                    **(extra or {}),
-                },
-            )
-
-
-async def _webhook(session: AsyncSession, code: str) -> str | None:
-    """A department's webhook, looked up once per transaction: a sweep batch notifies the same
-    few departments hundreds of times, and the session's identity map does not keep a
-    department it no longer references."""
-    known: dict[str, str | None] = session.info.setdefault("department_webhooks", {})
-    if code not in known:
-        dept = await departments.get(session, code)
-        known[code] = dept.webhook_url if dept is not None else None
-    return known[code]
+    for message in notices(case, event, extra, await webhooks(session, followers(case))):
+        outbox.enqueue(session, message.topic, message.payload, ordering_key=message.ordering_key)

@@ -9,6 +9,7 @@ so a worker that dies mid-delivery leaves it to be claimed again. Handlers must 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,37 @@ def enqueue(
         message.available_at = func.now() + delay
     session.add(message)
     return message
+
+
+ENQUEUE_MANY = text("""
+    INSERT INTO outbox (topic, payload, ordering_key)
+    SELECT topic, CAST(payload AS jsonb), ordering_key
+    FROM unnest(CAST(:topics AS text[]), CAST(:payloads AS text[]), CAST(:keys AS text[]))
+         WITH ORDINALITY AS m(topic, payload, ordering_key, n)
+    ORDER BY n
+""")
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: dict[str, Any]
+    ordering_key: str | None = None
+
+
+async def enqueue_many(session: AsyncSession, messages: list[Message]) -> None:
+    """Many messages, due at once, in one statement: a batch job's hundreds of notices. Ids
+    follow the list's order, so messages with one ordering key are delivered as listed."""
+    if not messages:
+        return
+    await session.execute(
+        ENQUEUE_MANY,
+        {
+            "topics": [m.topic for m in messages],
+            "payloads": [json.dumps(m.payload, ensure_ascii=False) for m in messages],
+            "keys": [m.ordering_key for m in messages],
+        },
+    )
 
 
 def backoff(attempts: int) -> timedelta:

@@ -7,6 +7,7 @@ per case, deadline and due time, so seeing a point twice never issues anything t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Protocol
 
 from services.clock.durations import parse_duration
 from shared.enums import CaseStatus as S
@@ -16,7 +17,28 @@ CLOCK_RUNNING = (S.assigned, S.signed, S.reopened)
 AUTO_CLOSING = (S.replied, S.resolved_on_spot, S.out_of_scope)
 
 
-def auto_close_at(case: Case) -> datetime | None:
+class Timed(Protocol):
+    """What deciding a case's next check reads: an ORM case, or the sweep's narrow row of one."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def routing(self) -> dict[str, Any] | None: ...
+    @property
+    def replied_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def sign_warn_at(self) -> datetime | None: ...
+    @property
+    def sign_due_at(self) -> datetime | None: ...
+    @property
+    def handle_warn_at(self) -> datetime | None: ...
+    @property
+    def handle_due_at(self) -> datetime | None: ...
+
+
+def auto_close_at(case: Timed) -> datetime | None:
     """Replied (or window-settled) cases close by themselves when the citizen says nothing."""
     after = ((case.routing or {}).get("card_policy") or {}).get("auto_close_after")
     since = case.replied_at or case.updated_at
@@ -26,7 +48,7 @@ def auto_close_at(case: Case) -> datetime | None:
     return since + duration.natural() if not duration.is_working else None
 
 
-def points(case: Case) -> list[datetime]:
+def points(case: Timed) -> list[datetime]:
     status = S(case.status)
     found: list[datetime | None] = []
     if status is S.assigned:

@@ -10,7 +10,8 @@ rows this transaction actually inserted, in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +19,11 @@ from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.case.history import record, transition
+from services.case import history, notify
 from services.case.lifecycle import Action
-from services.case.notify import notify_followers
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
+from services.outbox import service as outbox
 from services.routing.schemas import CardPolicy, SlaPolicy
 from services.sla.schedule import AUTO_CLOSING, CLOCK_RUNNING, auto_close_at
 from shared import telemetry
@@ -39,14 +40,46 @@ class SweepResult:
     yellow: int = 0
     red: int = 0
     closed: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _month(moment: datetime) -> str:
     return to_shanghai(moment).strftime("%Y-%m")
 
 
-def _policies(case: Case) -> tuple[SlaPolicy | None, CardPolicy]:
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A claimed case as the sweep reads it: the columns its plan, history and notices need,
+    not the ORM object (a batch is hundreds of cases; only those that close are loaded whole).
+    `reply` is never read: cards and warnings fall due only while the clock runs, never on a
+    replied case."""
+
+    id: int
+    case_no: str
+    tracking_code: str
+    status: str
+    lead_department: str | None
+    first_responsible_department: str | None
+    callback_url: str | None
+    external_ref: str | None
+    routing: dict[str, Any] | None
+    replied_at: datetime | None
+    updated_at: datetime
+    sign_warn_at: datetime | None
+    sign_due_at: datetime | None
+    handle_warn_at: datetime | None
+    handle_due_at: datetime | None
+    reply: str | None = None
+
+
+CLAIM = (
+    select(*(getattr(Case, name) for name in Due.__dataclass_fields__ if name != "reply"))
+    .where(Case.sla_next_check_at.is_not(None))
+    .order_by(Case.sla_next_check_at)
+    .with_for_update(skip_locked=True)
+)
+
+
+def _policies(case: Due) -> tuple[SlaPolicy | None, CardPolicy]:
     routing = case.routing or {}
     sla = SlaPolicy.model_validate(routing["policy"]) if routing.get("policy") else None
     cards = CardPolicy.model_validate(routing.get("card_policy") or {})
@@ -57,7 +90,7 @@ def _policies(case: Case) -> tuple[SlaPolicy | None, CardPolicy]:
 class Notice:
     """A warning or card a case is due, before it is known whether it was already issued."""
 
-    case: Case
+    case: Due
     kind: str  # "warning" or "card"
     deadline: str
     due: datetime
@@ -65,6 +98,16 @@ class Notice:
     points: int | None = None
     card_id: int | None = None
     issued: bool = False
+
+
+@dataclass
+class Plan:
+    """What one claimed case is due now, and when the sweep must look at it next."""
+
+    case: Due
+    notices: list[Notice]
+    closes: bool
+    next_check: datetime | None
 
 
 INSERT_WARNINGS = text("""
@@ -87,6 +130,11 @@ INSERT_CARDS = text("""
     ON CONFLICT (case_id, deadline, due_at) WHERE case_id IS NOT NULL DO NOTHING
     RETURNING id, case_id, deadline, due_at
 """)
+RESCHEDULE = text("""
+    UPDATE cases SET sla_next_check_at = n.at
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS timestamptz[])) AS n(id, at)
+    WHERE cases.id = n.id
+""").execution_options(synchronize_session=False)
 
 
 async def _issue(session: AsyncSession, notices: list[Notice], now: datetime) -> None:
@@ -129,57 +177,82 @@ async def _issue(session: AsyncSession, notices: list[Notice], now: datetime) ->
             n.issued = n.card_id is not None
 
 
-async def _announce(session: AsyncSession, notice: Notice, now: datetime) -> None:
-    """History, followers' webhooks and the metric for a notice this batch issued."""
-    case, due = notice.case, notice.due
-    data: dict[str, Any]
-    told: dict[str, Any]
-    if notice.kind == "warning":
-        action, data = "warning", {"deadline": notice.deadline, "due_at": due.isoformat()}
-        told = {"deadline": notice.deadline, "due_at": due.isoformat()}
-        telemetry.WARNINGS_ISSUED.labels(notice.deadline).inc()
-    else:
-        action = f"{notice.colour}_card"
-        data = {
-            "card_id": notice.card_id,
-            "deadline": notice.deadline,
-            "due_at": due.isoformat(),
-            "points": notice.points,
-        }
-        told = {"card_id": notice.card_id, "deadline": notice.deadline, "points": notice.points}
-        telemetry.CARDS_ISSUED.labels(notice.colour, notice.deadline).inc()
-    record(
-        session,
-        case,
-        action=action,
-        actor=SYSTEM,
-        from_status=case.status,
-        at=now,
-        data={**data, "department": case.lead_department},
+async def _announce(session: AsyncSession, issued: list[Notice], now: datetime) -> None:
+    """History, the channel's callbacks and followers' webhooks for what this batch issued: one
+    statement for the history rows and one for the messages, in the order one by one would
+    have written them (a case's messages keep their order per receiver)."""
+    hooks = await notify.webhooks(
+        session, {code for n in issued for code in notify.followers(n.case)}
     )
-    await notify_followers(session, case, action, told)
+    events: list[dict[str, Any]] = []
+    messages: list[outbox.Message] = []
+    counted: Counter[tuple[str, ...]] = Counter()
+    for notice in issued:
+        case, due = notice.case, notice.due
+        data: dict[str, Any]
+        told: dict[str, Any]
+        if notice.kind == "warning":
+            action, data = "warning", {"deadline": notice.deadline, "due_at": due.isoformat()}
+            told = {"deadline": notice.deadline, "due_at": due.isoformat()}
+        else:
+            action = f"{notice.colour}_card"
+            data = {
+                "card_id": notice.card_id,
+                "deadline": notice.deadline,
+                "due_at": due.isoformat(),
+                "points": notice.points,
+            }
+            told = {"card_id": notice.card_id, "deadline": notice.deadline, "points": notice.points}
+        counted[(notice.kind, notice.colour or "", notice.deadline)] += 1
+        data["department"] = case.lead_department
+        events.append(
+            history.event_values(
+                case.id,
+                action=action,
+                actor=SYSTEM,
+                from_status=case.status,
+                to_status=case.status,
+                at=now,
+                data=data,
+            )
+        )
+        if history.calls_back(case, action, case.status):
+            messages.append(history.callback(case, action, now, data))
+        messages.extend(notify.notices(case, action, told, hooks))
+    await history.append(session, events)
+    await outbox.enqueue_many(session, messages)
+    for (kind, colour, deadline), n in counted.items():
+        if kind == "warning":
+            telemetry.WARNINGS_ISSUED.labels(deadline).inc(n)
+        else:
+            telemetry.CARDS_ISSUED.labels(colour, deadline).inc(n)
+
+
+async def _monthly_reds(
+    session: AsyncSession, yellowed: dict[str, CardPolicy], now: datetime
+) -> int:
+    """Too many yellows in a month: one red card for the department. Once the month's red
+    exists nothing more can happen, so the departments that have one are found first, in one
+    query: without that, every batch would count each department's yellows again."""
+    month = _month(now)
+    have = set(
+        await session.scalars(
+            select(Card.department).where(
+                Card.department.in_(yellowed), Card.month == month, Card.deadline == "monthly"
+            )
+        )
+    )
+    issued = 0
+    for department in sorted(yellowed.keys() - have):
+        issued += await _monthly_red(session, department, yellowed[department], month, now)
+    return issued
 
 
 async def _monthly_red(
-    session: AsyncSession,
-    department: str,
-    policy: CardPolicy,
-    now: datetime,
-    done: set[tuple[str, str]],
+    session: AsyncSession, department: str, policy: CardPolicy, month: str, now: datetime
 ) -> bool:
-    """Too many yellows in a month: one red card for the department. The advisory lock makes
-    concurrent sweeps count one after the other, so the threshold is never missed. Once the
-    month's red exists nothing more can happen, so that is checked first (and remembered for
-    the batch): without it every yellow would count the month's yellows again."""
-    month = _month(now)
-    if (department, month) in done:
-        return False
-    monthly = select(Card.id).where(
-        Card.department == department, Card.month == month, Card.deadline == "monthly"
-    )
-    if await session.scalar(monthly) is not None:
-        done.add((department, month))
-        return False
+    """The advisory lock makes concurrent sweeps count one after the other, so the threshold
+    is never missed; departments are taken in code order, so two sweeps cannot deadlock."""
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"cards:{department}"))))
     yellows = await session.scalar(
         select(func.count())
@@ -211,16 +284,15 @@ async def _monthly_red(
         )
         .returning(Card.id)
     )
-    done.add((department, month))
     if inserted.scalar_one_or_none() is None:
         return False
     telemetry.CARDS_ISSUED.labels("red", "monthly").inc()
     return True
 
 
-def _plan(case: Case, now: datetime, calendar: WorkCalendar) -> tuple[list[Notice], bool]:
-    """What `case` is due at `now` (in the order it falls due) and whether it closes; sets its
-    next check time. Pure: nothing is written here."""
+def _plan(case: Due, now: datetime, calendar: WorkCalendar) -> Plan:
+    """What `case` is due at `now` (in the order it falls due), whether it closes, and when
+    to look again. Pure: nothing is written here."""
     status = S(case.status)
     sla, cards = _policies(case)
     future: list[datetime] = []
@@ -259,8 +331,21 @@ def _plan(case: Case, now: datetime, calendar: WorkCalendar) -> tuple[list[Notic
                         Notice(case, "card", "drag", handle_due, "red", cards.red_points)
                     )
     closes = status in AUTO_CLOSING and due(auto_close_at(case))
-    case.sla_next_check_at = None if closes or not future else min(future)
-    return notices, closes
+    return Plan(case, notices, closes, None if closes or not future else min(future))
+
+
+async def _close(session: AsyncSession, ids: list[int], now: datetime) -> None:
+    """Replied cases nobody answered close through the life cycle, like any other step; they
+    are few, so they are loaded whole (this transaction already holds their rows)."""
+    for case in await session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)):
+        history.transition(
+            session,
+            case,
+            Action.auto_close,
+            actor=SYSTEM,
+            now=now,
+            reason="no feedback in time: closed automatically",
+        )
 
 
 async def sweep_batch(
@@ -268,56 +353,41 @@ async def sweep_batch(
 ) -> SweepResult:
     """One batch in the caller's transaction (the caller commits). Returns what it issued.
 
-    Set-based: the batch's warnings are one INSERT and its cards another (the unique index
-    keeps each exactly once); history, webhooks, case updates and outbox messages for what was
-    issued are flushed together at the end; each department's monthly red is judged once per
-    batch, after its new yellows."""
+    Set-based: the batch is claimed as narrow rows; its warnings are one INSERT, its cards
+    another (the unique index keeps each exactly once), its history rows one, its messages one,
+    the next check times one UPDATE; each department's monthly red is judged once per batch,
+    after its new yellows."""
     with telemetry.SWEEP_SECONDS.time():
-        claimed = list(
-            (
-                await session.execute(
-                    select(Case)
-                    .where(Case.sla_next_check_at.is_not(None), Case.sla_next_check_at <= now)
-                    .order_by(Case.sla_next_check_at)
-                    .limit(batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).scalars()
-        )
-        result = SweepResult(cases=len(claimed))
-        done: set[tuple[str, str]] = set()
-        with session.no_autoflush:
-            plans = [(case, *_plan(case, now, calendar)) for case in claimed]
-            notices = [n for _, case_notices, _ in plans for n in case_notices]
-            await _issue(session, notices, now)
-            yellowed: dict[str, CardPolicy] = {}
-            for case, case_notices, closes in plans:
-                for notice in case_notices:
-                    if not notice.issued:
-                        continue
-                    await _announce(session, notice, now)
-                    if notice.kind == "warning":
-                        result.warnings += 1
-                    elif notice.colour == "yellow":
-                        result.yellow += 1
-                        department = case.lead_department or ""
-                        if department not in yellowed:  # its card policy, parsed once
-                            yellowed[department] = _policies(case)[1]
-                    else:
-                        result.red += 1
-                if closes:
-                    transition(
-                        session,
-                        case,
-                        Action.auto_close,
-                        actor=SYSTEM,
-                        now=now,
-                        reason="no feedback in time: closed automatically",
-                    )
-                    result.closed += 1
-            await session.flush()  # the new yellows count towards the monthly reds below
-            for department, policy in yellowed.items():
-                result.red += await _monthly_red(session, department, policy, now, done)
+        rows = await session.execute(CLAIM.where(Case.sla_next_check_at <= now).limit(batch))
+        plans = [_plan(Due(**row._mapping), now, calendar) for row in rows]
+        result = SweepResult(cases=len(plans))
+        notices = [n for plan in plans for n in plan.notices]
+        await _issue(session, notices, now)
+        issued = [n for n in notices if n.issued]
+        await _announce(session, issued, now)
+        yellowed: dict[str, CardPolicy] = {}
+        for notice in issued:
+            if notice.kind == "warning":
+                result.warnings += 1
+            elif notice.colour == "yellow":
+                result.yellow += 1
+                department = notice.case.lead_department or ""
+                if department not in yellowed:  # its card policy, parsed once
+                    yellowed[department] = _policies(notice.case)[1]
+            else:
+                result.red += 1
+        staying = [plan for plan in plans if not plan.closes]
+        if staying:
+            await session.execute(
+                RESCHEDULE,
+                {"ids": [p.case.id for p in staying], "ats": [p.next_check for p in staying]},
+            )
+        closing = [plan.case.id for plan in plans if plan.closes]
+        if closing:
+            await _close(session, closing, now)
+            result.closed = len(closing)
+        if yellowed:
+            result.red += await _monthly_reds(session, yellowed, now)
         await session.flush()
     return result
 
