@@ -2,14 +2,22 @@
 
 The hand-over is `POST /api/v1/cases/{case_no}/route` with the service key. Routing is safe to
 call twice for one case, so callers simply retry until it answers.
+
+The client is httpx over aiohttp's connection pool (`httpx-aiohttp`): httpcore's own pool
+checks every pooled connection on every request (httpcore 1.0, encode/httpcore#1035), which at
+32 concurrent registrations cost intake more CPU than its database work. aiohttp's timeouts
+bound each connect and each read, not the call, so the call has its own deadline as well.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import aiohttp
 import httpx
 import structlog
+from httpx_aiohttp import AiohttpTransport
 
 from shared.settings import Settings
 
@@ -22,6 +30,7 @@ class RoutingUnavailable(Exception):
 
 def make_client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
+        transport=AiohttpTransport(limits=httpx.Limits(max_connections=100)),
         base_url=settings.routing_url,
         timeout=settings.routing_timeout_seconds,
         headers={"Authorization": f"Bearer {settings.service_key}"} if settings.service_key else {},
@@ -31,8 +40,11 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
 async def request_routing(client: httpx.AsyncClient, case_no: str) -> dict[str, Any]:
     """The case as routing left it (routed by this call or an earlier one)."""
     try:
-        response = await client.post(f"/api/v1/cases/{case_no}/route")
-    except httpx.HTTPError as exc:
+        async with asyncio.timeout(client.timeout.read or None):
+            response = await client.post(f"/api/v1/cases/{case_no}/route")
+    except TimeoutError as exc:
+        raise RoutingUnavailable("timed out") from exc
+    except (httpx.HTTPError, aiohttp.ClientError) as exc:  # an error the transport did not map
         raise RoutingUnavailable(f"{type(exc).__name__}") from exc
     if response.status_code == 200:
         body: dict[str, Any] = response.json()

@@ -18,6 +18,7 @@ from services.case.schemas import CaseCreate
 from shared.enums import Role
 from shared.models import IdempotencyRecord, OutboxMessage
 from shared.principal import Principal
+from shared.routing_client import make_client
 from sla_worker import handlers
 from sla_worker.dispatch import dispatch_all
 from tests.conftest import ESTATE, EXAMPLES, LOCAL, KeyFactory, case_body, routing_client_for
@@ -167,7 +168,11 @@ async def test_urgent_and_vulnerable_cases_get_the_shorter_policy(
 async def _routing_down(intake_app: Any) -> AsyncIterator[None]:
     """Intake's hand-over calls a port nobody listens on, as when routing is down."""
     wired = intake_app.state.routing_client
-    intake_app.state.routing_client = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
+    intake_app.state.routing_client = make_client(
+        intake_app.state.settings.model_copy(
+            update={"routing_url": "http://127.0.0.1:9", "routing_timeout_seconds": 0.5}
+        )
+    )
     try:
         yield
     finally:
@@ -193,7 +198,11 @@ async def test_routing_down_then_up_routes_every_case_once(
         ]
     assert {c["status"] for c in created} == {"registered"}  # stored, not lost
 
-    down = httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=0.5)
+    down = make_client(
+        intake_app.state.settings.model_copy(
+            update={"routing_url": "http://127.0.0.1:9", "routing_timeout_seconds": 0.5}
+        )
+    )
     async with down, httpx.AsyncClient() as http:
         assert (
             await dispatch_all(sessionmaker, handlers.build(down, http, None, allowed=LOCAL)) == 0

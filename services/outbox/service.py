@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Update, delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.database import NO_SYNC
@@ -120,33 +120,28 @@ async def claim(session: AsyncSession, topics: list[str], *, limit: int = 50) ->
     return [Claimed(r.id, r.topic, r.payload, r.attempts) for r in result]
 
 
-def _pending_for_case(topic: str, case_no: str) -> Update:
-    return (
-        update(OutboxMessage)
-        .execution_options(**NO_SYNC)
-        .where(
-            OutboxMessage.payload["case_no"].astext == case_no,
-            OutboxMessage.delivered_at.is_(None),
-            OutboxMessage.topic == topic,
-        )
-    )
+# A case's pending message of one topic, found through `ix_outbox_pending_case`. Written as
+# text: these run once per registration, and building the statement cost more than running it.
+_SETTLE = text("""
+    UPDATE outbox SET delivered_at = now(), last_error = NULL
+    WHERE payload ->> 'case_no' = :case_no AND delivered_at IS NULL AND topic = :topic
+""")
+_RELEASE = text("""
+    UPDATE outbox SET available_at = now()
+    WHERE payload ->> 'case_no' = :case_no AND delivered_at IS NULL AND topic = :topic
+      AND available_at > now()
+""")
 
 
 async def settle_for_case(session: AsyncSession, topic: str, case_no: str) -> None:
     """What a pending `topic` message for `case_no` asked for is done (in this transaction):
     mark it delivered, so the worker does not deliver it a second time."""
-    await session.execute(
-        _pending_for_case(topic, case_no).values(delivered_at=func.now(), last_error=None)
-    )
+    await session.execute(_SETTLE, {"topic": topic, "case_no": case_no})
 
 
 async def release_for_case(session: AsyncSession, topic: str, case_no: str) -> None:
     """A pending `topic` message for `case_no` held back for a while is due now."""
-    await session.execute(
-        _pending_for_case(topic, case_no)
-        .where(OutboxMessage.available_at > func.now())
-        .values(available_at=func.now())
-    )
+    await session.execute(_RELEASE, {"topic": topic, "case_no": case_no})
 
 
 async def mark_delivered(session: AsyncSession, message_id: int) -> None:
