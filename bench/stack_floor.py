@@ -1,0 +1,167 @@
+"""The stack's floor: what FastAPI + pydantic + asyncpg + an httpx hand-over reach on this
+machine doing one registration's database work with nothing of ours around it (no auth, no
+ORM, no middleware, no idempotency or routing rules; `_floor_apps.py`), against a fresh
+database of the project's own schema, at the clients `intake_load.py` uses.
+
+    python bench/stack_floor.py [--connections 32] [--seconds 15]
+
+Needs `wrk` (Debian: `apt-get install wrk`). Three runs, one intake and one routing process
+each: intake's transaction alone (no hand-over), then with the hand-over through httpx's own
+pool, then through httpx over aiohttp's pool (what the service uses). It bounds what the
+service can reach here: the service does this work and more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+from _db import fresh_database
+
+HERE = Path(__file__).resolve().parent
+LUA = r"""
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+request = function()
+  counter = counter + 1
+  local n = thread_id * 10000000 + counter
+  local body = string.format(
+    '{"channel":"window","district":"越秀区","title":"营业执照办不下来 %d",' ..
+    '"description":"第%d位市民:窗口说材料不全但没有一次性告知,营业执照一直领不到,编号%d",' ..
+    '"applicant":{"phone":"139%08d"}}', n, n, n, n % 100000000)
+  return wrk.format("POST", "/api/v1/cases", {["Content-Type"] = "application/json"}, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d\n", summary.requests, summary.duration,
+    summary.errors.status, latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(HERE),
+            f"_floor_apps:{app}",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+        ],
+        env=env,
+    )
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(client: str, dsn: str, args: argparse.Namespace, script: Path) -> None:
+    intake_port, routing_port = _port(), _port()
+    env = dict(
+        os.environ,
+        FLOOR_DSN=dsn,
+        FLOOR_CLIENT=client,
+        FLOOR_ROUTING=f"http://127.0.0.1:{routing_port}",
+    )
+    procs = [_serve("intake", intake_port, env), _serve("routing", routing_port, env)]
+    try:
+        url = f"http://127.0.0.1:{intake_port}"
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{routing_port}/docs", timeout=1)
+                httpx.get(f"{url}/docs", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        before = [_cpu(p.pid) for p in procs]
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        cpu = [_cpu(p.pid) - b for p, b in zip(procs, before, strict=True)]
+        match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+        assert match, out
+        requests, duration_us, non2xx, p50, p99 = map(int, match.groups())
+        ok = requests - non2xx
+        print(
+            f"{client:>13}: {ok / (duration_us / 1e6):4.0f} registrations/s, "
+            f"p50 {p50 / 1000:4.0f} ms, p99 {p99 / 1000:5.0f} ms, {non2xx} non-2xx; CPU per "
+            f"registration: intake {1000 * cpu[0] / max(ok, 1):.1f} ms, "
+            f"routing {1000 * cpu[1] / max(ok, 1):.1f} ms"
+        )
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(10)
+
+
+async def _department(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    await conn.execute("INSERT INTO departments (code, name) VALUES ('GZ-SCJG', '市场监管局')")
+    await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=15)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    with fresh_database("gaodedim_floor") as url:
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+        asyncio.run(_department(dsn))
+        script = Path(os.environ.get("TMPDIR", "/tmp")) / f"floor-{os.getpid()}.lua"
+        script.write_text(LUA)
+        print(f"{args.connections} clients, {args.seconds} s each, one process per API:")
+        for client in ("none", "httpx", "httpx-aiohttp"):
+            run(client, dsn, args, script)
+        script.unlink()
+
+
+if __name__ == "__main__":
+    main()
