@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.routing.engine import CompiledTable, evaluate
-from services.routing.schemas import CaseFacts, RuleTable
+from services.rules.engine import CompiledTable, evaluate
+from services.rules.schemas import CaseFacts, RuleTable
 
 HERE = Path(__file__).resolve().parent.parent / "examples"
 RULES = 10_000

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from intake_api.routes import cases, hotline, open311, track
-from shared.app import build_app
 from shared.settings import Settings
 from shared.timeutil import Clock, utcnow
+from shared.web.app import build_app
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastAPI:

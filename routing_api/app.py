@@ -16,9 +16,9 @@ from routing_api.routes import (
     stats,
     workflow,
 )
-from shared.app import build_app
 from shared.settings import Settings
 from shared.timeutil import Clock, utcnow
+from shared.web.app import build_app
 
 ROUTERS = [keys, departments, rules, workflow, calendar, cards, outbox, stats, reports]
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from services.case.workflow import WorkflowPolicy
 from services.clock import store
 from services.clock.calendar import WorkCalendar
-from services.clock.durations import parse_duration
+from shared.durations import parse_duration
 
 
 async def calendar(request: Request) -> WorkCalendar:

@@ -7,20 +7,34 @@ import asyncio
 import json
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.embedded import AlreadyRunning
 from shared.enums import Role
 from shared.errors import DomainError
+from shared.local import AlreadyRunning
 from shared.settings import Settings, get_settings
 from shared.timeutil import utcnow
 
 T = TypeVar("T")
+
+
+@contextmanager
+def _database_url(settings: Settings) -> Iterator[str]:
+    """DATABASE_URL; without it, a desk machine's embedded database (the `local` extra), which
+    a production install does not have and never needs."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from shared.local.localdb import database_url
+
+    with database_url(settings) as url:
+        yield url
 
 
 def _with_sessionmaker(
@@ -28,10 +42,9 @@ def _with_sessionmaker(
 ) -> T:
     """Run `work` against the configured (or the running embedded) database, migrated first."""
     from shared.database import make_engine, make_sessionmaker
-    from shared.localdb import database_url
     from shared.migrate import upgrade
 
-    with database_url(settings) as url:
+    with _database_url(settings) as url:
         upgrade(url)
 
         async def go() -> T:
@@ -56,16 +69,15 @@ def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from shared.supervisor import run
+    from shared.local.supervisor import run
 
     return run(settings, with_worker=not args.no_worker)
 
 
 def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
-    from shared.localdb import database_url
     from shared.migrate import upgrade
 
-    with database_url(settings) as url:
+    with _database_url(settings) as url:
         upgrade(url)
     print("database is at the latest migration")
     return 0
@@ -140,8 +152,8 @@ def cmd_departments_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
-    from services.routing import tables
-    from services.routing.schemas import RuleTable
+    from services.rules import tables
+    from services.rules.schemas import RuleTable
     from shared.principal import SYSTEM
 
     try:

@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     @field_validator("window_hold", "outbox_retention")
     @classmethod
     def _natural(cls, value: str) -> str:
-        from services.clock.durations import parse_duration
+        from shared.durations import parse_duration
 
         if parse_duration(value).is_working:
             raise ValueError("expected natural time, e.g. '1 hours' or '30 days'")
@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     @field_validator("return_within", "repeat_window")
     @classmethod
     def _duration(cls, value: str) -> str:
-        from services.clock.durations import parse_duration
+        from shared.durations import parse_duration
 
         parse_duration(value)
         return value
@@ -166,10 +166,6 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError(f"production needs {', '.join(m.upper() for m in missing)}")
         return self
-
-    @property
-    def is_production(self) -> bool:
-        return self.environment == "production"
 
 
 @lru_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from arq.worker import run_worker
 
-from shared.app import redis_settings
+from shared.queue import redis_settings
 from shared.settings import get_settings
 from sla_worker.worker import WorkerSettings
 

@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.outbox import service as outbox
-from shared import telemetry
+from shared import metrics
 from shared.database import transaction
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -35,7 +35,7 @@ async def dispatch_once(
             # one, so receivers can drop duplicates.
             await handlers[message.topic]({**message.payload, "event_id": message.id})
         except Exception as exc:  # any failure is recorded and retried with back-off
-            telemetry.OUTBOX_FAILED_ATTEMPTS.labels(message.topic).inc()
+            metrics.OUTBOX_FAILED_ATTEMPTS.labels(message.topic).inc()
             log.warning(
                 "outbox_delivery_failed",
                 id=message.id,
@@ -48,7 +48,7 @@ async def dispatch_once(
             continue
         async with transaction(sessionmaker) as session:
             await outbox.mark_delivered(session, message.id)
-        telemetry.OUTBOX_DELIVERED.labels(message.topic).inc()
+        metrics.OUTBOX_DELIVERED.labels(message.topic).inc()
         delivered += 1
     return delivered
 

@@ -14,19 +14,20 @@ import structlog
 from arq import cron, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.clock.durations import parse_duration
 from services.outbox import service as outbox
 from services.sla.runner import run_sweep
 from services.sla.sweep import lag_seconds, summary
 from services.stats import common_issues, rollup
-from shared import telemetry
-from shared.app import WORKER_KICK_JOB
+from shared import metrics
 from shared.database import in_batches, make_engine, make_sessionmaker
+from shared.durations import parse_duration
 from shared.logging import configure as configure_logging
+from shared.queue import WORKER_KICK_JOB
 from shared.routing_client import make_client
 from shared.settings import get_settings
 from shared.timeutil import utcnow
-from sla_worker import handlers, metrics
+from sla_worker import handlers
+from sla_worker import metrics as metrics_server
 from sla_worker.dispatch import dispatch_all
 
 log = structlog.get_logger("gaodedim.worker")
@@ -51,7 +52,7 @@ async def startup(ctx: dict[str, Any]) -> None:
             settings.hotline_webhook_secret,
             allowed=settings.callback_targets,
         )
-    ctx["stop_metrics"] = metrics.serve(settings)
+    ctx["stop_metrics"] = metrics_server.serve(settings)
     log.info("worker_started", topics=sorted(ctx["handlers"]))
 
 
@@ -72,7 +73,7 @@ async def sla_sweep(ctx: dict[str, Any]) -> dict[str, Any]:
     now = ctx["clock"]()
     result = summary(await run_sweep(ctx["sessionmaker"], now=now))
     async with ctx["sessionmaker"]() as session:
-        telemetry.SWEEP_LAG.set(await lag_seconds(session, now))
+        metrics.SWEEP_LAG.set(await lag_seconds(session, now))
     if result["cases"]:
         log.info("sla_sweep", **result)
         await dispatch_all(ctx["sessionmaker"], ctx["handlers"])
@@ -82,7 +83,7 @@ async def sla_sweep(ctx: dict[str, Any]) -> dict[str, Any]:
 async def stats_refresh(ctx: dict[str, Any]) -> int:
     """Fold changed days into the stats rollups, so dashboards stay cheap (services/stats)."""
     days = await rollup.refresh_all(ctx["sessionmaker"])
-    telemetry.STATS_DAYS_FOLDED.inc(days)
+    metrics.STATS_DAYS_FOLDED.inc(days)
     if days > 1:
         log.info("stats_refresh", days=days)
     return days

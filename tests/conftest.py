@@ -33,8 +33,8 @@ from services.clock.calendar import WorkCalendar, YearSchedule, library_years
 from services.department import service as departments
 from services.department.schemas import DepartmentIn
 from shared.database import make_engine, make_sessionmaker, transaction
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_database
 from shared.enums import Role
+from shared.local.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_database
 from shared.migrate import upgrade
 from shared.settings import Settings
 from shared.urlguard import Allowed

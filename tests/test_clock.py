@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.clock.deadlines import add, working_seconds_between
-from services.clock.durations import parse_duration
+from shared.durations import parse_duration
 from shared.timeutil import SHANGHAI
 
 CAL = WorkCalendar()

@@ -224,6 +224,6 @@ def test_a_database_that_is_down_is_503_with_retry_after(settings: Any) -> None:
 
 
 def test_the_supervisor_backs_off() -> None:
-    from shared.supervisor import backoff
+    from shared.local.supervisor import backoff
 
     assert [backoff(n) for n in (1, 2, 3, 4, 10)] == [0.5, 1.0, 2.0, 4.0, 30.0]

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.embedded import ensure_database
+from shared.local.embedded import ensure_database
 from shared.migrate import downgrade, upgrade
 from shared.models import Base
 from tests.conftest import Servers

@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.outbox import service as outbox
-from shared.app import redis_settings
 from shared.database import transaction
 from shared.models import OutboxMessage
+from shared.queue import redis_settings
 from shared.timeutil import utcnow
 from shared.urlguard import Allowed
 from sla_worker import worker as worker_module

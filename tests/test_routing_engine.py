@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.routing.engine import CompiledTable, evaluate, normalise
-from services.routing.schemas import CaseFacts, Rule, RuleTable
+from services.rules.engine import CompiledTable, evaluate, normalise
+from services.rules.schemas import CaseFacts, Rule, RuleTable
 from shared.enums import ApplicantType, Category, Channel
 from tests.conftest import EXAMPLES
 

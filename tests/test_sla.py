@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.clock.deadlines import add
-from services.clock.durations import parse_duration
 from services.sla.runner import run_sweep
 from shared.database import transaction
+from shared.durations import parse_duration
 from shared.models import Card, Case, CaseEvent, Department, OutboxMessage, Warning
 from tests.conftest import ESTATE, KeyFactory, ManualClock, stand_in_calendar
 

@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.clock.deadlines import add, working_seconds_between
-from services.clock.durations import Duration
 from shared.database import transaction
+from shared.durations import Duration
 from shared.models import Case, OutboxMessage
 from tests.conftest import ESTATE, ManualClock, stand_in_calendar
 

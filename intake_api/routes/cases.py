@@ -13,16 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.case import access, codes, presenter, service
 from services.case.repository import CaseFilter
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
-from services.clock.durations import parse_duration
-from shared import edge, idempotent
-from shared.app import Now, Sessionmaker, settings_of
-from shared.auth import CurrentPrincipal
 from shared.database import transaction
-from shared.edge import act_on_case
+from shared.durations import parse_duration
 from shared.enums import CaseStatus, Channel
 from shared.errors import invalid
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI, year_problem
+from shared.web import cases as edge
+from shared.web import idempotent
+from shared.web.auth import CurrentPrincipal
+from shared.web.cases import act_on_case
+from shared.web.deps import Now, Sessionmaker, settings_of
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 

@@ -16,13 +16,13 @@ from pydantic import ValidationError
 from services.case import codes, presenter, service
 from services.hotline import service as hotline
 from services.hotline.schemas import EXAMPLE, HotlineOrderIn
-from shared.app import Sessionmaker, settings_of
 from shared.database import transaction
-from shared.edge import hand_over
 from shared.enums import Channel
 from shared.errors import DomainError, unauthorized
 from shared.signing import verify
 from shared.urlguard import require_callable
+from shared.web.cases import hand_over
+from shared.web.deps import Sessionmaker, settings_of
 
 router = APIRouter(tags=["hotline"])
 

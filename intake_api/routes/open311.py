@@ -23,13 +23,13 @@ from services.apikey.cache import KeyCache
 from services.case import codes, service
 from services.case.schemas import Applicant, CaseCreate, Location
 from services.department import repository as departments
-from shared.app import Sessionmaker, settings_of
 from shared.database import transaction
-from shared.edge import hand_over
 from shared.enums import Category, Channel
 from shared.errors import DomainError
 from shared.models import Case
 from shared.principal import Principal
+from shared.web.cases import hand_over
+from shared.web.deps import Sessionmaker, settings_of
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 Format = Annotated[str, Path(pattern="^(json|xml)$")]

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from services.case import codes, service
-from shared import ratelimit
-from shared.app import Sessionmaker, settings_of
 from shared.database import transaction
 from shared.errors import DomainError
+from shared.web import ratelimit
+from shared.web.deps import Sessionmaker, settings_of
 
 router = APIRouter(prefix="/api/v1/track", tags=["tracking"])
 

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Path
 
 from services.clock import store
 from services.sla.recompute import recompute_year
-from shared.app import Sessionmaker
-from shared.auth import CurrentPrincipal, require
 from shared.database import transaction
 from shared.enums import Role
 from shared.errors import DomainError, FieldError
 from shared.principal import Principal
+from shared.web.auth import CurrentPrincipal, require
+from shared.web.deps import Sessionmaker
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2100)]

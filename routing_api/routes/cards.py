@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.sla import cards
-from shared.app import Now, Sessionmaker
-from shared.auth import CurrentPrincipal
 from shared.database import transaction
-from shared.params import IdCursor, Month, OptionalMonth, RowId
+from shared.web.auth import CurrentPrincipal
+from shared.web.deps import Now, Sessionmaker
+from shared.web.params import IdCursor, Month, OptionalMonth, RowId
 
 router = APIRouter(prefix="/api/v1/cards", tags=["cards"])
 CardId = RowId

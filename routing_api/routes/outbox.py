@@ -7,14 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.outbox import service as outbox
-from shared.app import Sessionmaker
-from shared.auth import require
 from shared.database import transaction
 from shared.enums import Role
 from shared.errors import not_found
-from shared.params import IdCursor, RowId
 from shared.principal import Principal
 from shared.timeutil import shanghai_iso
+from shared.web.auth import require
+from shared.web.deps import Sessionmaker
+from shared.web.params import IdCursor, RowId
 
 router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
 Operator = Annotated[Principal, require(Role.admin, Role.supervisor)]

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from services.reports import monthly
-from shared.app import Sessionmaker
-from shared.auth import require
 from shared.database import transaction
 from shared.enums import Role
-from shared.params import Month
 from shared.principal import Principal
+from shared.web.auth import require
+from shared.web.deps import Sessionmaker
+from shared.web.params import Month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Reader = Annotated[Principal, require(Role.supervisor, Role.admin, Role.dashboard)]

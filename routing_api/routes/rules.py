@@ -8,15 +8,16 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from routing_api.deps import Calendar
-from services.routing import service, tables
-from services.routing.schemas import CaseFacts, RuleTable
-from shared.app import Now, Sessionmaker
-from shared.auth import require
+from services.routing import service
+from services.rules import tables
+from services.rules.schemas import CaseFacts, RuleTable
 from shared.database import transaction
 from shared.enums import Role
 from shared.errors import conflict, invalid
-from shared.params import INT32_MAX
 from shared.principal import Principal
+from shared.web.auth import require
+from shared.web.deps import Now, Sessionmaker
+from shared.web.params import INT32_MAX
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 Editor = Annotated[Principal, require(Role.admin, Role.supervisor)]

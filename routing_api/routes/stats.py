@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query
 
 from services.stats import common_issues as issues
 from services.stats import service
-from shared.app import Sessionmaker
-from shared.auth import require
 from shared.database import transaction
 from shared.enums import Role
 from shared.errors import invalid
 from shared.principal import Principal
 from shared.timeutil import year_problem
+from shared.web.auth import require
+from shared.web.deps import Sessionmaker
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 Reader = Annotated[

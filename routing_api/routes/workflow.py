@@ -21,13 +21,13 @@ from services.case.workflow_schemas import (
     Transfer,
 )
 from services.routing import service as routing
-from shared.app import Now, Sessionmaker, settings_of
-from shared.auth import require
 from shared.database import transaction
-from shared.edge import act_on_case
 from shared.enums import Role
-from shared.params import RowId
 from shared.principal import Principal
+from shared.web.auth import require
+from shared.web.cases import act_on_case
+from shared.web.deps import Now, Sessionmaker, settings_of
+from shared.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["workflow"])
 CaseNo = Annotated[str, Path(max_length=40)]

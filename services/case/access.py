@@ -1,4 +1,5 @@
-"""Who may see and do what with a case. The one place these rules are written."""
+"""Who may see and do what with a case: the role sets and checks the case services apply.
+(A route may also turn away a role its whole path is closed to, with `shared.web.auth.require`.)"""
 
 from __future__ import annotations
 

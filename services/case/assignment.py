@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from services.case.routing_record import RoutingRecord
+from services.case.schedule import reschedule
 from services.clock.policy import Deadlines
-from services.routing.schemas import SlaPolicy
-from services.sla.schedule import reschedule
+from services.rules.schemas import SlaPolicy
 from shared.models import Case
 
 
@@ -19,7 +19,7 @@ def assign_to(
     policy: SlaPolicy | None,
     policy_name: str | None,
     due: Deadlines,
-    routing: dict[str, Any],
+    routing: RoutingRecord,
     now: datetime,
 ) -> None:
     """首问负责制: the first department to own the case stays first-responsible for good."""
@@ -32,10 +32,7 @@ def assign_to(
     case.handle_due_at = due.handle_due_at
     case.sign_warn_at = due.sign_warn_at
     case.handle_warn_at = due.handle_warn_at
-    case.routing = {
-        **routing,
-        "sla_policy": policy_name,
-        "policy": policy.model_dump(mode="json") if policy else None,
-        "deadline_alert": due.alert,
-    }
+    case.routing = routing.changed(
+        sla_policy=policy_name, policy=policy, deadline_alert=due.alert
+    ).stored()
     reschedule(case)

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case.lifecycle import Action, next_status
+from services.case.schedule import reschedule
 from services.outbox import service as outbox
-from services.sla.schedule import reschedule
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent
 from shared.principal import Principal

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.routing.engine import normalise
+from services.rules.engine import normalise
 from shared.enums import CaseStatus
 from shared.models import Case
 

@@ -64,21 +64,21 @@ def involving(department: str) -> object:
     )
 
 
-def _filtered(flt: CaseFilter, now: datetime) -> Select[tuple[Case]]:
+def _filtered(filters: CaseFilter, now: datetime) -> Select[tuple[Case]]:
     stmt = select(Case)
-    if flt.statuses:
-        stmt = stmt.where(Case.status.in_([s.value for s in flt.statuses]))
-    if flt.department:
-        stmt = stmt.where(involving(flt.department))  # type: ignore[arg-type]
-    if flt.channel:
-        stmt = stmt.where(Case.channel == flt.channel)
-    if flt.created_from:
-        stmt = stmt.where(Case.created_at >= flt.created_from)
-    if flt.created_to:
-        stmt = stmt.where(Case.created_at < flt.created_to)
-    if flt.created_by_key_id is not None:
-        stmt = stmt.where(Case.created_by_key_id == flt.created_by_key_id)
-    if flt.overdue is not None:
+    if filters.statuses:
+        stmt = stmt.where(Case.status.in_([s.value for s in filters.statuses]))
+    if filters.department:
+        stmt = stmt.where(involving(filters.department))  # type: ignore[arg-type]
+    if filters.channel:
+        stmt = stmt.where(Case.channel == filters.channel)
+    if filters.created_from:
+        stmt = stmt.where(Case.created_at >= filters.created_from)
+    if filters.created_to:
+        stmt = stmt.where(Case.created_at < filters.created_to)
+    if filters.created_by_key_id is not None:
+        stmt = stmt.where(Case.created_by_key_id == filters.created_by_key_id)
+    if filters.overdue is not None:
         late = and_(
             Case.status.in_([s.value for s in OPEN_STATUSES]),
             or_(
@@ -90,20 +90,20 @@ def _filtered(flt: CaseFilter, now: datetime) -> Select[tuple[Case]]:
                 ),
             ),
         )
-        stmt = stmt.where(late if flt.overdue else ~late)
+        stmt = stmt.where(late if filters.overdue else ~late)
     return stmt
 
 
 async def page(
     session: AsyncSession,
-    flt: CaseFilter,
+    filters: CaseFilter,
     *,
     limit: int,
     cursor: str | None,
     now: datetime,
 ) -> tuple[list[Case], str | None]:
     """Newest first, keyset-paginated on (created_at, id) so a page never shifts under inserts."""
-    stmt = _filtered(flt, now)
+    stmt = _filtered(filters, now)
     if cursor:
         moment, ident = pagination.decode_cursor(cursor, pagination.moment, pagination.row_id)
         stmt = stmt.where(

@@ -18,15 +18,15 @@ from services.case.history import record, transition
 from services.case.lifecycle import Action, allowed_actions
 from services.case.presenter import tracking_out
 from services.case.repeats import find_open_repeat
+from services.case.routing_record import RoutingRecord, routing_of
+from services.case.schedule import reschedule
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
 from services.clock import store as calendars
-from services.clock.durations import parse_duration
 from services.clock.policy import deadlines_for
 from services.department import repository as departments
 from services.outbox import service as outbox
-from services.routing import tables
-from services.routing.schemas import SlaPolicy
-from services.sla.schedule import reschedule
+from services.rules import tables
+from shared.durations import parse_duration
 from shared.enums import CaseStatus, Role, Satisfaction
 from shared.errors import conflict, forbidden, invalid
 from shared.models import Case, CaseEvent, Department
@@ -308,7 +308,7 @@ async def _close_in_time(session: AsyncSession, case: Case) -> None:
     if current is None:
         return
     number, policy = current
-    case.routing = {"rule_version": number, "card_policy": policy.model_dump(mode="json")}
+    case.routing = RoutingRecord(rule_version=number, card_policy=policy).stored()
     reschedule(case)
 
 
@@ -340,21 +340,19 @@ async def give_feedback(
 
 async def _restart_clock(session: AsyncSession, case: Case) -> None:
     """重办: a reopened case gets a new handling deadline from its policy, counted from now."""
-    stored = (case.routing or {}).get("policy")
-    if not stored or case.lead_department is None:
+    routing = routing_of(case)
+    if routing.policy is None or case.lead_department is None:
         return  # no department yet: routing or the coordinator will set the clock
-    due = deadlines_for(
-        SlaPolicy.model_validate(stored), case.updated_at, await calendars.load(session)
-    )
+    due = deadlines_for(routing.policy, case.updated_at, await calendars.load(session))
     case.sign_due_at, case.sign_warn_at = None, None
     case.handle_due_at, case.handle_warn_at = due.handle_due_at, due.handle_warn_at
-    case.routing = {**(case.routing or {}), "deadline_alert": due.alert}
+    case.routing = routing.changed(deadline_alert=due.alert).stored()
     reschedule(case)
 
 
 async def list_visible(
     session: AsyncSession,
-    flt: repository.CaseFilter,
+    filters: repository.CaseFilter,
     *,
     actor: Principal,
     now: datetime,
@@ -363,12 +361,12 @@ async def list_visible(
 ) -> tuple[list[Case], str | None]:
     access.require_list(actor)
     if actor.role in access.READ_OWN_REGISTRATIONS:
-        flt.created_by_key_id = actor.key_id
+        filters.created_by_key_id = actor.key_id
     elif actor.role is Role.department:
-        if flt.department and flt.department != actor.department:
+        if filters.department and filters.department != actor.department:
             raise forbidden("a department key lists its own department's cases only")
-        flt.department = actor.department
-    return await repository.page(session, flt, limit=limit, cursor=cursor, now=now)
+        filters.department = actor.department
+    return await repository.page(session, filters, limit=limit, cursor=cursor, now=now)
 
 
 async def history_of(session: AsyncSession, case: Case) -> list[CaseEvent]:

@@ -15,6 +15,8 @@ from services.case.assignment import assign_to
 from services.case.history import record, transition
 from services.case.lifecycle import Action
 from services.case.notify import notify_followers
+from services.case.routing_record import routing_of
+from services.case.schedule import reschedule
 from services.case.workflow_schemas import (
     Assign,
     ExtensionDecision,
@@ -28,12 +30,11 @@ from services.case.workflow_schemas import (
 )
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
-from services.clock.durations import Duration, parse_duration
 from services.clock.policy import Deadlines, choose
 from services.department import repository as departments
-from services.routing import tables
-from services.routing.schemas import SlaPolicy
-from services.sla.schedule import reschedule
+from services.rules import tables
+from services.rules.schemas import SlaPolicy
+from shared.durations import Duration, parse_duration
 from shared.enums import CaseStatus, Role
 from shared.errors import conflict, forbidden, invalid, not_found
 from shared.models import Case, Extension
@@ -60,8 +61,7 @@ async def _lead_case(session: AsyncSession, case_no: str, actor: Principal, what
 
 
 def _policy_of(case: Case) -> SlaPolicy | None:
-    stored = (case.routing or {}).get("policy")
-    return SlaPolicy.model_validate(stored) if stored else None
+    return routing_of(case).policy
 
 
 async def sign(
@@ -283,7 +283,7 @@ async def assign(
             raise invalid(field, f"unknown department '{code}'")
     current = await tables.compiled(session)
     table = current[1].table if current else None
-    wanted = data.sla_policy or (case.routing or {}).get("sla_policy")
+    wanted = data.sla_policy or routing_of(case).sla_policy
     if data.sla_policy and (table is None or data.sla_policy not in table.sla_policies):
         raise invalid("sla_policy", f"unknown SLA policy '{data.sla_policy}'")
     transition(
@@ -312,12 +312,7 @@ async def assign(
         sla = table.sla_policies.get(policy_name or "")
     else:
         policy_name, due, sla = wanted, Deadlines(None, None, alert="no rule table published"), None
-    routing = {
-        **(case.routing or {}),
-        "assigned_by": "coordinator",
-        "reason": data.reason,
-        "final": final,
-    }
+    routing = routing_of(case).changed(assigned_by="coordinator", reason=data.reason, final=final)
     assign_to(
         case,
         data.department,

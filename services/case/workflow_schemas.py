@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, StrictBool
 
 from services.case.schemas import DepartmentCode, Strict, Text
-from services.clock.durations import DurationField
+from shared.durations import DurationField
 
 Reason = Annotated[Text, Field(max_length=2000)]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from services.clock.calendar import WorkCalendar, _secs
-from services.clock.durations import Duration
+from shared.durations import Duration
 from shared.timeutil import SHANGHAI
 
 

@@ -9,9 +9,9 @@ import structlog
 
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
-from services.clock.durations import Duration
-from services.routing.schemas import RuleTable, SlaPolicy
-from shared.telemetry import DEADLINE_ALERTS
+from services.rules.schemas import RuleTable, SlaPolicy
+from shared.durations import Duration
+from shared.metrics import DEADLINE_ALERTS
 
 log = structlog.get_logger("gaodedim.clock")
 

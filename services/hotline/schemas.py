@@ -57,7 +57,3 @@ class HotlineOrderIn(Strict):
         if problem:
             raise ValueError(problem)
         return value
-
-
-def received(order: HotlineOrderIn) -> datetime:
-    return order.received_at

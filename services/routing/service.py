@@ -14,13 +14,14 @@ from services.case import repository
 from services.case.assignment import assign_to
 from services.case.history import transition
 from services.case.lifecycle import Action
+from services.case.routing_record import RoutingRecord, routing_of
 from services.case.service import TOPIC_REGISTERED
 from services.clock.calendar import WorkCalendar
 from services.clock.policy import choose
 from services.outbox import service as outbox
-from services.routing import tables
-from services.routing.engine import CompiledTable, Decision, evaluate
-from services.routing.schemas import CaseFacts, RuleTable
+from services.rules import tables
+from services.rules.engine import CompiledTable, Decision, evaluate
+from services.rules.schemas import CaseFacts, RuleTable
 from shared.enums import CaseStatus
 from shared.errors import conflict
 from shared.models import Case
@@ -82,14 +83,14 @@ async def route_case(
         start=now,
         calendar=calendar,
     )
-    routing = {
-        "rule_id": decision.rule_id,
-        "rule_version": number,
-        "sla_policy": policy_name,
-        "reason": decision.reason,
-        "fallback": decision.fallback,
-        "card_policy": compiled.table.card_policy.model_dump(mode="json"),
-    }
+    routing = RoutingRecord(
+        rule_id=decision.rule_id,
+        rule_version=number,
+        sla_policy=policy_name,
+        reason=decision.reason,
+        fallback=decision.fallback,
+        card_policy=compiled.table.card_policy,
+    )
     transition(
         session,
         case,
@@ -100,7 +101,7 @@ async def route_case(
         data={
             "lead_department": decision.lead_department,
             "co_departments": list(decision.co_departments),
-            **routing,
+            **routing.stored(),
         },
     )
     assign_to(
@@ -170,7 +171,7 @@ async def simulate(
                     {
                         "case_no": case.case_no,
                         "title": case.title,
-                        "old_rule": (case.routing or {}).get("rule_id"),
+                        "old_rule": routing_of(case).rule_id,
                         "new_rule": decision.rule_id,
                     }
                 )

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case.history import record
 from services.case.repository import history
+from services.case.routing_record import routing_of
+from services.case.schedule import CLOCK_RUNNING, reschedule
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
-from services.clock.durations import Duration, parse_duration
 from services.clock.policy import share
-from services.routing.schemas import SlaPolicy
-from services.sla.schedule import CLOCK_RUNNING, reschedule
+from services.rules.schemas import SlaPolicy
+from shared.durations import Duration, parse_duration
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent
 from shared.principal import SYSTEM
@@ -86,13 +87,11 @@ async def recompute_year(session: AsyncSession, year: int, cal: WorkCalendar) ->
     )
     changed = 0
     for case in cases:
-        stored = (case.routing or {}).get("policy")
-        if not stored:
+        routing = routing_of(case)
+        if routing.policy is None:
             continue
         try:
-            clock = _clock(
-                case, await history(session, case.id), SlaPolicy.model_validate(stored), cal
-            )
+            clock = _clock(case, await history(session, case.id), routing.policy, cal)
         except CalendarUnknown:
             continue
         if not clock:
@@ -100,11 +99,11 @@ async def recompute_year(session: AsyncSession, year: int, cal: WorkCalendar) ->
         if case.status != CaseStatus.assigned:
             clock.pop("sign_due_at"), clock.pop("sign_warn_at")
         before = {k: getattr(case, k) for k in clock}
-        if before == clock and not (case.routing or {}).get("deadline_alert"):
+        if before == clock and not routing.deadline_alert:
             continue
         for key, value in clock.items():
             setattr(case, key, value)
-        case.routing = {**(case.routing or {}), "deadline_alert": None}
+        case.routing = routing.changed(deadline_alert=None).stored()
         reschedule(case)
         record(
             session,

@@ -21,12 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import history, notify
 from services.case.lifecycle import Action
+from services.case.routing_record import routing_of
+from services.case.schedule import AUTO_CLOSING, CLOCK_RUNNING, auto_close_at
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.outbox import service as outbox
-from services.routing.schemas import CardPolicy, SlaPolicy
-from services.sla.schedule import AUTO_CLOSING, CLOCK_RUNNING, auto_close_at
-from shared import telemetry
+from services.rules.schemas import CardPolicy, SlaPolicy
+from shared import metrics
 from shared.enums import CaseStatus as S
 from shared.models import Card, Case
 from shared.principal import SYSTEM
@@ -80,10 +81,8 @@ CLAIM = (
 
 
 def _policies(case: Due) -> tuple[SlaPolicy | None, CardPolicy]:
-    routing = case.routing or {}
-    sla = SlaPolicy.model_validate(routing["policy"]) if routing.get("policy") else None
-    cards = CardPolicy.model_validate(routing.get("card_policy") or {})
-    return sla, cards
+    routing = routing_of(case)
+    return routing.policy, routing.card_policy or CardPolicy()
 
 
 @dataclass
@@ -223,9 +222,9 @@ async def _announce(session: AsyncSession, issued: list[Notice], now: datetime) 
     await outbox.enqueue_many(session, messages)
     for (kind, colour, deadline), n in counted.items():
         if kind == "warning":
-            telemetry.WARNINGS_ISSUED.labels(deadline).inc(n)
+            metrics.WARNINGS_ISSUED.labels(deadline).inc(n)
         else:
-            telemetry.CARDS_ISSUED.labels(colour, deadline).inc(n)
+            metrics.CARDS_ISSUED.labels(colour, deadline).inc(n)
 
 
 async def _monthly_reds(
@@ -286,7 +285,7 @@ async def _monthly_red(
     )
     if inserted.scalar_one_or_none() is None:
         return False
-    telemetry.CARDS_ISSUED.labels("red", "monthly").inc()
+    metrics.CARDS_ISSUED.labels("red", "monthly").inc()
     return True
 
 
@@ -357,7 +356,7 @@ async def sweep_batch(
     another (the unique index keeps each exactly once), its history rows one, its messages one,
     the next check times one UPDATE; each department's monthly red is judged once per batch,
     after its new yellows."""
-    with telemetry.SWEEP_SECONDS.time():
+    with metrics.SWEEP_SECONDS.time():
         rows = await session.execute(CLAIM.where(Case.sla_next_check_at <= now).limit(batch))
         plans = [_plan(Due(**row._mapping), now, calendar) for row in rows]
         result = SweepResult(cases=len(plans))

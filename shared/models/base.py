@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, String, func
+from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -31,7 +31,3 @@ def enum_check(column: str, values: type[StrEnum]) -> str:
     """SQL for a CHECK that keeps a text column within an enum (no PG enum types to migrate)."""
     allowed = ", ".join(f"'{member.value}'" for member in values)
     return f"{column} IN ({allowed})"
-
-
-def enum_column(length: int = 32) -> String:
-    return String(length)

@@ -14,7 +14,7 @@ import asyncio
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.problems import service_unavailable
+from shared.web.problems import service_unavailable
 
 log = structlog.get_logger("gaodedim.deadline")
 

@@ -1,4 +1,4 @@
-"""Prometheus metrics (prometheus-client) and the request middleware that feeds them.
+"""Prometheus metrics (prometheus-client): what the domain, the worker and the APIs count.
 
 The metric objects are module-level, as prometheus-client expects; they hold no connections.
 Gauges that need the database (cases by status, outbox backlog) are read at scrape time, at
@@ -8,13 +8,7 @@ sweeps, deliveries, folds) live in the worker process and are served by sla_work
 
 from __future__ import annotations
 
-import time
-import uuid
-
-import structlog
 from prometheus_client import Counter, Gauge, Histogram
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter(
     "gaodedim_http_requests_total", "HTTP requests", ["app", "method", "route", "status"]
@@ -55,45 +49,3 @@ STATS_DIRTY_DAYS = Gauge(
     "Days whose stats rollup waits for the worker's fold (grows while no worker folds)",
 )
 CARDS_THIS_MONTH = Gauge("gaodedim_cards_this_month", "Cards standing this month", ["colour"])
-
-log = structlog.get_logger("gaodedim.http")
-
-
-class RequestMiddleware:
-    """Counts, times and logs every request, and answers its X-Request-ID. A plain ASGI
-    middleware: Starlette's BaseHTTPMiddleware runs each request through extra tasks and
-    streams, a measurable share of a registration's time."""
-
-    def __init__(self, app: ASGIApp, app_name: str) -> None:
-        self.app, self.app_name = app, app_name
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope.get("headers", [])).get(b"x-request-id", b"")
-        request_id = given.decode("latin-1")[:64] or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope.get("method", "")
-            REQUESTS.labels(self.app_name, method, route, str(status)).inc()
-            LATENCY.labels(self.app_name, method, route).observe(elapsed)
-            log.info(
-                "request", method=method, route=route, status=status, ms=round(elapsed * 1000, 1)
-            )
-            structlog.contextvars.clear_contextvars()

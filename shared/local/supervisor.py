@@ -27,8 +27,8 @@ from pathlib import Path
 
 import httpx
 
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis, VarLock, ensure_database
-from shared.localdb import DATABASE_NAME, urls_file
+from shared.local.embedded import EmbeddedPostgres, EmbeddedRedis, VarLock, ensure_database
+from shared.local.localdb import DATABASE_NAME, urls_file
 from shared.migrate import upgrade
 from shared.process import SUPERVISED, die_with_parent
 from shared.settings import Settings

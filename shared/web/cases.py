@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.case import presenter
 from services.case import service as cases
 from services.idempotency import service as idempotency
-from shared.app import kick_worker
 from shared.database import transaction
 from shared.models import Case
 from shared.principal import Principal
 from shared.routing_client import try_hand_over
+from shared.web.deps import kick_worker
 
 CaseAction = Callable[..., Awaitable[Case]]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from services.routing.schemas import CaseFacts, Rule, RuleTable
+from services.rules.schemas import CaseFacts, Rule, RuleTable
 
 
 def normalise(text: str) -> str:

@@ -11,8 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository as departments
-from services.routing.engine import CompiledTable
-from services.routing.schemas import CardPolicy, RuleTable
+from services.rules.engine import CompiledTable
+from services.rules.schemas import CardPolicy, RuleTable
 from shared.errors import DomainError, FieldError, conflict, not_found
 from shared.models import RuleDraft, RuleVersion
 from shared.principal import Principal

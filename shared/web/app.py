@@ -1,4 +1,5 @@
-"""What both APIs share: lifespan (engine, Redis), errors, metrics, health, body limit.
+"""The app factory both APIs are built with: lifespan (engine, Redis), errors, middleware,
+health and metrics.
 
 Everything with a connection is created in the lifespan, never at import time, so tests and
 several processes can build apps freely.
@@ -12,15 +13,13 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
 
 import structlog
-from arq.connections import ArqRedis, RedisSettings
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services import keywords
@@ -31,40 +30,22 @@ from services.case.repository import OPEN_STATUSES
 from services.outbox import service as outbox
 from services.sla.sweep import lag_seconds
 from services.stats import service as stats
-from shared import problems, telemetry
-from shared.body_limit import BodyLimitMiddleware
+from shared import metrics
 from shared.database import make_engine, make_sessionmaker, transaction
-from shared.deadline import DeadlineMiddleware
 from shared.enums import CaseStatus
-from shared.input_guard import InputGuardMiddleware
 from shared.logging import configure as configure_logging
 from shared.models import Card, Case
 from shared.process import SUPERVISED, die_with_parent
+from shared.queue import make_redis
 from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
 from shared.timeutil import Clock, to_shanghai, utcnow
+from shared.web import problems, telemetry
+from shared.web.body_limit import BodyLimitMiddleware
+from shared.web.deadline import DeadlineMiddleware
+from shared.web.input_guard import InputGuardMiddleware
 
 log = structlog.get_logger("gaodedim.app")
-
-WORKER_KICK_JOB = "dispatch_outbox"
-
-
-def redis_settings(url: str) -> RedisSettings:
-    settings = RedisSettings.from_dsn(url)
-    settings.conn_timeout = 2
-    settings.conn_retries = 3
-    return settings
-
-
-def make_redis(settings: Settings) -> ArqRedis | None:
-    """Connected on first use, not here: an API starts and takes cases while Redis is down (the
-    worker's poll delivers what a missed wake-up would have), and every call is bounded."""
-    if not settings.redis_url:
-        return None
-    timeout = settings.redis_timeout_seconds
-    return ArqRedis.from_url(  # type: ignore[no-any-return]
-        settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
-    )
 
 
 def build_app(
@@ -181,7 +162,7 @@ def _health_router() -> APIRouter:
 async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
     counts = await stats.cases_by_status(session)
     for status in CaseStatus:
-        telemetry.CASES_BY_STATUS.labels(status.value).set(counts.get(status.value, 0))
+        metrics.CASES_BY_STATUS.labels(status.value).set(counts.get(status.value, 0))
     overdue = await session.scalar(
         select(func.count())
         .select_from(Case)
@@ -191,11 +172,11 @@ async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
             Case.handle_due_at < now,
         )
     )
-    telemetry.CASES_OVERDUE.set(overdue or 0)
+    metrics.CASES_OVERDUE.set(overdue or 0)
     for state, n in (await outbox.backlog(session)).items():
-        telemetry.OUTBOX_BACKLOG.labels(state).set(n)
-    telemetry.SWEEP_LAG.set(await lag_seconds(session, now))
-    telemetry.STATS_DIRTY_DAYS.set(await stats.dirty_days(session))
+        metrics.OUTBOX_BACKLOG.labels(state).set(n)
+    metrics.SWEEP_LAG.set(await lag_seconds(session, now))
+    metrics.STATS_DIRTY_DAYS.set(await stats.dirty_days(session))
     month = to_shanghai(now).strftime("%Y-%m")
     cards = await session.execute(
         select(Card.colour, func.count())
@@ -204,42 +185,4 @@ async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
     )
     counted = {colour: n for colour, n in cards.tuples()}
     for colour in ("yellow", "red"):
-        telemetry.CARDS_THIS_MONTH.labels(colour).set(counted.get(colour, 0))
-
-
-async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
-    # `async def` dependencies run on the event loop; a plain `def` would cost a thread hop.
-    return request.app.state.sessionmaker  # type: ignore[no-any-return]
-
-
-Sessionmaker = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
-
-
-async def now_of(request: Request) -> datetime:
-    """The request's one reading of the clock; FastAPI caches a dependency per request, so every
-    part of one request sees the same instant."""
-    return request.app.state.clock()  # type: ignore[no-any-return]
-
-
-Now = Annotated[datetime, Depends(now_of)]
-
-
-async def kick_worker(request: Request) -> None:
-    """After a commit that wrote outbox messages: ask the worker to deliver now rather than at its
-    next poll. Best effort: if Redis is down the poll still finds the messages."""
-    redis: ArqRedis | None = request.app.state.redis
-    if redis is None:
-        return
-    try:
-        async with asyncio.timeout(request.app.state.settings.redis_timeout_seconds):
-            await redis.enqueue_job(WORKER_KICK_JOB, _job_id=f"{WORKER_KICK_JOB}:kick")
-    except Exception as exc:  # delivery is only delayed, never lost
-        log.warning("worker_kick_failed", error_type=type(exc).__name__)
-
-
-def settings_of(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
-def json_body(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(obj, status_code=status, headers=headers)
+        metrics.CARDS_THIS_MONTH.labels(colour).set(counted.get(colour, 0))

@@ -24,13 +24,11 @@ from typing import IO
 
 import psutil
 
+from shared.local import AlreadyRunning
+
 log = logging.getLogger("gaodedim.embedded")
 # platformdirs warns that XDG_RUNTIME_DIR is unset (normal on servers); it falls back to /tmp.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-
-
-class AlreadyRunning(RuntimeError):
-    pass
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""Bearer API keys → a Principal, as FastAPI dependencies; role checks stay in services."""
+"""Bearer API keys → a Principal, as FastAPI dependencies. `require` closes a route to the roles
+it is never for; what a role may do with a particular case is decided in the services
+(`services/case/access.py`)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from services.clock.durations import parse_duration
+from services.case.routing_record import RoutingRecord
 from shared.enums import CaseStatus as S
 from shared.models import Case
 
@@ -40,12 +40,12 @@ class Timed(Protocol):
 
 def auto_close_at(case: Timed) -> datetime | None:
     """Replied (or window-settled) cases close by themselves when the citizen says nothing."""
-    after = ((case.routing or {}).get("card_policy") or {}).get("auto_close_after")
+    cards = RoutingRecord.of(case.routing).card_policy
+    after = cards.auto_close_after if cards else None
     since = case.replied_at or case.updated_at
-    if not after or since is None:
+    if after is None or since is None or after.is_working:
         return None
-    duration = parse_duration(after)
-    return since + duration.natural() if not duration.is_working else None
+    return since + after.natural()
 
 
 def points(case: Timed) -> list[datetime]:
