@@ -8,12 +8,11 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from services.case.categories import CATEGORIES, label
+from services.case.lifecycle import FINISHED
 from services.case.presenter import STATUS_LABELS
 from shared.enums import CaseStatus
 from shared.models import Case
 from shared.timeutil import shanghai_iso
-
-FINISHED = {CaseStatus.closed, CaseStatus.resolved_on_spot, CaseStatus.out_of_scope}
 
 
 def service_list() -> list[dict[str, Any]]:

@@ -70,33 +70,40 @@ def test_working_time_between_inverts_add(start: datetime, hours: int) -> None:
 
 
 def test_resume_moves_the_deadline_by_the_suspended_working_time() -> None:
-    from services.case.workflow import _resumed_deadline
-    from shared.models import Case
+    from types import SimpleNamespace
 
-    standard = {
-        "sign_within": "2 working_hours",
-        "handle_within": "5 working_days",
-        "warn_at": 0.8,
-        "red_after": "3 working_days",
-    }
-    case = Case(
-        handle_due_at=sh(2026, 11, 30, 10),
-        suspended_at=sh(2026, 11, 19, 17),
-        routing={"policy": standard},
+    from services.case.timeline import derive, paused
+    from services.rules.schemas import SlaPolicy
+
+    standard = SlaPolicy.model_validate(
+        {
+            "sign_within": "2 working_hours",
+            "handle_within": "5 working_days",
+            "warn_at": 0.8,
+            "red_after": "3 working_days",
+        }
     )
+
+    def happened(action: str, at: datetime) -> SimpleNamespace:
+        return SimpleNamespace(action=action, at=at, data={})
+
     # Thu 17:00 → Mon 10:00: one hour on Thursday, a full day Friday, one hour Monday.
-    due, paused = _resumed_deadline(case, sh(2026, 11, 23, 10), CAL)
-    assert paused == {"paused_working_seconds": (1 + 7.5 + 1) * 3600}
-    assert due == add(sh(2026, 11, 30, 10), parse_duration("9.5 working_hours"), CAL)
-
-    urgent = {**standard, "handle_within": "24 hours"}
-    case = Case(
-        handle_due_at=sh(2026, 11, 21, 10),
-        suspended_at=sh(2026, 11, 20, 10),
-        routing={"policy": urgent},
+    suspended, resumed = sh(2026, 11, 19, 17), sh(2026, 11, 23, 10)
+    assert paused(suspended, resumed, standard, CAL) == parse_duration("9.5 working_hours")
+    routed = [happened("route", sh(2026, 11, 18, 10))]
+    before = derive(routed, standard, CAL)
+    after = derive(
+        [*routed, happened("suspend", suspended), happened("resume", resumed)], standard, CAL
     )
-    due, paused = _resumed_deadline(case, sh(2026, 11, 20, 16), CAL)  # natural time for urgent
-    assert (due, paused) == (sh(2026, 11, 21, 16), {"paused_seconds": 6 * 3600.0})
+    assert before.handle_due_at is not None
+    assert after.handle_due_at == add(
+        before.handle_due_at, parse_duration("9.5 working_hours"), CAL
+    )
+    assert after.sign_due_at == before.sign_due_at  # the pause moves the handling clock only
+
+    urgent = standard.model_copy(update={"handle_within": parse_duration("24 hours")})
+    six_hours = paused(sh(2026, 11, 20, 10), sh(2026, 11, 20, 16), urgent, CAL)
+    assert six_hours == parse_duration("21600 seconds")  # natural time for urgent
 
 
 @pytest.mark.parametrize(

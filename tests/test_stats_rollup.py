@@ -320,14 +320,14 @@ async def test_the_worker_job_and_the_cli_fold(
 async def test_the_overdue_gauge_index_covers_every_open_status(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    from services.case.repository import OPEN_STATUSES
+    from services.case.lifecycle import OPEN
 
     async with sessionmaker() as session:
         definition = await session.scalar(
             text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_cases_open_handle_due_at'")
         )
     named = set(re.findall(r"'(\w+)'", str(definition)))
-    assert named == {s.value for s in OPEN_STATUSES}
+    assert named == {s.value for s in OPEN}
 
 
 async def test_a_long_backlog_folds_a_month_a_transaction_newest_first(

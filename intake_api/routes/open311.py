@@ -21,6 +21,7 @@ from sqlalchemy import select
 from services import open311
 from services.apikey.cache import KeyCache
 from services.case import codes, service
+from services.case.lifecycle import FINISHED
 from services.case.schemas import Applicant, CaseCreate, Location
 from services.department import repository as departments
 from shared.database import transaction
@@ -211,7 +212,7 @@ async def _requests(
             stmt = stmt.where(Case.case_no.in_(ids))
         if params.get("service_code"):
             stmt = stmt.where(Case.category == params["service_code"])
-        finished = [s.value for s in open311.FINISHED]
+        finished = [s.value for s in FINISHED]
         if params.get("status") == "closed":
             stmt = stmt.where(Case.status.in_(finished))
         elif params.get("status") == "open":

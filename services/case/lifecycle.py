@@ -69,6 +69,20 @@ TRANSITIONS: dict[S, dict[Action, S]] = {
 }
 
 
+# Status groups: each defined here once.
+OPEN = (S.registered, S.assigned, S.signed, S.suspended, S.returned, S.reopened)
+"""Not yet answered: the in-progress figures, the overdue gauge, a case list's `open` filter
+(and the partial index `ix_cases_open_handle_due_at`, tested to name the same statuses)."""
+CLOCK_RUNNING = (S.assigned, S.signed, S.reopened)
+"""A department's handling clock runs: warnings and cards can fall due."""
+HAS_DEADLINES = (*CLOCK_RUNNING, S.suspended)
+"""Open cases whose deadlines still matter (a suspended clock resumes): what a calendar
+correction recomputes."""
+AUTO_CLOSING = (S.replied, S.resolved_on_spot, S.out_of_scope)
+"""Answered and waiting for the citizen's feedback: closed by the sweep when none comes."""
+FINISHED = (S.closed, S.resolved_on_spot, S.out_of_scope)
+"""Nothing more for a department to do: not a repeat's target, `closed` to Open311."""
+
 SYSTEM_ONLY = frozenset({Action.auto_close})
 """Taken by the SLA sweep alone: never offered to a client as something it could do."""
 

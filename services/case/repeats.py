@@ -12,15 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.case.lifecycle import FINISHED
 from services.rules.engine import normalise
-from shared.enums import CaseStatus
 from shared.models import Case
-
-FINISHED = (
-    CaseStatus.closed.value,
-    CaseStatus.resolved_on_spot.value,
-    CaseStatus.out_of_scope.value,
-)
 
 
 def similarity(a: str, b: str) -> float:
@@ -44,7 +38,7 @@ async def find_open_repeat(
                 .where(
                     Case.applicant_phone == phone,
                     Case.created_at >= now - window,
-                    Case.status.not_in(FINISHED),
+                    Case.status.not_in([s.value for s in FINISHED]),
                 )
                 .order_by(Case.created_at.desc())
                 .limit(50)

@@ -8,19 +8,11 @@ from datetime import datetime
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.case.lifecycle import OPEN
 from shared import pagination
 from shared.enums import CaseStatus
 from shared.errors import not_found
 from shared.models import Case, CaseEvent
-
-OPEN_STATUSES = (
-    CaseStatus.registered,
-    CaseStatus.assigned,
-    CaseStatus.signed,
-    CaseStatus.suspended,
-    CaseStatus.returned,
-    CaseStatus.reopened,
-)
 
 
 async def get_by_no(session: AsyncSession, case_no: str, *, for_update: bool = False) -> Case:
@@ -80,7 +72,7 @@ def _filtered(filters: CaseFilter, now: datetime) -> Select[tuple[Case]]:
         stmt = stmt.where(Case.created_by_key_id == filters.created_by_key_id)
     if filters.overdue is not None:
         late = and_(
-            Case.status.in_([s.value for s in OPEN_STATUSES]),
+            Case.status.in_([s.value for s in OPEN]),
             or_(
                 and_(Case.handle_due_at.is_not(None), Case.handle_due_at < now),
                 and_(

@@ -9,12 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.case.lifecycle import AUTO_CLOSING, CLOCK_RUNNING
 from services.case.routing_record import RoutingRecord
 from shared.enums import CaseStatus as S
 from shared.models import Case
-
-CLOCK_RUNNING = (S.assigned, S.signed, S.reopened)
-AUTO_CLOSING = (S.replied, S.resolved_on_spot, S.out_of_scope)
 
 
 class Timed(Protocol):

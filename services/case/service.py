@@ -13,16 +13,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.case import access, codes, repository
+from services.case import access, codes, repository, timeline
 from services.case.history import record, transition
 from services.case.lifecycle import Action, allowed_actions
 from services.case.presenter import tracking_out
 from services.case.repeats import find_open_repeat
-from services.case.routing_record import RoutingRecord, routing_of
+from services.case.routing_record import RoutingRecord
 from services.case.schedule import reschedule
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
 from services.clock import store as calendars
-from services.clock.policy import deadlines_for
 from services.department import repository as departments
 from services.outbox import service as outbox
 from services.rules import tables
@@ -340,14 +339,9 @@ async def give_feedback(
 
 async def _restart_clock(session: AsyncSession, case: Case) -> None:
     """重办: a reopened case gets a new handling deadline from its policy, counted from now."""
-    routing = routing_of(case)
-    if routing.policy is None or case.lead_department is None:
+    if case.lead_department is None:
         return  # no department yet: routing or the coordinator will set the clock
-    due = deadlines_for(routing.policy, case.updated_at, await calendars.load(session))
-    case.sign_due_at, case.sign_warn_at = None, None
-    case.handle_due_at, case.handle_warn_at = due.handle_due_at, due.handle_warn_at
-    case.routing = routing.changed(deadline_alert=due.alert).stored()
-    reschedule(case)
+    await timeline.follow(session, case, await calendars.load(session))
 
 
 async def list_visible(

@@ -4,19 +4,18 @@ checks role, department and state, changes the case and writes history in one tr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.case import repository
+from services.case import repository, timeline
 from services.case.assignment import assign_to
 from services.case.history import record, transition
 from services.case.lifecycle import Action
 from services.case.notify import notify_followers
 from services.case.routing_record import routing_of
-from services.case.schedule import reschedule
 from services.case.workflow_schemas import (
     Assign,
     ExtensionDecision,
@@ -112,7 +111,7 @@ async def return_case(
     )
     case.return_count += 1
     case.lead_department = None
-    case.sign_due_at = None
+    case.sign_due_at = case.sign_warn_at = None  # nobody is to sign until the coordinator assigns
     await notify_followers(session, case, "returned")
     return case
 
@@ -153,14 +152,7 @@ async def transfer(
     case.co_departments = [c for c in case.co_departments if c != data.to_department]
     case.assigned_at = case.updated_at
     case.signed_at = None
-    policy = _policy_of(case)
-    if policy is not None:
-        try:
-            case.sign_due_at = deadlines.add(case.updated_at, policy.sign_within, calendar)
-        except CalendarUnknown:
-            case.sign_due_at = None
-        case.sign_warn_at = None
-        reschedule(case)
+    await timeline.follow(session, case, calendar)
     await notify_followers(session, case, "transferred")
     return case
 
@@ -186,39 +178,6 @@ async def suspend(
     return case
 
 
-def _resumed_deadline(
-    case: Case, now: datetime, calendar: WorkCalendar
-) -> tuple[datetime | None, dict[str, Any]]:
-    """The handling deadline moved by the time the case was suspended: working time for a
-    working-time policy, natural time for a natural one (urgent cases)."""
-    due, since = case.handle_due_at, case.suspended_at
-    if due is None or since is None:
-        return due, {}
-    policy = _policy_of(case)
-    try:
-        if policy is not None and policy.handle_within.is_working:
-            seconds = deadlines.working_seconds_between(since, now, calendar)
-            if seconds:
-                due = deadlines.add(due, Duration(seconds / 3600, "working_hours"), calendar)
-            return due, {"paused_working_seconds": seconds}
-        seconds = (now - since).total_seconds()
-        return due + timedelta(seconds=seconds), {"paused_seconds": seconds}
-    except CalendarUnknown as exc:
-        return due, {"deadline_alert": str(exc)}
-
-
-def _shifted(moment: datetime, paused: dict[str, Any], calendar: WorkCalendar) -> datetime:
-    """Move a clock point by the pause `_resumed_deadline` measured (the warning point moves
-    with the deadline)."""
-    try:
-        if paused.get("paused_working_seconds"):
-            hours = paused["paused_working_seconds"] / 3600
-            return deadlines.add(moment, Duration(hours, "working_hours"), calendar)
-    except CalendarUnknown:
-        return moment
-    return moment + timedelta(seconds=paused.get("paused_seconds", 0))
-
-
 async def resume(
     session: AsyncSession,
     case_no: str,
@@ -229,24 +188,23 @@ async def resume(
     calendar: WorkCalendar,
 ) -> Case:
     case = await _lead_case(session, case_no, actor, "resume a case")
-    new_due, paused = _resumed_deadline(case, now, calendar)
-    transition(
-        session,
-        case,
-        Action.resume,
-        actor=actor,
-        now=now,
-        reason=data.note,
-        data={
-            **paused,
-            "handle_due_at": new_due.isoformat() if new_due else None,
-        },
-    )
-    if case.handle_warn_at is not None:
-        case.handle_warn_at = _shifted(case.handle_warn_at, paused, calendar)
-    case.handle_due_at = new_due
+    earlier = await repository.history(session, case.id)
+    suspended_at = case.suspended_at
+    event = transition(session, case, Action.resume, actor=actor, now=now, reason=data.note)
     case.suspended_at = None
-    reschedule(case)
+    await timeline.follow(session, case, calendar, history=[*earlier, event])
+    # Said in the event (before it is flushed): how long the clock stopped, where it now ends.
+    policy = _policy_of(case)
+    paused: dict[str, Any] = {}
+    if policy is not None and suspended_at is not None:
+        try:
+            by = timeline.paused(suspended_at, now, policy, calendar)
+            key = "paused_working_seconds" if by.is_working else "paused_seconds"
+            paused = {key: by.amount * 3600 if by.is_working else by.amount}
+        except CalendarUnknown as exc:
+            paused = {"deadline_alert": str(exc)}
+    due = case.handle_due_at
+    event.data = {**paused, "handle_due_at": due.isoformat() if due else None}
     await notify_followers(session, case, "resumed")
     return case
 
@@ -297,9 +255,6 @@ async def assign(
     )
     final = case.return_count >= policy.max_returns
     case.assignment_final = final
-    keep_deadline = (
-        case.handle_due_at if case.status == CaseStatus.assigned and case.handle_due_at else None
-    )
     if table is not None:
         policy_name, due = choose(
             table,
@@ -323,9 +278,8 @@ async def assign(
         routing=routing,
         now=now,
     )
-    if keep_deadline is not None and case.reopen_count == 0:
-        case.handle_due_at = keep_deadline  # a re-assignment does not restart the citizen's clock
-        reschedule(case)
+    # A re-assignment gives the new lead its signing time and keeps the citizen's clock.
+    await timeline.follow(session, case, policy.calendar)
     await notify_followers(session, case, "assigned")
     return case
 
@@ -397,28 +351,27 @@ async def decide_extension(
     ext.decision_note = data.note
     before = case.handle_due_at
     if data.approve and case.handle_due_at is not None:
-        try:
-            case.handle_due_at = deadlines.add(
-                case.handle_due_at, parse_duration(ext.extend_by), calendar
-            )
+        try:  # refused here rather than approved without moving the deadline
+            deadlines.add(case.handle_due_at, parse_duration(ext.extend_by), calendar)
         except CalendarUnknown as exc:
             raise conflict(str(exc)) from exc
-        case.handle_warn_at = None  # warned once already; the new deadline gets its yellow
-        reschedule(case)
+    earlier = await repository.history(session, case.id)
     case.updated_at = now
-    record(
+    event = record(
         session,
         case,
         action=f"extension_{ext.status}",
         actor=actor,
         from_status=case.status,
         reason=data.note,
-        data={
-            "extension_id": ext.id,
-            "extend_by": ext.extend_by,
-            "handle_due_before": before.isoformat() if before else None,
-            "handle_due_after": case.handle_due_at.isoformat() if case.handle_due_at else None,
-        },
+        data={"extension_id": ext.id, "extend_by": ext.extend_by},
     )
+    if data.approve:
+        await timeline.follow(session, case, calendar, history=[*earlier, event])
+    event.data = {
+        **event.data,
+        "handle_due_before": before.isoformat() if before else None,
+        "handle_due_after": case.handle_due_at.isoformat() if case.handle_due_at else None,
+    }
     await notify_followers(session, case, f"extension_{ext.status}")
     return ext, case

@@ -20,9 +20,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import history, notify
-from services.case.lifecycle import Action
+from services.case.lifecycle import AUTO_CLOSING, CLOCK_RUNNING, Action
 from services.case.routing_record import routing_of
-from services.case.schedule import AUTO_CLOSING, CLOCK_RUNNING, auto_close_at
+from services.case.schedule import auto_close_at
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.outbox import service as outbox

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.visitors import iterate
 
-from services.case.repository import OPEN_STATUSES
+from services.case.lifecycle import OPEN
 from shared.database import in_batches
 from shared.enums import CaseStatus
 from shared.models import (
@@ -72,7 +72,7 @@ MEASURES: dict[str, ColumnElement[int]] = {
     # The window solved it at once: it carries a resolution note.
     "on_spot": _count(Case.resolution_note.is_not(None)),
     "out_of_scope": _count(Case.referred_to.is_not(None)),
-    "in_progress": _count(Case.status.in_([s.value for s in OPEN_STATUSES])),
+    "in_progress": _count(Case.status.in_([s.value for s in OPEN])),
     "closed": _count(Case.status == CaseStatus.closed.value),
     "replied": _count(REPLIED),
     # Closed on time: of the cases replied with a handling deadline, replied by the deadline.

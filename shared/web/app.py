@@ -26,7 +26,7 @@ from services import keywords
 from services.apikey import service as keys
 from services.apikey.cache import KeyCache
 from services.case.codes import CaseNumbers
-from services.case.repository import OPEN_STATUSES
+from services.case.lifecycle import OPEN
 from services.outbox import service as outbox
 from services.sla.sweep import lag_seconds
 from services.stats import service as stats
@@ -167,7 +167,7 @@ async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
         select(func.count())
         .select_from(Case)
         .where(
-            Case.status.in_([s.value for s in OPEN_STATUSES]),
+            Case.status.in_([s.value for s in OPEN]),
             Case.handle_due_at.is_not(None),
             Case.handle_due_at < now,
         )
