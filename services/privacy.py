@@ -1,17 +1,13 @@
-"""Personal data masking. Which roles see full values is policy, kept here and only here."""
+"""Personal data masking. Which roles see full values is `May.see_personal_data`."""
 
 from __future__ import annotations
 
+from services.authz import ROLES, May
 from shared.enums import Role
-
-FULL_PII_ROLES = frozenset({Role.window, Role.department, Role.coordinator, Role.system})
-"""`system` is the service's own processes (routing answering intake's hand-over, which intake
-then shows to its caller, masked as that caller's role requires)."""
-"""Those who call the citizen back or serve them face to face. Everyone else sees masked data."""
 
 
 def sees_full_pii(role: Role) -> bool:
-    return role in FULL_PII_ROLES
+    return role in ROLES[May.see_personal_data]
 
 
 def mask_phone(phone: str | None) -> str | None:

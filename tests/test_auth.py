@@ -214,3 +214,12 @@ async def test_a_revoked_key_is_refused_within_the_cache_lifetime(
             assert (await client.get("/api/v1/cases", headers=key)).status_code == 200  # cached
             await asyncio.sleep(0.6)
             assert (await client.get("/api/v1/cases", headers=key)).status_code == 401
+
+
+def test_every_permission_names_its_roles() -> None:
+    """The one table routes and services read: a permission without roles would lock everyone
+    out (or, read as empty, let nobody in) without anyone deciding it."""
+    from services.authz import ROLES, May
+
+    assert set(ROLES) == set(May)
+    assert all(ROLES[permission] for permission in May)

@@ -6,18 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from services.authz import May
 from services.clock import store
 from services.sla.recompute import recompute_year
 from shared.database import transaction
-from shared.enums import Role
 from shared.errors import DomainError, FieldError
 from shared.principal import Principal
-from shared.web.auth import CurrentPrincipal, require
+from shared.web.auth import CurrentPrincipal, allowed
 from shared.web.deps import Sessionmaker
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
-Editor = Annotated[Principal, require(Role.admin, Role.supervisor)]
+Editor = Annotated[Principal, allowed(May.configure)]
 
 
 @router.get("/{year}", response_model=None)

@@ -6,18 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from services.authz import May
 from services.department import repository, service
 from services.department.schemas import DepartmentIn, DepartmentUpdate
 from shared.database import transaction
-from shared.enums import Role
 from shared.errors import not_found
 from shared.principal import Principal
 from shared.urlguard import require_callable
-from shared.web.auth import CurrentPrincipal, require
+from shared.web.auth import CurrentPrincipal, allowed
 from shared.web.deps import Sessionmaker, settings_of
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
-Editor = Annotated[Principal, require(Role.admin, Role.supervisor)]
+Editor = Annotated[Principal, allowed(May.configure)]
 Code = Annotated[str, Path(max_length=32)]
 
 

@@ -9,14 +9,15 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.apikey import service as keys
+from services.authz import May
 from shared.database import transaction
 from shared.enums import Role
 from shared.principal import Principal
-from shared.web.auth import require
+from shared.web.auth import allowed
 from shared.web.deps import Now, Sessionmaker
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
-Admin = Annotated[Principal, require(Role.admin)]
+Admin = Annotated[Principal, allowed(May.manage_keys)]
 
 
 class KeyCreate(BaseModel):

@@ -6,18 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from services.authz import May
 from services.outbox import service as outbox
 from shared.database import transaction
-from shared.enums import Role
 from shared.errors import not_found
 from shared.principal import Principal
 from shared.timeutil import shanghai_iso
-from shared.web.auth import require
+from shared.web.auth import allowed
 from shared.web.deps import Sessionmaker
 from shared.web.params import IdCursor, RowId
 
 router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
-Operator = Annotated[Principal, require(Role.admin, Role.supervisor)]
+Operator = Annotated[Principal, allowed(May.operate_outbox)]
 
 
 @router.get("", response_model=None)

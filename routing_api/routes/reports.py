@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
+from services.authz import May
 from services.reports import monthly
 from shared.database import transaction
-from shared.enums import Role
 from shared.principal import Principal
-from shared.web.auth import require
+from shared.web.auth import allowed
 from shared.web.deps import Sessionmaker
 from shared.web.params import Month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-Reader = Annotated[Principal, require(Role.supervisor, Role.admin, Role.dashboard)]
+Reader = Annotated[Principal, allowed(May.read_reports)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

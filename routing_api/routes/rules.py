@@ -8,20 +8,20 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from routing_api.deps import Calendar
+from services.authz import May
 from services.routing import service
 from services.rules import tables
 from services.rules.schemas import CaseFacts, RuleTable
 from shared.database import transaction
-from shared.enums import Role
 from shared.errors import conflict, invalid
 from shared.principal import Principal
-from shared.web.auth import require
+from shared.web.auth import allowed
 from shared.web.deps import Now, Sessionmaker
 from shared.web.params import INT32_MAX
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
-Editor = Annotated[Principal, require(Role.admin, Role.supervisor)]
-Reader = Annotated[Principal, require(Role.admin, Role.supervisor, Role.coordinator, Role.window)]
+Editor = Annotated[Principal, allowed(May.configure)]
+Reader = Annotated[Principal, allowed(May.read_rules)]
 
 
 @router.get("/rules", response_model=None)

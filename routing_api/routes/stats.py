@@ -7,20 +7,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from services.authz import May
 from services.stats import common_issues as issues
 from services.stats import service
 from shared.database import transaction
-from shared.enums import Role
 from shared.errors import invalid
 from shared.principal import Principal
 from shared.timeutil import year_problem
-from shared.web.auth import require
+from shared.web.auth import allowed
 from shared.web.deps import Sessionmaker
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
-Reader = Annotated[
-    Principal, require(Role.dashboard, Role.supervisor, Role.coordinator, Role.admin)
-]
+Reader = Annotated[Principal, allowed(May.read_stats)]
 
 
 async def period(

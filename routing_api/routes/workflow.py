@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 
 from routing_api.deps import Calendar, Policy
+from services.authz import May
 from services.case import presenter, workflow
 from services.case.workflow_schemas import (
     Assign,
@@ -22,18 +23,17 @@ from services.case.workflow_schemas import (
 )
 from services.routing import service as routing
 from shared.database import transaction
-from shared.enums import Role
 from shared.principal import Principal
-from shared.web.auth import require
+from shared.web.auth import CurrentPrincipal, allowed
 from shared.web.cases import act_on_case
 from shared.web.deps import Now, Sessionmaker, settings_of
 from shared.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["workflow"])
 CaseNo = Annotated[str, Path(max_length=40)]
-Department = Annotated[Principal, require(Role.department)]
-Anyone = Annotated[Principal, require(*Role)]
-Router = Annotated[Principal, require(Role.system, Role.coordinator, Role.admin)]
+Department = Annotated[Principal, allowed(May.handle_cases)]
+Anyone = CurrentPrincipal  # every role; the service decides per case
+Router = Annotated[Principal, allowed(May.route)]
 
 
 @router.post("/cases/{case_no}/route", response_model=None)

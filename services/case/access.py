@@ -1,20 +1,14 @@
-"""Who may see and do what with a case: the role sets and checks the case services apply.
-(A route may also turn away a role its whole path is closed to, with `shared.web.auth.require`.)"""
+"""What a caller may do with a particular case: read it (its key registered it, its department
+leads or helps with it), register it on a channel. Which roles hold which permission is
+`services/authz.py`."""
 
 from __future__ import annotations
 
+from services.authz import May, may
 from shared.enums import Channel, Role
 from shared.errors import forbidden, invalid
 from shared.models import Case
 from shared.principal import Principal
-
-REGISTER = frozenset({Role.portal, Role.hotline, Role.window, Role.coordinator, Role.admin})
-WINDOW_ACTIONS = frozenset({Role.window, Role.coordinator, Role.admin})
-FEEDBACK = frozenset({Role.portal, Role.hotline, Role.window, Role.coordinator, Role.admin})
-READ_ALL = frozenset({Role.window, Role.coordinator, Role.supervisor, Role.admin, Role.system})
-READ_OWN_REGISTRATIONS = frozenset({Role.portal, Role.hotline})
-"""A channel sees the cases it brought in, to tell its citizens how they stand."""
-
 
 CHANNEL_OF_ROLE = {
     Role.portal: Channel.portal,
@@ -23,9 +17,6 @@ CHANNEL_OF_ROLE = {
 }
 """A channel's key registers that channel's cases only; the coordinator (and admin) may enter a
 case from any channel, as when a complaint arrives by letter."""
-NAMES_INTAKE_DEPARTMENT = frozenset({Role.window, Role.coordinator, Role.admin})
-"""Who may name the intake department, which becomes first-responsible (首问负责) and reads the
-case in full: a portal or the hotline cannot put a department on the hook."""
 
 
 def require_channel(principal: Principal, channel: Channel, intake_department: str | None) -> None:
@@ -34,24 +25,19 @@ def require_channel(principal: Principal, channel: Channel, intake_department: s
         raise invalid(
             "channel", f"a {principal.role.value} key registers '{expected.value}' cases only"
         )
-    if intake_department is not None and principal.role not in NAMES_INTAKE_DEPARTMENT:
+    if intake_department is not None and not may(principal, May.name_intake_department):
         raise invalid(
             "intake_department",
             f"a {principal.role.value} key cannot name the first-responsible department",
         )
 
 
-def require_role(principal: Principal, allowed: frozenset[Role], what: str) -> None:
-    if principal.role not in allowed:
-        raise forbidden(f"role '{principal.role.value}' may not {what}")
-
-
 def can_read(principal: Principal, case: Case) -> bool:
-    if principal.role in READ_ALL:
+    if may(principal, May.read_all_cases):
         return True
-    if principal.role in READ_OWN_REGISTRATIONS:
+    if may(principal, May.read_own_registrations):
         return case.created_by_key_id is not None and case.created_by_key_id == principal.key_id
-    if principal.role is Role.department and principal.department:
+    if may(principal, May.handle_cases) and principal.department:
         dept = principal.department
         return dept in {
             case.lead_department,
@@ -69,8 +55,8 @@ def require_read(principal: Principal, case: Case) -> None:
 
 def require_list(principal: Principal) -> None:
     if not (
-        principal.role in READ_ALL
-        or principal.role in READ_OWN_REGISTRATIONS
-        or principal.role is Role.department
+        may(principal, May.read_all_cases)
+        or may(principal, May.read_own_registrations)
+        or may(principal, May.handle_cases)
     ):
         raise forbidden(f"role '{principal.role.value}' may not list cases")

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import authz
+from services.authz import May
 from services.case import access, codes, repository, timeline
 from services.case.history import record, transition
 from services.case.lifecycle import Action, allowed_actions
@@ -146,7 +148,7 @@ async def register(
 
 
 def _may_register(actor: Principal, data: CaseCreate) -> None:
-    access.require_role(actor, access.REGISTER, "register cases")
+    authz.require(actor, May.register)
     access.require_channel(actor, data.channel, data.intake_department)
 
 
@@ -229,7 +231,7 @@ async def hand_over(
     session: AsyncSession, case_no: str, *, actor: Principal, now: datetime
 ) -> Case:
     """The window could not settle a held case: routing takes it now, not when the hold ends."""
-    access.require_role(actor, access.WINDOW_ACTIONS, "hand cases over to routing")
+    authz.require(actor, May.act_at_window)
     case = await _for_action(session, case_no, actor)
     if case.status != CaseStatus.registered.value or case.held_until is None:
         raise conflict(
@@ -271,7 +273,7 @@ async def _for_action(session: AsyncSession, case_no: str, actor: Principal) -> 
 async def resolve_on_spot(
     session: AsyncSession, case_no: str, data: ResolveOnSpot, *, actor: Principal, now: datetime
 ) -> Case:
-    access.require_role(actor, access.WINDOW_ACTIONS, "resolve cases on the spot")
+    authz.require(actor, May.act_at_window)
     case = await _for_action(session, case_no, actor)
     transition(session, case, Action.resolve_on_spot, actor=actor, now=now, reason=data.note)
     case.resolution_note = data.note
@@ -282,7 +284,7 @@ async def resolve_on_spot(
 async def refer_out_of_scope(
     session: AsyncSession, case_no: str, data: OutOfScope, *, actor: Principal, now: datetime
 ) -> Case:
-    access.require_role(actor, access.WINDOW_ACTIONS, "refer cases as out of scope")
+    authz.require(actor, May.act_at_window)
     case = await _for_action(session, case_no, actor)
     transition(
         session,
@@ -315,7 +317,7 @@ async def give_feedback(
     session: AsyncSession, case_no: str, data: Feedback, *, actor: Principal, now: datetime
 ) -> Case:
     """Satisfied (or basically) closes the case; unsatisfied reopens it (重办)."""
-    access.require_role(actor, access.FEEDBACK, "give feedback")
+    authz.require(actor, May.give_feedback)
     case = await _for_action(session, case_no, actor)
     unhappy = data.satisfaction is Satisfaction.unsatisfied
     action = Action.feedback_unsatisfied if unhappy else Action.feedback_satisfied
@@ -354,7 +356,7 @@ async def list_visible(
     cursor: str | None,
 ) -> tuple[list[Case], str | None]:
     access.require_list(actor)
-    if actor.role in access.READ_OWN_REGISTRATIONS:
+    if authz.may(actor, May.read_own_registrations):
         filters.created_by_key_id = actor.key_id
     elif actor.role is Role.department:
         if filters.department and filters.department != actor.department:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.authz import May, may
 from services.case import repository, timeline
 from services.case.assignment import assign_to
 from services.case.history import record, transition
@@ -34,12 +35,10 @@ from services.department import repository as departments
 from services.rules import tables
 from services.rules.schemas import SlaPolicy
 from shared.durations import Duration, parse_duration
-from shared.enums import CaseStatus, Role
+from shared.enums import CaseStatus
 from shared.errors import conflict, forbidden, invalid, not_found
 from shared.models import Case, Extension
 from shared.principal import Principal
-
-COORDINATORS = frozenset({Role.coordinator, Role.admin})
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class WorkflowPolicy:
 async def _lead_case(session: AsyncSession, case_no: str, actor: Principal, what: str) -> Case:
     """The case, locked, if `actor` is its lead department's key."""
     case = await repository.get_by_no(session, case_no, for_update=True)
-    if actor.role is not Role.department:
+    if not may(actor, May.handle_cases):
         raise forbidden(f"only the lead department may {what}")
     if actor.department != case.lead_department:
         raise forbidden(f"case {case_no} is led by another department")
@@ -128,8 +127,8 @@ async def transfer(
     """转办: the lead (or a coordinator) hands the case on; the deadline keeps running, the
     first-responsible department stays on record and is told."""
     case = await repository.get_by_no(session, case_no, for_update=True)
-    if actor.role not in COORDINATORS:
-        if actor.role is not Role.department or actor.department != case.lead_department:
+    if not may(actor, May.coordinate):
+        if not may(actor, May.handle_cases) or actor.department != case.lead_department:
             raise forbidden("only the lead department or a coordinator may transfer a case")
         if case.assignment_final:
             raise conflict("the coordinator's assignment is final; ask the coordinator to reassign")
@@ -231,7 +230,7 @@ async def assign(
 ) -> Case:
     """派单 by the coordinator: for returned, reopened or unrouted cases, or to re-assign. After
     the return cap the assignment is final: no further return, no transfer by the department."""
-    if actor.role not in COORDINATORS:
+    if not may(actor, May.coordinate):
         raise forbidden("only a coordinator may assign cases")
     case = await repository.get_by_no(session, case_no, for_update=True)
     for i, code in enumerate([data.department, *data.co_departments]):
@@ -335,7 +334,7 @@ async def decide_extension(
     now: datetime,
     calendar: WorkCalendar,
 ) -> tuple[Extension, Case]:
-    if actor.role not in COORDINATORS:
+    if not may(actor, May.coordinate):
         raise forbidden("only a coordinator may decide an extension")
     ext = await session.get(Extension, extension_id, with_for_update=True)
     if ext is None:

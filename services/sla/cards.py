@@ -9,6 +9,8 @@ from pydantic import Field, StrictBool
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import authz
+from services.authz import May
 from services.case.history import record
 from services.case.schemas import Strict, Text
 from shared.enums import Role
@@ -19,9 +21,6 @@ from shared.timeutil import shanghai_iso
 
 BASE_SCORE = 100
 """The monthly assessment starts from 100; each card that stands deducts its points."""
-READERS = frozenset(
-    {Role.supervisor, Role.coordinator, Role.admin, Role.dashboard, Role.department}
-)
 
 
 class Appeal(Strict):
@@ -53,8 +52,7 @@ def card_out(card: Card, case_no: str | None) -> dict[str, Any]:
 
 
 def _scope(actor: Principal, department: str | None) -> str | None:
-    if actor.role not in READERS:
-        raise forbidden(f"role '{actor.role.value}' may not read cards")
+    authz.require(actor, May.read_cards)
     if actor.role is Role.department:
         if department and department != actor.department:
             raise forbidden("a department key sees its own cards only")
@@ -164,7 +162,7 @@ async def rule(
     session: AsyncSession, card_id: int, data: Ruling, *, actor: Principal, now: datetime
 ) -> tuple[Card, Case | None]:
     """A supervisor upholds the card, or revokes it and so gives the points back."""
-    if actor.role not in (Role.supervisor, Role.admin):
+    if not authz.may(actor, May.rule_on_appeals):
         raise forbidden("only a supervisor may rule on an appeal")
     card, case = await _locked(session, card_id)
     if card.status != "appealed":

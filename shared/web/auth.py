@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.apikey.cache import KeyCache
+from services.authz import ROLES, May
 from shared.enums import Role
 from shared.errors import forbidden, unauthorized
 from shared.principal import SYSTEM, Principal
@@ -37,12 +38,17 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: Role) -> object:
-    allowed = frozenset(roles)
+def require(*roles: Role, what: str = "do this") -> object:
+    permitted = frozenset(roles)
 
     async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in allowed:
-            raise forbidden(f"role '{principal.role.value}' may not do this")
+        if principal.role not in permitted:
+            raise forbidden(f"role '{principal.role.value}' may not {what}")
         return principal
 
     return Depends(check)
+
+
+def allowed(permission: May) -> object:
+    """A route open only to the roles that hold `permission` (the table in services/authz.py)."""
+    return require(*ROLES[permission], what=permission.value)

@@ -1,0 +1,74 @@
+"""Who may do what: every role set the routes and the services check, in one table.
+
+A route closes itself to the roles a permission never includes (`shared.web.auth.allowed`);
+a service checks the same permission again, and what depends on the case itself (which
+department leads it, which key registered it) in `services/case/access.py`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.enums import Role as R
+from shared.errors import forbidden
+from shared.principal import Principal
+
+
+class May(StrEnum):
+    """A permission; its value completes "role '…' may not …" in a refusal."""
+
+    register = "register cases"
+    act_at_window = "act on cases at the window"
+    give_feedback = "give feedback"
+    read_all_cases = "read every case"
+    read_own_registrations = "read the cases its own key registered"
+    name_intake_department = "name the first-responsible department"
+    handle_cases = "handle cases as a department"
+    coordinate = "assign cases, transfer any case or decide extensions"
+    route = "route cases"
+    read_cards = "read cards"
+    rule_on_appeals = "rule on card appeals"
+    configure = "change the rule table, departments or the calendar"
+    read_rules = "read the rule table"
+    read_stats = "read the figures"
+    read_reports = "read the monthly report"
+    operate_outbox = "see or retry outbox messages"
+    manage_keys = "manage API keys"
+    see_personal_data = "see applicants' personal data unmasked"
+
+
+ROLES: dict[May, frozenset[R]] = {
+    May.register: frozenset({R.portal, R.hotline, R.window, R.coordinator, R.admin}),
+    May.act_at_window: frozenset({R.window, R.coordinator, R.admin}),
+    May.give_feedback: frozenset({R.portal, R.hotline, R.window, R.coordinator, R.admin}),
+    May.read_all_cases: frozenset({R.window, R.coordinator, R.supervisor, R.admin, R.system}),
+    # A channel sees the cases it brought in, to tell its citizens how they stand.
+    May.read_own_registrations: frozenset({R.portal, R.hotline}),
+    # The intake department becomes first-responsible (首问负责) and reads the case in full: a
+    # portal or the hotline cannot put a department on the hook.
+    May.name_intake_department: frozenset({R.window, R.coordinator, R.admin}),
+    May.handle_cases: frozenset({R.department}),
+    May.coordinate: frozenset({R.coordinator, R.admin}),
+    May.route: frozenset({R.system, R.coordinator, R.admin}),
+    May.read_cards: frozenset({R.supervisor, R.coordinator, R.admin, R.dashboard, R.department}),
+    May.rule_on_appeals: frozenset({R.supervisor, R.admin}),
+    May.configure: frozenset({R.admin, R.supervisor}),
+    May.read_rules: frozenset({R.admin, R.supervisor, R.coordinator, R.window}),
+    May.read_stats: frozenset({R.dashboard, R.supervisor, R.coordinator, R.admin}),
+    May.read_reports: frozenset({R.supervisor, R.admin, R.dashboard}),
+    May.operate_outbox: frozenset({R.admin, R.supervisor}),
+    May.manage_keys: frozenset({R.admin}),
+    # Those who call the citizen back or serve them face to face; `system` is the service's own
+    # processes (routing answering intake's hand-over, which intake then shows to its caller
+    # masked as that caller's role requires). Everyone else sees masked data.
+    May.see_personal_data: frozenset({R.window, R.department, R.coordinator, R.system}),
+}
+
+
+def may(principal: Principal, what: May) -> bool:
+    return principal.role in ROLES[what]
+
+
+def require(principal: Principal, what: May) -> None:
+    if not may(principal, what):
+        raise forbidden(f"role '{principal.role.value}' may not {what.value}")
