@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test fuzz lint format typecheck check bench clean
+.PHONY: run test fuzz lint format typecheck coverage check bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -33,7 +33,10 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
-check: lint typecheck test fuzz  ## what a reviewer runs
+coverage: $(STAMP)  ## the suite with line and branch coverage of the code (report in the terminal)
+	$(BIN)/pytest --cov --cov-report=term:skip-covered
+
+check: lint typecheck coverage fuzz  ## what a reviewer runs
 
 bench: $(STAMP)
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done

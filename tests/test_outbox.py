@@ -314,3 +314,24 @@ async def test_one_cases_callbacks_arrive_in_order_behind_a_failing_one(
                 )
     assert [e for c, e in got if c == "A"] == ["0", "1", "2", "3", "4"]
     assert got.index(("B", "0")) == 0  # B went at once, while A's first event was failing
+
+
+async def test_the_outbox_list_pages_with_opaque_cursors(
+    routing: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The same cursors as every other list: opaque, newest first, a forged one a 422."""
+    await _put(sessionmaker, 5)
+    admin = await make_key("admin")
+    seen: list[int] = []
+    params: dict[str, str | int] = {"state": "pending", "limit": 2}
+    while True:
+        page = (await routing.get("/api/v1/outbox", params=params, headers=admin)).json()
+        seen += [m["id"] for m in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        assert isinstance(page["next_cursor"], str)
+        params["cursor"] = page["next_cursor"]
+    assert seen == [5, 4, 3, 2, 1]
+    forged = await routing.get("/api/v1/outbox", params={"cursor": "5"}, headers=admin)
+    assert forged.status_code == 422
+    assert forged.json()["errors"][0]["field"] == "cursor"

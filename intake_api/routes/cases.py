@@ -24,6 +24,7 @@ from shared.web import idempotent
 from shared.web.auth import CurrentPrincipal
 from shared.web.cases import act_on_case
 from shared.web.deps import Now, Sessionmaker, settings_of
+from shared.web.params import Cursor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -36,14 +37,14 @@ async def register_case(
     request: Request,
     body: CaseCreate,
     principal: CurrentPrincipal,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     now: Now,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Store the complaint first; routing happens after, from the outbox, so none is lost."""
     settings = settings_of(request)
     outcome = await codes.with_fresh_tracking_code(
-        lambda: _register(request, body, principal, sm, now, idempotency_key)
+        lambda: _register(request, body, principal, sessions, now, idempotency_key)
     )
     case_no = outcome.body["case_no"]
     if idempotency_key is not None and outcome.replayed:
@@ -54,7 +55,7 @@ async def register_case(
             return case.status != CaseStatus.registered, body
 
         outcome = await idempotent.replay(
-            sm,
+            sessions,
             outcome,
             principal=principal,
             key=idempotency_key,
@@ -75,14 +76,14 @@ async def _register(
     request: Request,
     body: CaseCreate,
     principal: Principal,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     now: datetime,
     idempotency_key: str | None,
 ) -> idempotent.Outcome:
     """Intake's one transaction: the idempotency record, the case (or the repeat it joins),
     its first event and its hand-over message."""
     settings = settings_of(request)
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
 
         async def create() -> tuple[int, Any]:
             case, repeat = await service.register_or_link(
@@ -153,7 +154,7 @@ def _statuses(values: list[str] | None) -> list[CaseStatus] | None:
 @router.get("", response_model=None)
 async def list_cases(
     principal: CurrentPrincipal,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     now: Now,
     status: Annotated[list[str] | None, Query(description="repeat or comma-separate")] = None,
     department: Annotated[str | None, Query(max_length=32)] = None,
@@ -164,7 +165,7 @@ async def list_cases(
         str | None, Query(description="YYYY-MM-DD (inclusive) or RFC 3339")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     flt = CaseFilter(
         statuses=_statuses(status),
@@ -174,7 +175,7 @@ async def list_cases(
         created_from=_moment(created_from, "created_from"),
         created_to=_moment(created_to, "created_to", end=True),
     )
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         rows, next_cursor = await service.list_visible(
             session, flt, actor=principal, now=now, limit=limit, cursor=cursor
         )
@@ -184,9 +185,9 @@ async def list_cases(
 
 @router.get("/{case_no}", response_model=None)
 async def get_case(
-    case_no: CaseNo, principal: CurrentPrincipal, sm: Sessionmaker
+    case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessionmaker
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         case = await service.get_visible(session, case_no, actor=principal)
         events = await service.history_of(session, case)
         return presenter.case_out(case, principal.role, events)
@@ -194,41 +195,45 @@ async def get_case(
 
 @router.post("/{case_no}/resolve-on-spot", response_model=None)
 async def resolve_on_spot(
-    case_no: CaseNo, body: ResolveOnSpot, principal: CurrentPrincipal, sm: Sessionmaker, now: Now
+    case_no: CaseNo,
+    body: ResolveOnSpot,
+    principal: CurrentPrincipal,
+    sessions: Sessionmaker,
+    now: Now,
 ) -> dict[str, Any]:
-    return await act_on_case(sm, service.resolve_on_spot, case_no, body, principal, now)
+    return await act_on_case(sessions, service.resolve_on_spot, case_no, body, principal, now)
 
 
 @router.post("/{case_no}/hand-over", response_model=None)
 async def hand_over(
-    request: Request, case_no: CaseNo, principal: CurrentPrincipal, sm: Sessionmaker, now: Now
+    request: Request, case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     """A held case goes to routing now; the answer already names its department when routing
     is reachable, as at registration."""
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         await service.hand_over(session, case_no, actor=principal, now=now)
     routed = await edge.hand_over(request, case_no)
     if routed is not None:
         return presenter.seen_by(routed, principal.role)
-    return await _fresh(sm, case_no, principal)
+    return await _fresh(sessions, case_no, principal)
 
 
-async def _fresh(sm: Sessionmaker, case_no: str, principal: Principal) -> dict[str, Any]:
+async def _fresh(sessions: Sessionmaker, case_no: str, principal: Principal) -> dict[str, Any]:
     """The case as it stands after a hand-over that routing could not answer at once."""
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         case = await service.get_visible(session, case_no, actor=principal)
         return presenter.case_out(case, principal.role)
 
 
 @router.post("/{case_no}/out-of-scope", response_model=None)
 async def out_of_scope(
-    case_no: CaseNo, body: OutOfScope, principal: CurrentPrincipal, sm: Sessionmaker, now: Now
+    case_no: CaseNo, body: OutOfScope, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, service.refer_out_of_scope, case_no, body, principal, now)
+    return await act_on_case(sessions, service.refer_out_of_scope, case_no, body, principal, now)
 
 
 @router.post("/{case_no}/feedback", response_model=None)
 async def feedback(
-    case_no: CaseNo, body: Feedback, principal: CurrentPrincipal, sm: Sessionmaker, now: Now
+    case_no: CaseNo, body: Feedback, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, service.give_feedback, case_no, body, principal, now)
+    return await act_on_case(sessions, service.give_feedback, case_no, body, principal, now)

@@ -74,7 +74,7 @@ OPENAPI = {
 
 
 @router.post("/webhooks/hotline", response_model=None, openapi_extra=OPENAPI)
-async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
+async def receive_order(request: Request, sessions: Sessionmaker) -> JSONResponse:
     settings = settings_of(request)
     if not settings.hotline_webhook_secret:
         raise DomainError(
@@ -98,7 +98,7 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
     require_callable(str(order.callback_url), settings.callback_targets, "callback_url")
 
     async def receive() -> hotline.Outcome:
-        async with transaction(sm) as session:
+        async with transaction(sessions) as session:
             return await hotline.receive(
                 session,
                 order,
@@ -117,7 +117,7 @@ async def receive_order(request: Request, sm: Sessionmaker) -> JSONResponse:
     if routed is not None:  # routing's answer is the case as it now stands: no re-read
         out = presenter.seen_by(routed, hotline.HOTLINE.role)
     else:
-        async with transaction(sm) as session:
+        async with transaction(sessions) as session:
             case = await service.get_visible(session, case_no, actor=hotline.SYSTEM_VIEW)
             if outcome.repeat and case.channel != Channel.hotline:
                 out = presenter.linked_out(case)  # another channel's case: linked, not shown

@@ -58,7 +58,7 @@ async def _open311(fmt: str, work: Callable[[], Awaitable[Response]]) -> Respons
         )
 
 
-async def _principal(request: Request, sm: Sessionmaker, api_key: str | None) -> Principal:
+async def _principal(request: Request, sessions: Sessionmaker, api_key: str | None) -> Principal:
     if not api_key:
         raise DomainError(detail="api_key is required", status=401, title="Unauthorized")
     cache: KeyCache = request.app.state.key_cache
@@ -114,13 +114,13 @@ def _form(raw: bytes, content_type: str) -> dict[str, str]:
 
 
 @router.post("/requests.{fmt}", response_model=None)
-async def create_request(request: Request, fmt: Format, sm: Sessionmaker) -> Response:
+async def create_request(request: Request, fmt: Format, sessions: Sessionmaker) -> Response:
     async def work() -> Response:
         try:
             form = _form(await request.body(), request.headers.get("content-type", ""))
         except (ValueError, UnicodeDecodeError) as exc:
             raise DomainError(detail="the body is neither a form nor JSON", status=400) from exc
-        principal = await _principal(request, sm, form.get("api_key"))
+        principal = await _principal(request, sessions, form.get("api_key"))
         name = " ".join(p for p in (form.get("last_name"), form.get("first_name")) if p) or None
         try:
             location = (
@@ -150,7 +150,7 @@ async def create_request(request: Request, fmt: Format, sm: Sessionmaker) -> Res
         settings = settings_of(request)
 
         async def register() -> tuple[str, str]:
-            async with transaction(sm) as session:
+            async with transaction(sessions) as session:
                 case = await service.register(
                     session,
                     data,
@@ -187,7 +187,7 @@ def _bounded(params: dict[str, str], name: str, default: int, most: int) -> int:
 
 async def _requests(
     request: Request,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     principal: Principal | None,
     ids: list[str] | None,
     params: dict[str, str],
@@ -197,7 +197,7 @@ async def _requests(
     answers exactly as a case that does not exist, so ids cannot be probed."""
     size = _bounded(params, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
     page = _bounded(params, "page", 1, MAX_PAGE)
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         stmt = (
             select(Case)
             .order_by(Case.created_at.desc(), Case.id.desc())
@@ -225,28 +225,35 @@ async def _requests(
     return [view(c, names.get(c.lead_department or "")) for c in rows]
 
 
-async def _reader(request: Request, sm: Sessionmaker) -> Principal | None:
+async def _reader(request: Request, sessions: Sessionmaker) -> Principal | None:
     api_key = request.query_params.get("api_key")
-    return await _principal(request, sm, api_key) if api_key else None
+    return await _principal(request, sessions, api_key) if api_key else None
 
 
 @router.get("/requests.{fmt}", response_model=None)
-async def list_requests(request: Request, fmt: Format, sm: Sessionmaker) -> Response:
+async def list_requests(request: Request, fmt: Format, sessions: Sessionmaker) -> Response:
     async def work() -> Response:
         params = dict(request.query_params)
-        principal = await _reader(request, sm)
+        principal = await _reader(request, sessions)
         ids = [i for i in params.get("service_request_id", "").split(",") if i] or None
         return _render(
-            fmt, "service_requests", "request", await _requests(request, sm, principal, ids, params)
+            fmt,
+            "service_requests",
+            "request",
+            await _requests(request, sessions, principal, ids, params),
         )
 
     return await _open311(fmt, work)
 
 
 @router.get("/requests/{request_id}.{fmt}", response_model=None)
-async def get_request(request: Request, request_id: str, fmt: Format, sm: Sessionmaker) -> Response:
+async def get_request(
+    request: Request, request_id: str, fmt: Format, sessions: Sessionmaker
+) -> Response:
     async def work() -> Response:
-        rows = await _requests(request, sm, await _reader(request, sm), [request_id], {})
+        rows = await _requests(
+            request, sessions, await _reader(request, sessions), [request_id], {}
+        )
         if not rows:
             raise DomainError(detail=f"no request {request_id}", status=404, title="Not found")
         return _render(fmt, "service_requests", "request", rows)

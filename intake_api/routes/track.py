@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/track", tags=["tracking"])
 @router.get("/{tracking_code}", response_model=None)
 async def track(
     request: Request,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     tracking_code: Annotated[str, Path(min_length=4, max_length=32)],
     phone_last4: Annotated[
         str,
@@ -42,7 +42,7 @@ async def track(
     await limiter.check_locked(
         f"track:fail:{code}", failures=settings.track_lockout_failures, **lockout
     )
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         found = await service.track(session, code, phone_last4)
     if found is None:
         # Counted for codes that exist and codes that do not alike: the lock says nothing.

@@ -21,14 +21,14 @@ Editor = Annotated[Principal, allowed(May.configure)]
 
 
 @router.get("/{year}", response_model=None)
-async def get_year(year: Year, _: CurrentPrincipal, sm: Sessionmaker) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def get_year(year: Year, _: CurrentPrincipal, sessions: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         return await store.year_out(session, year)
 
 
 @router.put("/{year}", response_model=None)
 async def put_year(
-    year: Year, body: store.YearIn, actor: Editor, sm: Sessionmaker
+    year: Year, body: store.YearIn, actor: Editor, sessions: Sessionmaker
 ) -> dict[str, Any]:
     """Load (or correct) a year's schedule: its holidays and make-up working days."""
     problems = body.check_year(year)
@@ -40,8 +40,8 @@ async def put_year(
             type="/problems/validation",
             errors=[FieldError(f, m) for f, m in problems],
         )
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         await store.save_year(session, year, body, actor=actor)
         recomputed = await recompute_year(session, year, await store.load(session))
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         return {**await store.year_out(session, year), "cases_recomputed": recomputed}

@@ -10,7 +10,7 @@ from services.sla import cards
 from shared.database import transaction
 from shared.web.auth import CurrentPrincipal
 from shared.web.deps import Now, Sessionmaker
-from shared.web.params import IdCursor, Month, OptionalMonth, RowId
+from shared.web.params import Cursor, Month, OptionalMonth, RowId
 
 router = APIRouter(prefix="/api/v1/cards", tags=["cards"])
 CardId = RowId
@@ -19,15 +19,15 @@ CardId = RowId
 @router.get("", response_model=None)
 async def list_cards(
     actor: CurrentPrincipal,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     department: Annotated[str | None, Query(max_length=32)] = None,
     month: OptionalMonth = None,
     colour: Annotated[str | None, Query(pattern="^(yellow|red)$")] = None,
     status: Annotated[str | None, Query(pattern="^(active|appealed|upheld|revoked)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: IdCursor = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         items, next_cursor = await cards.list_cards(
             session,
             actor,
@@ -36,7 +36,7 @@ async def list_cards(
             colour=colour,
             status=status,
             limit=limit,
-            after_id=cursor,
+            cursor=cursor,
         )
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
 
@@ -44,27 +44,27 @@ async def list_cards(
 @router.get("/score", response_model=None)
 async def score(
     actor: CurrentPrincipal,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     month: Month,
     department: Annotated[str, Query(max_length=32)],
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         return await cards.score(session, actor, department, month)
 
 
 @router.post("/{card_id}/appeal", response_model=None)
 async def appeal(
-    card_id: CardId, body: cards.Appeal, actor: CurrentPrincipal, sm: Sessionmaker, now: Now
+    card_id: CardId, body: cards.Appeal, actor: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         card, case = await cards.appeal(session, card_id, body, actor=actor, now=now)
         return cards.card_out(card, case.case_no if case else None)
 
 
 @router.post("/{card_id}/decision", response_model=None)
 async def decide(
-    card_id: CardId, body: cards.Ruling, actor: CurrentPrincipal, sm: Sessionmaker, now: Now
+    card_id: CardId, body: cards.Ruling, actor: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         card, case = await cards.rule(session, card_id, body, actor=actor, now=now)
         return cards.card_out(card, case.case_no if case else None)

@@ -15,6 +15,7 @@ from shared.principal import Principal
 from shared.urlguard import require_callable
 from shared.web.auth import CurrentPrincipal, allowed
 from shared.web.deps import Sessionmaker, settings_of
+from shared.web.params import Cursor
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
 Editor = Annotated[Principal, allowed(May.configure)]
@@ -24,11 +25,11 @@ Code = Annotated[str, Path(max_length=32)]
 @router.get("", response_model=None)
 async def list_departments(
     _: CurrentPrincipal,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         rows, next_cursor = await repository.page_departments(session, limit=limit, cursor=cursor)
     return {
         "items": [service.department_out(d) for d in rows],
@@ -38,8 +39,8 @@ async def list_departments(
 
 
 @router.get("/{code}", response_model=None)
-async def get_department(code: Code, _: CurrentPrincipal, sm: Sessionmaker) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def get_department(code: Code, _: CurrentPrincipal, sessions: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         row = await repository.get(session, code)
         if row is None:
             raise not_found(f"department {code}")
@@ -53,26 +54,26 @@ def _deliverable_webhook(request: Request, url: object) -> None:
 
 @router.post("", status_code=201, response_model=None)
 async def create_department(
-    request: Request, body: DepartmentIn, _: Editor, sm: Sessionmaker
+    request: Request, body: DepartmentIn, _: Editor, sessions: Sessionmaker
 ) -> dict[str, Any]:
     _deliverable_webhook(request, body.webhook)
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         row = await service.create(session, body)
     return service.department_out(row)
 
 
 @router.put("/{code}", response_model=None)
 async def update_department(
-    request: Request, code: Code, body: DepartmentUpdate, _: Editor, sm: Sessionmaker
+    request: Request, code: Code, body: DepartmentUpdate, _: Editor, sessions: Sessionmaker
 ) -> dict[str, Any]:
     _deliverable_webhook(request, body.webhook)
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         row = await service.update_department(session, code, body)
     return service.department_out(row)
 
 
 @router.delete("/{code}", status_code=204, response_model=None)
-async def delete_department(code: Code, _: Editor, sm: Sessionmaker) -> Response:
-    async with transaction(sm) as session:
+async def delete_department(code: Code, _: Editor, sessions: Sessionmaker) -> Response:
+    async with transaction(sessions) as session:
         await service.delete(session, code)
     return Response(status_code=204)

@@ -15,6 +15,7 @@ from shared.enums import Role
 from shared.principal import Principal
 from shared.web.auth import allowed
 from shared.web.deps import Now, Sessionmaker
+from shared.web.params import Cursor
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 Admin = Annotated[Principal, allowed(May.manage_keys)]
@@ -28,8 +29,8 @@ class KeyCreate(BaseModel):
 
 
 @router.post("", status_code=201, response_model=None)
-async def create_key(body: KeyCreate, _: Admin, sm: Sessionmaker) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def create_key(body: KeyCreate, _: Admin, sessions: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         issued = await keys.issue(
             session, role=body.role, department=body.department, label=body.label
         )
@@ -45,11 +46,11 @@ async def create_key(body: KeyCreate, _: Admin, sm: Sessionmaker) -> dict[str, A
 @router.get("", response_model=None)
 async def list_keys(
     _: Admin,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         rows, next_cursor = await keys.page_keys(session, limit=limit, cursor=cursor)
     return {
         "next_cursor": next_cursor,
@@ -70,7 +71,7 @@ async def list_keys(
 
 
 @router.delete("/{key_id}", status_code=204, response_model=None)
-async def revoke_key(key_id: uuid.UUID, _: Admin, sm: Sessionmaker, now: Now) -> Response:
-    async with transaction(sm) as session:
+async def revoke_key(key_id: uuid.UUID, _: Admin, sessions: Sessionmaker, now: Now) -> Response:
+    async with transaction(sessions) as session:
         await keys.revoke(session, key_id, now=now)
     return Response(status_code=204)

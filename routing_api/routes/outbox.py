@@ -14,7 +14,7 @@ from shared.principal import Principal
 from shared.timeutil import shanghai_iso
 from shared.web.auth import allowed
 from shared.web.deps import Sessionmaker
-from shared.web.params import IdCursor, RowId
+from shared.web.params import Cursor, RowId
 
 router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
 Operator = Annotated[Principal, allowed(May.operate_outbox)]
@@ -23,17 +23,16 @@ Operator = Annotated[Principal, allowed(May.operate_outbox)]
 @router.get("", response_model=None)
 async def list_messages(
     _: Operator,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     state: Annotated[str, Query(pattern="^(pending|failed|delivered)$")] = "failed",
     topic: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: IdCursor = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
-        rows = await outbox.listing(
-            session, state=state, topic=topic, limit=limit + 1, before_id=cursor
+    async with transaction(sessions) as session:
+        rows, next_cursor = await outbox.listing(
+            session, state=state, topic=topic, limit=limit, cursor=cursor
         )
-    more, rows = len(rows) > limit, rows[:limit]
     items = [
         {
             "id": m.id,
@@ -50,12 +49,12 @@ async def list_messages(
         }
         for m in rows
     ]
-    return {"items": items, "next_cursor": rows[-1].id if more and rows else None, "limit": limit}
+    return {"items": items, "next_cursor": next_cursor, "limit": limit}
 
 
 @router.post("/{message_id}/retry", status_code=202, response_model=None)
-async def retry(message_id: RowId, _: Operator, sm: Sessionmaker) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def retry(message_id: RowId, _: Operator, sessions: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         if not await outbox.retry(session, message_id):
             raise not_found(f"failed outbox message {message_id}")
     return {"id": message_id, "state": "pending"}

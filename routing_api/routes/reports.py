@@ -23,11 +23,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @router.get("/monthly", response_model=None)
 async def monthly_report(
     _: Reader,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     month: Month,
     format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",
 ) -> Response:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         report = await monthly.build(session, month)
     if format == "xlsx":
         return Response(

@@ -25,8 +25,8 @@ Reader = Annotated[Principal, allowed(May.read_rules)]
 
 
 @router.get("/rules", response_model=None)
-async def get_rules(_: Reader, sm: Sessionmaker) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def get_rules(_: Reader, sessions: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         draft = await tables.draft(session)
         number = await tables.latest_version(session)
         published = await tables.version(session, number) if number else None
@@ -38,25 +38,25 @@ async def get_rules(_: Reader, sm: Sessionmaker) -> dict[str, Any]:
 
 
 @router.put("/rules", response_model=None)
-async def put_draft(body: RuleTable, actor: Editor, sm: Sessionmaker) -> dict[str, Any]:
+async def put_draft(body: RuleTable, actor: Editor, sessions: Sessionmaker) -> dict[str, Any]:
     """Save the draft; refused whole (422 naming the rule and field) if anything is wrong."""
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         await tables.save_draft(session, body, actor=actor)
     return {"draft": tables.table_out(body), "rules": len(body.rules)}
 
 
 @router.post("/rules/publish", status_code=201, response_model=None)
-async def publish(actor: Editor, sm: Sessionmaker) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def publish(actor: Editor, sessions: Sessionmaker) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         number = await tables.publish(session, actor=actor)
     return {"version": number}
 
 
 @router.get("/rules/versions/{number}", response_model=None)
 async def get_version(
-    number: Annotated[int, Path(ge=1, le=INT32_MAX)], _: Reader, sm: Sessionmaker
+    number: Annotated[int, Path(ge=1, le=INT32_MAX)], _: Reader, sessions: Sessionmaker
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         table = await tables.version(session, number)
     return {"version": number, "table": tables.table_out(table)}
 
@@ -69,10 +69,10 @@ class ExplainBody(CaseFacts):
 
 @router.post("/route/explain", response_model=None)
 async def explain(
-    body: ExplainBody, _: Reader, sm: Sessionmaker, calendar: Calendar, now: Now
+    body: ExplainBody, _: Reader, sessions: Sessionmaker, calendar: Calendar, now: Now
 ) -> dict[str, Any]:
     """Dry run for a case body against the latest version, a given `version`, or the draft."""
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         if body.draft:
             table = await tables.draft(session)
             if table is None:
@@ -94,9 +94,9 @@ class SimulateBody(BaseModel):
 
 
 @router.post("/route/simulate", response_model=None)
-async def simulate(body: SimulateBody, _: Editor, sm: Sessionmaker) -> dict[str, Any]:
+async def simulate(body: SimulateBody, _: Editor, sessions: Sessionmaker) -> dict[str, Any]:
     """Replay a table (the body's, else the draft) over the newest stored cases."""
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         table = body.table or await tables.draft(session)
         if table is None:
             raise invalid("table", "give a table or save a draft first")

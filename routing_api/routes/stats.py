@@ -40,36 +40,36 @@ Period = Annotated[service.Period, Depends(period)]
 
 
 @router.get("/summary", response_model=None)
-async def summary(_: Reader, sm: Sessionmaker, p: Period) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def summary(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         return await service.summary(session, p)
 
 
 @router.get("/departments", response_model=None)
-async def departments(_: Reader, sm: Sessionmaker, p: Period) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def departments(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         return {"items": await service.departments(session, p)}
 
 
 @router.get("/categories", response_model=None)
-async def categories(_: Reader, sm: Sessionmaker, p: Period) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def categories(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         return {"items": await service.categories(session, p)}
 
 
 @router.get("/trend", response_model=None)
-async def trend(_: Reader, sm: Sessionmaker, p: Period) -> dict[str, Any]:
-    async with transaction(sm) as session:
+async def trend(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
+    async with transaction(sessions) as session:
         return {"items": await service.trend(session, p)}
 
 
 @router.get("/common-issues", response_model=None)
 async def common_issues(
     _: Reader,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     p: Period,
     min_cases: Annotated[int, Query(ge=2, le=1000)] = 3,
 ) -> dict[str, Any]:
     """共性问题: recurring topics in the period's cases (the newest 5,000)."""
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         return {"items": await issues.common_issues(session, p, min_cases=min_cases)}

@@ -41,13 +41,13 @@ async def route(
     request: Request,
     case_no: CaseNo,
     actor: Router,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     calendar: Calendar,
     now: Now,
 ) -> dict[str, Any]:
     """Route a registered case with the latest table. Safe to repeat: a routed case is returned
     unchanged with `routed: false`, so a retried hand-over never routes twice."""
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         case, routed = await routing.route_case(
             session,
             case_no,
@@ -61,64 +61,81 @@ async def route(
 
 @router.post("/cases/{case_no}/sign", response_model=None)
 async def sign(
-    case_no: CaseNo, body: Sign, actor: Department, sm: Sessionmaker, now: Now
+    case_no: CaseNo, body: Sign, actor: Department, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, workflow.sign, case_no, body, actor, now)
+    return await act_on_case(sessions, workflow.sign, case_no, body, actor, now)
 
 
 @router.post("/cases/{case_no}/return", response_model=None)
 async def return_case(
-    case_no: CaseNo, body: Return, actor: Department, sm: Sessionmaker, policy: Policy, now: Now
+    case_no: CaseNo,
+    body: Return,
+    actor: Department,
+    sessions: Sessionmaker,
+    policy: Policy,
+    now: Now,
 ) -> dict[str, Any]:
     return await act_on_case(
-        sm, partial(workflow.return_case, policy=policy), case_no, body, actor, now
+        sessions, partial(workflow.return_case, policy=policy), case_no, body, actor, now
     )
 
 
 @router.post("/cases/{case_no}/transfer", response_model=None)
 async def transfer(
-    case_no: CaseNo, body: Transfer, actor: Anyone, sm: Sessionmaker, calendar: Calendar, now: Now
+    case_no: CaseNo,
+    body: Transfer,
+    actor: Anyone,
+    sessions: Sessionmaker,
+    calendar: Calendar,
+    now: Now,
 ) -> dict[str, Any]:
     return await act_on_case(
-        sm, partial(workflow.transfer, calendar=calendar), case_no, body, actor, now
+        sessions, partial(workflow.transfer, calendar=calendar), case_no, body, actor, now
     )
 
 
 @router.post("/cases/{case_no}/suspend", response_model=None)
 async def suspend(
-    case_no: CaseNo, body: Suspend, actor: Department, sm: Sessionmaker, now: Now
+    case_no: CaseNo, body: Suspend, actor: Department, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, workflow.suspend, case_no, body, actor, now)
+    return await act_on_case(sessions, workflow.suspend, case_no, body, actor, now)
 
 
 @router.post("/cases/{case_no}/resume", response_model=None)
 async def resume(
-    case_no: CaseNo, body: Resume, actor: Department, sm: Sessionmaker, calendar: Calendar, now: Now
+    case_no: CaseNo,
+    body: Resume,
+    actor: Department,
+    sessions: Sessionmaker,
+    calendar: Calendar,
+    now: Now,
 ) -> dict[str, Any]:
     return await act_on_case(
-        sm, partial(workflow.resume, calendar=calendar), case_no, body, actor, now
+        sessions, partial(workflow.resume, calendar=calendar), case_no, body, actor, now
     )
 
 
 @router.post("/cases/{case_no}/reply", response_model=None)
 async def reply(
-    case_no: CaseNo, body: Reply, actor: Department, sm: Sessionmaker, now: Now
+    case_no: CaseNo, body: Reply, actor: Department, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, workflow.reply, case_no, body, actor, now)
+    return await act_on_case(sessions, workflow.reply, case_no, body, actor, now)
 
 
 @router.post("/cases/{case_no}/assign", response_model=None)
 async def assign(
-    case_no: CaseNo, body: Assign, actor: Anyone, sm: Sessionmaker, policy: Policy, now: Now
+    case_no: CaseNo, body: Assign, actor: Anyone, sessions: Sessionmaker, policy: Policy, now: Now
 ) -> dict[str, Any]:
-    return await act_on_case(sm, partial(workflow.assign, policy=policy), case_no, body, actor, now)
+    return await act_on_case(
+        sessions, partial(workflow.assign, policy=policy), case_no, body, actor, now
+    )
 
 
 @router.post("/cases/{case_no}/extensions", status_code=201, response_model=None)
 async def request_extension(
-    case_no: CaseNo, body: ExtensionRequest, actor: Department, sm: Sessionmaker, now: Now
+    case_no: CaseNo, body: ExtensionRequest, actor: Department, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         ext = await workflow.request_extension(session, case_no, body, actor=actor, now=now)
     return presenter.extension_out(ext, case_no)
 
@@ -128,11 +145,11 @@ async def decide_extension(
     extension_id: RowId,
     body: ExtensionDecision,
     actor: Anyone,
-    sm: Sessionmaker,
+    sessions: Sessionmaker,
     calendar: Calendar,
     now: Now,
 ) -> dict[str, Any]:
-    async with transaction(sm) as session:
+    async with transaction(sessions) as session:
         ext, case = await workflow.decide_extension(
             session, extension_id, body, actor=actor, now=now, calendar=calendar
         )

@@ -99,6 +99,29 @@ def record(
     return event
 
 
+def note(
+    session: AsyncSession,
+    case: Case,
+    *,
+    action: str,
+    actor: Principal,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """An event that leaves the status as it is (a repeat, a card, an extension asked for)."""
+    return record(
+        session,
+        case,
+        action=action,
+        actor=actor,
+        from_status=case.status,
+        reason=reason,
+        data=data,
+        at=at,
+    )
+
+
 APPEND = text("""
     INSERT INTO case_events (case_id, at, action, from_status, to_status, actor_role,
                              actor_key_id, actor_department, reason, data)

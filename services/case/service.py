@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import authz
 from services.authz import May
 from services.case import access, codes, repository, timeline
-from services.case.history import record, transition
+from services.case.history import note, record, transition
 from services.case.lifecycle import Action, allowed_actions
 from services.case.presenter import tracking_out
 from services.case.repeats import find_open_repeat
@@ -110,12 +110,11 @@ async def register_or_link(
         return case, False
     existing.repeat_count += 1
     existing.updated_at = now
-    record(
+    note(
         session,
         existing,
         action="repeat",
         actor=actor,
-        from_status=existing.status,
         reason=data.description,
         data={"channel": data.channel.value, "repeat_count": existing.repeat_count},
     )
@@ -238,12 +237,11 @@ async def hand_over(
             f"case {case_no} is not held at the window (status {case.status})",
             allowed_actions=allowed_actions(CaseStatus(case.status)),
         )
-    record(
+    note(
         session,
         case,
         action="hand_over",
         actor=actor,
-        from_status=case.status,
         data={"held_until": shanghai_iso(case.held_until)},
     )
     case.held_until = None

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.authz import May, may
 from services.case import repository, timeline
 from services.case.assignment import assign_to
-from services.case.history import record, transition
+from services.case.history import note, transition
 from services.case.lifecycle import Action
 from services.case.notify import notify_followers
 from services.case.routing_record import routing_of
@@ -313,12 +313,11 @@ async def request_extension(
     session.add(ext)
     await session.flush()
     case.updated_at = now
-    record(
+    note(
         session,
         case,
         action="extension_requested",
         actor=actor,
-        from_status=case.status,
         reason=data.reason,
         data={"extension_id": ext.id, "extend_by": ext.extend_by},
     )
@@ -356,12 +355,11 @@ async def decide_extension(
             raise conflict(str(exc)) from exc
     earlier = await repository.history(session, case.id)
     case.updated_at = now
-    event = record(
+    event = note(
         session,
         case,
         action=f"extension_{ext.status}",
         actor=actor,
-        from_status=case.status,
         reason=data.note,
         data={"extension_id": ext.id, "extend_by": ext.extend_by},
     )

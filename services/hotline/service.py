@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import service as cases
 from services.case.codes import CaseNumbers
-from services.case.history import record
+from services.case.history import note
 from services.case.schemas import Applicant, CaseCreate
 from services.hotline.schemas import HotlineOrderIn
 from shared.enums import Category, Channel, Role
@@ -74,12 +74,11 @@ async def receive(
     if pushed.scalar_one_or_none() is None:
         return Outcome(case, created=False, supplement=False)  # a redelivery: nothing to do
     case.updated_at = now
-    record(
+    note(
         session,
         case,
         action="hotline_supplement",
         actor=HOTLINE,
-        from_status=case.status,
         reason=order.content,
         data={
             "order_id": order.order_id,

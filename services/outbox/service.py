@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import pagination
 from shared.database import NO_SYNC
 from shared.models import OutboxMessage
 
@@ -200,9 +201,10 @@ async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = PR
 
 
 async def listing(
-    session: AsyncSession, *, state: str, topic: str | None, limit: int, before_id: int | None
-) -> list[OutboxMessage]:
-    """Messages by state, newest first: `failed` ones are the deliveries that gave up."""
+    session: AsyncSession, *, state: str, topic: str | None, limit: int, cursor: str | None
+) -> tuple[list[OutboxMessage], str | None]:
+    """Messages by state, newest first, a page at a time: `failed` ones are the deliveries that
+    gave up."""
     stmt = select(OutboxMessage)
     if state == "failed":
         stmt = stmt.where(OutboxMessage.failed_at.is_not(None))
@@ -212,11 +214,11 @@ async def listing(
         stmt = stmt.where(OutboxMessage.delivered_at.is_not(None))
     if topic:
         stmt = stmt.where(OutboxMessage.topic == topic)
-    if before_id:
-        stmt = stmt.where(OutboxMessage.id < before_id)
-    return list(
-        (await session.execute(stmt.order_by(OutboxMessage.id.desc()).limit(limit))).scalars()
-    )
+    if cursor:
+        (before,) = pagination.decode_cursor(cursor, pagination.row_id)
+        stmt = stmt.where(OutboxMessage.id < before)
+    stmt = stmt.order_by(OutboxMessage.id.desc()).limit(limit + 1)
+    return pagination.page(list((await session.execute(stmt)).scalars()), limit, lambda m: (m.id,))
 
 
 async def retry(session: AsyncSession, message_id: int) -> bool:

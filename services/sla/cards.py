@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import authz
 from services.authz import May
-from services.case.history import record
+from services.case.history import note
 from services.case.schemas import Strict, Text
+from shared import pagination
 from shared.enums import Role
 from shared.errors import conflict, forbidden, not_found
 from shared.models import Card, Case
@@ -69,8 +70,8 @@ async def list_cards(
     colour: str | None,
     status: str | None,
     limit: int,
-    after_id: int | None,
-) -> tuple[list[dict[str, Any]], int | None]:
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
     department = _scope(actor, department)
     stmt = select(Card, Case.case_no).outerjoin(Case, Case.id == Card.case_id)
     for column, value in (
@@ -81,12 +82,14 @@ async def list_cards(
     ):
         if value is not None:
             stmt = stmt.where(column == value)
-    if after_id is not None:
-        stmt = stmt.where(Card.id < after_id)
-    rows = list((await session.execute(stmt.order_by(Card.id.desc()).limit(limit + 1))).tuples())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [card_out(c, no) for c, no in rows], (rows[-1][0].id if more and rows else None)
+    if cursor:
+        (before,) = pagination.decode_cursor(cursor, pagination.row_id)
+        stmt = stmt.where(Card.id < before)
+    stmt = stmt.order_by(Card.id.desc()).limit(limit + 1)
+    rows, next_cursor = pagination.page(
+        list((await session.execute(stmt)).tuples()), limit, lambda row: (row[0].id,)
+    )
+    return [card_out(c, no) for c, no in rows], next_cursor
 
 
 async def score(
@@ -145,12 +148,11 @@ async def appeal(
         )
     card.status, card.appeal_reason, card.appealed_at = "appealed", data.reason, now
     if case is not None:
-        record(
+        note(
             session,
             case,
             action="card_appealed",
             actor=actor,
-            from_status=case.status,
             at=card.appealed_at,
             reason=data.reason,
             data={"card_id": card.id},
@@ -173,12 +175,11 @@ async def rule(
     card.status = "upheld" if data.uphold else "revoked"
     card.decided_at, card.decided_by_key_id, card.decision_note = now, actor.key_id, data.note
     if case is not None:
-        record(
+        note(
             session,
             case,
             action=f"card_{card.status}",
             actor=actor,
-            from_status=case.status,
             at=card.decided_at,
             reason=data.note,
             data={"card_id": card.id, "points": card.points},

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import timeline
-from services.case.history import record
+from services.case.history import note
 from services.case.lifecycle import HAS_DEADLINES
 from services.case.repository import history
 from services.case.routing_record import routing_of
@@ -58,12 +58,11 @@ async def recompute_year(session: AsyncSession, year: int, cal: WorkCalendar) ->
             continue
         case.routing = routing.changed(deadline_alert=None).stored()
         clock = dict(zip(DEADLINES, after, strict=True))
-        record(
+        note(
             session,
             case,
             action="deadlines_recomputed",
             actor=SYSTEM,
-            from_status=case.status,
             reason=f"calendar {year} changed",
             data={k: v.isoformat() if v else None for k, v in clock.items()},
         )

@@ -17,4 +17,7 @@ Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM (Shangh
 OptionalMonth = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 """A database id in a path (cards, extensions, outbox messages): bigint at most."""
-IdCursor = Annotated[int | None, Query(ge=1, le=INT64_MAX, description="next_cursor of a page")]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="the next_cursor of the page before")
+]
+"""Every list's cursor: opaque, as `shared.pagination` writes it."""
