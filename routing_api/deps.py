@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.case.workflow import WorkflowPolicy
-from services.clock import store
+from services.clock import years
 from services.clock.calendar import WorkCalendar
 from shared.durations import parse_duration
 
@@ -15,7 +15,7 @@ from shared.durations import parse_duration
 async def calendar(request: Request) -> WorkCalendar:
     """The library's years plus the operators' (read fresh when the table has changed)."""
     async with request.app.state.sessionmaker() as session:
-        return await store.load(session, max_age=request.app.state.settings.config_cache_seconds)
+        return await years.load(session, max_age=request.app.state.settings.config_cache_seconds)
 
 
 Calendar = Annotated[WorkCalendar, Depends(calendar)]

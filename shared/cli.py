@@ -152,7 +152,7 @@ def cmd_departments_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
-    from services.rules import tables
+    from services.rules import versions
     from services.rules.schemas import RuleTable
     from shared.principal import SYSTEM
 
@@ -164,10 +164,10 @@ def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        await tables.save_draft(session, table, actor=SYSTEM)
+        await versions.save_draft(session, table, actor=SYSTEM)
         result: dict[str, Any] = {"draft": "saved", "rules": len(table.rules)}
         if args.publish:
-            result["version"] = await tables.publish(session, actor=SYSTEM)
+            result["version"] = await versions.publish(session, actor=SYSTEM)
         return result
 
     print(json.dumps(_with_session(settings, work)))
@@ -194,12 +194,12 @@ def cmd_sla_sweep(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     """Load a year's schedule: {"holidays": [...], "workdays": [...]} (ISO dates)."""
-    from services.clock import store
+    from services.clock import years
     from services.sla.recompute import recompute_year
     from shared.principal import SYSTEM
 
     try:
-        data = store.YearIn.model_validate_json(Path(args.file).read_bytes())
+        data = years.YearIn.model_validate_json(Path(args.file).read_bytes())
     except ValidationError as exc:
         for err in exc.errors():
             print(f"{_loc(err['loc'])}: {err['msg']}", file=sys.stderr)
@@ -211,8 +211,8 @@ def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        await store.save_year(session, args.year, data, actor=SYSTEM)
-        changed = await recompute_year(session, args.year, await store.load(session))
+        await years.save_year(session, args.year, data, actor=SYSTEM)
+        changed = await recompute_year(session, args.year, await years.load(session))
         return {"year": args.year, "cases_recomputed": changed}
 
     print(json.dumps(_with_session(settings, work)))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from services.authz import May
-from services.clock import store
+from services.clock import years
 from services.sla.recompute import recompute_year
 from shared.database import transaction
 from shared.errors import DomainError, FieldError
@@ -23,12 +23,12 @@ Editor = Annotated[Principal, allowed(May.configure)]
 @router.get("/{year}", response_model=None)
 async def get_year(year: Year, _: CurrentPrincipal, sessions: Sessionmaker) -> dict[str, Any]:
     async with transaction(sessions) as session:
-        return await store.year_out(session, year)
+        return await years.year_out(session, year)
 
 
 @router.put("/{year}", response_model=None)
 async def put_year(
-    year: Year, body: store.YearIn, actor: Editor, sessions: Sessionmaker
+    year: Year, body: years.YearIn, actor: Editor, sessions: Sessionmaker
 ) -> dict[str, Any]:
     """Load (or correct) a year's schedule: its holidays and make-up working days."""
     problems = body.check_year(year)
@@ -41,7 +41,7 @@ async def put_year(
             errors=[FieldError(f, m) for f, m in problems],
         )
     async with transaction(sessions) as session:
-        await store.save_year(session, year, body, actor=actor)
-        recomputed = await recompute_year(session, year, await store.load(session))
+        await years.save_year(session, year, body, actor=actor)
+        recomputed = await recompute_year(session, year, await years.load(session))
     async with transaction(sessions) as session:
-        return {**await store.year_out(session, year), "cases_recomputed": recomputed}
+        return {**await years.year_out(session, year), "cases_recomputed": recomputed}

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from routing_api.deps import Calendar
 from services.authz import May
 from services.routing import service
-from services.rules import tables
+from services.rules import versions
 from services.rules.schemas import CaseFacts, RuleTable
 from shared.database import transaction
 from shared.errors import conflict, invalid
@@ -27,13 +27,13 @@ Reader = Annotated[Principal, allowed(May.read_rules)]
 @router.get("/rules", response_model=None)
 async def get_rules(_: Reader, sessions: Sessionmaker) -> dict[str, Any]:
     async with transaction(sessions) as session:
-        draft = await tables.draft(session)
-        number = await tables.latest_version(session)
-        published = await tables.version(session, number) if number else None
+        draft = await versions.draft(session)
+        number = await versions.latest_version(session)
+        published = await versions.version(session, number) if number else None
     return {
-        "draft": tables.table_out(draft) if draft else None,
+        "draft": versions.table_out(draft) if draft else None,
         "current_version": number,
-        "current": tables.table_out(published) if published else None,
+        "current": versions.table_out(published) if published else None,
     }
 
 
@@ -41,14 +41,14 @@ async def get_rules(_: Reader, sessions: Sessionmaker) -> dict[str, Any]:
 async def put_draft(body: RuleTable, actor: Editor, sessions: Sessionmaker) -> dict[str, Any]:
     """Save the draft; refused whole (422 naming the rule and field) if anything is wrong."""
     async with transaction(sessions) as session:
-        await tables.save_draft(session, body, actor=actor)
-    return {"draft": tables.table_out(body), "rules": len(body.rules)}
+        await versions.save_draft(session, body, actor=actor)
+    return {"draft": versions.table_out(body), "rules": len(body.rules)}
 
 
 @router.post("/rules/publish", status_code=201, response_model=None)
 async def publish(actor: Editor, sessions: Sessionmaker) -> dict[str, Any]:
     async with transaction(sessions) as session:
-        number = await tables.publish(session, actor=actor)
+        number = await versions.publish(session, actor=actor)
     return {"version": number}
 
 
@@ -57,8 +57,8 @@ async def get_version(
     number: Annotated[int, Path(ge=1, le=INT32_MAX)], _: Reader, sessions: Sessionmaker
 ) -> dict[str, Any]:
     async with transaction(sessions) as session:
-        table = await tables.version(session, number)
-    return {"version": number, "table": tables.table_out(table)}
+        table = await versions.version(session, number)
+    return {"version": number, "table": versions.table_out(table)}
 
 
 class ExplainBody(CaseFacts):
@@ -74,15 +74,15 @@ async def explain(
     """Dry run for a case body against the latest version, a given `version`, or the draft."""
     async with transaction(sessions) as session:
         if body.draft:
-            table = await tables.draft(session)
+            table = await versions.draft(session)
             if table is None:
                 raise conflict("there is no draft")
             label: Any = "draft"
         else:
-            number = body.version or await tables.latest_version(session)
+            number = body.version or await versions.latest_version(session)
             if number is None:
                 raise conflict("no rule table has been published yet")
-            table, label = await tables.version(session, number), number
+            table, label = await versions.version(session, number), number
     facts = CaseFacts.model_validate(body.model_dump(exclude={"version", "draft"}))
     return {"table": label, **service.explain(table, facts, calendar, now)}
 
@@ -97,8 +97,8 @@ class SimulateBody(BaseModel):
 async def simulate(body: SimulateBody, _: Editor, sessions: Sessionmaker) -> dict[str, Any]:
     """Replay a table (the body's, else the draft) over the newest stored cases."""
     async with transaction(sessions) as session:
-        table = body.table or await tables.draft(session)
+        table = body.table or await versions.draft(session)
         if table is None:
             raise invalid("table", "give a table or save a draft first")
-        await tables.check(session, table)
+        await versions.check(session, table)
         return {"limit": body.limit, **await service.simulate(session, table, limit=body.limit)}

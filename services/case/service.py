@@ -23,10 +23,10 @@ from services.case.repeats import find_open_repeat
 from services.case.routing_record import RoutingRecord
 from services.case.schedule import reschedule
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
-from services.clock import store as calendars
+from services.clock import years as calendars
 from services.department import repository as departments
 from services.outbox import service as outbox
-from services.rules import tables
+from services.rules import versions
 from shared.durations import parse_duration
 from shared.enums import CaseStatus, Role, Satisfaction
 from shared.errors import conflict, forbidden, invalid
@@ -303,7 +303,7 @@ async def _close_in_time(session: AsyncSession, case: Case) -> None:
     """A window-settled case closes by itself, like a replied one, when the citizen gives no
     feedback: it records the card policy of the rule table in force (its auto_close_after), as
     routing records it for routed cases, and the SLA sweep closes it in time."""
-    current = await tables.card_policy(session)
+    current = await versions.card_policy(session)
     if current is None:
         return
     number, policy = current

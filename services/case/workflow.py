@@ -32,7 +32,7 @@ from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.clock.policy import Deadlines, choose
 from services.department import repository as departments
-from services.rules import tables
+from services.rules import versions
 from services.rules.schemas import SlaPolicy
 from shared.durations import Duration, parse_duration
 from shared.enums import CaseStatus
@@ -238,7 +238,7 @@ async def assign(
         if dept is None or not dept.active:
             field = "department" if i == 0 else f"co_departments[{i - 1}]"
             raise invalid(field, f"unknown department '{code}'")
-    current = await tables.compiled(session)
+    current = await versions.compiled(session)
     table = current[1].table if current else None
     wanted = data.sla_policy or routing_of(case).sla_policy
     if data.sla_policy and (table is None or data.sla_policy not in table.sla_policies):

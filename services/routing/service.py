@@ -19,7 +19,7 @@ from services.case.service import TOPIC_REGISTERED
 from services.clock.calendar import WorkCalendar
 from services.clock.policy import choose
 from services.outbox import service as outbox
-from services.rules import tables
+from services.rules import versions
 from services.rules.engine import CompiledTable, Decision, evaluate
 from services.rules.schemas import CaseFacts, RuleTable
 from shared.enums import CaseStatus
@@ -65,7 +65,7 @@ async def route_case(
     case = await repository.get_by_no(session, case_no, for_update=True)
     if not routable(case):
         return case, False
-    current = await tables.compiled(session, max_age=table_max_age)
+    current = await versions.compiled(session, max_age=table_max_age)
     if current is None:
         raise conflict("no rule table has been published yet; the case stays registered")
     number, compiled = current

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.clock import store
+from services.clock import years
 from services.sla.sweep import SweepResult, sweep_batch
 from shared.database import transaction
 
@@ -17,7 +17,7 @@ async def run_sweep(
     total = SweepResult()
     while True:
         async with transaction(sessionmaker) as session:
-            calendar = await store.load(session)
+            calendar = await years.load(session)
             result = await sweep_batch(session, now=now, calendar=calendar, batch=batch)
         for name in ("cases", "warnings", "yellow", "red", "closed"):
             setattr(total, name, getattr(total, name) + getattr(result, name))
