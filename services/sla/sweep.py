@@ -20,15 +20,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import history, notify
-from services.case.lifecycle import AUTO_CLOSING, CLOCK_RUNNING, Action
-from services.case.routing_record import routing_of
-from services.case.schedule import auto_close_at
-from services.clock import deadlines
-from services.clock.calendar import CalendarUnknown, WorkCalendar
+from services.case.lifecycle import Action
+from services.clock.calendar import WorkCalendar
 from services.outbox import service as outbox
-from services.rules.schemas import CardPolicy, SlaPolicy
+from services.rules.schemas import CardPolicy
+from services.sla.plan import Due, Notice, plan, policies
 from shared import metrics
-from shared.enums import CaseStatus as S
 from shared.models import Card, Case
 from shared.principal import SYSTEM
 from shared.timeutil import to_shanghai
@@ -47,66 +44,12 @@ def _month(moment: datetime) -> str:
     return to_shanghai(moment).strftime("%Y-%m")
 
 
-@dataclass(frozen=True, slots=True)
-class Due:
-    """A claimed case as the sweep reads it: the columns its plan, history and notices need,
-    not the ORM object (a batch is hundreds of cases; only those that close are loaded whole).
-    `reply` is never read: cards and warnings fall due only while the clock runs, never on a
-    replied case."""
-
-    id: int
-    case_no: str
-    tracking_code: str
-    status: str
-    lead_department: str | None
-    first_responsible_department: str | None
-    callback_url: str | None
-    external_ref: str | None
-    routing: dict[str, Any] | None
-    replied_at: datetime | None
-    updated_at: datetime
-    sign_warn_at: datetime | None
-    sign_due_at: datetime | None
-    handle_warn_at: datetime | None
-    handle_due_at: datetime | None
-    reply: str | None = None
-
-
 CLAIM = (
     select(*(getattr(Case, name) for name in Due.__dataclass_fields__ if name != "reply"))
     .where(Case.sla_next_check_at.is_not(None))
     .order_by(Case.sla_next_check_at)
     .with_for_update(skip_locked=True)
 )
-
-
-def _policies(case: Due) -> tuple[SlaPolicy | None, CardPolicy]:
-    routing = routing_of(case)
-    return routing.policy, routing.card_policy or CardPolicy()
-
-
-@dataclass
-class Notice:
-    """A warning or card a case is due, before it is known whether it was already issued."""
-
-    case: Due
-    kind: str  # "warning" or "card"
-    deadline: str
-    due: datetime
-    colour: str | None = None
-    points: int | None = None
-    card_id: int | None = None
-    issued: bool = False
-
-
-@dataclass
-class Plan:
-    """What one claimed case is due now, and when the sweep must look at it next."""
-
-    case: Due
-    notices: list[Notice]
-    closes: bool
-    next_check: datetime | None
 
 
 INSERT_WARNINGS = text("""
@@ -289,50 +232,6 @@ async def _monthly_red(
     return True
 
 
-def _plan(case: Due, now: datetime, calendar: WorkCalendar) -> Plan:
-    """What `case` is due at `now` (in the order it falls due), whether it closes, and when
-    to look again. Pure: nothing is written here."""
-    status = S(case.status)
-    sla, cards = _policies(case)
-    future: list[datetime] = []
-    notices: list[Notice] = []
-
-    def due(point: datetime | None) -> bool:
-        if point is None:
-            return False
-        if point > now:
-            future.append(point)
-            return False
-        return True
-
-    if status is S.assigned and case.sign_due_at is not None:
-        if due(case.sign_warn_at):
-            notices.append(Notice(case, "warning", "sign", case.sign_due_at))
-        if due(case.sign_due_at):
-            notices.append(
-                Notice(case, "card", "sign", case.sign_due_at, "yellow", cards.yellow_points)
-            )
-    if status in CLOCK_RUNNING and case.handle_due_at is not None:
-        handle_due = case.handle_due_at
-        if due(case.handle_warn_at):
-            notices.append(Notice(case, "warning", "handle", handle_due))
-        if due(handle_due):
-            notices.append(
-                Notice(case, "card", "handle", handle_due, "yellow", cards.yellow_points)
-            )
-            if sla is not None:
-                try:
-                    red_at: datetime | None = deadlines.add(handle_due, sla.red_after, calendar)
-                except CalendarUnknown:
-                    red_at = None
-                if due(red_at):
-                    notices.append(
-                        Notice(case, "card", "drag", handle_due, "red", cards.red_points)
-                    )
-    closes = status in AUTO_CLOSING and due(auto_close_at(case))
-    return Plan(case, notices, closes, None if closes or not future else min(future))
-
-
 async def _close(session: AsyncSession, ids: list[int], now: datetime) -> None:
     """Replied cases nobody answered close through the life cycle, like any other step; they
     are few, so they are loaded whole (this transaction already holds their rows)."""
@@ -358,7 +257,7 @@ async def sweep_batch(
     after its new yellows."""
     with metrics.SWEEP_SECONDS.time():
         rows = await session.execute(CLAIM.where(Case.sla_next_check_at <= now).limit(batch))
-        plans = [_plan(Due(**row._mapping), now, calendar) for row in rows]
+        plans = [plan(Due(**row._mapping), now, calendar) for row in rows]
         result = SweepResult(cases=len(plans))
         notices = [n for plan in plans for n in plan.notices]
         await _issue(session, notices, now)
@@ -372,7 +271,7 @@ async def sweep_batch(
                 result.yellow += 1
                 department = notice.case.lead_department or ""
                 if department not in yellowed:  # its card policy, parsed once
-                    yellowed[department] = _policies(notice.case)[1]
+                    yellowed[department] = policies(notice.case)[1]
             else:
                 result.red += 1
         staying = [plan for plan in plans if not plan.closes]
