@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.enums import Role
-from shared.errors import DomainError
+from shared.errors import DomainError, FieldError
 from shared.local import AlreadyRunning
 from shared.settings import Settings, get_settings
 from shared.timeutil import utcnow
@@ -137,12 +137,7 @@ def cmd_departments_import(args: argparse.Namespace, settings: Settings) -> int:
     from services.department import service
     from services.department.schemas import DepartmentIn
 
-    try:
-        items = TypeAdapter(list[DepartmentIn]).validate_json(Path(args.file).read_bytes())
-    except ValidationError as exc:
-        for err in exc.errors():
-            print(f"{_loc(err['loc'])}: {err['msg']}", file=sys.stderr)
-        return 2
+    items = TypeAdapter(list[DepartmentIn]).validate_json(_read(args.file))
 
     async def work(session: AsyncSession) -> dict[str, int]:
         return await service.import_all(session, items)
@@ -156,12 +151,7 @@ def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
     from services.rules.schemas import RuleTable
     from shared.principal import SYSTEM
 
-    try:
-        table = RuleTable.model_validate_json(Path(args.file).read_bytes())
-    except ValidationError as exc:
-        for err in exc.errors():
-            print(f"{_loc(err['loc'])}: {err['msg']}", file=sys.stderr)
-        return 2
+    table = RuleTable.model_validate_json(_read(args.file))
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         await versions.save_draft(session, table, actor=SYSTEM)
@@ -198,17 +188,13 @@ def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     from services.sla.recompute import recompute_year
     from shared.principal import SYSTEM
 
-    try:
-        data = years.YearIn.model_validate_json(Path(args.file).read_bytes())
-    except ValidationError as exc:
-        for err in exc.errors():
-            print(f"{_loc(err['loc'])}: {err['msg']}", file=sys.stderr)
-        return 2
+    data = years.YearIn.model_validate_json(_read(args.file))
     problems = data.check_year(args.year)
     if problems:
-        for field_name, message in problems:
-            print(f"{field_name}: {message}", file=sys.stderr)
-        return 2
+        raise DomainError(
+            detail=f"{args.file} does not describe {args.year}",
+            errors=[FieldError(name, message) for name, message in problems],
+        )
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         await years.save_year(session, args.year, data, actor=SYSTEM)
@@ -241,6 +227,25 @@ def cmd_stats_refresh(_: argparse.Namespace, settings: Settings) -> int:
     days = _with_sessionmaker(settings, rollup.refresh_all)
     print(json.dumps({"days_refreshed": days}))
     return 0
+
+
+class Unreadable(Exception):
+    """A file named on the command line cannot be read."""
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise Unreadable(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _report(detail: str, errors: list[tuple[str, str]]) -> int:
+    """Every refusal the same way on stderr: what went wrong, then one line per field."""
+    print(f"error: {detail}", file=sys.stderr)
+    for name, message in errors:
+        print(f"  {name}: {message}", file=sys.stderr)
+    return 2
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -325,16 +330,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args, get_settings()))
     except DomainError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        for err in exc.errors:
-            print(f"  {err.field}: {err.message}", file=sys.stderr)
-        return 2
+        return _report(exc.detail, [(e.field, e.message) for e in exc.errors])
+    except ValidationError as exc:
+        return _report("the input is not valid", [(_loc(e["loc"]), e["msg"]) for e in exc.errors()])
+    except Unreadable as exc:
+        return _report(str(exc), [])
     except AlreadyRunning as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _report(str(exc), [])
         return 3
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _report(str(exc), [])
 
 
 if __name__ == "__main__":

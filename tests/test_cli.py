@@ -135,3 +135,28 @@ async def test_the_monthly_report_as_a_workbook_and_as_json(
     bad = _cli(database_url, "report", "monthly", "--month", "2026-13", "--out", str(out))
     assert bad.returncode == 2
     assert "month" in bad.stderr
+
+
+async def test_every_refusal_is_reported_the_same_way(database_url: str, tmp_path: object) -> None:
+    """A missing file, a file that does not validate, a year's dates in the wrong year and a
+    refused key: `error: …` once, then a line per field; exit 2; never a traceback."""
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "table.json").write_text(json.dumps({"version": "x"}))
+    (folder / "year.json").write_text(json.dumps({"holidays": ["2027-01-01"]}))
+    runs = {
+        "missing": _cli(database_url, "departments", "import", str(folder / "nope.json")),
+        "invalid": _cli(database_url, "rules", "import", str(folder / "table.json")),
+        "wrong year": _cli(database_url, "calendar", "load", "2028", str(folder / "year.json")),
+        "no department": _cli(database_url, "keys", "create", "--role", "department"),
+    }
+    for name, run in runs.items():
+        lines = run.stderr.strip().splitlines()
+        assert run.returncode == 2, (name, run.stderr)
+        assert "Traceback" not in run.stderr, name
+        assert [line for line in lines if line.startswith("error: ")] == [lines[0]], name
+        assert all(line.startswith("  ") for line in lines[1:]), (name, lines)
+    assert "nope.json" in runs["missing"].stderr
+    assert "  holidays[0]: 2027-01-01 is not in 2028" in runs["wrong year"].stderr
+    assert len(runs["invalid"].stderr.strip().splitlines()) > 1  # one line per field
