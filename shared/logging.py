@@ -103,9 +103,18 @@ def _shared_processors() -> list[Any]:
     ]
 
 
-def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
+def configure(level: str = "INFO", stream: TextIO | None = None, fmt: str = "auto") -> None:
+    """One format for every line a process writes, ours and its libraries' alike: JSON, or
+    (`fmt` "console", or "auto" on a terminal) structlog's readable console lines. The processes
+    `gaodedim run` starts share its terminal, so they all choose the same."""
     out: Any = stream or _CurrentStderr()
-    renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+    target = stream or sys.stderr
+    console = fmt == "console" or (fmt == "auto" and target.isatty())
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if console
+        else structlog.processors.JSONRenderer(ensure_ascii=False)
+    )
     handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -129,9 +138,10 @@ def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
     # uvicorn's access log repeats what the request metrics count, two lines per hand-over, even
     # when it is started with --no-access-log (the line then propagates here): kept to warnings.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-    # SQLAlchemy's engine logger would print statements and parameters at INFO, httpx and
-    # httpcore every URL called (a tracking look-up's digits, a callback's query): never.
-    for chatty in ("sqlalchemy.engine", "httpx", "httpcore"):
+    # SQLAlchemy's engine logger would print statements and parameters at INFO (and its mapper
+    # some 900 lines of configuration per process), httpx and httpcore every URL called (a
+    # tracking look-up's digits, a callback's query): never.
+    for chatty in ("sqlalchemy", "httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*_shared_processors(), safe_exc_info, scrub_event, renderer],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,6 +93,8 @@ class Settings(BaseSettings):
     hotline). Cases from the window and the hotline came from people who never chose a public
     listing, so by default they are not in it."""
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    """`auto`: readable lines on a terminal, JSON otherwise (containers, files, pipes)."""
     metrics_cache_seconds: float = 30.0
 
     @field_validator("database_url")

@@ -38,7 +38,7 @@ JOB_BATCHES = 20
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, fmt=settings.log_format)
     ctx["clock"] = utcnow
     ctx["engine"] = make_engine(settings, pool_size=5)
     ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])

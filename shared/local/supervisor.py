@@ -26,16 +26,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import structlog
 
 from shared.local.embedded import EmbeddedPostgres, EmbeddedRedis, VarLock, ensure_database
 from shared.local.localdb import DATABASE_NAME, urls_file
+from shared.logging import configure as configure_logging
 from shared.migrate import upgrade
 from shared.process import SUPERVISED, die_with_parent
 from shared.settings import Settings
 
+log = structlog.get_logger("gaodedim.supervisor")
+
 
 def _say(message: str) -> None:
-    print(f"gaodedim: {message}", file=sys.stderr, flush=True)
+    """The supervisor's own lines, in the format its children write (shared.logging)."""
+    log.info(message)
+
+
+def _warn(message: str) -> None:
+    log.warning(message)
 
 
 @contextmanager
@@ -109,7 +118,7 @@ class Restarts:
         self.failures = 1 if ran >= STABLE_AFTER else self.failures + 1
         delay = backoff(self.failures)
         self.due_at = now + delay
-        _say(f"{self.name} {detail} after {ran:.1f} s; restarting in {delay:g} s")
+        _warn(f"{self.name} {detail} after {ran:.1f} s; restarting in {delay:g} s")
 
     def due(self, now: float) -> bool:
         return self.due_at is not None and now >= self.due_at
@@ -155,7 +164,7 @@ def _stop_children(children: list[Child]) -> None:
         try:
             child.proc.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            _say(f"{child.name} did not stop in time; killing it")
+            _warn(f"{child.name} did not stop in time; killing it")
             child.proc.kill()
             child.proc.wait()
 
@@ -209,6 +218,7 @@ def _wait_ready(settings: Settings, stop: threading.Event) -> bool:
 
 
 def run(settings: Settings, *, with_worker: bool = True) -> int:
+    configure_logging(settings.log_level, fmt=settings.log_format)
     var_dir = settings.var_dir.resolve()
     lock = VarLock(var_dir)
     lock.acquire()
@@ -232,7 +242,7 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
             host = settings.bind_host
             busy = _wait_ports_free(settings, stop)
             if busy:
-                _say(f"port {', '.join(map(str, busy))} is in use by another program; stopping")
+                _warn(f"port {', '.join(map(str, busy))} is in use by another program; stopping")
                 return 1
             uvicorn = [
                 *("-m", "uvicorn", "--factory", "--host", host, "--no-access-log"),
