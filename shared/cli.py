@@ -1,4 +1,17 @@
-"""`gaodedim`: the operators' command line (run, migrate, keys, departments)."""
+"""`gaodedim`: the operators' command line.
+
+Runs the service on a desk machine (`run`), migrates the database, issues and revokes API
+keys, imports and lists departments, imports, publishes and shows the rule table, loads a
+year's calendar, writes the monthly report, and sweeps deadlines or refreshes the figures on
+demand. Without DATABASE_URL it uses the running `gaodedim run`'s database (or starts one).
+
+examples:
+  gaodedim departments import examples/departments.sample.json
+  gaodedim rules import examples/rules.sample.json --publish
+  gaodedim keys create --role department --department GZ-BDC --label "BDC desk 3"
+  gaodedim calendar load 2027 calendar-2027.json
+  gaodedim report monthly --month 2026-11 --out 2026-11.xlsx
+"""
 
 from __future__ import annotations
 
@@ -164,6 +177,38 @@ def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_departments_list(_: argparse.Namespace, settings: Settings) -> int:
+    from services.department import repository
+    from services.department.service import department_out
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        return [department_out(d) for d in await repository.all_departments(session)]
+
+    for row in _with_session(settings, work):
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def cmd_rules_show(args: argparse.Namespace, settings: Settings) -> int:
+    from services.rules import versions
+    from shared.errors import not_found
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        if args.draft:
+            table = await versions.draft(session)
+            if table is None:
+                raise not_found("a saved draft")
+        else:
+            number = args.table_version or await versions.latest_version(session)
+            if number is None:
+                raise not_found("a published rule table")
+            table = await versions.version(session, number)
+        return versions.table_out(table)
+
+    print(json.dumps(_with_session(settings, work), ensure_ascii=False, indent=2))
+    return 0
+
+
 def cmd_sla_sweep(args: argparse.Namespace, settings: Settings) -> int:
     """One sweep now (or at --now, for drills and tests); the worker does this every 15 s."""
     from datetime import datetime
@@ -229,6 +274,15 @@ def cmd_stats_refresh(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gaodedim")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 class Unreadable(Exception):
     """A file named on the command line cannot be read."""
 
@@ -256,10 +310,13 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gaodedim", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="gaodedim", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start both APIs and the worker (embedded servers by default)")
-    run.add_argument("--no-worker", action="store_true")
+    run.add_argument("--no-worker", action="store_true", help="start the two APIs only")
     run.set_defaults(func=cmd_run)
     sub.add_parser("migrate", help="apply all database migrations").set_defaults(func=cmd_migrate)
 
@@ -268,13 +325,16 @@ def parser() -> argparse.ArgumentParser:
     )
     create = keys.add_parser("create", help="issue a key; prints it once")
     create.add_argument(
-        "--role", required=True, choices=[r.value for r in Role if r is not Role.system]
+        "--role",
+        required=True,
+        choices=[r.value for r in Role if r is not Role.system],
+        help="what the key may do (see the README's roles)",
     )
     create.add_argument("--department", help="department code, for role=department")
-    create.add_argument("--label")
+    create.add_argument("--label", help="who holds the key, for the key list (e.g. a desk)")
     create.set_defaults(func=cmd_keys_create)
     revoke = keys.add_parser("revoke", help="revoke a key by id")
-    revoke.add_argument("id")
+    revoke.add_argument("id", help="the key's id, as `keys create` or `keys list` printed it")
     revoke.set_defaults(func=cmd_keys_revoke)
     keys.add_parser("list", help="list keys (never their secrets)").set_defaults(func=cmd_keys_list)
 
@@ -282,22 +342,30 @@ def parser() -> argparse.ArgumentParser:
         dest="dep_command", required=True
     )
     imp = deps.add_parser("import", help="import departments from a JSON list")
-    imp.add_argument("file")
+    imp.add_argument("file", help="a JSON list like examples/departments.sample.json")
     imp.set_defaults(func=cmd_departments_import)
+    deps.add_parser("list", help="every department, a JSON line each").set_defaults(
+        func=cmd_departments_list
+    )
     rules = sub.add_parser("rules", help="the routing rule table").add_subparsers(
         dest="rules_command", required=True
     )
     rimp = rules.add_parser("import", help="save a rule table JSON file as the draft")
-    rimp.add_argument("file")
+    rimp.add_argument("file", help="a rule table like examples/rules.sample.json")
     rimp.add_argument("--publish", action="store_true", help="and publish it as a new version")
     rimp.set_defaults(func=cmd_rules_import)
+    show = rules.add_parser("show", help="print a rule table as JSON (the latest published one)")
+    which = show.add_mutually_exclusive_group()
+    which.add_argument("--version", type=int, dest="table_version", help="a published version")
+    which.add_argument("--draft", action="store_true", help="the saved draft")
+    show.set_defaults(func=cmd_rules_show)
 
     cal = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(
         dest="calendar_command", required=True
     )
     load = cal.add_parser("load", help="load a year's holidays and make-up working days")
-    load.add_argument("year", type=int)
-    load.add_argument("file")
+    load.add_argument("year", type=int, help="the year, e.g. 2027")
+    load.add_argument("file", help='JSON: {"holidays": [dates], "workdays": [make-up dates]}')
     load.set_defaults(func=cmd_calendar_load)
 
     report = sub.add_parser("report", help="reports").add_subparsers(
@@ -313,7 +381,7 @@ def parser() -> argparse.ArgumentParser:
     )
     sweep = sla.add_parser("sweep", help="issue the warnings, cards and auto-closes that are due")
     sweep.add_argument("--now", help="RFC 3339 time to sweep at (default: now)")
-    sweep.add_argument("--batch", type=int, default=500)
+    sweep.add_argument("--batch", type=int, default=500, help="cases per transaction")
     sweep.set_defaults(func=cmd_sla_sweep)
 
     stats = sub.add_parser("stats", help="dashboard figures").add_subparsers(

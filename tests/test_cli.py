@@ -160,3 +160,27 @@ async def test_every_refusal_is_reported_the_same_way(database_url: str, tmp_pat
     assert "nope.json" in runs["missing"].stderr
     assert "  holidays[0]: 2027-01-01 is not in 2028" in runs["wrong year"].stderr
     assert len(runs["invalid"].stderr.strip().splitlines()) > 1  # one line per field
+
+
+async def test_list_departments_show_rules_and_the_version(database_url: str) -> None:
+    assert _cli(database_url, "rules", "show").returncode == 2  # nothing published yet
+    imported = _cli(
+        database_url, "departments", "import", str(EXAMPLES / "departments.sample.json")
+    )
+    assert imported.returncode == 0, imported.stderr
+    listed = [
+        json.loads(line) for line in _cli(database_url, "departments", "list").stdout.splitlines()
+    ]
+    assert len(listed) == 17
+    by_code = {d["code"]: d for d in listed}
+    assert by_code["GZ-BDC"]["name"] == "广州市不动产登记中心"
+    assert [d["code"] for d in listed] == sorted(by_code)
+    _cli(database_url, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
+    latest = json.loads(_cli(database_url, "rules", "show").stdout)
+    first = json.loads(_cli(database_url, "rules", "show", "--version", "1").stdout)
+    draft = json.loads(_cli(database_url, "rules", "show", "--draft").stdout)
+    assert latest == first == draft
+    assert len(latest["rules"]) == 17
+    version = _cli(database_url, "--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("gaodedim ")
