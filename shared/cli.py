@@ -254,7 +254,7 @@ def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
     from services.reports import monthly
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        return await monthly.build(session, args.month)
+        return await monthly.build(session, args.month, now=utcnow())
 
     report = _with_session(settings, work)
     if args.out.endswith(".xlsx"):

@@ -128,9 +128,9 @@ async def test_the_monthly_report_as_a_workbook_and_as_json(
         r = _cli(database_url, "report", "monthly", "--month", month, "--out", str(path))
         assert r.returncode == 0, r.stderr
     book = load_workbook(out)
-    overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=2, values_only=True)}
+    overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=3, values_only=True)}
     assert (overview["受理总量"], overview["当场解决"], overview["当场解决率(%)"]) == (1, 1, 100)
-    assert list(book["问题类别"].iter_rows(values_only=True))[1][:2] == ("咨询无果", 1)
+    assert list(book["问题类别"].iter_rows(values_only=True))[2][:2] == ("咨询无果", 1)
     assert json.loads(as_json.read_text())["summary"]["resolved_on_spot"] == 1
     bad = _cli(database_url, "report", "monthly", "--month", "2026-13", "--out", str(out))
     assert bad.returncode == 2

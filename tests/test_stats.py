@@ -299,22 +299,36 @@ async def test_monthly_report_json_and_xlsx(
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(BytesIO(r.content))
     assert book.sheetnames == ["概况", "部门考核", "问题类别", "共性问题", "黄红牌", "申诉"]
-    overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=2, values_only=True)}
+    assert str(book["概况"]["A1"].value).startswith("办不成事反映窗口 月度报告 2026-11(生成于 ")
+    overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=3, values_only=True)}
     assert (overview["受理总量"], overview["当场解决率(%)"], overview["按时办结率(%)"]) == (
         7,
         28.6,
         50.0,
     )
     rows = list(book["部门考核"].iter_rows(values_only=True))
-    assert rows[0][:3] == ("部门代码", "部门", "案件数")
+    assert rows[1][:3] == ("部门代码", "部门", "案件数")
     assert ("GZ-BDC", "广州市不动产登记中心", 2, 1, 50.0, 1, 1, 1, 99) in rows
-    assert list(book["问题类别"].iter_rows(values_only=True))[1] == ("未分类", 7, 3, 2)
-    assert book["部门考核"].freeze_panes == "A2"
+    assert list(book["问题类别"].iter_rows(values_only=True))[2] == ("未分类", 7, 3, 2)
+    assert book["部门考核"].freeze_panes == "A3"
+    assert book["部门考核"].auto_filter.ref.startswith("A2:I")
     appeals = list(book["申诉"].iter_rows(values_only=True))
-    assert appeals[0][:5] == ("部门代码", "案件编号", "颜色", "扣分", "申诉理由")
-    assert appeals[1][:5] == ("GZ-BDC", "(月度)", "红牌", 3, "系统故障导致超时")
-    assert appeals[1][6] == "撤销"
-    assert len(list(book["黄红牌"].iter_rows(values_only=True))) == 3  # header and two cards
+    assert appeals[1][:6] == ("部门代码", "部门", "案件编号", "颜色", "扣分", "申诉理由")
+    assert appeals[2][:6] == (
+        "GZ-BDC",
+        "广州市不动产登记中心",
+        "(月度)",
+        "红牌",
+        3,
+        "系统故障导致超时",
+    )
+    assert appeals[2][7] == "撤销"
+    assert isinstance(appeals[2][6], datetime)  # an Excel date, Shanghai wall-clock time
+    assert book["申诉"].cell(row=3, column=7).number_format == "yyyy-mm-dd hh:mm"
+    assert len(list(book["黄红牌"].iter_rows(values_only=True))) == 4  # caption, header, 2 cards
+    # Widths fit Chinese text: a column of Chinese reasons is wider than its characters count.
+    reason = appeals[2][5]
+    assert book["申诉"].column_dimensions["F"].width >= 2 * len(reason)
 
     bad = await routing.get("/api/v1/reports/monthly", params={"month": "2026-13"}, headers=headers)
     assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "month")

@@ -12,7 +12,7 @@ from services.reports import monthly
 from shared.database import transaction
 from shared.principal import Principal
 from shared.web.auth import allowed
-from shared.web.deps import Sessionmaker
+from shared.web.deps import Now, Sessionmaker
 from shared.web.params import Month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -25,10 +25,11 @@ async def monthly_report(
     _: Reader,
     sessions: Sessionmaker,
     month: Month,
+    now: Now,
     format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",
 ) -> Response:
     async with transaction(sessions) as session:
-        report = await monthly.build(session, month)
+        report = await monthly.build(session, month, now=now)
     if format == "xlsx":
         return Response(
             monthly.to_xlsx(report),

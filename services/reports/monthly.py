@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import calendar as months
+import unicodedata
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.department import repository as departments
 from services.sla import cards
 from services.stats import common_issues, service
+from shared.timeutil import shanghai_iso
 
 
 def period_of(month: str) -> service.Period:
@@ -21,13 +25,18 @@ def period_of(month: str) -> service.Period:
     return service.Period(date(year, mon, 1), date(year, mon, months.monthrange(year, mon)[1]))
 
 
-async def build(session: AsyncSession, month: str) -> dict[str, Any]:
+async def build(session: AsyncSession, month: str, *, now: datetime) -> dict[str, Any]:
+    """The month's report as of `now` (its figures can still move while the month is open)."""
     period = period_of(month)
     issued = await cards.of_month(session, month)
+    names = await departments.names(session, (c["department"] for c in issued))
+    for card in issued:
+        card["department_name"] = names.get(card["department"])
     statuses = Counter(c["status"] for c in issued)
     colours = Counter(c["colour"] for c in issued)
     return {
         "month": month,
+        "generated_at": shanghai_iso(now),
         "summary": await service.summary(session, period),
         "departments": await service.departments(session, period),
         "categories": await service.categories(session, period),
@@ -77,25 +86,62 @@ def _as_text(cell: Any) -> None:
         cell.quotePrefix = True  # and the spreadsheet shows it as typed, never evaluates it
 
 
-def _sheet(book: Workbook, title: str, headers: list[str], rows: list[list[Any]]) -> None:
+def _shown_width(value: Any) -> int:
+    """Columns a value takes on screen: a Chinese character is two, a Latin one one."""
+    if isinstance(value, datetime):
+        return 16
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def local_time(iso: str | None) -> datetime | None:
+    """An ISO time with its offset (Shanghai, as the API shows it) as the wall-clock time a
+    spreadsheet can sort and filter: Excel has no time zones."""
+    return datetime.fromisoformat(iso).replace(tzinfo=None) if iso else None
+
+
+def _sheet(
+    book: Workbook,
+    title: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    caption: str | None = None,
+) -> None:
+    """A sheet: the caption (report, month, when generated) on top, then a bold header row
+    that stays in view and filters, the rows, and columns as wide as their widest value."""
     sheet = book.create_sheet(title)
+    if caption:
+        sheet.append([caption])
+        sheet["A1"].font = Font(bold=True, size=13)
     sheet.append(headers)
-    for cell in sheet[1]:
+    header_row = sheet.max_row
+    for cell in sheet[header_row]:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
         for cell in sheet[sheet.max_row]:
             _as_text(cell)
-    sheet.freeze_panes = "A2"  # the header stays in view while scrolling
-    for column, header in zip(sheet.columns, headers, strict=False):
-        width = max([len(str(header)) * 2, *(len(str(c.value or "")) + 2 for c in column)])
-        sheet.column_dimensions[column[0].column_letter].width = min(60, width)
+            if isinstance(cell.value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+    sheet.freeze_panes = f"A{header_row + 1}"  # the header stays in view while scrolling
+    last = get_column_letter(len(headers))
+    sheet.auto_filter.ref = f"A{header_row}:{last}{max(sheet.max_row, header_row)}"
+    for i, header in enumerate(headers, start=1):
+        values = [header, *(row[i - 1] for row in rows if i <= len(row))]
+        width = max(_shown_width(v) for v in values) + 2
+        sheet.column_dimensions[get_column_letter(i)].width = min(60, width)
 
 
 def to_xlsx(report: dict[str, Any]) -> bytes:
     book = Workbook()
     book.remove(book.active)
     summary = report["summary"]
+    generated = local_time(report["generated_at"])
+    caption = (
+        f"办不成事反映窗口 月度报告 {report['month']}(生成于 {generated:%Y-%m-%d %H:%M},北京时间)"
+        if generated
+        else f"办不成事反映窗口 月度报告 {report['month']}"
+    )
     _sheet(
         book,
         "概况",
@@ -107,6 +153,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
             ["申诉", report["cards"]["appealed"]],
             ["申诉撤销", report["cards"]["revoked"]],
         ],
+        caption,
     )
     _sheet(
         book,
@@ -126,6 +173,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
             ]
             for d in report["departments"]
         ],
+        caption,
     )
     _sheet(
         book,
@@ -135,6 +183,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
             [c["label"], c["cases"], c["in_progress"], c["resolved_on_spot"]]
             for c in report["categories"]
         ],
+        caption,
     )
     _sheet(
         book,
@@ -150,30 +199,34 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
             ]
             for t in report["common_issues"]
         ],
+        caption,
     )
     _sheet(
         book,
         "黄红牌",
-        ["部门代码", "案件编号", "颜色", "环节", "应完成时间", "扣分", "状态", "发出时间"],
+        ["部门代码", "部门", "案件编号", "颜色", "环节", "应完成时间", "扣分", "状态", "发出时间"],
         [
             [
                 c["department"],
+                c["department_name"],
                 c["case_no"] or "(月度)",
                 COLOURS[c["colour"]],
                 DEADLINES[c["deadline"]],
-                c["due_at"],
+                local_time(c["due_at"]),
                 c["points"],
                 STATUSES[c["status"]],
-                c["issued_at"],
+                local_time(c["issued_at"]),
             ]
             for c in report["card_list"]
         ],
+        caption,
     )
     _sheet(
         book,
         "申诉",
         [
             "部门代码",
+            "部门",
             "案件编号",
             "颜色",
             "扣分",
@@ -186,17 +239,19 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         [
             [
                 c["department"],
+                c["department_name"],
                 c["case_no"] or "(月度)",
                 COLOURS[c["colour"]],
                 c["points"],
                 c["appeal_reason"],
-                c["appealed_at"],
+                local_time(c["appealed_at"]),
                 STATUSES[c["status"]],
-                c["decided_at"],
+                local_time(c["decided_at"]),
                 c["decision_note"],
             ]
             for c in report["appeals"]
         ],
+        caption,
     )
     out = BytesIO()
     book.save(out)
