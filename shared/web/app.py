@@ -17,6 +17,7 @@ from datetime import datetime
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -93,7 +94,9 @@ def build_app(
             await engine.dispose()
             await numbers_engine.dispose()
 
-    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    # Swagger UI and ReDoc from files shipped in fastapi-offline, not a CDN: a government
+    # intranet has no internet (tests/test_docs_offline.py opens /docs in headless Chromium).
+    app = FastAPIOffline(title=title, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.app_name = name
     app.state.clock = clock
