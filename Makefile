@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test fuzz lint format typecheck coverage check bench clean
+.PHONY: run test fuzz lint format typecheck coverage check openapi bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -37,6 +37,9 @@ coverage: $(STAMP)  ## the suite with line and branch coverage of the code (repo
 	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
 check: lint typecheck coverage fuzz  ## what a reviewer runs
+
+openapi: $(STAMP)  ## regenerate docs/openapi/*.json from the apps (tests/test_contract.py compares)
+	$(BIN)/python -c 'from tests.test_contract import write; write()'
 
 bench: $(STAMP)
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done
