@@ -40,3 +40,20 @@ def test_the_committed_contract_is_what_the_app_serves(name: str) -> None:
     assert committed == generated()[name], "run `make openapi` and commit docs/openapi/"
     document: dict[str, Any] = json.loads(committed)
     validate(document)
+
+
+def test_every_operation_documents_its_errors_as_problems() -> None:
+    """What a client is told to expect on an error is what it gets: problem+json, one schema."""
+    for name, text in generated().items():
+        document = json.loads(text)
+        assert "HTTPValidationError" not in text, name
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+                assert {"401", "403", "422", "503"} <= errors.keys(), (name, method, path)
+                for response in errors.values():
+                    assert response["content"] == {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    }, (name, method, path)

@@ -41,7 +41,7 @@ from shared.queue import make_redis
 from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
 from shared.timeutil import Clock, to_shanghai, utcnow
-from shared.web import problems, telemetry
+from shared.web import contract, problems, telemetry
 from shared.web.body_limit import BodyLimitMiddleware
 from shared.web.deadline import DeadlineMiddleware
 from shared.web.input_guard import InputGuardMiddleware
@@ -109,9 +109,10 @@ def build_app(
         # Only a configured proxy may name the client (X-Forwarded-For, right-most untrusted
         # address); uvicorn runs with --no-proxy-headers so it trusts nobody itself.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
-    app.include_router(_health_router())
+    app.include_router(_health_router(), responses=contract.PROBLEM_RESPONSES)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=contract.PROBLEM_RESPONSES)
+    contract.document_problems(app)
     return app
 
 

@@ -1,0 +1,77 @@
+"""What the OpenAPI documents say of errors: every operation answers its errors as
+`application/problem+json` with one shared `Problem` schema (RFC 9457, `errors[]` naming the
+fields of a validation failure), not FastAPI's `HTTPValidationError` in `application/json`,
+which the service never sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.web.problems import PROBLEM
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="the field, as `applicant.phone` or `items[2].code`")
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 describes it. A problem may carry more members (a conflict names
+    the `allowed_actions`, a card conflict its `card_status`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="a URI naming the kind of problem, or about:blank")
+    title: str
+    status: int = Field(description="the HTTP status, always")
+    detail: str
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="a validation failure's fields, one entry each"
+    )
+
+
+ERRORS = {
+    "400": "the body is not JSON, or not what this operation takes",
+    "401": "no key, an unknown key or a revoked one",
+    "403": "this key's role or department may not do this",
+    "404": "no such resource, or none this key may see",
+    "409": "the resource is not in a state that allows this",
+    "413": "the body is larger than MAX_BODY_BYTES",
+    "422": "a field is missing or invalid (`errors` names each)",
+    "429": "too many attempts; `Retry-After` says when to try again",
+    "503": "a dependency is down or too slow; `Retry-After` says when to try again",
+}
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for status, description in ERRORS.items()
+}
+"""What `include_router(..., responses=PROBLEM_RESPONSES)` adds to each of a router's
+operations (a route that declares a status itself keeps its own)."""
+
+
+def document_problems(app: FastAPI) -> None:
+    """Put `Problem` in the components; the default 422 schemas go, as nothing refers to them
+    any more once every router was included with PROBLEM_RESPONSES."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(problem.pop("$defs", {}))
+            schemas["Problem"] = problem
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
