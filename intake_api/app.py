@@ -17,4 +17,9 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastA
         [cases.router, track.router, hotline.router, open311.router],
         settings,
         clock,
+        purpose=(
+            "办不成事反映窗口 · 受理: where a complaint that could not be got done elsewhere is "
+            "registered (window, portal, 12345 hotline, Open311), stored before anything else "
+            "happens, and handed to routing at once; and where the citizen follows it."
+        ),
     )

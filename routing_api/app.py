@@ -25,5 +25,15 @@ ROUTERS = [keys, departments, rules, workflow, calendar, cards, outbox, stats, r
 
 def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastAPI:
     return build_app(
-        "routing", "gaodedim routing API", [m.router for m in ROUTERS], settings, clock
+        "routing",
+        "gaodedim routing API",
+        [m.router for m in ROUTERS],
+        settings,
+        clock,
+        purpose=(
+            "办不成事反映窗口 · 分办与督办: the back office. The first-inquiry rule table routes "
+            "each case to the department that must own it (首问负责制); departments sign, "
+            "handle and reply within working-day deadlines (限时办理); coordinators assign, "
+            "supervisors rule on card appeals and read the figures."
+        ),
     )

@@ -33,6 +33,7 @@ from shared.errors import DomainError, FieldError
 from shared.local import AlreadyRunning
 from shared.settings import Settings, get_settings
 from shared.timeutil import utcnow
+from shared.version import package_version
 
 T = TypeVar("T")
 
@@ -274,15 +275,6 @@ def cmd_stats_refresh(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("gaodedim")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
-
-
 class Unreadable(Exception):
     """A file named on the command line cannot be read."""
 
@@ -313,7 +305,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gaodedim", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    p.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start both APIs and the worker (embedded servers by default)")
     run.add_argument("--no-worker", action="store_true", help="start the two APIs only")

@@ -41,6 +41,7 @@ from shared.queue import make_redis
 from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
 from shared.timeutil import Clock, to_shanghai, utcnow
+from shared.version import package_version
 from shared.web import contract, problems, telemetry
 from shared.web.body_limit import BodyLimitMiddleware
 from shared.web.deadline import DeadlineMiddleware
@@ -55,6 +56,8 @@ def build_app(
     routers: Sequence[APIRouter],
     settings: Settings | None = None,
     clock: Clock = utcnow,
+    *,
+    purpose: str = "",
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, fmt=settings.log_format)
@@ -96,7 +99,14 @@ def build_app(
 
     # Swagger UI and ReDoc from files shipped in fastapi-offline, not a CDN: a government
     # intranet has no internet (tests/test_docs_offline.py opens /docs in headless Chromium).
-    app = FastAPIOffline(title=title, version="0.1.0", lifespan=lifespan)
+    tags = [t for r in routers for t in r.tags if isinstance(t, str)]
+    app = FastAPIOffline(
+        title=title,
+        version=package_version(),
+        description=f"{purpose}\n\n{contract.AUTH}".strip(),
+        openapi_tags=contract.tags_of([*sorted(set(tags), key=tags.index), "health"]),
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.app_name = name
     app.state.clock = clock

@@ -75,3 +75,36 @@ def document_problems(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+AUTH = """Every call but the health checks, the citizen's tracking look-up, the hotline's signed
+webhook and Open311's public reads carries an API key: `Authorization: Bearer <key>`. Keys are
+issued by an admin (`POST /api/v1/keys` or `gaodedim keys create`) for one role: portal,
+hotline, window, department (bound to one department), coordinator, supervisor, dashboard or
+admin. A key sees and does what its role may (a department key: the cases its department
+leads, helps with or first answered for).
+
+Errors are `application/problem+json` (RFC 9457) with `errors[]` naming each invalid field.
+Lists answer `{items, next_cursor, limit}`; hand `next_cursor` back as `cursor`, as it came.
+A registration with an `Idempotency-Key` header is stored once however often it is sent."""
+
+TAGS: dict[str, str] = {
+    "cases": "诉求登记与查询 · registering complaints and reading cases (窗口、门户、热线)",
+    "tracking": "市民查询 · a citizen looks a case up with its tracking code, no key",
+    "hotline": "12345 热线派单 · orders pushed by the 12345 hotline, HMAC-signed",
+    "open311": "Open311 GeoReport v2 · for portals and apps that speak it",
+    "keys": "API 密钥 · issuing and revoking keys (admin)",
+    "departments": "部门 · the departments cases go to, and their webhooks",
+    "rules": "分办规则 · the first-inquiry rule table: draft, publish, explain, simulate",
+    "workflow": "部门办理 · signing, returning, transferring, suspending, replying, extensions",
+    "calendar": "工作日历 · holidays and make-up working days deadlines count by",
+    "cards": "黄红牌 · yellow and red cards, appeals and rulings, department scores",
+    "outbox": "消息投递 · webhooks and callbacks waiting, delivered or failed",
+    "stats": "统计 · the dashboard's figures",
+    "reports": "月度报告 · the monthly report for the government",
+    "health": "运行状态 · liveness, readiness and Prometheus metrics",
+}
+
+
+def tags_of(names: list[str]) -> list[dict[str, str]]:
+    return [{"name": name, "description": TAGS[name]} for name in names if name in TAGS]
