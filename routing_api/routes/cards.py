@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from services.sla import cards
 from shared.database import transaction
 from shared.web.auth import CurrentPrincipal
+from shared.web.contract import Page
 from shared.web.deps import Now, Sessionmaker
 from shared.web.params import Cursor, Month, OptionalMonth, RowId
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/v1/cards", tags=["cards"])
 CardId = RowId
 
 
-@router.get("", response_model=None)
+@router.get("", response_model=Page[cards.CardOut])
 async def list_cards(
     actor: CurrentPrincipal,
     sessions: Sessionmaker,
@@ -41,7 +42,7 @@ async def list_cards(
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
 
 
-@router.get("/score", response_model=None)
+@router.get("/score", response_model=cards.Score)
 async def score(
     actor: CurrentPrincipal,
     sessions: Sessionmaker,
@@ -52,7 +53,7 @@ async def score(
         return await cards.score(session, actor, department, month)
 
 
-@router.post("/{card_id}/appeal", response_model=None)
+@router.post("/{card_id}/appeal", response_model=cards.CardOut)
 async def appeal(
     card_id: CardId, body: cards.Appeal, actor: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
@@ -61,7 +62,7 @@ async def appeal(
         return cards.card_out(card, case.case_no if case else None)
 
 
-@router.post("/{card_id}/decision", response_model=None)
+@router.post("/{card_id}/decision", response_model=cards.CardOut)
 async def decide(
     card_id: CardId, body: cards.Ruling, actor: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:

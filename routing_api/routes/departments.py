@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.authz import May
 from services.department import repository, service
-from services.department.schemas import DepartmentIn, DepartmentUpdate
+from services.department.schemas import DepartmentIn, DepartmentOut, DepartmentUpdate
 from shared.database import transaction
 from shared.errors import not_found
 from shared.principal import Principal
 from shared.urlguard import require_callable
 from shared.web.auth import CurrentPrincipal, allowed
+from shared.web.contract import Page
 from shared.web.deps import Sessionmaker, settings_of
 from shared.web.params import Cursor
 
@@ -22,7 +23,7 @@ Editor = Annotated[Principal, allowed(May.configure)]
 Code = Annotated[str, Path(max_length=32)]
 
 
-@router.get("", response_model=None)
+@router.get("", response_model=Page[DepartmentOut])
 async def list_departments(
     _: CurrentPrincipal,
     sessions: Sessionmaker,
@@ -38,7 +39,7 @@ async def list_departments(
     }
 
 
-@router.get("/{code}", response_model=None)
+@router.get("/{code}", response_model=DepartmentOut)
 async def get_department(code: Code, _: CurrentPrincipal, sessions: Sessionmaker) -> dict[str, Any]:
     async with transaction(sessions) as session:
         row = await repository.get(session, code)
@@ -52,7 +53,7 @@ def _deliverable_webhook(request: Request, url: object) -> None:
         require_callable(str(url), settings_of(request).callback_targets, "webhook")
 
 
-@router.post("", status_code=201, response_model=None)
+@router.post("", status_code=201, response_model=DepartmentOut)
 async def create_department(
     request: Request, body: DepartmentIn, _: Editor, sessions: Sessionmaker
 ) -> dict[str, Any]:
@@ -62,7 +63,7 @@ async def create_department(
     return service.department_out(row)
 
 
-@router.put("/{code}", response_model=None)
+@router.put("/{code}", response_model=DepartmentOut)
 async def update_department(
     request: Request, code: Code, body: DepartmentUpdate, _: Editor, sessions: Sessionmaker
 ) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from services.authz import May
 from services.outbox import service as outbox
@@ -13,14 +14,39 @@ from shared.errors import not_found
 from shared.principal import Principal
 from shared.timeutil import shanghai_iso
 from shared.web.auth import allowed
+from shared.web.contract import Page
 from shared.web.deps import Sessionmaker
 from shared.web.params import Cursor, RowId
 
 router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
+
+
+class OutboxMessageOut(BaseModel):
+    """A message as operators see it: where it stands, never its payload (which can hold a
+    case's callback URL and the like), only the case, department and event it concerns."""
+
+    id: int
+    topic: str = Field(examples=["department.notify", "channel.callback", "case.registered"])
+    attempts: int
+    last_error: str | None
+    created_at: str | None
+    next_attempt_at: str | None
+    delivered_at: str | None
+    failed_at: str | None
+    case_no: str | None
+    department: str | None
+    event: str | None
+
+
+class Retried(BaseModel):
+    id: int
+    state: str = Field(examples=["pending"])
+
+
 Operator = Annotated[Principal, allowed(May.operate_outbox)]
 
 
-@router.get("", response_model=None)
+@router.get("", response_model=Page[OutboxMessageOut])
 async def list_messages(
     _: Operator,
     sessions: Sessionmaker,
@@ -52,7 +78,7 @@ async def list_messages(
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
 
 
-@router.post("/{message_id}/retry", status_code=202, response_model=None)
+@router.post("/{message_id}/retry", status_code=202, response_model=Retried)
 async def retry(message_id: RowId, _: Operator, sessions: Sessionmaker) -> dict[str, Any]:
     async with transaction(sessions) as session:
         if not await outbox.retry(session, message_id):

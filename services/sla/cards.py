@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,33 @@ from shared.timeutil import shanghai_iso
 
 BASE_SCORE = 100
 """The monthly assessment starts from 100; each card that stands deducts its points."""
+
+
+class CardOut(BaseModel):
+    id: int
+    case_no: str | None = Field(description="None for a department's monthly red card")
+    department: str
+    colour: str = Field(examples=["yellow", "red"])
+    deadline: str = Field(examples=["sign", "handle", "drag", "monthly"])
+    due_at: str | None
+    month: str = Field(examples=["2026-11"])
+    points: int
+    status: str = Field(examples=["active", "appealed", "upheld", "revoked"])
+    issued_at: str | None
+    appeal_reason: str | None
+    appealed_at: str | None
+    decided_at: str | None
+    decision_note: str | None
+
+
+class Score(BaseModel):
+    department: str
+    month: str
+    base: int
+    deducted: int
+    score: int
+    yellow: int
+    red: int
 
 
 class Appeal(Strict):

@@ -5,12 +5,22 @@ which the service never sends."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.web.problems import PROBLEM
+
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """Every list: a page of items, and the cursor of the next page (None on the last)."""
+
+    items: list[Item]
+    next_cursor: str | None = Field(description="hand it back as `cursor`, as it came")
+    limit: int
 
 
 class FieldProblem(BaseModel):
