@@ -14,6 +14,7 @@ from shared.database import transaction
 from shared.enums import Role
 from shared.principal import Principal
 from shared.web.auth import allowed
+from shared.web.contract import Page
 from shared.web.deps import Now, Sessionmaker
 from shared.web.params import Cursor
 
@@ -28,7 +29,25 @@ class KeyCreate(BaseModel):
     label: Annotated[str, Field(max_length=200)] | None = None
 
 
-@router.post("", status_code=201, response_model=None)
+class IssuedKey(BaseModel):
+    id: str
+    key: str = Field(description="the secret: shown this once, stored only as a hash")
+    role: str
+    department: str | None
+    label: str | None
+
+
+class KeyOut(BaseModel):
+    id: str
+    prefix: str = Field(description="the key's first characters, to tell keys apart")
+    role: str
+    department: str | None
+    label: str | None
+    created_at: str
+    revoked_at: str | None
+
+
+@router.post("", status_code=201, response_model=IssuedKey)
 async def create_key(body: KeyCreate, _: Admin, sessions: Sessionmaker) -> dict[str, Any]:
     async with transaction(sessions) as session:
         issued = await keys.issue(
@@ -43,7 +62,7 @@ async def create_key(body: KeyCreate, _: Admin, sessions: Sessionmaker) -> dict[
     }
 
 
-@router.get("", response_model=None)
+@router.get("", response_model=Page[KeyOut])
 async def list_keys(
     _: Admin,
     sessions: Sessionmaker,
