@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.case import access, codes, presenter, service
 from services.case.repository import CaseFilter
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
+from services.case.views import CaseOut, LinkedOut
 from shared.database import transaction
 from shared.durations import parse_duration
 from shared.enums import CaseStatus, Channel
@@ -23,6 +24,7 @@ from shared.web import cases as edge
 from shared.web import idempotent
 from shared.web.auth import CurrentPrincipal
 from shared.web.cases import act_on_case
+from shared.web.contract import Page
 from shared.web.deps import Now, Sessionmaker, settings_of
 from shared.web.params import Cursor
 
@@ -32,7 +34,15 @@ CaseNo = Annotated[str, Path(max_length=40, description="e.g. GZ-20261122-000123
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-@router.post("", status_code=201, response_model=None)
+@router.post(
+    "",
+    status_code=201,
+    response_model=None,
+    responses={
+        201: {"model": CaseOut, "description": "stored (and routed, when routing answered)"},
+        200: {"model": CaseOut | LinkedOut, "description": "a repeat (重复件), or a replay"},
+    },
+)
 async def register_case(
     request: Request,
     body: CaseCreate,
@@ -151,7 +161,7 @@ def _statuses(values: list[str] | None) -> list[CaseStatus] | None:
         raise invalid("status", f"unknown status; one of {allowed}") from exc
 
 
-@router.get("", response_model=None)
+@router.get("", response_model=Page[CaseOut])
 async def list_cases(
     principal: CurrentPrincipal,
     sessions: Sessionmaker,
@@ -183,7 +193,7 @@ async def list_cases(
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
 
 
-@router.get("/{case_no}", response_model=None)
+@router.get("/{case_no}", response_model=CaseOut)
 async def get_case(
     case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessionmaker
 ) -> dict[str, Any]:
@@ -193,7 +203,7 @@ async def get_case(
         return presenter.case_out(case, principal.role, events)
 
 
-@router.post("/{case_no}/resolve-on-spot", response_model=None)
+@router.post("/{case_no}/resolve-on-spot", response_model=CaseOut)
 async def resolve_on_spot(
     case_no: CaseNo,
     body: ResolveOnSpot,
@@ -204,7 +214,7 @@ async def resolve_on_spot(
     return await act_on_case(sessions, service.resolve_on_spot, case_no, body, principal, now)
 
 
-@router.post("/{case_no}/hand-over", response_model=None)
+@router.post("/{case_no}/hand-over", response_model=CaseOut)
 async def hand_over(
     request: Request, case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
@@ -225,14 +235,14 @@ async def _fresh(sessions: Sessionmaker, case_no: str, principal: Principal) -> 
         return presenter.case_out(case, principal.role)
 
 
-@router.post("/{case_no}/out-of-scope", response_model=None)
+@router.post("/{case_no}/out-of-scope", response_model=CaseOut)
 async def out_of_scope(
     case_no: CaseNo, body: OutOfScope, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     return await act_on_case(sessions, service.refer_out_of_scope, case_no, body, principal, now)
 
 
-@router.post("/{case_no}/feedback", response_model=None)
+@router.post("/{case_no}/feedback", response_model=CaseOut)
 async def feedback(
     case_no: CaseNo, body: Feedback, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
