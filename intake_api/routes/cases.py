@@ -161,7 +161,7 @@ def _statuses(values: list[str] | None) -> list[CaseStatus] | None:
         raise invalid("status", f"unknown status; one of {allowed}") from exc
 
 
-@router.get("", response_model=Page[CaseOut])
+@router.get("", response_model=Page[CaseOut], response_model_exclude_unset=True)
 async def list_cases(
     principal: CurrentPrincipal,
     sessions: Sessionmaker,
@@ -193,7 +193,7 @@ async def list_cases(
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
 
 
-@router.get("/{case_no}", response_model=CaseOut)
+@router.get("/{case_no}", response_model=CaseOut, response_model_exclude_unset=True)
 async def get_case(
     case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessionmaker
 ) -> dict[str, Any]:
@@ -203,7 +203,9 @@ async def get_case(
         return presenter.case_out(case, principal.role, events)
 
 
-@router.post("/{case_no}/resolve-on-spot", response_model=CaseOut)
+@router.post(
+    "/{case_no}/resolve-on-spot", response_model=CaseOut, response_model_exclude_unset=True
+)
 async def resolve_on_spot(
     case_no: CaseNo,
     body: ResolveOnSpot,
@@ -214,7 +216,7 @@ async def resolve_on_spot(
     return await act_on_case(sessions, service.resolve_on_spot, case_no, body, principal, now)
 
 
-@router.post("/{case_no}/hand-over", response_model=CaseOut)
+@router.post("/{case_no}/hand-over", response_model=CaseOut, response_model_exclude_unset=True)
 async def hand_over(
     request: Request, case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
@@ -235,14 +237,14 @@ async def _fresh(sessions: Sessionmaker, case_no: str, principal: Principal) -> 
         return presenter.case_out(case, principal.role)
 
 
-@router.post("/{case_no}/out-of-scope", response_model=CaseOut)
+@router.post("/{case_no}/out-of-scope", response_model=CaseOut, response_model_exclude_unset=True)
 async def out_of_scope(
     case_no: CaseNo, body: OutOfScope, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     return await act_on_case(sessions, service.refer_out_of_scope, case_no, body, principal, now)
 
 
-@router.post("/{case_no}/feedback", response_model=CaseOut)
+@router.post("/{case_no}/feedback", response_model=CaseOut, response_model_exclude_unset=True)
 async def feedback(
     case_no: CaseNo, body: Feedback, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:

@@ -6,10 +6,12 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from pydantic import Field
 
 from routing_api.deps import Calendar, Policy
 from services.authz import May
 from services.case import presenter, workflow
+from services.case.views import CaseOut
 from services.case.workflow_schemas import (
     Assign,
     ExtensionDecision,
@@ -29,6 +31,11 @@ from shared.web.cases import act_on_case
 from shared.web.deps import Now, Sessionmaker, settings_of
 from shared.web.params import RowId
 
+
+class Routed(CaseOut):
+    routed: bool = Field(description="false when the case had been routed already (a retry)")
+
+
 router = APIRouter(prefix="/api/v1", tags=["workflow"])
 CaseNo = Annotated[str, Path(max_length=40)]
 Department = Annotated[Principal, allowed(May.handle_cases)]
@@ -36,7 +43,7 @@ Anyone = CurrentPrincipal  # every role; the service decides per case
 Router = Annotated[Principal, allowed(May.route)]
 
 
-@router.post("/cases/{case_no}/route", response_model=None)
+@router.post("/cases/{case_no}/route", response_model=Routed, response_model_exclude_unset=True)
 async def route(
     request: Request,
     case_no: CaseNo,
@@ -59,14 +66,14 @@ async def route(
     return {**presenter.case_out(case, actor.role), "routed": routed}
 
 
-@router.post("/cases/{case_no}/sign", response_model=None)
+@router.post("/cases/{case_no}/sign", response_model=CaseOut, response_model_exclude_unset=True)
 async def sign(
     case_no: CaseNo, body: Sign, actor: Department, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     return await act_on_case(sessions, workflow.sign, case_no, body, actor, now)
 
 
-@router.post("/cases/{case_no}/return", response_model=None)
+@router.post("/cases/{case_no}/return", response_model=CaseOut, response_model_exclude_unset=True)
 async def return_case(
     case_no: CaseNo,
     body: Return,
@@ -80,7 +87,7 @@ async def return_case(
     )
 
 
-@router.post("/cases/{case_no}/transfer", response_model=None)
+@router.post("/cases/{case_no}/transfer", response_model=CaseOut, response_model_exclude_unset=True)
 async def transfer(
     case_no: CaseNo,
     body: Transfer,
@@ -94,14 +101,14 @@ async def transfer(
     )
 
 
-@router.post("/cases/{case_no}/suspend", response_model=None)
+@router.post("/cases/{case_no}/suspend", response_model=CaseOut, response_model_exclude_unset=True)
 async def suspend(
     case_no: CaseNo, body: Suspend, actor: Department, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     return await act_on_case(sessions, workflow.suspend, case_no, body, actor, now)
 
 
-@router.post("/cases/{case_no}/resume", response_model=None)
+@router.post("/cases/{case_no}/resume", response_model=CaseOut, response_model_exclude_unset=True)
 async def resume(
     case_no: CaseNo,
     body: Resume,
@@ -115,14 +122,14 @@ async def resume(
     )
 
 
-@router.post("/cases/{case_no}/reply", response_model=None)
+@router.post("/cases/{case_no}/reply", response_model=CaseOut, response_model_exclude_unset=True)
 async def reply(
     case_no: CaseNo, body: Reply, actor: Department, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     return await act_on_case(sessions, workflow.reply, case_no, body, actor, now)
 
 
-@router.post("/cases/{case_no}/assign", response_model=None)
+@router.post("/cases/{case_no}/assign", response_model=CaseOut, response_model_exclude_unset=True)
 async def assign(
     case_no: CaseNo, body: Assign, actor: Anyone, sessions: Sessionmaker, policy: Policy, now: Now
 ) -> dict[str, Any]:
