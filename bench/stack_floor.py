@@ -26,37 +26,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 from _db import fresh_database
+from intake_load import LUA, _free_port
 
 HERE = Path(__file__).resolve().parent
-LUA = r"""
-local counter = 0
-local threads = {}
-function setup(thread)
-  thread:set("thread_id", #threads + 1)
-  table.insert(threads, thread)
-end
-request = function()
-  counter = counter + 1
-  local n = thread_id * 10000000 + counter
-  local body = string.format(
-    '{"channel":"window","district":"越秀区","title":"营业执照办不下来 %d",' ..
-    '"description":"第%d位市民:窗口说材料不全但没有一次性告知,营业执照一直领不到,编号%d",' ..
-    '"applicant":{"phone":"139%08d"}}', n, n, n, n % 100000000)
-  return wrk.format("POST", "/api/v1/cases", {["Content-Type"] = "application/json"}, body)
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d\n", summary.requests, summary.duration,
-    summary.errors.status, latency:percentile(50), latency:percentile(99)))
-end
-"""
-
-
-def _port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -88,7 +60,7 @@ def _cpu(pid: int) -> float:
 
 
 def run(client: str, dsn: str, args: argparse.Namespace, script: Path) -> None:
-    intake_port, routing_port = _port(), _port()
+    intake_port, routing_port = _free_port(), _free_port()
     env = dict(
         os.environ,
         FLOOR_DSN=dsn,
@@ -117,15 +89,17 @@ def run(client: str, dsn: str, args: argparse.Namespace, script: Path) -> None:
                 "-s",
                 str(script),
                 url,
+                "--",
+                "unused-key",  # the same requests as intake_load.py; the floor reads no key
             ],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
         cpu = [_cpu(p.pid) - b for p, b in zip(procs, before, strict=True)]
-        match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+        match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
         assert match, out
-        requests, duration_us, non2xx, p50, p99 = map(int, match.groups())
+        requests, duration_us, _, non2xx, p50, p99, _ = map(int, match.groups())
         ok = requests - non2xx
         print(
             f"{client:>13}: {ok / (duration_us / 1e6):4.0f} registrations/s, "

@@ -76,7 +76,7 @@ RESCHEDULE = text("""
     UPDATE cases SET sla_next_check_at = n.at
     FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS timestamptz[])) AS n(id, at)
     WHERE cases.id = n.id
-""").execution_options(synchronize_session=False)
+""")
 
 
 async def _issue(session: AsyncSession, notices: list[Notice], now: datetime) -> None:
