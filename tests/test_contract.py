@@ -42,18 +42,61 @@ def test_the_committed_contract_is_what_the_app_serves(name: str) -> None:
     validate(document)
 
 
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+KEYLESS_401 = {
+    "/webhooks/hotline",
+    "/open311/v2/requests.{fmt}",
+    "/open311/v2/requests/{request_id}.{fmt}",
+}
+"""Keyless operations that still answer 401: a bad hotline signature, a bad Open311 api_key."""
+
+
+def operations() -> list[tuple[str, str, str, dict[str, Any]]]:
+    return [
+        (name, method, path, operation)
+        for name, text in generated().items()
+        for path, ops in json.loads(text)["paths"].items()
+        for method, operation in ops.items()
+    ]
+
+
 def test_every_operation_documents_its_errors_as_problems() -> None:
-    """What a client is told to expect on an error is what it gets: problem+json, one schema."""
-    for name, text in generated().items():
-        document = json.loads(text)
-        assert "HTTPValidationError" not in text, name
-        for path, operations in document["paths"].items():
-            for method, operation in operations.items():
-                errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
-                assert {"401", "403", "422", "503"} <= errors.keys(), (name, method, path)
-                for response in errors.values():
-                    assert response["content"] == {
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        }
-                    }, (name, method, path)
+    """What a client is told to expect on an error is what it gets: problem+json, one schema
+    (Open311's own error list on Open311, the readiness body on /readyz)."""
+    assert all("HTTPValidationError" not in text for text in generated().values())
+    for name, method, path, operation in operations():
+        where = (name, method, path)
+        errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+        assert "503" in errors, where
+        for status, response in errors.items():
+            content = response["content"]
+            if path.startswith("/open311/") and status in ("400", "401", "404"):
+                schema = content["application/json"]["schema"]
+                assert schema["items"] == {"$ref": "#/components/schemas/Open311Error"}, where
+                assert "text/xml" in content, where
+            elif path == "/readyz" and status == "503":
+                assert content["application/json"]["schema"]["$ref"].endswith("/Readiness")
+            else:
+                assert content == PROBLEM, (*where, status)
+
+
+def test_only_keyed_operations_promise_401_and_403() -> None:
+    """A health check, the tracking look-up or Open311's public reads never answer 401/403, so
+    their documents do not say they might; every keyed operation does."""
+    for name, method, path, operation in operations():
+        errors = {s for s in operation["responses"] if s[0] in "45"}
+        if operation.get("security"):
+            assert {"401", "403", "422"} <= errors, (name, method, path)
+        else:
+            assert "403" not in errors, (name, method, path)
+            assert ("401" in errors) == (path in KEYLESS_401), (name, method, path)
+
+
+def test_every_operation_types_its_success() -> None:
+    """No success body is `{}`: a generated client gets a type for each."""
+    for name, method, path, operation in operations():
+        for status, response in operation["responses"].items():
+            if status[0] != "2" or status == "204":
+                continue
+            for media, body in response["content"].items():
+                assert body.get("schema"), (name, method, path, status, media)

@@ -37,7 +37,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 @router.post(
     "",
     status_code=201,
-    response_model=None,
+    response_model=CaseOut,
     responses={
         201: {"model": CaseOut, "description": "stored (and routed, when routing answered)"},
         200: {"model": CaseOut | LinkedOut, "description": "a repeat (重复件), or a replay"},

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from services.case import codes, presenter, service
+from services.case.views import HotlineCaseOut, HotlineLinkedOut
 from services.hotline import service as hotline
 from services.hotline.schemas import EXAMPLE, HotlineOrderIn
 from shared.database import transaction
@@ -21,10 +22,11 @@ from shared.enums import Channel
 from shared.errors import DomainError, unauthorized
 from shared.signing import verify
 from shared.urlguard import require_callable
+from shared.web import contract
 from shared.web.cases import hand_over
 from shared.web.deps import Sessionmaker, settings_of
 
-router = APIRouter(tags=["hotline"])
+router = APIRouter(tags=["hotline"], responses=contract.problems("401", "413", "422", "503"))
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +75,21 @@ OPENAPI = {
 }
 
 
-@router.post("/webhooks/hotline", response_model=None, openapi_extra=OPENAPI)
+@router.post(
+    "/webhooks/hotline",
+    response_model=HotlineCaseOut,
+    openapi_extra=OPENAPI,
+    status_code=201,
+    responses={
+        201: {"model": HotlineCaseOut, "description": "the order created this case"},
+        200: {
+            "model": HotlineCaseOut | HotlineLinkedOut,
+            "description": "the order was seen before: a supplement, a resend, or a repeat",
+        },
+        401: {"description": "no signature, a bad one, or one older than five minutes"},
+        503: {"description": "HOTLINE_WEBHOOK_SECRET is not set"},
+    },
+)
 async def receive_order(request: Request, sessions: Sessionmaker) -> JSONResponse:
     settings = settings_of(request)
     if not settings.hotline_webhook_secret:

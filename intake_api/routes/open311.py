@@ -24,16 +24,101 @@ from services.case import codes, service
 from services.case.lifecycle import FINISHED
 from services.case.schemas import Applicant, CaseCreate, Location
 from services.department import repository as departments
+from services.open311.views import (
+    Created,
+    Discovery,
+    Open311Error,
+    RequestOut,
+    ServiceDefinition,
+    ServiceOut,
+)
 from shared.database import transaction
 from shared.enums import Category, Channel
 from shared.errors import DomainError
 from shared.models import Case
 from shared.principal import Principal
+from shared.web import contract
 from shared.web.cases import hand_over
 from shared.web.deps import Sessionmaker, settings_of
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
-Format = Annotated[str, Path(pattern="^(json|xml)$")]
+router = APIRouter(
+    prefix="/open311/v2", tags=["open311"], responses=contract.problems("413", "422", "503")
+)
+Format = Annotated[str, Path(pattern="^(json|xml)$", description="json or xml")]
+XML = {"text/xml": {"schema": {"type": "string", "description": "the same members, as XML"}}}
+
+
+def _answers(status: int, model: Any, description: str, *errors: int) -> dict[int | str, Any]:
+    """The OpenAPI of an Open311 operation: its body as JSON or XML, and its errors as
+    Open311's error list, which is what its clients parse."""
+    answers: dict[int | str, Any] = {
+        status: {"model": model, "description": description, "content": XML}
+    }
+    for code in errors:
+        answers[code] = {
+            "model": list[Open311Error],
+            "description": ERROR_MEANS[code],
+            "content": XML,
+        }
+    return answers
+
+
+ERROR_MEANS = {
+    400: "a field is missing or invalid (Open311's error list names it)",
+    401: "api_key missing, unknown or revoked",
+    404: "no such service or request, or none this reader may see",
+}
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string", "maxLength": 200},
+    }
+
+
+API_KEY = _query("api_key", "a portal key: the requests it created, in full; none: the public feed")
+LIST_PARAMS = [
+    API_KEY,
+    _query("service_request_id", "comma-separated case numbers"),
+    _query("service_code", "one service (category)"),
+    _query("status", "open or closed", {"type": "string", "enum": ["open", "closed"]}),
+    _query("page", "from 1 to 100", {"type": "integer", "minimum": 1, "maximum": 100}),
+    _query(
+        "page_size",
+        "from 1 to 200, 50 unless given",
+        {"type": "integer", "minimum": 1, "maximum": 200},
+    ),
+]
+CREATE_FIELDS: dict[str, Any] = {
+    "type": "object",
+    "required": ["api_key", "service_code", "description", "phone"],
+    "properties": {
+        "api_key": {"type": "string", "description": "a portal key"},
+        "service_code": {"type": "string", "examples": ["materials"]},
+        "description": {"type": "string", "maxLength": 5000},
+        "first_name": {"type": "string"},
+        "last_name": {"type": "string"},
+        "phone": {"type": "string", "examples": ["13800138001"]},
+        "lat": {"type": "number"},
+        "long": {"type": "number"},
+        "address_string": {"type": "string"},
+        "media_url": {"type": "string", "format": "uri"},
+        f"attribute[{open311.PUBLIC_PLACE}]": {"type": "string", "enum": ["true", "false"]},
+    },
+}
+CREATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": CREATE_FIELDS},
+            "application/json": {"schema": CREATE_FIELDS},
+        },
+    }
+}
 
 
 def _render(
@@ -68,7 +153,11 @@ async def _principal(request: Request, sessions: Sessionmaker, api_key: str | No
     return principal
 
 
-@router.get("/discovery.{fmt}", response_model=None)
+@router.get(
+    "/discovery.{fmt}",
+    response_model=Discovery,
+    responses=_answers(200, Discovery, "where to send requests, and how to get a key"),
+)
 async def discovery(request: Request, fmt: Format) -> Response:
     base = str(request.base_url).rstrip("/") + "/open311/v2"
     return _render(
@@ -86,12 +175,20 @@ async def discovery(request: Request, fmt: Format) -> Response:
     )
 
 
-@router.get("/services.{fmt}", response_model=None)
+@router.get(
+    "/services.{fmt}",
+    response_model=list[ServiceOut],
+    responses=_answers(200, list[ServiceOut], "every service: our blockage categories"),
+)
 async def services(fmt: Format) -> Response:
     return _render(fmt, "services", "service", open311.service_list())
 
 
-@router.get("/services/{code}.{fmt}", response_model=None)
+@router.get(
+    "/services/{code}.{fmt}",
+    response_model=ServiceDefinition,
+    responses=_answers(200, ServiceDefinition, "the attributes a request may carry", 404),
+)
 async def service_definition(code: str, fmt: Format) -> Response:
     async def work() -> Response:
         if code not in {c.value for c in Category}:
@@ -113,7 +210,13 @@ def _form(raw: bytes, content_type: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
 
 
-@router.post("/requests.{fmt}", response_model=None)
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    response_model=list[Created],
+    responses=_answers(201, list[Created], "stored, and handed to routing", 400, 401),
+    openapi_extra=CREATE_BODY,
+)
 async def create_request(request: Request, fmt: Format, sessions: Sessionmaker) -> Response:
     async def work() -> Response:
         try:
@@ -230,7 +333,12 @@ async def _reader(request: Request, sessions: Sessionmaker) -> Principal | None:
     return await _principal(request, sessions, api_key) if api_key else None
 
 
-@router.get("/requests.{fmt}", response_model=None)
+@router.get(
+    "/requests.{fmt}",
+    response_model=list[RequestOut],
+    responses=_answers(200, list[RequestOut], "newest first", 400, 401),
+    openapi_extra={"parameters": LIST_PARAMS},
+)
 async def list_requests(request: Request, fmt: Format, sessions: Sessionmaker) -> Response:
     async def work() -> Response:
         params = dict(request.query_params)
@@ -246,7 +354,12 @@ async def list_requests(request: Request, fmt: Format, sessions: Sessionmaker) -
     return await _open311(fmt, work)
 
 
-@router.get("/requests/{request_id}.{fmt}", response_model=None)
+@router.get(
+    "/requests/{request_id}.{fmt}",
+    response_model=list[RequestOut],
+    responses=_answers(200, list[RequestOut], "a list of one, as Open311 has it", 401, 404),
+    openapi_extra={"parameters": [API_KEY]},
+)
 async def get_request(
     request: Request, request_id: str, fmt: Format, sessions: Sessionmaker
 ) -> Response:

@@ -7,15 +7,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from services.case import codes, service
+from services.case.views import TrackingOut
 from shared.database import transaction
 from shared.errors import DomainError
-from shared.web import ratelimit
+from shared.web import contract, ratelimit
 from shared.web.deps import Sessionmaker, settings_of
 
-router = APIRouter(prefix="/api/v1/track", tags=["tracking"])
+router = APIRouter(
+    prefix="/api/v1/track",
+    tags=["tracking"],
+    responses=contract.problems("404", "413", "422", "429", "503"),
+)
 
 
-@router.get("/{tracking_code}", response_model=None)
+@router.get("/{tracking_code}", response_model=TrackingOut)
 async def track(
     request: Request,
     sessions: Sessionmaker,

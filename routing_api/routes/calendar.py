@@ -20,13 +20,13 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 Editor = Annotated[Principal, allowed(May.configure)]
 
 
-@router.get("/{year}", response_model=None)
+@router.get("/{year}", response_model=years.YearOut)
 async def get_year(year: Year, _: CurrentPrincipal, sessions: Sessionmaker) -> dict[str, Any]:
     async with transaction(sessions) as session:
         return await years.year_out(session, year)
 
 
-@router.put("/{year}", response_model=None)
+@router.put("/{year}", response_model=years.YearSaved)
 async def put_year(
     year: Year, body: years.YearIn, actor: Editor, sessions: Sessionmaker
 ) -> dict[str, Any]:

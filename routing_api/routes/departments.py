@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request
 
 from services.authz import May
 from services.department import repository, service
@@ -73,8 +73,7 @@ async def update_department(
     return service.department_out(row)
 
 
-@router.delete("/{code}", status_code=204, response_model=None)
-async def delete_department(code: Code, _: Editor, sessions: Sessionmaker) -> Response:
+@router.delete("/{code}", status_code=204)
+async def delete_department(code: Code, _: Editor, sessions: Sessionmaker) -> None:
     async with transaction(sessions) as session:
         await service.delete(session, code)
-    return Response(status_code=204)

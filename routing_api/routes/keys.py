@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.apikey import service as keys
@@ -89,8 +89,7 @@ async def list_keys(
     }
 
 
-@router.delete("/{key_id}", status_code=204, response_model=None)
-async def revoke_key(key_id: uuid.UUID, _: Admin, sessions: Sessionmaker, now: Now) -> Response:
+@router.delete("/{key_id}", status_code=204)
+async def revoke_key(key_id: uuid.UUID, _: Admin, sessions: Sessionmaker, now: Now) -> None:
     async with transaction(sessions) as session:
         await keys.revoke(session, key_id, now=now)
-    return Response(status_code=204)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from services.authz import May
 from services.reports import monthly
+from services.reports.views import MonthlyReport
 from shared.database import transaction
 from shared.principal import Principal
 from shared.web.auth import allowed
@@ -20,14 +21,18 @@ Reader = Annotated[Principal, allowed(May.read_reports)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.get("/monthly", response_model=None)
+@router.get(
+    "/monthly",
+    response_model=MonthlyReport,
+    responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+)
 async def monthly_report(
     _: Reader,
     sessions: Sessionmaker,
     month: Month,
     now: Now,
     format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",
-) -> Response:
+) -> Response | dict[str, Any]:
     async with transaction(sessions) as session:
         report = await monthly.build(session, month, now=now)
     if format == "xlsx":
@@ -36,4 +41,4 @@ async def monthly_report(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="gaodedim-{month}.xlsx"'},
         )
-    return JSONResponse(report)
+    return report

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from routing_api.deps import Calendar
 from services.authz import May
 from services.routing import service
-from services.rules import versions
+from services.rules import versions, views
 from services.rules.schemas import CaseFacts, RuleTable
 from shared.database import transaction
 from shared.errors import conflict, invalid
@@ -24,7 +24,7 @@ Editor = Annotated[Principal, allowed(May.configure)]
 Reader = Annotated[Principal, allowed(May.read_rules)]
 
 
-@router.get("/rules", response_model=None)
+@router.get("/rules", response_model=views.RulesOut)
 async def get_rules(_: Reader, sessions: Sessionmaker) -> dict[str, Any]:
     async with transaction(sessions) as session:
         draft = await versions.draft(session)
@@ -37,7 +37,7 @@ async def get_rules(_: Reader, sessions: Sessionmaker) -> dict[str, Any]:
     }
 
 
-@router.put("/rules", response_model=None)
+@router.put("/rules", response_model=views.DraftSaved)
 async def put_draft(body: RuleTable, actor: Editor, sessions: Sessionmaker) -> dict[str, Any]:
     """Save the draft; refused whole (422 naming the rule and field) if anything is wrong."""
     async with transaction(sessions) as session:
@@ -45,14 +45,17 @@ async def put_draft(body: RuleTable, actor: Editor, sessions: Sessionmaker) -> d
     return {"draft": versions.table_out(body), "rules": len(body.rules)}
 
 
-@router.post("/rules/publish", status_code=201, response_model=None)
+@router.post("/rules/publish", status_code=201, response_model=views.Published)
 async def publish(actor: Editor, sessions: Sessionmaker) -> dict[str, Any]:
     async with transaction(sessions) as session:
         number = await versions.publish(session, actor=actor)
     return {"version": number}
 
 
-@router.get("/rules/versions/{number}", response_model=None)
+@router.get(
+    "/rules/versions/{number}",
+    response_model=views.VersionOut,
+)
 async def get_version(
     number: Annotated[int, Path(ge=1, le=INT32_MAX)], _: Reader, sessions: Sessionmaker
 ) -> dict[str, Any]:
@@ -67,7 +70,7 @@ class ExplainBody(CaseFacts):
     draft: bool = False
 
 
-@router.post("/route/explain", response_model=None)
+@router.post("/route/explain", response_model=views.Explanation)
 async def explain(
     body: ExplainBody, _: Reader, sessions: Sessionmaker, calendar: Calendar, now: Now
 ) -> dict[str, Any]:
@@ -93,7 +96,7 @@ class SimulateBody(BaseModel):
     limit: Annotated[int, Field(ge=1, le=50_000)] = 1000
 
 
-@router.post("/route/simulate", response_model=None)
+@router.post("/route/simulate", response_model=views.Simulation)
 async def simulate(body: SimulateBody, _: Editor, sessions: Sessionmaker) -> dict[str, Any]:
     """Replay a table (the body's, else the draft) over the newest stored cases."""
     async with transaction(sessions) as session:

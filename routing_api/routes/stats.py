@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query
 
 from services.authz import May
 from services.stats import common_issues as issues
-from services.stats import service
+from services.stats import service, views
 from shared.database import transaction
 from shared.errors import invalid
 from shared.principal import Principal
 from shared.timeutil import year_problem
+from shared.view import Items
 from shared.web.auth import allowed
 from shared.web.deps import Sessionmaker
 
@@ -39,31 +40,31 @@ async def period(
 Period = Annotated[service.Period, Depends(period)]
 
 
-@router.get("/summary", response_model=None)
+@router.get("/summary", response_model=views.Summary)
 async def summary(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sessions) as session:
         return await service.summary(session, p)
 
 
-@router.get("/departments", response_model=None)
+@router.get("/departments", response_model=Items[views.DepartmentFigures])
 async def departments(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sessions) as session:
         return {"items": await service.departments(session, p)}
 
 
-@router.get("/categories", response_model=None)
+@router.get("/categories", response_model=Items[views.CategoryFigures])
 async def categories(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sessions) as session:
         return {"items": await service.categories(session, p)}
 
 
-@router.get("/trend", response_model=None)
+@router.get("/trend", response_model=Items[views.DayFigures])
 async def trend(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sessions) as session:
         return {"items": await service.trend(session, p)}
 
 
-@router.get("/common-issues", response_model=None)
+@router.get("/common-issues", response_model=Items[views.Topic])
 async def common_issues(
     _: Reader,
     sessions: Sessionmaker,

@@ -11,7 +11,7 @@ from pydantic import Field
 from routing_api.deps import Calendar, Policy
 from services.authz import May
 from services.case import presenter, workflow
-from services.case.views import CaseOut
+from services.case.views import CaseOut, ExtensionDecided, ExtensionOut
 from services.case.workflow_schemas import (
     Assign,
     ExtensionDecision,
@@ -138,7 +138,7 @@ async def assign(
     )
 
 
-@router.post("/cases/{case_no}/extensions", status_code=201, response_model=None)
+@router.post("/cases/{case_no}/extensions", status_code=201, response_model=ExtensionOut)
 async def request_extension(
     case_no: CaseNo, body: ExtensionRequest, actor: Department, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
@@ -147,7 +147,11 @@ async def request_extension(
     return presenter.extension_out(ext, case_no)
 
 
-@router.post("/extensions/{extension_id}/decision", response_model=None)
+@router.post(
+    "/extensions/{extension_id}/decision",
+    response_model=ExtensionDecided,
+    response_model_exclude_unset=True,
+)
 async def decide_extension(
     extension_id: RowId,
     body: ExtensionDecision,

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class View(BaseModel):
-    # A member added to a view before its model learns of it is kept, not silently dropped.
-    model_config = ConfigDict(extra="allow")
+from shared.view import View
 
 
 class ApplicantOut(View):
@@ -109,3 +106,64 @@ class LinkedOut(View):
     status_label: str
     repeat: bool
     visible: bool
+
+
+class ExtensionOut(View):
+    """A department's request for more working days (延期), and how it was decided."""
+
+    id: int
+    case_no: str
+    department: str
+    extend_by: str = Field(examples=["P5D"], description="ISO 8601 working days, as requested")
+    reason: str
+    status: str = Field(examples=["pending", "approved", "rejected"])
+    requested_at: str | None
+    decided_at: str | None
+    decision_note: str | None
+
+
+class ExtensionDecided(View):
+    extension: ExtensionOut
+    case: CaseOut = Field(description="the case with its deadlines as the decision left them")
+
+
+class Step(View):
+    at: str | None
+    status: str
+    label: str = Field(examples=["已签收"])
+
+
+class TrackingOut(View):
+    """What the citizen sees with the tracking code: no personal data and no internal reasons."""
+
+    tracking_code: str = Field(examples=["K7M2Q9"])
+    case_no: str
+    status: str
+    status_label: str
+    title: str | None
+    handling_department: str | None = Field(description="the department's name")
+    handle_due_at: str | None
+    tracking_card: dict[str, Any]
+    created_at: str | None
+    updated_at: str | None
+    timeline: list[Step]
+
+
+class HotlineOrder(View):
+    """What a hotline order's answer adds to its case: 201 when the order created it, 200 when
+    the order was seen before (a supplement, or the same order sent again)."""
+
+    order_id: str
+    created: bool
+    supplement: bool = Field(description="the order added to a case already received (补充)")
+    repeat: bool = Field(description="linked to an open case on the same matter (重复件)")
+
+
+class HotlineCaseOut(CaseOut, HotlineOrder):
+    """The order's case as the hotline sees it."""
+
+    repeat: bool
+
+
+class HotlineLinkedOut(LinkedOut, HotlineOrder):
+    """A repeat of another channel's case: only the link and how it stands."""

@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import Field
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -42,6 +43,7 @@ from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
 from shared.timeutil import Clock, to_shanghai, utcnow
 from shared.version import package_version
+from shared.view import View
 from shared.web import contract, problems, telemetry
 from shared.web.body_limit import BodyLimitMiddleware
 from shared.web.deadline import DeadlineMiddleware
@@ -119,22 +121,36 @@ def build_app(
         # Only a configured proxy may name the client (X-Forwarded-For, right-most untrusted
         # address); uvicorn runs with --no-proxy-headers so it trusts nobody itself.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
-    app.include_router(_health_router(), responses=contract.PROBLEM_RESPONSES)
-    for router in routers:
-        app.include_router(router, responses=contract.PROBLEM_RESPONSES)
+    for router in [_health_router(), *routers]:
+        # A router that names its own problems (a keyless one) is documented with just those.
+        app.include_router(router, responses={} if router.responses else contract.PROBLEM_RESPONSES)
     contract.document_problems(app)
     return app
 
 
+class Readiness(View):
+    status: str = Field(examples=["ready", "not ready"])
+    checks: dict[str, str] = Field(
+        examples=[{"database": "ok", "redis": "error: TimeoutError"}],
+        description="each dependency: ok, or the kind of error (no detail leaks)",
+    )
+
+
 def _health_router() -> APIRouter:
-    router = APIRouter(tags=["health"])
+    router = APIRouter(tags=["health"], responses=contract.problems("503"))
 
     @router.get("/healthz")
     async def healthz() -> dict[str, str]:
         """The process is alive and serving."""
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        response_model=Readiness,
+        responses={
+            503: {"model": Readiness, "description": "the database or Redis is not answering"}
+        },
+    )
     async def readyz(request: Request) -> JSONResponse:
         """Ready when the database and Redis both answer within two seconds."""
         checks: dict[str, str] = {}

@@ -56,15 +56,23 @@ ERRORS = {
 }
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {
-        "description": description,
-        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+def problems(*statuses: str) -> dict[int | str, dict[str, Any]]:
+    """The problem+json answers for these statuses, as an operation's `responses` lists them.
+
+    A router for keyed callers takes them all (PROBLEM_RESPONSES, added when the app includes
+    it). A keyless router (health, tracking, the hotline's webhook, Open311) names its own, so
+    its document does not promise a 401 or 403 it never sends; a route that declares a status
+    itself keeps its own."""
+    return {
+        status: {
+            "description": ERRORS[status],
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
     }
-    for status, description in ERRORS.items()
-}
-"""What `include_router(..., responses=PROBLEM_RESPONSES)` adds to each of a router's
-operations (a route that declares a status itself keeps its own)."""
+
+
+PROBLEM_RESPONSES = problems(*ERRORS)
 
 
 def document_problems(app: FastAPI) -> None:

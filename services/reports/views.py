@@ -1,0 +1,35 @@
+"""The monthly report as a model (see `shared.view`); the workbook shows the same figures."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from services.sla.cards import CardOut
+from services.stats.views import CategoryFigures, DepartmentFigures, Summary, Topic
+from shared.view import View
+
+
+class ReportCard(CardOut):
+    department_name: str | None = Field(examples=["广州市不动产登记中心"])
+
+
+class CardCounts(View):
+    yellow: int
+    red: int
+    appealed: int
+    upheld: int
+    revoked: int
+
+
+class MonthlyReport(View):
+    """月度报告: the month's figures as of `generated_at` (they move while the month is open)."""
+
+    month: str = Field(examples=["2026-11"])
+    generated_at: str | None
+    summary: Summary
+    departments: list[DepartmentFigures]
+    categories: list[CategoryFigures]
+    common_issues: list[Topic]
+    cards: CardCounts
+    card_list: list[ReportCard] = Field(description="every card issued in the month")
+    appeals: list[ReportCard] = Field(description="the cards appealed, with their rulings")

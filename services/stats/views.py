@@ -1,0 +1,73 @@
+"""The dashboard's figures as models (see `shared.view`). Rates are percentages with one
+decimal, None where there is nothing to divide by (no case timed, none rated)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.view import View
+
+Rate = float | None
+
+
+class Summary(View):
+    received: int = Field(examples=[1200], description="受理总量")
+    resolved_on_spot: int = Field(description="当场解决")
+    resolved_on_spot_rate: Rate = Field(examples=[62.5])
+    out_of_scope: int = Field(description="非政务服务范围")
+    in_progress: int
+    closed: int
+    closed_on_time: int
+    closed_on_time_rate: Rate
+    satisfaction_rate: Rate = Field(description="满意 and 基本满意 among the rated")
+    rated: int
+    followed_up: int = Field(description="跟踪督办")
+    followed_up_resolved: int
+    repeats: int = Field(description="重复件")
+
+
+class DepartmentFigures(View):
+    department: str = Field(examples=["GZ-RSJ"])
+    name: str | None = Field(examples=["市人力资源和社会保障局"])
+    cases: int
+    in_progress: int
+    on_time_rate: Rate
+    yellow: int
+    red: int
+    deducted: int = Field(description="points the month's standing cards deduct")
+    score: int = Field(description="100 less the points deducted")
+
+
+class CategoryFigures(View):
+    category: str | None = Field(examples=["materials"], description="None: uncategorised")
+    label: str = Field(examples=["材料原因办不成"])
+    cases: int
+    in_progress: int
+    resolved_on_spot: int
+
+
+class DayFigures(View):
+    date: str = Field(examples=["2026-11-23"], description="the Shanghai day of registration")
+    received: int
+    resolved_on_spot: int
+    replied: int
+
+
+class TopicExample(View):
+    case_no: str
+    title: str | None
+
+
+class TopicDepartment(View):
+    department: str
+    cases: int
+
+
+class Topic(View):
+    """共性问题: a topic recurring among the period's cases."""
+
+    topic: str = Field(examples=["社保 / 转移"])
+    keywords: list[str]
+    cases: int
+    examples: list[TopicExample] = Field(description="up to five of its cases")
+    departments: list[TopicDepartment] = Field(description="lead departments, most cases first")
