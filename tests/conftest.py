@@ -39,6 +39,7 @@ from shared.migrate import upgrade
 from shared.models import Base
 from shared.settings import Settings
 from shared.urlguard import Allowed
+from tests.conformance import Conformance
 
 SERVICE_KEY = "test-service-key-0123456789abcdef"
 LOCAL = Allowed.parse("127.0.0.1")
@@ -186,6 +187,14 @@ async def clean(engine: AsyncEngine, redis: Redis, clock: ManualClock) -> None:
     await redis.flushdb()
 
 
+def conformance_of(app: Any) -> Conformance:
+    """One checker per app (it compiles the document once); see tests/conformance.py."""
+    if not hasattr(app.state, "conformance"):
+        app.state.conformance = Conformance(app)
+    checker: Conformance = app.state.conformance
+    return checker
+
+
 @pytest.fixture(scope="session")
 async def routing_app(settings: Settings, clock: ManualClock) -> AsyncIterator[Any]:
     app = create_routing(settings, clock)
@@ -199,6 +208,7 @@ def routing_client_for(routing_app: Any) -> httpx.AsyncClient:
         transport=httpx.ASGITransport(app=routing_app),
         base_url="http://routing",
         headers={"Authorization": f"Bearer {SERVICE_KEY}"},
+        event_hooks={"response": [conformance_of(routing_app).hook]},
     )
 
 
@@ -216,14 +226,20 @@ async def intake_app(
 @pytest.fixture
 async def intake(intake_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=intake_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+    hooks = {"response": [conformance_of(intake_app).hook]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://intake", event_hooks=hooks
+    ) as client:
         yield client
 
 
 @pytest.fixture
 async def routing(routing_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=routing_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
+    hooks = {"response": [conformance_of(routing_app).hook]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://routing", event_hooks=hooks
+    ) as client:
         yield client
 
 

@@ -8,12 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from openapi_spec_validator import validate
 
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
 from shared.settings import Settings
+from tests.conformance import Conformance
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "openapi"
 APPS = {"intake": create_intake, "routing": create_routing}
@@ -100,3 +102,25 @@ def test_every_operation_types_its_success() -> None:
                 continue
             for media, body in response["content"].items():
                 assert body.get("schema"), (name, method, path, status, media)
+
+
+def test_the_suites_checker_refuses_what_the_document_does_not_promise() -> None:
+    """Every test's answers go through tests/conformance.py; it must fail on drift, not pass all."""
+    checker = Conformance(create_intake(Settings(_env_file=None)))
+    url = "http://intake/api/v1/cases/GZ-20261123-000001"
+
+    def answer(status: int, body: Any, media: str = "application/json") -> httpx.Response:
+        request = httpx.Request("GET", url)
+        content = json.dumps(body).encode()
+        return httpx.Response(
+            status, content=content, headers={"content-type": media}, request=request
+        )
+
+    with pytest.raises(AssertionError, match="case_no"):
+        checker.check(answer(200, {"status": "assigned"}))  # required members missing
+    with pytest.raises(AssertionError, match="not documented"):
+        checker.check(answer(418, {}))
+    with pytest.raises(AssertionError, match="text/html"):
+        checker.check(answer(200, {}, "text/html"))
+    problem = {"type": "about:blank", "title": "Not found", "status": 404, "detail": "none"}
+    checker.check(answer(404, problem, "application/problem+json"))

@@ -26,7 +26,7 @@ from shared.web import contract
 from shared.web.cases import hand_over
 from shared.web.deps import Sessionmaker, settings_of
 
-router = APIRouter(tags=["hotline"], responses=contract.problems("401", "413", "422", "503"))
+router = APIRouter(tags=["hotline"], responses=contract.problems("400", "401", "413", "422", "503"))
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:

@@ -52,6 +52,7 @@ ERRORS = {
     "413": "the body is larger than MAX_BODY_BYTES",
     "422": "a field is missing or invalid (`errors` names each)",
     "429": "too many attempts; `Retry-After` says when to try again",
+    "500": "an unexpected failure: nothing was half-written; quote the X-Request-ID",
     "503": "a dependency is down or too slow; `Retry-After` says when to try again",
 }
 
@@ -60,15 +61,15 @@ def problems(*statuses: str) -> dict[int | str, dict[str, Any]]:
     """The problem+json answers for these statuses, as an operation's `responses` lists them.
 
     A router for keyed callers takes them all (PROBLEM_RESPONSES, added when the app includes
-    it). A keyless router (health, tracking, the hotline's webhook, Open311) names its own, so
-    its document does not promise a 401 or 403 it never sends; a route that declares a status
-    itself keeps its own."""
+    it). Any operation may fail unexpectedly, so each lists 500. A keyless router (health,
+    tracking, the hotline's webhook, Open311) names its own, so its document does not promise
+    a 401 or 403 it never sends; a route that declares a status itself keeps its own."""
     return {
         status: {
             "description": ERRORS[status],
             "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
+        for status in sorted({*statuses, "500"})
     }
 
 
