@@ -113,10 +113,9 @@ CREATE_FIELDS: dict[str, Any] = {
 CREATE_BODY = {
     "requestBody": {
         "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {"schema": CREATE_FIELDS},
-            "application/json": {"schema": CREATE_FIELDS},
-        },
+        "description": "form-encoded, as Open311 has it; a JSON object of the same fields is "
+        "taken too",
+        "content": {"application/x-www-form-urlencoded": {"schema": CREATE_FIELDS}},
     }
 }
 

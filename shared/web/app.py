@@ -108,6 +108,11 @@ def build_app(
         description=f"{purpose}\n\n{contract.AUTH}".strip(),
         openapi_tags=contract.tags_of([*sorted(set(tags), key=tags.index), "health"]),
         lifespan=lifespan,
+        # A generated client names its functions and models after these: `register_case`,
+        # not `register_case_api_v1_cases_post`, and one `CardPolicy`, not an -Input and an
+        # -Output twin with the same title (which openapi-python-client refuses).
+        generate_unique_id_function=contract.operation_id,
+        separate_input_output_schemas=False,
     )
     app.state.settings = settings
     app.state.app_name = name

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.web.problems import PROBLEM
@@ -123,6 +124,11 @@ TAGS: dict[str, str] = {
     "reports": "月度报告 · the monthly report for the government",
     "health": "运行状态 · liveness, readiness and Prometheus metrics",
 }
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route's function name (unique per app; tests/test_contract.py checks)."""
+    return route.name
 
 
 def tags_of(names: list[str]) -> list[dict[str, str]]:
