@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 NATURAL_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 WORKING_UNITS = ("working_hours", "working_days")
@@ -54,4 +54,19 @@ def _coerce(value: object) -> Duration:
     return parse_duration(value)
 
 
-DurationField = Annotated[Duration, BeforeValidator(_coerce), PlainSerializer(str, return_type=str)]
+DURATION_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s+"
+    r"(seconds|minutes|hours|days|working_hours|working_days)\s*$",
+    "description": "N and a unit: seconds, minutes, hours, days (natural time) or working_hours, "
+    "working_days (the calendar's working time)",
+    "examples": ["5 working_days", "2 working_hours", "30 minutes"],
+}
+"""What a client sends and receives: the text, in both directions (not the parsed object)."""
+
+DurationField = Annotated[
+    Duration,
+    BeforeValidator(_coerce),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(DURATION_SCHEMA),
+]

@@ -15,6 +15,7 @@ from openapi_spec_validator import validate
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
 from shared.settings import Settings
+from shared.web.summaries import OPERATIONS
 from tests.conformance import Conformance
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "openapi"
@@ -124,3 +125,22 @@ def test_the_suites_checker_refuses_what_the_document_does_not_promise() -> None
         checker.check(answer(200, {}, "text/html"))
     problem = {"type": "about:blank", "title": "Not found", "status": 404, "detail": "none"}
     checker.check(answer(404, problem, "application/problem+json"))
+
+
+def test_every_operation_has_its_summary_and_every_body_an_example() -> None:
+    """Summaries come from one table (`shared/web/summaries.py`), in Chinese and English; the
+    table names no operation that is gone; every request body shows an example."""
+    ids = set()
+    for name, method, path, operation in operations():
+        ids.add(operation["operationId"])
+        summary, who = OPERATIONS[operation["operationId"]]
+        assert operation["summary"] == summary, (name, method, path)
+        assert " · " in summary, summary  # 中文 · English
+        assert operation["description"].startswith(who)
+        for media, body in operation.get("requestBody", {}).get("content", {}).items():
+            schema = body["schema"]
+            if "$ref" in schema:
+                document = json.loads(generated()[name])
+                schema = document["components"]["schemas"][schema["$ref"].split("/")[-1]]
+            assert "example" in body or "examples" in schema, (name, method, path, media)
+    assert ids == set(OPERATIONS)

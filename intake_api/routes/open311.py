@@ -115,7 +115,20 @@ CREATE_BODY = {
         "required": True,
         "description": "form-encoded, as Open311 has it; a JSON object of the same fields is "
         "taken too",
-        "content": {"application/x-www-form-urlencoded": {"schema": CREATE_FIELDS}},
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": CREATE_FIELDS,
+                "example": {
+                    "api_key": "<a portal key>",
+                    "service_code": "materials",
+                    "description": "继承登记被告知材料不全,但没有人说清楚还缺什么。",
+                    "last_name": "黄",
+                    "first_name": "丽华",
+                    "phone": "13800138001",
+                    "address_string": "越秀区",
+                },
+            }
+        },
     }
 }
 

@@ -23,7 +23,11 @@ Admin = Annotated[Principal, allowed(May.manage_keys)]
 
 
 class KeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"role": "department", "department": "GZ-BDC"}]},
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
     role: Role
     department: Annotated[str, Field(max_length=32)] | None = None
     label: Annotated[str, Field(max_length=200)] | None = None

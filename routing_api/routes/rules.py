@@ -65,7 +65,20 @@ async def get_version(
 
 
 class ExplainBody(CaseFacts):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "window",
+                    "title": "个人独资企业注销登记卡在税务",
+                    "description": "注销登记办不了",
+                    "district": "天河区",
+                }
+            ]
+        },
+        extra="forbid",
+        frozen=True,
+    )
     version: Annotated[int, Field(ge=1, le=INT32_MAX)] | None = None
     draft: bool = False
 
@@ -91,7 +104,7 @@ async def explain(
 
 
 class SimulateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"limit": 1000}]})
     table: RuleTable | None = None
     limit: Annotated[int, Field(ge=1, le=50_000)] = 1000
 

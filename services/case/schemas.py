@@ -76,6 +76,23 @@ class Location(Strict):
 
 
 class CaseCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "window",
+                    "intake_department": "GZ-BDC",
+                    "district": "越秀区",
+                    "title": "房屋转移登记因违章注记无法办理",
+                    "description": "房屋存在违章注记,三十多年前的罚款单据找不到,转移登记无法办理。",
+                    "category": "materials",
+                    "trigger": "materials_refused",
+                    "applicant": {"name": "黄丽华", "phone": "13800138001", "type": "individual"},
+                }
+            ]
+        }
+    )
+
     channel: Channel
     description: Annotated[Text, Field(max_length=DESCRIPTION_MAX)]
     title: Annotated[Text, Field(max_length=200)] | None = None
@@ -103,14 +120,33 @@ class CaseCreate(Strict):
 
 
 class ResolveOnSpot(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "当场一次性告知继承登记所需材料清单,已预约补件"}]}
+    )
+
     note: Annotated[Text, Field(max_length=2000)]
 
 
 class OutOfScope(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "referred_to": "越秀区人民法院",
+                    "explanation": "房产继承纠纷属司法程序,已告知起诉途径",
+                }
+            ]
+        }
+    )
+
     referred_to: Annotated[Text, Field(max_length=200)]
     explanation: Annotated[Text, Field(max_length=2000)]
 
 
 class Feedback(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"satisfaction": "satisfied", "comment": "一次办好"}]}
+    )
+
     satisfaction: Satisfaction
     comment: Annotated[Text, Field(max_length=1000)] | None = None

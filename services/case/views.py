@@ -114,7 +114,7 @@ class ExtensionOut(View):
     id: int
     case_no: str
     department: str
-    extend_by: str = Field(examples=["P5D"], description="ISO 8601 working days, as requested")
+    extend_by: str = Field(examples=["3 working_days"], description="as requested")
     reason: str
     status: str = Field(examples=["pending", "approved", "rejected"])
     requested_at: str | None

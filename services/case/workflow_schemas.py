@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 
 from services.case.schemas import DepartmentCode, Strict, Text
 from shared.durations import DurationField
@@ -13,19 +13,48 @@ Reason = Annotated[Text, Field(max_length=2000)]
 
 
 class Sign(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "已签收,经办人王工 020-83190000"}]}
+    )
+
     note: Reason | None = None
 
 
 class Return(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "该事项属规划部门职责,请改派市规划和自然资源局"}]
+        }
+    )
+
     reason: Reason
 
 
 class Transfer(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"to_department": "GZ-GHZY", "reason": "违章注记的历史处理证明由规划部门出具"}
+            ]
+        }
+    )
+
     to_department: DepartmentCode
     reason: Reason
 
 
 class Suspend(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "等待申请人补交购房合同原件",
+                    "required_materials": ["购房合同原件", "身份证复印件"],
+                }
+            ]
+        }
+    )
+
     reason: Reason
     required_materials: Annotated[
         list[Annotated[Text, Field(max_length=200)]], Field(max_length=50)
@@ -33,14 +62,32 @@ class Suspend(Strict):
 
 
 class Resume(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "申请人已补交材料"}]})
+
     note: Reason | None = None
 
 
 class Reply(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reply": "已协调规划部门出具历史处理证明,可办理转移登记"}]}
+    )
+
     reply: Annotated[Text, Field(max_length=5000)]
 
 
 class Assign(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "department": "GZ-BDC",
+                    "co_departments": ["GZ-GHZY"],
+                    "reason": "退单两次,由不动产登记中心牵头办理",
+                }
+            ]
+        }
+    )
+
     department: DepartmentCode
     co_departments: Annotated[list[DepartmentCode], Field(max_length=20)] = Field(
         default_factory=list
@@ -50,10 +97,20 @@ class Assign(Strict):
 
 
 class ExtensionRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"extend_by": "3 working_days", "reason": "需调取三十年前的档案"}]
+        }
+    )
+
     extend_by: DurationField
     reason: Reason
 
 
 class ExtensionDecision(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"approve": True, "note": "同意延期3个工作日"}]}
+    )
+
     approve: StrictBool
     note: Reason | None = None

@@ -26,7 +26,12 @@ _checked: Recent[WorkCalendar] = Recent()
 
 
 class YearIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"holidays": ["2027-10-01", "2027-10-04"], "workdays": ["2027-09-26"]}]
+        },
+        extra="forbid",
+    )
     holidays: Annotated[list[date], Field(max_length=366)] = Field(default_factory=list)
     workdays: Annotated[list[date], Field(max_length=366)] = Field(default_factory=list)
 

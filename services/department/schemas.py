@@ -12,7 +12,20 @@ Code = Annotated[
 
 
 class DepartmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "GZ-BDC",
+                    "name": "广州市不动产登记中心",
+                    "parent": "GZ-GHZY",
+                    "contact": "020-83190000",
+                }
+            ]
+        },
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
 
     code: Code
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -23,7 +36,15 @@ class DepartmentIn(BaseModel):
 
 
 class DepartmentUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "广州市不动产登记中心", "parent": "GZ-GHZY", "contact": "020-83190000"}
+            ]
+        },
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     parent: Code | None = None

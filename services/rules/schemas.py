@@ -53,6 +53,36 @@ class Rule(Model):
 
 
 class RuleTable(Model):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fallback_department": "GZ-ZWFW",
+                    "sla_policies": {
+                        "standard": {
+                            "sign_within": "2 working_hours",
+                            "handle_within": "5 working_days",
+                            "warn_at": 0.8,
+                            "red_after": "3 working_days",
+                        }
+                    },
+                    "card_policy": {"auto_close_after": "7 days"},
+                    "rules": [
+                        {
+                            "id": "estate-illegal-mark",
+                            "priority": 100,
+                            "keywords_all": ["违章"],
+                            "keywords_any": ["不动产", "房屋", "转移登记"],
+                            "lead_department": "GZ-BDC",
+                            "co_departments": ["GZ-GHZY"],
+                            "sla_policy": "standard",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     comment: str | None = None
     fallback_department: Code
     sla_policies: dict[PolicyName, SlaPolicy]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,10 +52,18 @@ class Score(BaseModel):
 
 
 class Appeal(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "申请人补正材料期间未挂起,逾期非本部门原因"}]}
+    )
+
     reason: Annotated[Text, Field(max_length=2000)]
 
 
 class Ruling(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"uphold": False, "note": "经核实属申请人原因,撤销黄牌"}]}
+    )
+
     uphold: StrictBool
     note: Annotated[Text, Field(max_length=2000)] | None = None
 

@@ -129,7 +129,7 @@ def build_app(
     for router in [_health_router(), *routers]:
         # A router that names its own problems (a keyless one) is documented with just those.
         app.include_router(router, responses={} if router.responses else contract.PROBLEM_RESPONSES)
-    contract.document_problems(app)
+    contract.document(app)
     return app
 
 

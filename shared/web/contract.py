@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.web.problems import PROBLEM
+from shared.web.summaries import OPERATIONS
 
 Item = TypeVar("Item")
 
@@ -77,9 +78,11 @@ def problems(*statuses: str) -> dict[int | str, dict[str, Any]]:
 PROBLEM_RESPONSES = problems(*ERRORS)
 
 
-def document_problems(app: FastAPI) -> None:
-    """Put `Problem` in the components; the default 422 schemas go, as nothing refers to them
-    any more once every router was included with PROBLEM_RESPONSES."""
+def document(app: FastAPI) -> None:
+    """Finish the app's OpenAPI document: `Problem` in the components (the default 422 schemas
+    go, as nothing refers to them once every router was included with its problems), and each
+    operation's bilingual summary and who may call it (`summaries.OPERATIONS`) before the
+    route's own description."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -91,6 +94,12 @@ def document_problems(app: FastAPI) -> None:
             problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(problem.pop("$defs", {}))
             schemas["Problem"] = problem
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    summary, who = OPERATIONS[operation["operationId"]]
+                    operation["summary"] = summary
+                    told = operation.get("description")
+                    operation["description"] = f"{who}\n\n{told}" if told else who
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -1,0 +1,185 @@
+"""Each operation's summary (Chinese for the staff who use it, English for integrators) and who
+may call it, written into the OpenAPI documents by `contract.document`. One table, so a new route
+without a line here fails `tests/test_contract.py` instead of showing its function name."""
+
+from __future__ import annotations
+
+KEYLESS = "No key."
+STAFF = (
+    "Window, coordinator, supervisor and admin keys read every case; a department key the "
+    "cases it leads, helps with or first answered for; a portal or hotline key the cases it "
+    "registered."
+)
+
+OPERATIONS: dict[str, tuple[str, str]] = {
+    # health
+    "healthz": ("存活检查 · Liveness", KEYLESS),
+    "readyz": ("就绪检查 · Readiness: database and Redis answer", KEYLESS),
+    "metrics": ("监控指标 · Prometheus metrics", KEYLESS),
+    # intake: cases
+    "register_case": (
+        "登记诉求 · Register a case",
+        "Portal, hotline, window, coordinator and admin keys; a channel's key registers its own "
+        "channel only. Send an `Idempotency-Key` so a retry stores the case once.",
+    ),
+    "list_cases": ("诉求列表 · List cases, newest first", STAFF),
+    "get_case": ("诉求详情 · One case with its history", STAFF),
+    "resolve_on_spot": (
+        "当场解决 · Resolved on the spot",
+        "Window, coordinator and admin keys, while the case is registered (held at the window).",
+    ),
+    "hand_over": (
+        "移交分办 · Hand a held case over to routing",
+        "Window, coordinator and admin keys.",
+    ),
+    "out_of_scope": (
+        "非政务服务范围 · Out of scope: explained and referred",
+        "Window, coordinator and admin keys.",
+    ),
+    "feedback": (
+        "回访评价 · The applicant's satisfaction (unsatisfied reopens)",
+        "Portal, hotline, window, coordinator and admin keys, once the case is replied.",
+    ),
+    "track": (
+        "进度查询 · The citizen looks a case up",
+        f"{KEYLESS} The tracking code and the last four digits of the phone given at "
+        "registration; a wrong code and wrong digits answer the same 404. Rate limited per "
+        "address and per code; a code is locked for an hour after 10 wrong look-ups.",
+    ),
+    "receive_order": (
+        "12345 派单接收 · A 12345 hotline work order",
+        "No key: signed with HOTLINE_WEBHOOK_SECRET (HMAC-SHA256 of `timestamp.body`). One case "
+        "per `order_id`; a changed body for a known order is a supplement.",
+    ),
+    # Open311
+    "discovery": ("Open311 发现 · Discovery", KEYLESS),
+    "services": ("Open311 服务列表 · Services (the blockage categories)", KEYLESS),
+    "service_definition": ("Open311 服务定义 · A service's attributes", KEYLESS),
+    "create_request": (
+        "Open311 提交 · Submit a request",
+        "A portal key as the `api_key` field.",
+    ),
+    "list_requests": (
+        "Open311 查询列表 · Requests",
+        "No key: the public feed (public channels only, no personal data). With the portal's "
+        "`api_key`: its own requests in full.",
+    ),
+    "get_request": (
+        "Open311 查询 · One request",
+        "As the list: public view without a key, in full with the portal's own `api_key`.",
+    ),
+    # routing: keys
+    "create_key": ("创建密钥 · Issue an API key (shown once)", "Admin keys."),
+    "list_keys": ("密钥列表 · API keys (never the keys themselves)", "Admin keys."),
+    "revoke_key": ("吊销密钥 · Revoke a key", "Admin keys."),
+    # departments
+    "list_departments": ("部门列表 · Departments", "Any key."),
+    "create_department": ("新增部门 · Add a department", "Admin and supervisor keys."),
+    "get_department": ("部门详情 · One department", "Any key."),
+    "update_department": ("修改部门 · Change a department", "Admin and supervisor keys."),
+    "delete_department": (
+        "删除部门 · Delete a department (deactivated if it has cases or keys)",
+        "Admin and supervisor keys.",
+    ),
+    # rules
+    "get_rules": (
+        "分办规则 · The rule table: draft and current version",
+        "Admin, supervisor, coordinator and window keys.",
+    ),
+    "put_draft": ("保存草稿 · Save the draft rule table", "Admin and supervisor keys."),
+    "publish": ("发布规则 · Publish the draft as a new version", "Admin and supervisor keys."),
+    "get_version": (
+        "历史版本 · A published version, as it was",
+        "Admin, supervisor, coordinator and window keys.",
+    ),
+    "explain": (
+        "分办试算 · Where would this case go, and why",
+        "Admin, supervisor, coordinator and window keys.",
+    ),
+    "simulate": (
+        "规则模拟 · What a table would move over stored cases",
+        "Admin and supervisor keys.",
+    ),
+    # workflow
+    "route": (
+        "分办 · Route a registered case",
+        "The services' own key, coordinator and admin keys. A routed case answers "
+        "`routed: false` and is not changed.",
+    ),
+    "sign": ("签收 · The lead department signs for the case", "The lead department's key."),
+    "return_case": (
+        "退单 · Return a mis-routed case, with a reason",
+        "The lead department's key, within the return window, before the assignment is final.",
+    ),
+    "transfer": (
+        "转办 · Hand the case on to another department",
+        "The lead department's key, or a coordinator's. The first-responsible department stays "
+        "on record.",
+    ),
+    "suspend": (
+        "挂起 · Wait for the applicant: the clock stops",
+        "The lead department's key.",
+    ),
+    "resume": (
+        "恢复 · Resume: the deadline moves by the time suspended",
+        "The lead department's key.",
+    ),
+    "reply": ("答复 · The department's answer to the applicant", "The lead department's key."),
+    "assign": (
+        "派单 · A coordinator assigns the case (final after the return limit)",
+        "Coordinator and admin keys.",
+    ),
+    "request_extension": (
+        "延期申请 · Ask for more working time",
+        "The lead department's key, before the handling deadline.",
+    ),
+    "decide_extension": (
+        "延期审批 · Approve or refuse an extension",
+        "Coordinator and admin keys.",
+    ),
+    # calendar
+    "get_year": ("工作日历 · A year as deadlines count it", "Any key."),
+    "put_year": (
+        "载入日历 · Load or correct a year's holidays and make-up days",
+        "Admin and supervisor keys. Open cases' deadlines are recomputed.",
+    ),
+    # cards
+    "list_cards": (
+        "黄红牌列表 · Cards",
+        "Supervisor, coordinator, admin and dashboard keys; a department key its own.",
+    ),
+    "score": (
+        "部门考核 · A department's monthly score",
+        "Supervisor, coordinator, admin and dashboard keys; a department key its own.",
+    ),
+    "appeal": ("申诉 · The carded department appeals", "The carded department's key."),
+    "decide": ("申诉裁定 · Uphold or revoke an appealed card", "Supervisor and admin keys."),
+    # outbox
+    "list_messages": (
+        "消息投递 · Webhooks and callbacks: pending, delivered, failed",
+        "Admin and supervisor keys.",
+    ),
+    "retry": ("重新投递 · Retry a failed message", "Admin and supervisor keys."),
+    # stats and reports
+    "summary": (
+        "总体数据 · The headline figures",
+        "Dashboard, supervisor, coordinator and admin keys.",
+    ),
+    "departments": (
+        "部门数据 · Figures per department",
+        "Dashboard, supervisor, coordinator and admin keys.",
+    ),
+    "categories": (
+        "问题类别 · Figures per blockage category",
+        "Dashboard, supervisor, coordinator and admin keys.",
+    ),
+    "trend": ("趋势 · Figures per day", "Dashboard, supervisor, coordinator and admin keys."),
+    "common_issues": (
+        "共性问题 · Recurring topics among the period's cases",
+        "Dashboard, supervisor, coordinator and admin keys.",
+    ),
+    "monthly_report": (
+        "月度报告 · The monthly report, as JSON or an Excel workbook",
+        "Supervisor, admin and dashboard keys.",
+    ),
+}
