@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -30,3 +34,28 @@ def downgrade(database_url: str, revision: str) -> None:
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
     """Alembic's env runs its own event loop, so call it from a thread inside async code."""
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+@functools.cache
+def known_revisions() -> tuple[str, frozenset[str]]:
+    """This release's head and every revision it knows, from its migrations directory."""
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    head = scripts.get_current_head()
+    assert head is not None, "the migrations directory has no head"
+    return head, frozenset(s.revision for s in scripts.walk_revisions())
+
+
+async def schema_state(session: AsyncSession) -> str:
+    """`ok` when the database is at this release's head, or past it (a later release migrated
+    it during a rolling upgrade: this process still works on it); otherwise what is wrong, so
+    /readyz keeps a new process out of service until its migration has run."""
+    head, known = known_revisions()
+    exists = await session.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    if not exists:
+        return "not migrated"
+    current = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    if current is None:
+        return "not migrated"
+    if current == head or current not in known:
+        return "ok"
+    return f"behind: at {current}, this release needs {head}"

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     intake_port: int = 8001
     routing_port: int = 8002
     worker_metrics_port: int = 8003
+    worker_stale_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="/healthz on the worker fails when no job started for this long",
+    )
     """Where each worker serves its Prometheus metrics (cards issued, sweep timings); 0: none."""
     bind_host: str = "127.0.0.1"
     web_concurrency: int = Field(

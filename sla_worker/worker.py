@@ -116,7 +116,12 @@ async def prune_outbox(ctx: dict[str, Any]) -> int:
     return pruned
 
 
+async def job_started(ctx: dict[str, Any]) -> None:
+    metrics_server.HEARTBEAT.beat()
+
+
 class WorkerSettings:
+    on_job_start = job_started
     functions: ClassVar[list[Any]] = [func(dispatch_outbox, name=WORKER_KICK_JOB, keep_result=0)]
     cron_jobs: ClassVar[list[Any]] = [
         # The safety net behind the after-commit kick: every 10 s, whatever Redis lost.

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
-import httpx
+import uuid
 
-from tests.conftest import KeyFactory, case_body
+import httpx
+from sqlalchemy import text
+
+from routing_api.app import create_app as create_routing
+from shared.database import make_engine
+from shared.local.embedded import ensure_database
+from shared.migrate import upgrade_async
+from shared.settings import Settings
+from tests.conftest import KeyFactory, Servers, case_body
 
 
 async def test_healthz_and_readyz_on_both_apps(
@@ -12,7 +20,31 @@ async def test_healthz_and_readyz_on_both_apps(
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
         assert ready.status_code == 200
-        assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+        assert ready.json()["checks"] == {"database": "ok", "schema": "ok", "redis": "ok"}
+
+
+async def test_readyz_waits_for_the_migration(servers: Servers, settings: Settings) -> None:
+    """A process started on a database its release has not migrated stays out of service (the
+    rolling upgrade's new pods wait for the migration Job), and stays in service on a database
+    a later release has migrated past its own head (the old pods keep serving meanwhile)."""
+    name = f"gaodedim_unmigrated_{uuid.uuid4().hex[:8]}"
+    url = await ensure_database(servers.admin_url, name)
+    app = create_routing(settings.model_copy(update={"database_url": url}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://routing") as client:
+            empty = await client.get("/readyz")
+            assert empty.status_code == 503
+            assert empty.json()["checks"]["schema"] == "not migrated"
+            await upgrade_async(url)
+            assert (await client.get("/readyz")).status_code == 200
+            engine = make_engine(settings.model_copy(update={"database_url": url}))
+            async with engine.begin() as conn:
+                await conn.execute(text("UPDATE alembic_version SET version_num = '9999_later'"))
+            await engine.dispose()
+            later = await client.get("/readyz")
+            assert later.status_code == 200
+            assert later.json()["checks"]["schema"] == "ok"
 
 
 async def test_metrics_count_requests_and_cases(

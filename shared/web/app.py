@@ -36,6 +36,7 @@ from shared import metrics
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.enums import CaseStatus
 from shared.logging import configure as configure_logging
+from shared.migrate import schema_state
 from shared.models import Card, Case
 from shared.process import SUPERVISED, die_with_parent
 from shared.queue import make_redis
@@ -157,14 +158,17 @@ def _health_router() -> APIRouter:
         },
     )
     async def readyz(request: Request) -> JSONResponse:
-        """Ready when the database and Redis both answer within two seconds."""
+        """Ready when the database and Redis both answer within two seconds and the schema is
+        at this release's migration head (or past it, during a rolling upgrade): a process
+        started before its migration ran stays out of service until it has."""
         checks: dict[str, str] = {}
         try:
             async with request.app.state.sessionmaker() as session:
-                await asyncio.wait_for(session.execute(text("SELECT 1")), 2)
+                checks["schema"] = await asyncio.wait_for(schema_state(session), 2)
             checks["database"] = "ok"
         except Exception as exc:  # any failure means not ready; say which
             checks["database"] = f"error: {type(exc).__name__}"
+            checks.pop("schema", None)
         redis = request.app.state.redis
         try:
             if redis is None:
