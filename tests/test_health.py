@@ -114,3 +114,30 @@ async def test_the_grafana_dashboard_only_uses_metrics_we_export(intake: httpx.A
     exported = (await intake.get("/metrics")).text
     missing = [name for name in sorted(used) if f"# TYPE {name}" not in exported]
     assert missing == []
+
+
+async def test_metrics_say_until_when_the_calendar_is_known_and_whether_ready(
+    intake: httpx.AsyncClient, intake_app: object
+) -> None:
+    """What the alert rules read: the calendar's first unknown 1 January (the November alert to
+    load next year) and the last readiness check."""
+    import re
+    from datetime import datetime
+
+    from services.clock import years
+    from shared.timeutil import SHANGHAI
+
+    assert (await intake.get("/readyz")).status_code == 200
+    state = intake_app.state  # type: ignore[attr-defined]
+    state.gauges_read_at = float("-inf")
+    text = (await intake.get("/metrics")).text
+    assert "gaodedim_ready 1.0" in text
+    found = re.search(r"^gaodedim_calendar_known_until_timestamp_seconds (\S+)$", text, re.M)
+    assert found
+    async with state.sessionmaker() as session:
+        calendar = await years.load(session)
+    now = state.clock().astimezone(SHANGHAI)
+    first_unknown = calendar.first_unknown_year(now.year)
+    assert not calendar.knows(first_unknown)
+    assert all(calendar.knows(y) for y in range(now.year, first_unknown))
+    assert float(found.group(1)) == datetime(first_unknown, 1, 1, tzinfo=SHANGHAI).timestamp()

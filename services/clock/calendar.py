@@ -104,6 +104,14 @@ class WorkCalendar:
     def knows(self, year: int) -> bool:
         return year in self.schedules or _library_knows(year)
 
+    def first_unknown_year(self, since: int) -> int:
+        """The first year from `since` on that deadlines cannot fall in: the operators' alert
+        fires when its 1 January is near (load next year's calendar each November)."""
+        year = since
+        while self.knows(year):
+            year += 1
+        return year
+
     def workdays_of(self, year: int) -> list[int]:
         """Ordinals of the year's working days, ascending (built once per year)."""
         if year not in self._index:

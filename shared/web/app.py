@@ -29,6 +29,7 @@ from services.apikey import service as keys
 from services.apikey.cache import KeyCache
 from services.case.codes import CaseNumbers
 from services.case.lifecycle import OPEN
+from services.clock import years
 from services.outbox import service as outbox
 from services.sla.sweep import lag_seconds
 from services.stats import service as stats
@@ -42,7 +43,7 @@ from shared.process import SUPERVISED, die_with_parent
 from shared.queue import make_redis
 from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
-from shared.timeutil import Clock, to_shanghai, utcnow
+from shared.timeutil import SHANGHAI, Clock, to_shanghai, utcnow
 from shared.version import package_version
 from shared.view import View
 from shared.web import contract, problems, telemetry
@@ -178,6 +179,7 @@ def _health_router() -> APIRouter:
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
+        _record_readiness(ready)
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},
             status_code=200 if ready else 503,
@@ -198,6 +200,11 @@ def _health_router() -> APIRouter:
     return router
 
 
+def _record_readiness(ready: bool) -> None:
+    """Out here: inside the health router, `metrics` is the /metrics route's own function."""
+    metrics.READY.set(1 if ready else 0)
+
+
 async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
     counts = await stats.cases_by_status(session)
     for status in CaseStatus:
@@ -212,6 +219,8 @@ async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
         )
     )
     metrics.CASES_OVERDUE.set(overdue or 0)
+    unknown = (await years.load(session)).first_unknown_year(to_shanghai(now).year)
+    metrics.CALENDAR_KNOWN_UNTIL.set(datetime(unknown, 1, 1, tzinfo=SHANGHAI).timestamp())
     for state, n in (await outbox.backlog(session)).items():
         metrics.OUTBOX_BACKLOG.labels(state).set(n)
     metrics.SWEEP_LAG.set(await lag_seconds(session, now))
