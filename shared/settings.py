@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     refused (SSRF)."""
     return_within: str = "1 working_days"
     outbox_retention: str = "30 days"
+    idempotency_retention: str = "7 days"
+    """How long a create's first answer is kept for its retries. The answer holds the
+    applicant's personal data, so it is not kept for ever; a retry after this is a new request."""
     """How long delivered outbox messages are kept (for `GET /api/v1/outbox?state=delivered`)."""
     window_hold: str = "1 hours"
     """How long a case registered with `hold` waits for the window before routing takes it."""
@@ -139,7 +142,7 @@ class Settings(BaseSettings):
     def public_channels(self) -> list[str]:
         return [n for n in self.open311_public_channels.split(",") if n]
 
-    @field_validator("window_hold", "outbox_retention")
+    @field_validator("window_hold", "outbox_retention", "idempotency_retention")
     @classmethod
     def _natural(cls, value: str) -> str:
         from shared.durations import parse_duration

@@ -14,6 +14,7 @@ import structlog
 from arq import cron, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.idempotency import service as idempotency
 from services.outbox import service as outbox
 from services.sla.runner import run_sweep
 from services.sla.sweep import lag_seconds, summary
@@ -120,6 +121,22 @@ async def job_started(ctx: dict[str, Any]) -> None:
     metrics_server.HEARTBEAT.beat()
 
 
+async def prune_idempotency(ctx: dict[str, Any]) -> int:
+    """First answers past IDEMPOTENCY_RETENTION go: they carry personal data, and a retry
+    comes within minutes, not weeks."""
+    keep = parse_duration(get_settings().idempotency_retention).natural()
+
+    async def prune(session: AsyncSession) -> int:
+        return await idempotency.prune(session, older_than=keep)
+
+    pruned = await in_batches(
+        ctx["sessionmaker"], prune, full=idempotency.PRUNE_BATCH, most=JOB_BATCHES
+    )
+    if pruned:
+        log.info("idempotency_pruned", records=pruned)
+    return pruned
+
+
 class WorkerSettings:
     on_job_start = job_started
     functions: ClassVar[list[Any]] = [func(dispatch_outbox, name=WORKER_KICK_JOB, keep_result=0)]
@@ -136,6 +153,7 @@ class WorkerSettings:
             sla_sweep, second=set(range(5, 60, 15)), unique=True, run_at_startup=True, keep_result=0
         ),
         cron(prune_outbox, minute={17}, second={40}, unique=True, keep_result=0),
+        cron(prune_idempotency, minute={47}, second={40}, unique=True, keep_result=0),
         cron(fill_keywords, second={25, 55}, unique=True, run_at_startup=True, keep_result=0),
         cron(
             stats_refresh,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-GUIDES = ["API.md", "DOMAIN.md", "OPERATIONS.md", "ARCHITECTURE.md"]
+GUIDES = ["API.md", "DOMAIN.md", "OPERATIONS.md", "CAPACITY.md", "ARCHITECTURE.md"]
 
 
 @pytest.mark.parametrize("guide", GUIDES)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.database import NO_SYNC
@@ -108,3 +109,22 @@ async def settle(session: AsyncSession, record_id: int) -> None:
         .where(IdempotencyRecord.id == record_id)
         .values(settled=True)
     )
+
+
+PRUNE_BATCH = 5000
+
+
+async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = PRUNE_BATCH) -> int:
+    """Delete first answers older than IDEMPOTENCY_RETENTION, a batch at a time (oldest ids
+    first: ids grow with time, so the primary key finds them without an index of its own).
+    They hold the applicant's personal data and are only there for retries."""
+    oldest = (
+        select(IdempotencyRecord.id)
+        .where(IdempotencyRecord.created_at < func.now() - older_than)
+        .order_by(IdempotencyRecord.id)
+        .limit(batch)
+    )
+    result = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(oldest.scalar_subquery()))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

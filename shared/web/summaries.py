@@ -14,7 +14,7 @@ STAFF = (
 OPERATIONS: dict[str, tuple[str, str]] = {
     # health
     "healthz": ("存活检查 · Liveness", KEYLESS),
-    "readyz": ("就绪检查 · Readiness: database and Redis answer", KEYLESS),
+    "readyz": ("就绪检查 · Readiness: database, Redis and schema", KEYLESS),
     "metrics": ("监控指标 · Prometheus metrics", KEYLESS),
     # intake: cases
     "register_case": (
