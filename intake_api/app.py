@@ -8,10 +8,11 @@ from intake_api.routes import cases, hotline, open311, track
 from shared.settings import Settings
 from shared.timeutil import Clock, utcnow
 from shared.web.app import build_app
+from shared.web.outbound import document_hotline_callbacks
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastAPI:
-    return build_app(
+    app = build_app(
         "intake",
         "gaodedim intake API",
         [cases.router, track.router, hotline.router, open311.router],
@@ -23,3 +24,5 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastA
             "happens, and handed to routing at once; and where the citizen follows it."
         ),
     )
+    document_hotline_callbacks(app)
+    return app

@@ -19,12 +19,13 @@ from routing_api.routes import (
 from shared.settings import Settings
 from shared.timeutil import Clock, utcnow
 from shared.web.app import build_app
+from shared.web.outbound import document_department_notices
 
 ROUTERS = [keys, departments, rules, workflow, calendar, cards, outbox, stats, reports]
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastAPI:
-    return build_app(
+    app = build_app(
         "routing",
         "gaodedim routing API",
         [m.router for m in ROUTERS],
@@ -37,3 +38,5 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastA
             "supervisors rule on card appeals and read the figures."
         ),
     )
+    document_department_notices(app)
+    return app

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.case.views import HotlineCallback
 from services.hotline.schemas import EXAMPLE
 from shared.signing import signature, verify
 from sla_worker import handlers
@@ -212,6 +213,9 @@ async def test_status_changes_reach_the_hotline_after_it_recovers(
         )
         payload = json.loads(body)
         assert payload["event_id"] == int(headers["X-Hotline-Event-Id"])
+        # What the intake document's `hotline-callback` webhook promises, and nothing more.
+        HotlineCallback.model_validate(payload)
+        assert set(payload) <= set(HotlineCallback.model_fields)
         delivered.setdefault(payload["event_id"], payload)
     events = sorted(delivered.values(), key=lambda p: p["event_id"])
     assert [(p["event"], p["status"]) for p in events] == [

@@ -13,6 +13,7 @@ from arq.worker import Worker
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.case.views import DepartmentNotice
 from services.outbox import service as outbox
 from shared.database import transaction
 from shared.models import OutboxMessage
@@ -182,7 +183,9 @@ async def test_department_webhooks_are_signed_and_retried(
             )
         assert await dispatch_all(sessionmaker, jobs) == 1
     first = received[0]
-    assert json_module.loads(first.content) == {
+    notice = json_module.loads(first.content)
+    DepartmentNotice.model_validate(notice)  # the routing document's `department-notice`
+    assert notice == {
         "department": "GZ-BDC",
         "case_no": "GZ-1",
         "event": "transferred",

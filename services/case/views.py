@@ -167,3 +167,45 @@ class HotlineCaseOut(CaseOut, HotlineOrder):
 
 class HotlineLinkedOut(LinkedOut, HotlineOrder):
     """A repeat of another channel's case: only the link and how it stands."""
+
+
+class CardNote(View):
+    deadline: str = Field(examples=["sign", "handle", "drag"])
+    points: int | None = None
+
+
+class HotlineCallback(View):
+    """What we POST to a hotline order's `callback_url` at every status change and card."""
+
+    event_id: int = Field(description="the same as X-Hotline-Event-Id: deduplicate on it")
+    order_id: str | None = Field(examples=["12345-GZ-20261122-0042"])
+    case_no: str
+    tracking_code: str
+    event: str = Field(
+        examples=["route", "sign", "transfer", "suspend", "reply", "yellow_card", "auto_close"],
+        description="the history action; the list grows with the life cycle",
+    )
+    status: str = Field(examples=["assigned", "replied", "closed"])
+    lead_department: str | None
+    at: str | None = Field(description="when it happened, RFC 3339")
+    reply: str | None = Field(description="the department's answer, once the case is replied")
+    card: CardNote | None = Field(description="on a card: which deadline and how many points")
+
+
+class DepartmentNotice(View):
+    """What we POST to a department's webhook: its cases' steps, warnings and cards, and every
+    step of a case it first answered for and handed on (一跟到底)."""
+
+    event_id: int = Field(description="the same as X-Gaodedim-Event-Id: deduplicate on it")
+    department: str = Field(description="the department this notice is for")
+    case_no: str
+    event: str = Field(
+        examples=["assigned", "signed", "transferred", "replied", "warning", "yellow_card"],
+        description="what happened; the list grows with the life cycle",
+    )
+    status: str
+    lead_department: str | None
+    deadline: str | None = Field(default=None, description="on a warning or card")
+    due_at: str | None = Field(default=None, description="on a warning: when the deadline falls")
+    card_id: int | None = Field(default=None, description="on a card")
+    points: int | None = Field(default=None, description="on a card")

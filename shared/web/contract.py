@@ -100,6 +100,12 @@ def document(app: FastAPI) -> None:
                     operation["summary"] = summary
                     told = operation.get("description")
                     operation["description"] = f"{who}\n\n{told}" if told else who
+            for operations in schema.get("webhooks", {}).values():
+                for operation in operations.values():
+                    # What we expect of the receiver, not what we answer.
+                    operation["responses"] = {
+                        "2XX": {"description": "received; any other answer is retried"}
+                    }
             app.openapi_schema = schema
         return app.openapi_schema
 
