@@ -23,12 +23,18 @@ UPDATE itself."""
 
 
 def make_engine(
-    settings: Settings, *, pool_size: int | None = None, max_overflow: int | None = None
+    settings: Settings,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    url: str | None = None,
 ) -> AsyncEngine:
-    if settings.database_url is None:
+    """`url`: another server with the same settings (the stats replica); DATABASE_URL if None."""
+    url = url or settings.database_url
+    if url is None:
         raise RuntimeError("DATABASE_URL is not set (make run / make test start an embedded one)")
     return create_async_engine(
-        settings.database_url,
+        url,
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=settings.db_max_overflow if max_overflow is None else max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,

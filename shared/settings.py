@@ -22,6 +22,9 @@ class Settings(BaseSettings):
 
     environment: str = Field(default="development", description="development, test or production")
     database_url: str | None = None
+    stats_database_url: str | None = None
+    """A streaming replica for the figures and the monthly report (docs/CAPACITY.md); unset:
+    the primary. Everything else, writes and case reads alike, stays on the primary."""
     redis_url: str | None = None
     intake_port: int = 8001
     routing_port: int = 8002
@@ -109,7 +112,7 @@ class Settings(BaseSettings):
     """`auto`: readable lines on a terminal, JSON otherwise (containers, files, pipes)."""
     metrics_cache_seconds: float = 30.0
 
-    @field_validator("database_url")
+    @field_validator("database_url", "stats_database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         """The project runs on PostgreSQL only; refuse anything else before it half-works."""

@@ -13,7 +13,7 @@ from services.reports.views import MonthlyReport
 from shared.database import transaction
 from shared.principal import Principal
 from shared.web.auth import allowed
-from shared.web.deps import Now, Sessionmaker
+from shared.web.deps import Now, ReadSessionmaker
 from shared.web.params import Month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -28,7 +28,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 )
 async def monthly_report(
     _: Reader,
-    sessions: Sessionmaker,
+    sessions: ReadSessionmaker,
     month: Month,
     now: Now,
     format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",

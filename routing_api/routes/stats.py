@@ -16,7 +16,7 @@ from shared.principal import Principal
 from shared.timeutil import year_problem
 from shared.view import Items
 from shared.web.auth import allowed
-from shared.web.deps import Sessionmaker
+from shared.web.deps import ReadSessionmaker
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 Reader = Annotated[Principal, allowed(May.read_stats)]
@@ -41,25 +41,25 @@ Period = Annotated[service.Period, Depends(period)]
 
 
 @router.get("/summary", response_model=views.Summary)
-async def summary(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
+async def summary(_: Reader, sessions: ReadSessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sessions) as session:
         return await service.summary(session, p)
 
 
 @router.get("/departments", response_model=Items[views.DepartmentFigures])
-async def departments(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
+async def departments(_: Reader, sessions: ReadSessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sessions) as session:
         return {"items": await service.departments(session, p)}
 
 
 @router.get("/categories", response_model=Items[views.CategoryFigures])
-async def categories(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
+async def categories(_: Reader, sessions: ReadSessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sessions) as session:
         return {"items": await service.categories(session, p)}
 
 
 @router.get("/trend", response_model=Items[views.DayFigures])
-async def trend(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
+async def trend(_: Reader, sessions: ReadSessionmaker, p: Period) -> dict[str, Any]:
     async with transaction(sessions) as session:
         return {"items": await service.trend(session, p)}
 
@@ -67,7 +67,7 @@ async def trend(_: Reader, sessions: Sessionmaker, p: Period) -> dict[str, Any]:
 @router.get("/common-issues", response_model=Items[views.Topic])
 async def common_issues(
     _: Reader,
-    sessions: Sessionmaker,
+    sessions: ReadSessionmaker,
     p: Period,
     min_cases: Annotated[int, Query(ge=2, le=1000)] = 3,
 ) -> dict[str, Any]:

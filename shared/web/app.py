@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -73,6 +73,14 @@ def build_app(
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        replica = (
+            make_engine(settings, url=settings.stats_database_url)
+            if settings.stats_database_url
+            else None
+        )
+        app.state.read_sessionmaker = (
+            make_sessionmaker(replica) if replica is not None else app.state.sessionmaker
+        )
         app.state.key_cache = KeyCache(app.state.sessionmaker, settings.key_cache_seconds)
         # Blocks of case numbers are reserved while a registration holds its own connection:
         # from a connection of their own, or 32 registrations waiting for a block would hold
@@ -100,6 +108,8 @@ def build_app(
                 await app.state.routing_client.aclose()
             await engine.dispose()
             await numbers_engine.dispose()
+            if replica is not None:
+                await replica.dispose()
 
     # Swagger UI and ReDoc from files shipped in fastapi-offline, not a CDN: a government
     # intranet has no internet (tests/test_docs_offline.py opens /docs in headless Chromium).
@@ -178,6 +188,13 @@ def _health_router() -> APIRouter:
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
+        if request.app.state.settings.stats_database_url:
+            try:
+                async with request.app.state.read_sessionmaker() as session:
+                    await asyncio.wait_for(session.execute(text("SELECT 1")), 2)
+                checks["stats_database"] = "ok"
+            except Exception as exc:
+                checks["stats_database"] = f"error: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
         _record_readiness(ready)
         return JSONResponse(

@@ -26,6 +26,14 @@ async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]
 Sessionmaker = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
+async def get_read_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    return request.app.state.read_sessionmaker  # type: ignore[no-any-return]
+
+
+ReadSessionmaker = Annotated[async_sessionmaker[AsyncSession], Depends(get_read_sessionmaker)]
+"""The figures' and the report's reads: STATS_DATABASE_URL's replica when one is set."""
+
+
 async def now_of(request: Request) -> datetime:
     """The request's one reading of the clock; FastAPI caches a dependency per request, so every
     part of one request sees the same instant."""
