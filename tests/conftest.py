@@ -173,10 +173,12 @@ def stand_in_calendar() -> WorkCalendar:
 
 
 @pytest.fixture(autouse=True)
-async def clean(engine: AsyncEngine, redis: Redis, clock: ManualClock) -> None:
-    """Every test starts at TEST_NOW, from empty tables (but the stand-in years) and an empty
-    Redis."""
+async def clean(engine: AsyncEngine, redis: Redis, clock: ManualClock, intake_app: Any) -> None:
+    """Every test starts at TEST_NOW, from empty tables (but the stand-in years), an empty
+    Redis, and case numbers counted from 1 (the shared app forgets its block of numbers, or a
+    test's numbers would depend on how many cases the tests before it registered)."""
     clock.set(TEST_NOW)
+    intake_app.state.case_numbers.forget()
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         for year, schedule in TEST_YEARS.items():
