@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import kubernetes_validate
+import pytest
 import yaml
 
 from shared.settings import Settings
@@ -74,6 +76,14 @@ def test_every_manifest_parses_and_lives_in_the_namespace() -> None:
     for doc in docs:
         if doc["kind"] != "Namespace":
             assert doc["metadata"].get("namespace") == "gaodedim", doc["metadata"]["name"]
+
+
+@pytest.mark.parametrize("version", ["1.29.0", "1.31.0"])
+def test_every_manifest_is_valid_kubernetes(version: str) -> None:
+    """Against the API's own schemas (kubernetes-validate ships them), strictly: a misspelt
+    field (`readinesProbe`) is an error, not silently ignored by the API server."""
+    for doc in manifests():
+        kubernetes_validate.validate(doc, version, strict=True)
 
 
 def test_every_variable_the_manifests_set_is_a_setting() -> None:
