@@ -7,7 +7,8 @@ row by row in the database, not trusted to Redis.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from datetime import timedelta
+from typing import Any, ClassVar, Protocol
 
 import httpx
 import structlog
@@ -104,14 +105,26 @@ async def fill_keywords(ctx: dict[str, Any]) -> int:
     return filled
 
 
+class Prune(Protocol):
+    """A table's batch of deletions of rows older than `older_than` (outbox, idempotency)."""
+
+    async def __call__(self, session: AsyncSession, *, older_than: timedelta) -> int: ...
+
+
+async def _prune_past(ctx: dict[str, Any], retention: str, prune: Prune, full: int) -> int:
+    """Delete what `prune` deletes, older than `retention`, in bounded transactions."""
+    keep = parse_duration(retention).natural()
+
+    async def batch(session: AsyncSession) -> int:
+        return await prune(session, older_than=keep)
+
+    return await in_batches(ctx["sessionmaker"], batch, full=full, most=JOB_BATCHES)
+
+
 async def prune_outbox(ctx: dict[str, Any]) -> int:
     """Delivered messages past OUTBOX_RETENTION go, so the outbox stays small for ever."""
-    keep = parse_duration(get_settings().outbox_retention).natural()
-
-    async def prune(session: AsyncSession) -> int:
-        return await outbox.prune(session, older_than=keep)
-
-    pruned = await in_batches(ctx["sessionmaker"], prune, full=outbox.PRUNE_BATCH, most=JOB_BATCHES)
+    retention = get_settings().outbox_retention
+    pruned = await _prune_past(ctx, retention, outbox.prune, outbox.PRUNE_BATCH)
     if pruned:
         log.info("outbox_pruned", messages=pruned)
     return pruned
@@ -124,14 +137,8 @@ async def job_started(ctx: dict[str, Any]) -> None:
 async def prune_idempotency(ctx: dict[str, Any]) -> int:
     """First answers past IDEMPOTENCY_RETENTION go: they carry personal data, and a retry
     comes within minutes, not weeks."""
-    keep = parse_duration(get_settings().idempotency_retention).natural()
-
-    async def prune(session: AsyncSession) -> int:
-        return await idempotency.prune(session, older_than=keep)
-
-    pruned = await in_batches(
-        ctx["sessionmaker"], prune, full=idempotency.PRUNE_BATCH, most=JOB_BATCHES
-    )
+    retention = get_settings().idempotency_retention
+    pruned = await _prune_past(ctx, retention, idempotency.prune, idempotency.PRUNE_BATCH)
     if pruned:
         log.info("idempotency_pruned", records=pruned)
     return pruned

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -172,29 +172,28 @@ def _health_router() -> APIRouter:
         """Ready when the database and Redis both answer within two seconds and the schema is
         at this release's migration head (or past it, during a rolling upgrade): a process
         started before its migration ran stays out of service until it has."""
+        state = request.app.state
         checks: dict[str, str] = {}
-        try:
-            async with request.app.state.sessionmaker() as session:
+
+        async def database() -> None:
+            async with state.sessionmaker() as session:
                 checks["schema"] = await asyncio.wait_for(schema_state(session), 2)
-            checks["database"] = "ok"
-        except Exception as exc:  # any failure means not ready; say which
-            checks["database"] = f"error: {type(exc).__name__}"
-            checks.pop("schema", None)
-        redis = request.app.state.redis
-        try:
-            if redis is None:
+
+        async def redis() -> None:
+            if state.redis is None:
                 raise RuntimeError("REDIS_URL is not set")
-            await asyncio.wait_for(redis.ping(), 2)
-            checks["redis"] = "ok"
-        except Exception as exc:
-            checks["redis"] = f"error: {type(exc).__name__}"
-        if request.app.state.settings.stats_database_url:
-            try:
-                async with request.app.state.read_sessionmaker() as session:
-                    await asyncio.wait_for(session.execute(text("SELECT 1")), 2)
-                checks["stats_database"] = "ok"
-            except Exception as exc:
-                checks["stats_database"] = f"error: {type(exc).__name__}"
+            await asyncio.wait_for(state.redis.ping(), 2)
+
+        async def replica() -> None:
+            async with state.read_sessionmaker() as session:
+                await asyncio.wait_for(session.execute(text("SELECT 1")), 2)
+
+        checks["database"] = await _outcome(database())
+        if checks["database"] != "ok":
+            checks.pop("schema", None)
+        checks["redis"] = await _outcome(redis())
+        if state.settings.stats_database_url:
+            checks["stats_database"] = await _outcome(replica())
         ready = all(v == "ok" for v in checks.values())
         _record_readiness(ready)
         return JSONResponse(
@@ -215,6 +214,16 @@ def _health_router() -> APIRouter:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+async def _outcome(check: Awaitable[None]) -> str:
+    """`ok`, or the kind of failure: any failure means not ready, and its message (which may
+    quote a row or a URL) is never shown."""
+    try:
+        await check
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"
+    return "ok"
 
 
 def _record_readiness(ready: bool) -> None:
