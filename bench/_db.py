@@ -17,13 +17,13 @@ from shared.settings import Settings
 
 
 @contextmanager
-def fresh_database(name: str) -> Iterator[str]:
+def fresh_database(name: str, revision: str = "head") -> Iterator[str]:
     tmp = Path(tempfile.mkdtemp(prefix="gdd-bench-"))
     pg = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(tmp / "pg")
     try:
         admin = pg.start() if pg else str(Settings().database_url)
         url = asyncio.run(ensure_database(admin, name))
-        upgrade(url)
+        upgrade(url, revision)
         yield url
     finally:
         if pg:

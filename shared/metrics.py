@@ -53,4 +53,8 @@ CALENDAR_KNOWN_UNTIL = Gauge(
     "gaodedim_calendar_known_until_timestamp_seconds",
     "1 January (Shanghai) of the first year from now on the working-day calendar does not know",
 )
+CASES_IN_DEFAULT_PARTITION = Gauge(
+    "gaodedim_cases_in_default_partition",
+    "Cases registered in a month that had no partition of its own (0 when the worker keeps up)",
+)
 READY = Gauge("gaodedim_ready", "1 when this process's last /readyz check passed, else 0")

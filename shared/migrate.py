@@ -9,10 +9,28 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import ForeignKeyConstraint, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.models import PARTITION
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's comparison leaves out the partitions, which the database's own function makes
+    and no model declares."""
+    return not (type_ == "table" and name is not None and bool(PARTITION.match(name)))
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """PostgreSQL keeps, under each foreign key into a partitioned table, one internal key into
+    every partition; SQLAlchemy reflects those too. They come and go with the partitions."""
+    if type_ != "foreign_key_constraint" or not isinstance(obj, ForeignKeyConstraint):
+        return True
+    return not PARTITION.match(obj.referred_table.name)
 
 
 def alembic_config(database_url: str) -> Config:

@@ -15,13 +15,14 @@ import structlog
 from arq import cron, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.case import partitions
 from services.idempotency import service as idempotency
 from services.outbox import service as outbox
 from services.sla.runner import run_sweep
 from services.sla.sweep import lag_seconds, summary
 from services.stats import common_issues, rollup
 from shared import metrics
-from shared.database import in_batches, make_engine, make_sessionmaker
+from shared.database import in_batches, make_engine, make_sessionmaker, transaction
 from shared.durations import parse_duration
 from shared.logging import configure as configure_logging
 from shared.queue import WORKER_KICK_JOB
@@ -105,6 +106,15 @@ async def fill_keywords(ctx: dict[str, Any]) -> int:
     return filled
 
 
+async def make_partitions(ctx: dict[str, Any]) -> int:
+    """Next months' partitions of cases and their history, before their first case comes."""
+    async with transaction(ctx["sessionmaker"]) as session:
+        made = await partitions.ensure_ahead(session, now=ctx["clock"]())
+    if made:
+        log.info("partitions_made", months=made)
+    return made
+
+
 class Prune(Protocol):
     """A table's batch of deletions of rows older than `older_than` (outbox, idempotency)."""
 
@@ -158,6 +168,14 @@ class WorkerSettings:
         ),
         cron(
             sla_sweep, second=set(range(5, 60, 15)), unique=True, run_at_startup=True, keep_result=0
+        ),
+        cron(
+            make_partitions,
+            minute={31},
+            second={10},
+            unique=True,
+            run_at_startup=True,
+            keep_result=0,
         ),
         cron(prune_outbox, minute={17}, second={40}, unique=True, keep_result=0),
         cron(prune_idempotency, minute={47}, second={40}, unique=True, keep_result=0),

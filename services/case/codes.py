@@ -21,7 +21,7 @@ TRACKING_LENGTH = 8  # 31**8 ≈ 8.5e11 codes; guessing also needs the phone's l
 
 
 TRACKING_CODE_TRIES = 3
-TRACKING_CODE_CONSTRAINT = "uq_cases_tracking_code"
+TRACKING_CODE_CONSTRAINT = "pk_tracking_codes"
 
 
 async def with_fresh_tracking_code(register: Callable[[], Awaitable[T]]) -> T:

@@ -5,28 +5,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.case import partitions
 from services.case.lifecycle import OPEN
 from shared import pagination
 from shared.enums import CaseStatus
 from shared.errors import not_found
-from shared.models import Case, CaseEvent
+from shared.models import Case, CaseEvent, TrackingCode
 
 
 async def get_by_no(session: AsyncSession, case_no: str, *, for_update: bool = False) -> Case:
-    stmt = select(Case).where(Case.case_no == case_no)
-    if for_update:
-        stmt = stmt.with_for_update()
-    case = (await session.execute(stmt)).scalar_one_or_none()
+    """Looked for first in the month its number names (its id carries the same month); only a
+    number not found there is looked for everywhere, so no case is ever lost to that rule."""
+    month = partitions.same_month(case_no)
+    case = await _one_by_no(session, case_no, month, for_update) if month is not None else None
+    if case is None:
+        case = await _one_by_no(session, case_no, None, for_update)
     if case is None:
         raise not_found(f"case {case_no}")
     return case
 
 
+async def _one_by_no(
+    session: AsyncSession, case_no: str, within: ColumnElement[bool] | None, for_update: bool
+) -> Case | None:
+    stmt = select(Case).where(Case.case_no == case_no)
+    if within is not None:
+        stmt = stmt.where(within)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def get_by_tracking_code(session: AsyncSession, code: str) -> Case | None:
-    stmt = select(Case).where(Case.tracking_code == code)
+    stmt = select(Case).join(TrackingCode, TrackingCode.case_id == Case.id)
+    stmt = stmt.where(TrackingCode.code == code)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

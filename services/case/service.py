@@ -173,9 +173,12 @@ async def _store(
     day = to_shanghai(now).date()
     held_for = hold_for if data.hold and hold_for else None
     number = await numbers.next(day)
-    code = codes.new_tracking_code()  # unique by constraint: see codes.with_fresh_tracking_code
+    # Unique through tracking_codes, which a trigger fills: see codes.with_fresh_tracking_code.
+    code = codes.new_tracking_code()
     applicant = data.applicant
     case = Case(
+        # The month in the id and the day in the case number come from this one `now`.
+        id=func.cases_next_id(now),
         case_no=codes.format_case_no(case_no_prefix, day, number),
         tracking_code=code,
         status=CaseStatus.registered.value,

@@ -4,7 +4,7 @@ from shared.models.api_key import ApiKey
 from shared.models.base import Base
 from shared.models.calendar import CalendarYear
 from shared.models.card import Card, Warning
-from shared.models.case import Case, CaseCounter, CaseEvent
+from shared.models.case import PARTITION, Case, CaseCounter, CaseEvent, TrackingCode
 from shared.models.department import Department
 from shared.models.extension import Extension
 from shared.models.hotline import HotlineOrder, HotlinePush
@@ -22,6 +22,7 @@ from shared.models.stats import (
 )
 
 __all__ = [
+    "PARTITION",
     "ApiKey",
     "Base",
     "CalendarYear",
@@ -44,5 +45,6 @@ __all__ = [
     "StatsByDistrictDepartment",
     "StatsByStatus",
     "StatsDirtyDay",
+    "TrackingCode",
     "Warning",
 ]

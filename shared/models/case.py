@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     cast,
@@ -27,8 +29,18 @@ from shared.models.base import Base, created_at_column, enum_check
 DEPT_FK = "departments.code"
 
 
+PARTITION = re.compile(r"^(cases|case_events)_(p\d{6}|before|default)$")
+"""The partitions of `cases` and `case_events` (migration 0002): tables of the database that
+no model declares, made by the migration and `ensure_case_partitions`."""
+
+
 class Case(Base):
-    """One complaint (诉求/工单). Personal data lives in the applicant_* columns only."""
+    """One complaint (诉求/工单). Personal data lives in the applicant_* columns only.
+
+    Partitioned by month through its id, which carries the month of `created_at` in its high
+    bits (migration 0002): the id is drawn by `cases_next_id(now)` from the registration's own
+    clock, like the case number's day, so each partition holds whole days of case numbers and
+    `case_no` is unique per partition."""
 
     __tablename__ = "cases"
     __table_args__ = (
@@ -59,11 +71,15 @@ class Case(Base):
             "sla_next_check_at",
             postgresql_where=text("sla_next_check_at IS NOT NULL"),
         ),
+        {"postgresql_partition_by": "RANGE (id)"},
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    case_no: Mapped[str] = mapped_column(String(40), unique=True)
-    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, server_default=text("cases_next_id(now())")
+    )
+    case_no: Mapped[str] = mapped_column(String(40))
+    tracking_code: Mapped[str] = mapped_column(String(16))
+    """Unique through `tracking_codes`, which also finds the case by it."""
     status: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16), index=True)
     title: Mapped[str | None] = mapped_column(String(200))
@@ -142,11 +158,15 @@ class CaseEvent(Base):
     """Append-only history: who, when, from, to, why. A trigger refuses UPDATE and DELETE."""
 
     __tablename__ = "case_events"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    case_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("cases.id", ondelete="RESTRICT"), index=True
+    __table_args__ = (
+        # The key holds the partition key (a case's month, like its case's); it also serves
+        # reading one case's history in order.
+        PrimaryKeyConstraint("case_id", "id"),
+        {"postgresql_partition_by": "RANGE (case_id)"},
     )
+
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id", ondelete="RESTRICT"))
     at: Mapped[datetime] = created_at_column()
     action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(32))
@@ -156,6 +176,17 @@ class CaseEvent(Base):
     actor_department: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+
+
+class TrackingCode(Base):
+    """Which case a tracking code belongs to. A partitioned `cases` can only keep a column
+    unique within each month; codes are random, so their uniqueness (the clash a registration
+    retries on) and the look-up by code live here. A trigger on `cases` writes it (0002)."""
+
+    __tablename__ = "tracking_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
 
 
 class CaseCounter(Base):

@@ -27,6 +27,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from services import keywords
 from services.apikey import service as keys
 from services.apikey.cache import KeyCache
+from services.case import partitions
 from services.case.codes import CaseNumbers
 from services.case.lifecycle import OPEN
 from services.clock import years
@@ -251,6 +252,7 @@ async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
         metrics.OUTBOX_BACKLOG.labels(state).set(n)
     metrics.SWEEP_LAG.set(await lag_seconds(session, now))
     metrics.STATS_DIRTY_DAYS.set(await stats.dirty_days(session))
+    metrics.CASES_IN_DEFAULT_PARTITION.set(await partitions.in_default(session))
     month = to_shanghai(now).strftime("%Y-%m")
     cards = await session.execute(
         select(Card.colour, func.count())
