@@ -262,6 +262,28 @@ async def test_alert_rules_parse_and_name_only_exported_metrics(intake: httpx.As
             assert any(line in exported for line in typed), (name, metric)
 
 
+@pytest.mark.skipif(
+    shutil.which("promtool") is None,
+    reason="promtool is not installed (apt-get install prometheus)",
+)
+def test_alert_rules_fire_on_trouble_and_only_after_their_wait() -> None:
+    """Prometheus' own checker reads the rules, and its unit tests
+    (deploy/prometheus/alerts.test.yml) evaluate them over made-up series: each alert fires
+    when its metric says trouble, not before its `for`, with the summary an operator reads."""
+    rules = DEPLOY / "prometheus"
+    for command in (
+        ["check", "rules", str(rules / "alerts.yml")],
+        ["test", "rules", str(rules / "alerts.test.yml")],
+    ):
+        done = subprocess.run(
+            ["promtool", *command], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    tested = yaml.safe_load((rules / "alerts.test.yml").read_text())
+    covered = {t["alertname"] for case in tested["tests"] for t in case["alert_rule_test"]}
+    assert len(covered) >= 6
+
+
 # --- the image -------------------------------------------------------------------------------
 
 
