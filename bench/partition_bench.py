@@ -12,8 +12,8 @@
    tracking by code; the first page of three lists; the /metrics gauges; folding one day of
    figures (the part of the statistics that reads cases: the dashboards read the rollups).
 
-With `--migration`, instead fills the release before partitioning and times migration 0002 on
-it: what the upgrade of a city's database costs.
+With `--migration`, instead fills the release before partitioning (with five history rows a
+case) and times migration 0002 on it: what the upgrade of a city's database costs.
 
 Run: `.venv/bin/python bench/partition_bench.py [--migration] [cases] [breaching]`.
 """
@@ -130,6 +130,12 @@ async def fill(url: str, *, months: bool) -> None:
         ]
     else:
         statements.append(FILL.replace("ID ", "").replace("IDS ", ""))
+        # Five history rows a case, as storage_bench's walk writes: the migration re-keys them.
+        statements.append(
+            "INSERT INTO case_events (case_id, at, action, to_status, actor_role) "
+            "SELECT id, created_at + n * interval '1 hour', 'note', status, 'window' "
+            "FROM cases, generate_series(1, 5) AS n"
+        )
     # The figures are not what is compared (the dashboards read the rollups); what reads
     # cases is the fold of a day, timed below, and the gauges must not fold two years first.
     statements.append("TRUNCATE stats_dirty_days")
