@@ -15,7 +15,9 @@
 With `--migration`, instead fills the release before partitioning (with five history rows a
 case) and times migration 0002 on it: what the upgrade of a city's database costs.
 
-Run: `.venv/bin/python bench/partition_bench.py [--migration] [cases] [breaching]`.
+`--measure` measures a database a run filled on DATABASE_URL's server but stopped before measuring.
+
+Run: `.venv/bin/python bench/partition_bench.py [--migration | --measure] [cases] [breaching]`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from shared.settings import Settings
 from shared.web.app import refresh_gauges
 
 MIGRATION = "--migration" in sys.argv
+MEASURE_ONLY = "--measure" in sys.argv
+"""Measure a database an earlier run filled (DATABASE_URL's server keeps it): no refill."""
 ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
 CASES = int(ARGS[0]) if ARGS else 1_000_000
 BREACHING = int(ARGS[1]) if len(ARGS) > 1 else CASES // 100
@@ -214,7 +218,8 @@ async def measure(url: str, layout: str, samples: list[tuple[str, str]]) -> None
     engine = engine_for(url)
     sessionmaker = make_sessionmaker(engine)
     now = datetime.now(UTC)
-    before = now - timedelta(minutes=10)
+    first_due = (await rows(url, "SELECT min(sla_next_check_at) FROM cases"))[0][0]
+    before = first_due - timedelta(minutes=1)  # nothing is due yet at this moment
     numbers = iter(samples * 10)
 
     async def idle(session: AsyncSession) -> None:
@@ -280,8 +285,9 @@ async def migration(url: str) -> None:
 
 
 async def run(url: str) -> None:
-    await fill(url, months=True)
-    await one_table(url)
+    if not MEASURE_ONLY:
+        await fill(url, months=True)
+        await one_table(url)
     picked = await rows(
         url, f"SELECT case_no, tracking_code FROM cases TABLESAMPLE SYSTEM (1) LIMIT {500}"
     )

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     bootstrap_admin_key: str | None = None
 
     case_no_prefix: str = "GZ"
+    notice_provider: Literal["console"] = "console"
+    """Where the worker sends notices to applicants (services/notices/providers.py)."""
+    notice_signature: str = Field(default="办不成事窗口", min_length=1, max_length=12)
+    """The sender's name each notice starts with (【…】), as the SMS provider approved it."""
     key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     """How long a process trusts a key it verified; a revoked key stops working within this."""
     config_cache_seconds: float = Field(default=2.0, ge=0, le=300)

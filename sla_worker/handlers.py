@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case.history import TOPIC_CALLBACK
 from services.case.notify import TOPIC_NOTIFY
 from services.case.service import TOPIC_REGISTERED
+from services.notices import service as notices_service
+from services.notices.providers import Provider
+from services.notices.service import TOPIC_APPLICANT_NOTICE
+from shared.database import transaction
 from shared.routing_client import request_routing
 from shared.signing import signed_headers
 from shared.urlguard import Allowed, ensure_deliverable
@@ -23,6 +30,7 @@ def build(
     hotline_secret: str | None = None,
     *,
     allowed: Allowed,
+    notices: Handler | None = None,
 ) -> dict[str, Handler]:
     """`allowed`: the private targets an operator permits (CALLBACK_ALLOWED_HOSTS); every other
     inward address is refused before a byte is sent."""
@@ -52,4 +60,22 @@ def build(
         response = await http.post(payload["url"], content=body, headers=headers)
         response.raise_for_status()
 
-    return {TOPIC_REGISTERED: route, TOPIC_NOTIFY: notify, TOPIC_CALLBACK: call_back}
+    jobs = {TOPIC_REGISTERED: route, TOPIC_NOTIFY: notify, TOPIC_CALLBACK: call_back}
+    return jobs | ({TOPIC_APPLICANT_NOTICE: notices} if notices else {})
+
+
+def notice_handler(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    provider: Provider,
+    signature: str,
+    clock: Callable[[], datetime],
+) -> Handler:
+    """Applicant notices: rendered, sent and kept in one transaction per notice."""
+
+    async def send(payload: dict[str, Any]) -> None:
+        async with transaction(sessionmaker) as session:
+            await notices_service.deliver(
+                session, payload, provider, signature=signature, now=clock()
+            )
+
+    return send

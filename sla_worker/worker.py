@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import partitions
 from services.idempotency import service as idempotency
+from services.notices import providers
 from services.outbox import service as outbox
 from services.sla.runner import run_sweep
 from services.sla.sweep import lag_seconds, summary
@@ -54,6 +55,12 @@ async def startup(ctx: dict[str, Any]) -> None:
             settings.webhook_signing_secret,
             settings.hotline_webhook_secret,
             allowed=settings.callback_targets,
+            notices=handlers.notice_handler(
+                ctx["sessionmaker"],
+                providers.make(settings.notice_provider),
+                settings.notice_signature,
+                ctx["clock"],
+            ),
         )
     ctx["stop_metrics"] = metrics_server.serve(settings)
     log.info("worker_started", topics=sorted(ctx["handlers"]))

@@ -61,7 +61,8 @@ async def test_metrics_count_requests_and_cases(
         'gaodedim_http_requests_total{app="intake",method="POST",route="/api/v1/cases",status="201"}'
         in text
     )
-    assert 'gaodedim_outbox_messages{state="pending"} 1.0' in text
+    # The hand-over and the applicant's notice of the registration.
+    assert 'gaodedim_outbox_messages{state="pending"} 2.0' in text
     assert "gaodedim_http_request_duration_seconds_bucket" in text
     assert 'gaodedim_cards_this_month{colour="yellow"} 0.0' in text
     assert "gaodedim_sla_sweep_lag_seconds 0.0" in text  # nothing is due: the case was not routed

@@ -22,7 +22,7 @@ async def test_same_key_same_body_returns_the_first_answer(
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     assert await count(sessionmaker, "cases") == 1
-    assert await count(sessionmaker, "outbox") == 1
+    assert await count(sessionmaker, "outbox") == 2  # the hand-over and the applicant's notice
 
 
 async def test_same_key_other_body_is_409(

@@ -73,7 +73,9 @@ async def test_a_held_case_is_resolved_on_the_spot_and_never_routed(
     assert [e["action"] for e in got["history"]] == ["register", "resolve_on_spot"]
     async with sessionmaker() as session:
         pending = await session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.delivered_at.is_(None))
+            select(OutboxMessage.id).where(
+                OutboxMessage.delivered_at.is_(None), OutboxMessage.topic == "case.registered"
+            )
         )
     assert pending is None
     summary = (

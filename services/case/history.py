@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case.lifecycle import Action, next_status
 from services.case.schedule import reschedule
+from services.notices import service as notices
 from services.outbox import service as outbox
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent
@@ -93,6 +94,9 @@ def record(
         )
     )
     session.add(event)
+    notices.enqueue_for(
+        session, case, action=action, from_status=from_status, reason=reason, at=event.at
+    )
     if calls_back(case, action, from_status):
         message = callback(case, event.action, event.at, event.data)
         outbox.enqueue(session, message.topic, message.payload, ordering_key=message.ordering_key)

@@ -214,6 +214,10 @@ async def _store(
     )
     session.add(case)
     await session.flush()
+    # The hand-over first: its message is the case's first (the applicant's notice follows).
+    outbox.enqueue(
+        session, TOPIC_REGISTERED, {"case_no": case.case_no}, delay=held_for or HANDOVER_GRACE
+    )
     record(
         session,
         case,
@@ -222,9 +226,6 @@ async def _store(
         from_status=None,
         data={"channel": case.channel}
         | ({"held_until": shanghai_iso(case.held_until)} if case.held_until else {}),
-    )
-    outbox.enqueue(
-        session, TOPIC_REGISTERED, {"case_no": case.case_no}, delay=held_for or HANDOVER_GRACE
     )
     return case
 

@@ -9,6 +9,7 @@ from shared.models.department import Department
 from shared.models.extension import Extension
 from shared.models.hotline import HotlineOrder, HotlinePush
 from shared.models.idempotency import IdempotencyRecord
+from shared.models.notice import Notice
 from shared.models.outbox import OutboxMessage
 from shared.models.rules import RuleDraft, RuleVersion
 from shared.models.stats import (
@@ -35,6 +36,7 @@ __all__ = [
     "HotlineOrder",
     "HotlinePush",
     "IdempotencyRecord",
+    "Notice",
     "OutboxMessage",
     "RuleDraft",
     "RuleVersion",

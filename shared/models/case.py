@@ -143,6 +143,12 @@ class Case(Base):
     """The channel's own id for the case (the 12345 order id)."""
     callback_url: Mapped[str | None] = mapped_column(Text)
     """Where the channel wants every status change (the 12345 order's callback_url)."""
+    notices_opted_out: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)
+    """The applicant asked for no more notices of this case (replied TD, or on the tracking
+    page)."""
+    notices_day: Mapped[date | None]
+    notices_that_day: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    """Notices sent on `notices_day` (Shanghai), against the daily cap (services/notices)."""
     created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

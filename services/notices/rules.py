@@ -1,0 +1,78 @@
+"""Whether the applicant hears of a step, and when.
+
+Decided at the step, inside its transaction, from the case row the step already holds locked:
+no query, and a notice is written exactly when the step is.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+
+from services.validation import MOBILE
+from shared.timeutil import SHANGHAI, to_shanghai
+
+DAILY_CAP = 5
+"""Notices one case may send in a Shanghai day; a busy day's further steps are on the tracking
+page, not in yet another SMS."""
+QUIET_FROM = time(21, 0)
+QUIET_UNTIL = time(8, 0)
+"""No SMS between these hours (Shanghai) unless the case is urgent: held, sent at 08:00."""
+
+
+class Noticed(Protocol):
+    """The columns of a case the rules read and the counter they keep."""
+
+    channel: str
+    status: str
+    urgent: bool
+    applicant_phone: str | None
+    notices_opted_out: bool
+    notices_day: date | None
+    notices_that_day: int
+
+
+def event_for(action: str, from_status: str | None, status: str) -> str | None:
+    """The notice a step is, if it is one the applicant hears of."""
+    if action == "register":
+        return "registered"
+    if action in ("route", "assign"):
+        return "transferred" if from_status == "assigned" else "assigned"
+    if action == "extension_approved":
+        return "extended"
+    if action in ("feedback_satisfied", "auto_close") and status == "closed":
+        return "closed"
+    return {
+        "transfer": "transferred",
+        "suspend": "suspended",
+        "resume": "resumed",
+        "reply": "replied",
+        "feedback_unsatisfied": "reopened",
+    }.get(action)
+
+
+def reachable(case: Noticed) -> bool:
+    """A mobile to send to, not opted out, and not a hotline case (the hotline tells its own
+    callers through its callback)."""
+    phone = case.applicant_phone or ""
+    return case.channel != "hotline" and not case.notices_opted_out and bool(MOBILE.match(phone))
+
+
+def count_one(case: Noticed, at: datetime) -> bool:
+    """Count a notice against the day's cap; False once the cap is reached."""
+    day = to_shanghai(at).date()
+    if case.notices_day != day:
+        case.notices_day, case.notices_that_day = day, 0
+    if case.notices_that_day >= DAILY_CAP:
+        return False
+    case.notices_that_day += 1
+    return True
+
+
+def held_for(at: datetime, *, urgent: bool) -> timedelta | None:
+    """How long a notice waits for the quiet hours to end (None: send now)."""
+    local = to_shanghai(at)
+    if urgent or QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return None
+    morning = local.date() + (timedelta(days=1) if local.time() >= QUIET_FROM else timedelta())
+    return datetime.combine(morning, QUIET_UNTIL, tzinfo=SHANGHAI) - local

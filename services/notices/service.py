@@ -1,0 +1,113 @@
+"""Writing a notice with its step, and sending it from the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notices import rules, templates
+from services.notices.providers import Provider
+from services.outbox import service as outbox
+from shared.models import Case, Department, Notice
+from shared.timeutil import to_shanghai
+
+TOPIC_APPLICANT_NOTICE = "applicant.notice"
+
+log = structlog.get_logger("gaodedim.notices")
+
+
+def due_text(moment: datetime | None) -> str:
+    """A deadline as a person reads it: 11月25日17:30 (Shanghai)."""
+    if moment is None:
+        return ""
+    local = to_shanghai(moment)
+    return f"{local.month}月{local.day}日{local:%H:%M}"
+
+
+def enqueue_for(
+    session: AsyncSession,
+    case: Case,
+    *,
+    action: str,
+    from_status: str | None,
+    reason: str | None,
+    at: datetime,
+) -> bool:
+    """The applicant's notice of this step, if they hear of it: written with the step and sent
+    by the worker in order. The step's own words (why it was suspended, the answer) are kept
+    now; who
+    handles it and by when are read when it is sent, seconds later as a rule, and after a
+    night's hold what the person reads at 08:00 is where the case stands at 08:00."""
+    event = rules.event_for(action, from_status, case.status)
+    if event is None or not rules.reachable(case) or not rules.count_one(case, at):
+        return False
+    outbox.enqueue(
+        session,
+        TOPIC_APPLICANT_NOTICE,
+        {
+            "case_id": case.id,
+            "case_no": case.case_no,
+            "event": event,
+            "at": at.isoformat(),
+            "reason": reason or "",
+        },
+        ordering_key=f"{TOPIC_APPLICANT_NOTICE}:{case.case_no}",
+        delay=rules.held_for(at, urgent=case.urgent),
+    )
+    return True
+
+
+async def deliver(
+    session: AsyncSession,
+    payload: dict[str, Any],
+    provider: Provider,
+    *,
+    signature: str,
+    now: datetime,
+) -> Notice | None:
+    """Render the notice, send it and keep what was sent. Sending again after a crash between
+    the two is possible (the outbox delivers at least once); keeping it twice is not."""
+    case = await session.get_one(Case, payload["case_id"])
+    if not rules.reachable(case):  # opted out (or changed phone) since the step
+        log.info("notice_dropped", case_no=case.case_no, notice=payload["event"])
+        return None
+    event = payload["event"]
+    department = (
+        case.intake_department or case.first_responsible_department
+        if event == "registered"
+        else case.lead_department
+    )
+    name = await session.scalar(select(Department.name).where(Department.code == department))
+    text = templates.render(
+        templates.DEFAULTS[event],
+        {
+            "signature": signature,
+            "case_no": case.case_no,
+            "tracking_code": case.tracking_code,
+            "department": name or "",
+            "due": due_text(case.handle_due_at),
+            "reason": payload.get("reason", ""),
+            # The answer of this reply (the step's own words), not of a later one.
+            "reply": templates.quoted(payload.get("reason")) if event == "replied" else "",
+        },
+    )
+    assert case.applicant_phone is not None  # reachable
+    reference = await provider.send(case.applicant_phone, text, case_no=case.case_no)
+    values = {
+        "event_id": payload["event_id"],
+        "case_id": case.id,
+        "event": event,
+        "channel": provider.channel,
+        "text": text,
+        "segments": templates.segments(text),
+        "provider_ref": reference,
+        "sent_at": now,
+    }
+    stmt = insert(Notice).values(values).on_conflict_do_nothing(index_elements=["event_id"])
+    await session.execute(stmt)
+    return Notice(**values)

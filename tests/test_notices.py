@@ -1,0 +1,281 @@
+"""Notices to the applicant (issue 15): which steps, what they say, in what order, and when
+the person hears nothing (hotline, a landline, opted out, the day's cap) or hears it later
+(the quiet hours)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.notices import rules, templates
+from services.notices.service import TOPIC_APPLICANT_NOTICE
+from shared.database import transaction
+from shared.models import Case, Notice, OutboxMessage
+from shared.timeutil import SHANGHAI
+from sla_worker.dispatch import dispatch_all
+from sla_worker.handlers import notice_handler
+from tests.conftest import ESTATE, ManualClock, case_body
+
+pytestmark = pytest.mark.usefixtures("sample_departments")
+
+
+class Phone:
+    """A provider that keeps what it was asked to send, to whom."""
+
+    channel = "sms"
+
+    def __init__(self, *, down: bool = False) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.down = down
+
+    async def send(self, phone: str, text: str, *, case_no: str) -> str | None:
+        if self.down:
+            raise ConnectionError("provider unreachable")
+        self.sent.append((phone, text))
+        return f"ref-{len(self.sent)}"
+
+
+async def deliver(
+    sessionmaker: async_sessionmaker[AsyncSession], phone: Phone, clock: ManualClock
+) -> int:
+    handler = notice_handler(sessionmaker, phone, "办不成事窗口", clock)
+    return await dispatch_all(sessionmaker, {TOPIC_APPLICANT_NOTICE: handler})
+
+
+async def do(
+    routing: httpx.AsyncClient, case_no: str, action: str, headers: dict[str, str], **body: Any
+) -> dict[str, Any]:
+    r = await routing.post(f"/api/v1/cases/{case_no}/{action}", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    result: dict[str, Any] = r.json()
+    return result
+
+
+async def test_the_applicant_hears_of_every_step_in_order(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Registered, assigned, suspended (why), resumed (new deadline), replied (the answer and
+    how to rate), reopened and closed: each once, in the order they happened, to the phone
+    given, with nothing of the ID number and no more of the complaint than the template."""
+    clock.set(datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI))
+    body = {**ESTATE, "applicant": {**ESTATE["applicant"], "id_number": "11010519491231002X"}}
+    case = (await intake.post("/api/v1/cases", json=body, headers=keys["window"])).json()
+    no = case["case_no"]
+    await do(routing, no, "sign", keys["bdc"])
+    await do(routing, no, "suspend", keys["bdc"], reason="等待补充注销申请书")
+    clock.advance(timedelta(hours=2))
+    resumed = await do(routing, no, "resume", keys["bdc"], note="材料已补齐")
+    phone = Phone()
+    assert await deliver(sessionmaker, phone, clock) == 4  # the worker sends within seconds
+    clock.advance(timedelta(days=1))  # four notices a day here; the cap is five
+    await do(
+        routing, no, "reply", keys["bdc"], reply="已办理抵押注销登记，请携身份证到窗口领取证书"
+    )
+    r = await intake.post(
+        f"/api/v1/cases/{no}/feedback", json={"satisfaction": "unsatisfied"}, headers=keys["window"]
+    )
+    assert r.status_code == 200, r.text
+    await do(routing, no, "sign", keys["bdc"])
+    await do(routing, no, "reply", keys["bdc"], reply="已补发证书")
+    r = await intake.post(
+        f"/api/v1/cases/{no}/feedback", json={"satisfaction": "satisfied"}, headers=keys["window"]
+    )
+    assert r.json()["status"] == "closed"
+
+    assert await deliver(sessionmaker, phone, clock) == 4
+    assert {to for to, _ in phone.sent} == {"13800138001"}
+    said = [t for _, t in phone.sent]
+    due = datetime.fromisoformat(resumed["deadlines"]["handle_due_at"]).astimezone(SHANGHAI)
+    assert said[0].startswith(
+        f"【办不成事窗口】您的诉求已登记，编号{no}，跟踪码{case['tracking_code']}"
+    )
+    assert said[1].startswith(f"【办不成事窗口】您的诉求{no}已交广州市不动产登记中心办理，")
+    assert said[2].endswith("暂停办理：等待补充注销申请书。恢复后告知您新时限。")
+    assert f"{due.month}月{due.day}日{due:%H:%M}前答复您" in said[3]
+    assert "已答复：已办理抵押注销登记，请携身份证到窗口领取证书 满意请回复1" in said[4]
+    assert "已重新办理" in said[5]
+    assert "已答复：已补发证书" in said[6]
+    assert said[7].endswith("已办结，感谢您的监督。")
+    assert not any("11010519491231002X" in t or "黄丽华" in t for t in said)
+
+    async with sessionmaker() as session:
+        kept = (await session.execute(select(Notice).order_by(Notice.id))).scalars().all()
+    assert [n.event for n in kept] == [
+        "registered",
+        "assigned",
+        "suspended",
+        "resumed",
+        "replied",
+        "reopened",
+        "replied",
+        "closed",
+    ]
+    assert [n.text for n in kept] == said
+    assert all(n.segments == templates.segments(n.text) for n in kept)
+    assert await deliver(sessionmaker, phone, clock) == 0  # each once
+
+
+async def test_nobody_is_told_through_a_landline_the_hotline_or_after_opting_out(
+    intake: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    landline = {**ESTATE, "applicant": {**ESTATE["applicant"], "phone": "020-83838383"}}
+    r = await intake.post("/api/v1/cases", json=landline, headers=keys["window"])
+    assert r.status_code == 201, r.text
+    opted = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            update(Case).where(Case.case_no == opted["case_no"]).values(notices_opted_out=True)
+        )
+    phone = Phone()
+    await deliver(sessionmaker, phone, clock)
+    # The opted-out case's first notices were written before it opted out: they are dropped
+    # at delivery, not sent.
+    assert phone.sent == []
+
+
+def test_the_quiet_hours_hold_a_notice_until_eight_unless_urgent() -> None:
+    evening = datetime(2026, 11, 18, 21, 30, tzinfo=SHANGHAI)
+    assert rules.held_for(evening, urgent=False) == timedelta(hours=10, minutes=30)
+    assert rules.held_for(evening, urgent=True) is None
+    early = datetime(2026, 11, 19, 7, 59, tzinfo=SHANGHAI)
+    assert rules.held_for(early, urgent=False) == timedelta(minutes=1)
+    assert rules.held_for(datetime(2026, 11, 19, 8, 0, tzinfo=SHANGHAI), urgent=False) is None
+    assert rules.held_for(datetime(2026, 11, 19, 20, 59, tzinfo=SHANGHAI), urgent=False) is None
+
+
+async def test_a_notice_at_night_waits_for_the_morning_and_keeps_its_place(
+    intake: httpx.AsyncClient,
+    clock: ManualClock,
+    keys: dict[str, dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Registered at 22:00: both its notices wait until 08:00 (the outbox's clock), and the
+    later one never overtakes the earlier."""
+    clock.set(datetime(2026, 11, 18, 22, 0, tzinfo=SHANGHAI))
+    case = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
+    phone = Phone()
+    assert await deliver(sessionmaker, phone, clock) == 0
+    async with transaction(sessionmaker) as session:
+        held = (
+            (
+                await session.execute(
+                    select(OutboxMessage).where(OutboxMessage.topic == TOPIC_APPLICANT_NOTICE)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert len(held) == 2
+        # Ten hours on the database's clock: the morning has come.
+        await session.execute(
+            text(
+                "UPDATE outbox SET available_at = available_at - interval '10 hours' "
+                "WHERE topic = :t"
+            ),
+            {"t": TOPIC_APPLICANT_NOTICE},
+        )
+    assert await deliver(sessionmaker, phone, clock) == 2
+    assert [t.split("，")[0] for _, t in phone.sent] == [
+        "【办不成事窗口】您的诉求已登记",
+        f"【办不成事窗口】您的诉求{case['case_no']}已交广州市不动产登记中心办理",
+    ]
+
+
+async def test_a_case_sends_at_most_the_days_cap(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Suspended and resumed all day: after the cap the steps are on the tracking page only;
+    the next day counts afresh."""
+    no = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()["case_no"]
+    await do(routing, no, "sign", keys["bdc"])
+    for _ in range(3):
+        await do(routing, no, "suspend", keys["bdc"], reason="等待材料")
+        await do(routing, no, "resume", keys["bdc"], note="已补齐")
+    phone = Phone()
+    await deliver(sessionmaker, phone, clock)
+    assert len(phone.sent) == rules.DAILY_CAP
+    clock.advance(timedelta(days=1))
+    await do(routing, no, "suspend", keys["bdc"], reason="等待材料")
+    await deliver(sessionmaker, phone, clock)
+    assert len(phone.sent) == rules.DAILY_CAP + 1
+
+
+async def test_a_provider_outage_delays_the_notices_and_keeps_their_order(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    no = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()["case_no"]
+    await do(routing, no, "sign", keys["bdc"])
+    await do(routing, no, "suspend", keys["bdc"], reason="等待材料")
+    assert await deliver(sessionmaker, Phone(down=True), clock) == 0
+    async with transaction(sessionmaker) as session:
+        failed = await session.scalar(
+            text("SELECT max(attempts) FROM outbox WHERE topic = :t"),
+            {"t": TOPIC_APPLICANT_NOTICE},
+        )
+        assert failed == 1
+        await session.execute(
+            text("UPDATE outbox SET available_at = now() WHERE topic = :t"),
+            {"t": TOPIC_APPLICANT_NOTICE},
+        )
+    phone = Phone()
+    assert await deliver(sessionmaker, phone, clock) == 3
+    assert ["登记" in phone.sent[0][1], "已交" in phone.sent[1][1], "暂停" in phone.sent[2][1]] == [
+        True,
+        True,
+        True,
+    ]
+
+
+def test_every_template_fits_one_sms_with_typical_values() -> None:
+    values = {
+        "signature": "办不成事窗口",
+        "case_no": "GZ-20261118-000123",
+        "tracking_code": "K7M2Q9XR",
+        "department": "市规划和自然资源局",
+        "due": "11月25日17:30",
+        "reason": "等待补充材料",
+        "reply": templates.quoted("已办理" * 30),
+    }
+    for event, template in templates.DEFAULTS.items():
+        rendered = templates.render(template, values)
+        assert "$" not in rendered, event
+        assert templates.segments(rendered) <= (2 if event in ("replied", "registered") else 1), (
+            event,
+            len(rendered),
+        )
+
+
+def test_a_hotline_case_is_left_to_the_hotline() -> None:
+    case: Any = Case(
+        channel="hotline",
+        status="registered",
+        urgent=False,
+        applicant_phone="13800138001",
+        notices_opted_out=False,
+        notices_day=None,
+        notices_that_day=0,
+    )
+    assert not rules.reachable(case)
+    case.channel = "window"
+    assert rules.reachable(case)
+    assert case_body()["applicant"]["phone"] == case.applicant_phone
