@@ -259,7 +259,7 @@ def test_every_template_fits_one_sms_with_typical_values() -> None:
     for event, template in templates.DEFAULTS.items():
         rendered = templates.render(template, values)
         assert "$" not in rendered, event
-        assert templates.segments(rendered) <= (2 if event in ("replied", "registered") else 1), (
+        assert templates.segments(rendered) <= (2 if event == "replied" else 1), (
             event,
             len(rendered),
         )
@@ -279,3 +279,44 @@ def test_a_hotline_case_is_left_to_the_hotline() -> None:
     case.channel = "window"
     assert rules.reachable(case)
     assert case_body()["applicant"]["phone"] == case.applicant_phone
+
+
+async def test_the_applicant_turns_notices_off_on_the_tracking_page(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Proven as tracking is: wrong digits change nothing and answer the look-up's 404; the
+    right ones stop the notices not yet sent and every later one, until turned on again."""
+    case = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
+    code, no = case["tracking_code"], case["case_no"]
+    wrong = await intake.put(
+        f"/api/v1/track/{code}/notices", json={"phone_last4": "0000", "notices": False}
+    )
+    assert wrong.status_code == 404
+    off = await intake.put(
+        f"/api/v1/track/{code}/notices", json={"phone_last4": "8001", "notices": False}
+    )
+    assert off.status_code == 200, off.text
+    assert off.json()["notices"] is False
+    await do(routing, no, "sign", keys["bdc"])
+    await do(routing, no, "suspend", keys["bdc"], reason="等待材料")
+    phone = Phone()
+    await deliver(sessionmaker, phone, clock)
+    assert phone.sent == []  # the two written before, and the one after
+    staff = (await intake.get(f"/api/v1/cases/{no}", headers=keys["window"])).json()
+    assert staff["notices_opted_out"] is True
+
+    on = await intake.put(
+        f"/api/v1/track/{code}/notices", json={"phone_last4": "8001", "notices": True}
+    )
+    assert on.json()["notices"] is True
+    await do(routing, no, "resume", keys["bdc"], note="已补齐")
+    await deliver(sessionmaker, phone, clock)
+    assert [t.split("已")[1][:4] for _, t in phone.sent] == ["恢复办理"]
+    bad = await intake.put(
+        f"/api/v1/track/{code}/notices", json={"phone_last4": "8001", "notices": "no"}
+    )
+    assert bad.status_code == 422

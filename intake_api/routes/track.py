@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case import codes, service
+from services.case.schemas import NoticeChoice
 from services.case.views import TrackingOut
 from shared.database import transaction
 from shared.errors import DomainError
@@ -20,11 +23,14 @@ router = APIRouter(
 )
 
 
+TrackingCode = Annotated[str, Path(min_length=4, max_length=32)]
+
+
 @router.get("/{tracking_code}", response_model=TrackingOut)
 async def track(
     request: Request,
     sessions: Sessionmaker,
-    tracking_code: Annotated[str, Path(min_length=4, max_length=32)],
+    tracking_code: TrackingCode,
     phone_last4: Annotated[
         str,
         Query(
@@ -32,6 +38,34 @@ async def track(
         ),
     ],
 ) -> dict[str, Any]:
+    async def look_up(session: AsyncSession, code: str) -> dict[str, Any] | None:
+        return await service.track(session, code, phone_last4)
+
+    return await _proven(request, sessions, tracking_code, look_up)
+
+
+@router.put("/{tracking_code}/notices", response_model=TrackingOut)
+async def choose_notices(
+    request: Request, sessions: Sessionmaker, tracking_code: TrackingCode, choice: NoticeChoice
+) -> dict[str, Any]:
+    """Guarded as the look-up is (the same limits, lock-out and 404): it proves the same."""
+
+    async def choose(session: AsyncSession, code: str) -> dict[str, Any] | None:
+        return await service.choose_notices(
+            session, code, choice.phone_last4, wanted=choice.notices
+        )
+
+    return await _proven(request, sessions, tracking_code, choose)
+
+
+async def _proven(
+    request: Request,
+    sessions: async_sessionmaker[AsyncSession],
+    tracking_code: str,
+    act: Callable[[AsyncSession, str], Awaitable[dict[str, Any] | None]],
+) -> dict[str, Any]:
+    """Rate limits per address and per code, the lock-out after wrong digits, and one 404 for
+    every kind of miss, around what the code and digits prove (`act`, None on a miss)."""
     settings = settings_of(request)
     limiter = ratelimit.Limiter(
         request.app.state.redis, settings.redis_timeout_seconds, settings.rate_limit_fail_open
@@ -48,7 +82,7 @@ async def track(
         f"track:fail:{code}", failures=settings.track_lockout_failures, **lockout
     )
     async with transaction(sessions) as session:
-        found = await service.track(session, code, phone_last4)
+        found = await act(session, code)
     if found is None:
         # Counted for codes that exist and codes that do not alike: the lock says nothing.
         await limiter.fail(f"track:fail:{code}", **lockout)

@@ -132,6 +132,7 @@ def case_out(case: Case, role: Role, events: list[CaseEvent] | None = None) -> d
         "repeat_count": case.repeat_count,
         "assignment_final": case.assignment_final,
         "reply": case.reply,
+        "notices_opted_out": case.notices_opted_out,
         "created_at": shanghai_iso(case.created_at),
         "updated_at": shanghai_iso(case.updated_at),
         "closed_at": shanghai_iso(case.closed_at),
@@ -156,6 +157,7 @@ def tracking_out(
         "handling_department": department_names.get(lead, lead) if lead else None,
         "handle_due_at": shanghai_iso(case.handle_due_at),
         "tracking_card": case.tracking_card,
+        "notices": not case.notices_opted_out,
         "created_at": shanghai_iso(case.created_at),
         "updated_at": shanghai_iso(case.updated_at),
         "timeline": [

@@ -150,3 +150,20 @@ class Feedback(Strict):
 
     satisfaction: Satisfaction
     comment: Annotated[Text, Field(max_length=1000)] | None = None
+
+
+class NoticeChoice(Strict):
+    """The applicant's choice of notices for one case, proven as tracking proves it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone_last4": "8001", "notices": False}]}
+    )
+
+    phone_last4: Annotated[
+        str,
+        Field(
+            pattern=r"^[0-9]{4}$",
+            description="last four digits of the phone given at registration",
+        ),
+    ]
+    notices: StrictBool = Field(description="false: no more notices of this case; true: again")

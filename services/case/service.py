@@ -374,10 +374,31 @@ async def history_of(session: AsyncSession, case: Case) -> list[CaseEvent]:
 async def track(session: AsyncSession, code: str, phone_last4: str) -> dict[str, Any] | None:
     """The citizen's look-up. None for a wrong code and for wrong digits alike, so the answer
     never tells a guesser which half was right."""
+    case = await _tracked(session, code, phone_last4)
+    return await _tracking(session, case) if case else None
+
+
+async def choose_notices(
+    session: AsyncSession, code: str, phone_last4: str, *, wanted: bool
+) -> dict[str, Any] | None:
+    """The applicant turns this case's notices off (or on again), proving it is theirs as
+    tracking does. Notices already written and not yet sent are dropped when their turn comes."""
+    case = await _tracked(session, code, phone_last4)
+    if case is None:
+        return None
+    case.notices_opted_out = not wanted
+    return await _tracking(session, case)
+
+
+async def _tracked(session: AsyncSession, code: str, phone_last4: str) -> Case | None:
     case = await repository.get_by_tracking_code(session, codes.normalise_tracking_code(code))
     phone = (case.applicant_phone or "") if case else ""
     if case is None or len(phone) < 4 or not same_secret(phone[-4:], phone_last4):
         return None
+    return case
+
+
+async def _tracking(session: AsyncSession, case: Case) -> dict[str, Any]:
     events = await repository.history(session, case.id)
     lead = case.lead_department or case.first_responsible_department
     names = await departments.names(session, [lead] if lead else [])

@@ -89,6 +89,7 @@ class CaseOut(View):
     repeat_count: int
     assignment_final: bool
     reply: str | None
+    notices_opted_out: bool = Field(description="the applicant asked for no notices of it")
     created_at: str | None
     updated_at: str | None
     closed_at: str | None
@@ -144,6 +145,7 @@ class TrackingOut(View):
     handling_department: str | None = Field(description="the department's name")
     handle_due_at: str | None
     tracking_card: dict[str, Any]
+    notices: bool = Field(description="whether the applicant is sent notices of each step (SMS)")
     created_at: str | None
     updated_at: str | None
     timeline: list[Step]

@@ -15,8 +15,7 @@ PART = 67
 
 DEFAULTS: dict[str, str] = {
     "registered": (
-        "【$signature】您的诉求已登记，编号$case_no，跟踪码$tracking_code，"
-        "$department首问负责，承办部门和时限确定后再告知您。"
+        "【$signature】您的诉求已登记，编号$case_no，跟踪码$tracking_code，由$department首问负责。"
     ),
     "assigned": "【$signature】您的诉求$case_no已交$department办理，$due前答复您。",
     "transferred": "【$signature】您的诉求$case_no已转交$department办理，$due前答复您。",

@@ -46,6 +46,12 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "registration; a wrong code and wrong digits answer the same 404. Rate limited per "
         "address and per code; a code is locked for an hour after 10 wrong look-ups.",
     ),
+    "choose_notices": (
+        "通知设置 · The citizen turns a case's notices off or on",
+        f"{KEYLESS} Proven as the look-up is (the tracking code and the phone's last four "
+        "digits), with the same limits, lock-out and 404. Notices already written and not yet "
+        "sent are dropped.",
+    ),
     "receive_order": (
         "12345 派单接收 · A 12345 hotline work order",
         "No key: signed with HOTLINE_WEBHOOK_SECRET (HMAC-SHA256 of `timestamp.body`). One case "
