@@ -44,7 +44,9 @@ async def track(
     return await _proven(request, sessions, tracking_code, look_up)
 
 
-@router.put("/{tracking_code}/notices", response_model=TrackingOut)
+@router.put(
+    "/{tracking_code}/notices", response_model=TrackingOut, responses=contract.problems("400")
+)
 async def choose_notices(
     request: Request, sessions: Sessionmaker, tracking_code: TrackingCode, choice: NoticeChoice
 ) -> dict[str, Any]:
