@@ -47,8 +47,13 @@ class Settings(BaseSettings):
     bootstrap_admin_key: str | None = None
 
     case_no_prefix: str = "GZ"
-    notice_provider: Literal["console"] = "console"
+    notice_provider: Literal["console", "aliyun"] = "console"
     """Where the worker sends notices to applicants (services/notices/providers.py)."""
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: str | None = None
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    notice_sms_templates: dict[str, str] = Field(default_factory=dict)
+    """Each notice's approved SMS template code, e.g. {"registered": "SMS_123456789", …}."""
     notice_signature: str = Field(default="办不成事窗口", min_length=1, max_length=12)
     """The sender's name each notice starts with (【…】), as the SMS provider approved it."""
     key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
@@ -167,7 +172,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "bootstrap_admin_key", "service_key", "webhook_signing_secret", "hotline_webhook_secret"
+        "bootstrap_admin_key",
+        "service_key",
+        "webhook_signing_secret",
+        "hotline_webhook_secret",
+        "aliyun_access_key_secret",
     )
     @classmethod
     def _strong_key(cls, value: str | None, info: ValidationInfo) -> str | None:

@@ -57,7 +57,7 @@ async def startup(ctx: dict[str, Any]) -> None:
             allowed=settings.callback_targets,
             notices=handlers.notice_handler(
                 ctx["sessionmaker"],
-                providers.make(settings.notice_provider),
+                providers.make(settings, ctx["http"]),
                 settings.notice_signature,
                 ctx["clock"],
             ),

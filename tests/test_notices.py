@@ -4,6 +4,7 @@ the person hears nothing (hotline, a landline, opted out, the day's cap) or hear
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,9 @@ class Phone:
         self.sent: list[tuple[str, str]] = []
         self.down = down
 
-    async def send(self, phone: str, text: str, *, case_no: str) -> str | None:
+    async def send(
+        self, phone: str, text: str, *, case_no: str, event: str, values: Mapping[str, str]
+    ) -> str | None:
         if self.down:
             raise ConnectionError("provider unreachable")
         self.sent.append((phone, text))

@@ -83,21 +83,21 @@ async def deliver(
         else case.lead_department
     )
     name = await session.scalar(select(Department.name).where(Department.code == department))
-    text = templates.render(
-        templates.DEFAULTS[event],
-        {
-            "signature": signature,
-            "case_no": case.case_no,
-            "tracking_code": case.tracking_code,
-            "department": name or "",
-            "due": due_text(case.handle_due_at),
-            "reason": payload.get("reason", ""),
-            # The answer of this reply (the step's own words), not of a later one.
-            "reply": templates.quoted(payload.get("reason")) if event == "replied" else "",
-        },
-    )
+    values = {
+        "signature": signature,
+        "case_no": case.case_no,
+        "tracking_code": case.tracking_code,
+        "department": name or "",
+        "due": due_text(case.handle_due_at),
+        "reason": payload.get("reason", ""),
+        # The answer of this reply (the step's own words), not of a later one.
+        "reply": templates.quoted(payload.get("reason")) if event == "replied" else "",
+    }
+    text = templates.render(templates.DEFAULTS[event], values)
     assert case.applicant_phone is not None  # reachable
-    reference = await provider.send(case.applicant_phone, text, case_no=case.case_no)
+    reference = await provider.send(
+        case.applicant_phone, text, case_no=case.case_no, event=event, values=values
+    )
     values = {
         "event_id": payload["event_id"],
         "case_id": case.id,

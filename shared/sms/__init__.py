@@ -1,0 +1,1 @@
+"""SMS providers' own APIs, spoken directly (no vendor SDK): signing, the call, its answer."""
