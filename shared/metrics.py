@@ -53,6 +53,16 @@ CALENDAR_KNOWN_UNTIL = Gauge(
     "gaodedim_calendar_known_until_timestamp_seconds",
     "1 January (Shanghai) of the first year from now on the working-day calendar does not know",
 )
+NOTICES_SENT = Counter(
+    "gaodedim_notices_sent_total",
+    "Notices sent to applicants, by channel and notice",
+    ["channel", "event"],
+)
+NOTICE_SEGMENTS = Counter(
+    "gaodedim_notice_segments_total",
+    "SMS parts the sent notices took (what is billed)",
+    ["channel"],
+)
 CASES_IN_DEFAULT_PARTITION = Gauge(
     "gaodedim_cases_in_default_partition",
     "Cases registered in a month that had no partition of its own (0 when the worker keeps up)",

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notices import rules, templates
 from services.notices.service import TOPIC_APPLICANT_NOTICE
+from shared import metrics
 from shared.database import transaction
 from shared.models import Case, Notice, OutboxMessage
 from shared.timeutil import SHANGHAI
@@ -78,7 +79,10 @@ async def test_the_applicant_hears_of_every_step_in_order(
     clock.advance(timedelta(hours=2))
     resumed = await do(routing, no, "resume", keys["bdc"], note="材料已补齐")
     phone = Phone()
+    sent_before = metrics.NOTICES_SENT.labels("sms", "registered")._value.get()
+    parts_before = metrics.NOTICE_SEGMENTS.labels("sms")._value.get()
     assert await deliver(sessionmaker, phone, clock) == 4  # the worker sends within seconds
+    assert metrics.NOTICES_SENT.labels("sms", "registered")._value.get() == sent_before + 1
     clock.advance(timedelta(days=1))  # four notices a day here; the cap is five
     await do(
         routing, no, "reply", keys["bdc"], reply="已办理抵押注销登记，请携身份证到窗口领取证书"
@@ -124,7 +128,11 @@ async def test_the_applicant_hears_of_every_step_in_order(
     ]
     assert [n.text for n in kept] == said
     assert all(n.segments == templates.segments(n.text) for n in kept)
+    billed = metrics.NOTICE_SEGMENTS.labels("sms")._value.get() - parts_before
+    assert billed == sum(n.segments for n in kept)
     assert await deliver(sessionmaker, phone, clock) == 0  # each once
+    staff = (await intake.get(f"/api/v1/cases/{no}", headers=keys["window"])).json()
+    assert [(n["event"], n["text"]) for n in staff["notices"]] == [(n.event, n.text) for n in kept]
 
 
 async def test_nobody_is_told_through_a_landline_the_hotline_or_after_opting_out(

@@ -200,7 +200,8 @@ async def get_case(
     async with transaction(sessions) as session:
         case = await service.get_visible(session, case_no, actor=principal)
         events = await service.history_of(session, case)
-        return presenter.case_out(case, principal.role, events)
+        notices = await service.notices_of(session, case)
+        return presenter.case_out(case, principal.role, events, notices)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Any
 from services.case.lifecycle import allowed_actions
 from services.privacy import mask_id_number, mask_name, mask_phone, sees_full_pii
 from shared.enums import CaseStatus, Role
-from shared.models import Case, CaseEvent, Extension
+from shared.models import Case, CaseEvent, Extension, Notice
 from shared.timeutil import shanghai_iso
 
 STATUS_LABELS = {
@@ -90,7 +90,12 @@ def linked_out(case: Case) -> dict[str, Any]:
     }
 
 
-def case_out(case: Case, role: Role, events: list[CaseEvent] | None = None) -> dict[str, Any]:
+def case_out(
+    case: Case,
+    role: Role,
+    events: list[CaseEvent] | None = None,
+    notices: list[Notice] | None = None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "case_no": case.case_no,
         "tracking_code": case.tracking_code,
@@ -139,6 +144,17 @@ def case_out(case: Case, role: Role, events: list[CaseEvent] | None = None) -> d
     }
     if events is not None:
         body["history"] = [event_out(e) for e in events]
+    if notices is not None:
+        body["notices"] = [
+            {
+                "event": n.event,
+                "channel": n.channel,
+                "text": n.text,
+                "segments": n.segments,
+                "sent_at": shanghai_iso(n.sent_at),
+            }
+            for n in notices
+        ]
     return body
 
 

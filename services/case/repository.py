@@ -13,7 +13,7 @@ from services.case.lifecycle import OPEN
 from shared import pagination
 from shared.enums import CaseStatus
 from shared.errors import not_found
-from shared.models import Case, CaseEvent, TrackingCode
+from shared.models import Case, CaseEvent, Notice, TrackingCode
 
 
 async def get_by_no(session: AsyncSession, case_no: str, *, for_update: bool = False) -> Case:
@@ -43,6 +43,11 @@ async def get_by_tracking_code(session: AsyncSession, code: str) -> Case | None:
     stmt = select(Case).join(TrackingCode, TrackingCode.case_id == Case.id)
     stmt = stmt.where(TrackingCode.code == code)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def notices(session: AsyncSession, case_id: int) -> list[Notice]:
+    stmt = select(Notice).where(Notice.case_id == case_id).order_by(Notice.id)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def history(session: AsyncSession, case_id: int) -> list[CaseEvent]:

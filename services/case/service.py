@@ -30,7 +30,7 @@ from services.rules import versions
 from shared.durations import parse_duration
 from shared.enums import CaseStatus, Role, Satisfaction
 from shared.errors import conflict, forbidden, invalid
-from shared.models import Case, CaseEvent, Department
+from shared.models import Case, CaseEvent, Department, Notice
 from shared.principal import Principal
 from shared.signing import same_secret
 from shared.timeutil import shanghai_iso, to_shanghai
@@ -369,6 +369,10 @@ async def list_visible(
 
 async def history_of(session: AsyncSession, case: Case) -> list[CaseEvent]:
     return await repository.history(session, case.id)
+
+
+async def notices_of(session: AsyncSession, case: Case) -> list[Notice]:
+    return await repository.notices(session, case.id)
 
 
 async def track(session: AsyncSession, code: str, phone_last4: str) -> dict[str, Any] | None:

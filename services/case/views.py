@@ -51,6 +51,16 @@ class EventOut(View):
     data: dict[str, Any]
 
 
+class NoticeOut(View):
+    """A notice the applicant was sent: what they read, through which channel, when."""
+
+    event: str = Field(examples=["registered", "assigned", "replied"])
+    channel: str = Field(examples=["sms"])
+    text: str
+    segments: int = Field(description="SMS parts it took (70 characters, or 67 a part)")
+    sent_at: str | None
+
+
 class CaseOut(View):
     """A case as staff see it (the applicant masked by role); `history` when one case is read."""
 
@@ -94,6 +104,9 @@ class CaseOut(View):
     updated_at: str | None
     closed_at: str | None
     history: list[EventOut] | None = None
+    notices: list[NoticeOut] | None = Field(
+        default=None, description="when one case is read: what the applicant was sent"
+    )
     repeat: bool | None = Field(
         default=None, description="on registration: true when linked to an open case (重复件)"
     )

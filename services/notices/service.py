@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notices import rules, templates
 from services.notices.providers import Provider
 from services.outbox import service as outbox
+from shared import metrics
 from shared.models import Case, Department, Notice
 from shared.timeutil import to_shanghai
 
@@ -98,7 +99,7 @@ async def deliver(
     reference = await provider.send(
         case.applicant_phone, text, case_no=case.case_no, event=event, values=values
     )
-    values = {
+    kept = {
         "event_id": payload["event_id"],
         "case_id": case.id,
         "event": event,
@@ -108,6 +109,8 @@ async def deliver(
         "provider_ref": reference,
         "sent_at": now,
     }
-    stmt = insert(Notice).values(values).on_conflict_do_nothing(index_elements=["event_id"])
+    stmt = insert(Notice).values(kept).on_conflict_do_nothing(index_elements=["event_id"])
     await session.execute(stmt)
-    return Notice(**values)
+    metrics.NOTICES_SENT.labels(provider.channel, event).inc()
+    metrics.NOTICE_SEGMENTS.labels(provider.channel).inc(kept["segments"])
+    return Notice(**kept)
