@@ -56,6 +56,18 @@ def test_the_signature_is_the_documentations_worked_example() -> None:
     assert signature("testSecret", "POST", params) != "zJDF+Lrzhj/ThnlvIToysFRq6t4="
 
 
+def client(http: httpx.AsyncClient, url: str, secret: str = SECRET, **more: Any) -> AliyunSms:
+    return AliyunSms(
+        http,
+        access_key_id="LTAI-test",
+        access_key_secret=secret,
+        sign_name="办不成事窗口",
+        templates=TEMPLATES,
+        endpoint=url + "/",
+        **more,
+    )
+
+
 def provider_app(received: list[dict[str, str]], *, down: list[bool]) -> FastAPI:
     """Alibaba Cloud SMS as far as SendSms goes: the signature checked, documented answers."""
     app = FastAPI()
@@ -97,15 +109,7 @@ async def test_the_client_signs_what_the_provider_checks() -> None:
     received: list[dict[str, str]] = []
     with serve(provider_app(received, down=[False])) as url:
         async with httpx.AsyncClient(timeout=5) as http:
-            sms = AliyunSms(
-                http,
-                access_key_id="LTAI-test",
-                access_key_secret=SECRET,
-                sign_name="办不成事窗口",
-                templates=TEMPLATES,
-                endpoint=url + "/",
-                clock=lambda: datetime(2026, 11, 18, 2, 0, tzinfo=UTC),
-            )
+            sms = client(http, url, clock=lambda: datetime(2026, 11, 18, 2, 0, tzinfo=UTC))
             values = {"case_no": "GZ-20261118-000001", "department": "广州市不动产登记中心"}
             ref = await sms.send(
                 "13800138001", "…", case_no="GZ-20261118-000001", event="assigned", values=values
@@ -114,14 +118,7 @@ async def test_the_client_signs_what_the_provider_checks() -> None:
                 await sms.send(LIMITED, "…", case_no="x", event="assigned", values=values)
             with pytest.raises(SmsRefused, match="no approved template"):
                 await sms.send("13800138001", "…", case_no="x", event="closed", values=values)
-            wrong = AliyunSms(
-                http,
-                access_key_id="LTAI-test",
-                access_key_secret="not-the-secret-0123456789",
-                sign_name="办不成事窗口",
-                templates=TEMPLATES,
-                endpoint=url + "/",
-            )
+            wrong = client(http, url, secret="not-the-secret-0123456789")
             with pytest.raises(SmsRefused, match="SignatureDoesNotMatch"):
                 await wrong.send("13800138001", "…", case_no="x", event="assigned", values=values)
     assert ref == "900619741^0"
@@ -158,14 +155,7 @@ async def test_notices_through_the_provider_survive_its_outage_in_order(
     down = [True]
     with serve(provider_app(received, down=down)) as url:
         async with httpx.AsyncClient(timeout=5) as http:
-            sms: Any = AliyunSms(
-                http,
-                access_key_id="LTAI-test",
-                access_key_secret=SECRET,
-                sign_name="办不成事窗口",
-                templates=TEMPLATES,
-                endpoint=url + "/",
-            )
+            sms = client(http, url)
             jobs = {
                 TOPIC_APPLICANT_NOTICE: notice_handler(sessionmaker, sms, "办不成事窗口", clock)
             }
