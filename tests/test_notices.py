@@ -331,3 +331,51 @@ async def test_the_applicant_turns_notices_off_on_the_tracking_page(
         f"/api/v1/track/{code}/notices", json={"phone_last4": "8001", "notices": "no"}
     )
     assert bad.status_code == 422
+
+
+async def test_an_extension_granted_tells_the_new_deadline_and_why(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The applicant reads why the department needs more time (its request), not the
+    coordinator's note, and the deadline as it now stands; a refusal tells them nothing."""
+    no = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()["case_no"]
+    await do(routing, no, "sign", keys["bdc"])
+    phone = Phone()
+    await deliver(sessionmaker, phone, clock)
+    asked = await routing.post(
+        f"/api/v1/cases/{no}/extensions",
+        headers=keys["bdc"],
+        json={"extend_by": "3 working_days", "reason": "需调取历史档案"},
+    )
+    assert asked.status_code == 201, asked.text
+    decided = await routing.post(
+        f"/api/v1/extensions/{asked.json()['id']}/decision",
+        headers=keys["coordinator"],
+        json={"approve": True, "note": "同意"},
+    )
+    assert decided.status_code == 200, decided.text
+    due = datetime.fromisoformat(decided.json()["case"]["deadlines"]["handle_due_at"])
+    local = due.astimezone(SHANGHAI)
+    await deliver(sessionmaker, phone, clock)
+    assert phone.sent[-1][1] == (
+        f"【办不成事窗口】您的诉求{no}办理时限延至{local.month}月{local.day}日{local:%H:%M}："
+        "需调取历史档案。"
+    )
+    told = len(phone.sent)
+    again = await routing.post(
+        f"/api/v1/cases/{no}/extensions",
+        headers=keys["bdc"],
+        json={"extend_by": "2 working_days", "reason": "还需会商"},
+    )
+    refused = await routing.post(
+        f"/api/v1/extensions/{again.json()['id']}/decision",
+        headers=keys["coordinator"],
+        json={"approve": False, "note": "不同意"},
+    )
+    assert refused.status_code == 200, refused.text
+    await deliver(sessionmaker, phone, clock)
+    assert len(phone.sent) == told

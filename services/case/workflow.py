@@ -361,7 +361,8 @@ async def decide_extension(
         action=f"extension_{ext.status}",
         actor=actor,
         reason=data.note,
-        data={"extension_id": ext.id, "extend_by": ext.extend_by},
+        # Why more time is needed is what the applicant is told (services/notices).
+        data={"extension_id": ext.id, "extend_by": ext.extend_by, "extension_reason": ext.reason},
     )
     if data.approve:
         await timeline.follow(session, case, calendar, history=[*earlier, event])
