@@ -94,9 +94,14 @@ def record(
         )
     )
     session.add(event)
-    said = (data or {}).get("extension_reason") if action == "extension_approved" else reason
     notices.enqueue_for(
-        session, case, action=action, from_status=from_status, reason=said, at=event.at
+        session,
+        case,
+        action=action,
+        from_status=from_status,
+        reason=reason,
+        data=event.data,
+        at=event.at,
     )
     if calls_back(case, action, from_status):
         message = callback(case, event.action, event.at, event.data)

@@ -6,8 +6,9 @@ no query, and a notice is written exactly when the step is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.validation import MOBILE
 from shared.timeutil import SHANGHAI, to_shanghai
@@ -49,6 +50,13 @@ def event_for(action: str, from_status: str | None, status: str) -> str | None:
         "reply": "replied",
         "feedback_unsatisfied": "reopened",
     }.get(action)
+
+
+def words(event: str, reason: str | None, data: Mapping[str, Any]) -> str:
+    """The step's own words the applicant reads: why it was suspended, the answer; for an
+    extension, why the department asked for it, not the coordinator's note on deciding."""
+    said = data.get("extension_reason") if event == "extended" else reason
+    return str(said or "")
 
 
 def reachable(case: Noticed) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -37,13 +38,13 @@ def enqueue_for(
     action: str,
     from_status: str | None,
     reason: str | None,
+    data: Mapping[str, Any],
     at: datetime,
 ) -> bool:
     """The applicant's notice of this step, if they hear of it: written with the step and sent
     by the worker in order. The step's own words (why it was suspended, the answer) are kept
-    now; who
-    handles it and by when are read when it is sent, seconds later as a rule, and after a
-    night's hold what the person reads at 08:00 is where the case stands at 08:00."""
+    now; who handles it and by when are read when it is sent, seconds later as a rule, and
+    after a night's hold what the person reads at 08:00 is where the case stands at 08:00."""
     event = rules.event_for(action, from_status, case.status)
     if event is None or not rules.reachable(case) or not rules.count_one(case, at):
         return False
@@ -55,7 +56,7 @@ def enqueue_for(
             "case_no": case.case_no,
             "event": event,
             "at": at.isoformat(),
-            "reason": reason or "",
+            "reason": rules.words(event, reason, data),
         },
         ordering_key=f"{TOPIC_APPLICANT_NOTICE}:{case.case_no}",
         delay=rules.held_for(at, urgent=case.urgent),
@@ -70,13 +71,14 @@ async def deliver(
     *,
     signature: str,
     now: datetime,
-) -> Notice | None:
-    """Render the notice, send it and keep what was sent. Sending again after a crash between
-    the two is possible (the outbox delivers at least once); keeping it twice is not."""
+) -> bool:
+    """Render the notice, send it and keep what was sent; False when it was dropped. Sending
+    again after a crash between the two is possible (the outbox delivers at least once);
+    keeping it twice is not."""
     case = await session.get_one(Case, payload["case_id"])
     if not rules.reachable(case):  # opted out (or changed phone) since the step
         log.info("notice_dropped", case_no=case.case_no, notice=payload["event"])
-        return None
+        return False
     event = payload["event"]
     department = (
         case.intake_department or case.first_responsible_department
@@ -99,18 +101,19 @@ async def deliver(
     reference = await provider.send(
         case.applicant_phone, text, case_no=case.case_no, event=event, values=values
     )
+    parts = templates.segments(text)
     kept = {
         "event_id": payload["event_id"],
         "case_id": case.id,
         "event": event,
         "channel": provider.channel,
         "text": text,
-        "segments": templates.segments(text),
+        "segments": parts,
         "provider_ref": reference,
         "sent_at": now,
     }
     stmt = insert(Notice).values(kept).on_conflict_do_nothing(index_elements=["event_id"])
     await session.execute(stmt)
     metrics.NOTICES_SENT.labels(provider.channel, event).inc()
-    metrics.NOTICE_SEGMENTS.labels(provider.channel).inc(kept["segments"])
-    return Notice(**kept)
+    metrics.NOTICE_SEGMENTS.labels(provider.channel).inc(parts)
+    return True
