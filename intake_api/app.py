@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from intake_api.routes import cases, hotline, open311, track
+from intake_api.routes import cases, hotline, open311, replies, sms, track
 from shared.settings import Settings
 from shared.timeutil import Clock, utcnow
 from shared.web.app import build_app
@@ -15,7 +15,7 @@ def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastA
     app = build_app(
         "intake",
         "gaodedim intake API",
-        [cases.router, track.router, hotline.router, open311.router],
+        [cases.router, replies.router, track.router, hotline.router, sms.router, open311.router],
         settings,
         clock,
         purpose=(

@@ -10,6 +10,7 @@ from routing_api.routes import (
     cards,
     departments,
     keys,
+    notices,
     outbox,
     reports,
     rules,
@@ -21,7 +22,7 @@ from shared.timeutil import Clock, utcnow
 from shared.web.app import build_app
 from shared.web.outbound import document_department_notices
 
-ROUTERS = [keys, departments, rules, workflow, calendar, cards, outbox, stats, reports]
+ROUTERS = [keys, departments, rules, workflow, calendar, cards, notices, outbox, stats, reports]
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastAPI:

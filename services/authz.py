@@ -35,12 +35,14 @@ class May(StrEnum):
     operate_outbox = "see or retry outbox messages"
     manage_keys = "manage API keys"
     see_personal_data = "see applicants' personal data unmasked"
+    read_sms_replies = "read what applicants texted back"
 
 
 ROLES: dict[May, frozenset[R]] = {
     May.register: frozenset({R.portal, R.hotline, R.window, R.coordinator, R.admin}),
     May.act_at_window: frozenset({R.window, R.coordinator, R.admin}),
-    May.give_feedback: frozenset({R.portal, R.hotline, R.window, R.coordinator, R.admin}),
+    # `system`: the applicant's own rating, texted back to the replied notice.
+    May.give_feedback: frozenset({R.portal, R.hotline, R.window, R.coordinator, R.admin, R.system}),
     May.read_all_cases: frozenset({R.window, R.coordinator, R.supervisor, R.admin, R.system}),
     # A channel sees the cases it brought in, to tell its citizens how they stand.
     May.read_own_registrations: frozenset({R.portal, R.hotline}),
@@ -62,6 +64,8 @@ ROLES: dict[May, frozenset[R]] = {
     # processes (routing answering intake's hand-over, which intake then shows to its caller
     # masked as that caller's role requires). Everyone else sees masked data.
     May.see_personal_data: frozenset({R.window, R.department, R.coordinator, R.system}),
+    # A citizen's own words, which may hold anything: those who call them back.
+    May.read_sms_replies: frozenset({R.window, R.coordinator}),
 }
 
 

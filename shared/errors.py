@@ -65,3 +65,9 @@ def invalid(field_name: str, message: str) -> DomainError:
         type="/problems/validation",
         errors=[FieldError(field_name, message)],
     )
+
+
+class Undeliverable(Exception):
+    """A receiver's answer that no retry can change (a number that is not a phone, one the
+    carrier blacklisted): the caller records it as final instead of letting the outbox try it
+    eleven more times over two days."""

@@ -63,6 +63,22 @@ NOTICE_SEGMENTS = Counter(
     "SMS parts the sent notices took (what is billed)",
     ["channel"],
 )
+NOTICES_FAILED = Counter(
+    "gaodedim_notices_failed_total",
+    "Notices a provider refused or could not be reached for, by channel, notice and whether it"
+    " will be tried again (retry) or never (permanent)",
+    ["channel", "event", "kind"],
+)
+NOTICE_RECEIPTS = Counter(
+    "gaodedim_notice_receipts_total",
+    "Carriers' delivery receipts for sent notices, by channel and whether the phone got it",
+    ["channel", "delivered"],
+)
+SMS_REPLIES = Counter(
+    "gaodedim_sms_replies_total",
+    "Messages applicants texted back: rating, opt_out, other (for a person), seen (a resend)",
+    ["outcome"],
+)
 CASES_IN_DEFAULT_PARTITION = Gauge(
     "gaodedim_cases_in_default_partition",
     "Cases registered in a month that had no partition of its own (0 when the worker keeps up)",

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
 
     hotline_webhook_secret: str | None = None
+    sms_webhook_secret: str | None = None
+    """Signs the SMS provider's pushes to /webhooks/sms/* (replies and delivery receipts)."""
     bootstrap_admin_key: str | None = None
 
     case_no_prefix: str = "GZ"
@@ -176,6 +178,7 @@ class Settings(BaseSettings):
         "service_key",
         "webhook_signing_secret",
         "hotline_webhook_secret",
+        "sms_webhook_secret",
         "aliyun_access_key_secret",
     )
     @classmethod

@@ -45,6 +45,7 @@ SERVICE_KEY = "test-service-key-0123456789abcdef"
 LOCAL = Allowed.parse("127.0.0.1")
 """Callback targets the tests run on this machine; the service refuses loopback otherwise."""
 HOTLINE_SECRET = "test-hotline-secret"
+SMS_SECRET = "test-sms-push-secret"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TABLES = sorted(Base.metadata.tables)
 """Every table the models define, emptied before each test (TRUNCATE … CASCADE: order free)."""
@@ -94,6 +95,7 @@ def settings(database_url: str, servers: Servers) -> Settings:
         track_rate_limit_per_minute=1000,
         service_key=SERVICE_KEY,
         hotline_webhook_secret=HOTLINE_SECRET,
+        sms_webhook_secret=SMS_SECRET,
         callback_allowed_hosts="127.0.0.1",
         # Most tests register the same complaint many times on purpose; tests/test_repeats.py
         # turns repeat linking on where it is the subject.

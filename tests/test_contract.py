@@ -48,10 +48,12 @@ def test_the_committed_contract_is_what_the_app_serves(name: str) -> None:
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 KEYLESS_401 = {
     "/webhooks/hotline",
+    "/webhooks/sms/replies",
+    "/webhooks/sms/receipts",
     "/open311/v2/requests.{fmt}",
     "/open311/v2/requests/{request_id}.{fmt}",
 }
-"""Keyless operations that still answer 401: a bad hotline signature, a bad Open311 api_key."""
+"""Keyless operations that still answer 401: a bad webhook signature, a bad Open311 api_key."""
 
 
 def operations() -> list[tuple[str, str, str, dict[str, Any]]]:

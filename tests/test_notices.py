@@ -18,6 +18,7 @@ from services.notices.service import TOPIC_APPLICANT_NOTICE
 from shared import metrics
 from shared.database import transaction
 from shared.models import Case, Notice, OutboxMessage
+from shared.sms.aliyun import SmsUndeliverable
 from shared.timeutil import SHANGHAI
 from sla_worker.dispatch import dispatch_all
 from sla_worker.handlers import notice_handler
@@ -379,3 +380,46 @@ async def test_an_extension_granted_tells_the_new_deadline_and_why(
     assert refused.status_code == 200, refused.text
     await deliver(sessionmaker, phone, clock)
     assert len(phone.sent) == told
+
+
+class Refusing(Phone):
+    """A provider that says this number will never take a message (Alibaba Cloud's
+    isv.MOBILE_NUMBER_ILLEGAL) for the first notice, and sends the rest."""
+
+    async def send(
+        self, phone: str, text: str, *, case_no: str, event: str, values: Mapping[str, str]
+    ) -> str | None:
+        if event == "registered":
+            raise SmsUndeliverable("isv.MOBILE_NUMBER_ILLEGAL")
+        return await super().send(phone, text, case_no=case_no, event=event, values=values)
+
+
+async def test_a_refusal_no_retry_can_change_is_kept_and_lets_the_next_through(
+    intake: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Not retried twelve times over two days, not a dead letter holding the case's later
+    notices back: kept as not delivered, with the provider's code, for the window to see."""
+    case = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
+    before = metrics.NOTICES_FAILED.labels("sms", "registered", "permanent")._value.get()
+    phone = Refusing()
+    assert await deliver(sessionmaker, phone, clock) == 2  # both handled, one refused
+    assert ["已交" in t for _, t in phone.sent] == [True]
+    async with sessionmaker() as session:
+        attempts = (
+            await session.execute(
+                select(OutboxMessage.attempts, OutboxMessage.failed_at)
+                .where(OutboxMessage.topic == TOPIC_APPLICANT_NOTICE)
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+    assert [tuple(a) for a in attempts] == [(1, None), (1, None)]
+    staff = (await intake.get(f"/api/v1/cases/{case['case_no']}", headers=keys["window"])).json()
+    assert [(n["event"], n["delivered"]) for n in staff["notices"]] == [
+        ("registered", False),
+        ("assigned", None),
+    ]
+    after = metrics.NOTICES_FAILED.labels("sms", "registered", "permanent")._value.get()
+    assert after == before + 1

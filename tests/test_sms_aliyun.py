@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notices.service import TOPIC_APPLICANT_NOTICE
+from shared.errors import Undeliverable
 from shared.models import Notice, OutboxMessage
 from shared.sms.aliyun import AliyunSms, SmsRefused, signature
 from sla_worker.dispatch import dispatch_all
@@ -28,6 +29,7 @@ TEMPLATES = {
     "assigned": "SMS_900000002",
     "suspended": "SMS_900000003",
 }
+NOT_A_MOBILE = "13800000404"
 LIMITED = "13900000000"
 """The local provider answers flow control for this number, as Alibaba Cloud does after too
 many messages to one phone in a day."""
@@ -85,6 +87,10 @@ def provider_app(received: list[dict[str, str]], *, down: list[bool]) -> FastAPI
             }
             return JSONResponse({"RequestId": "r-1", **body}, 400)
         received.append(form)
+        if form["PhoneNumbers"] == NOT_A_MOBILE:
+            return JSONResponse(
+                {"Message": "非法手机号", "RequestId": "r-4", "Code": "isv.MOBILE_NUMBER_ILLEGAL"}
+            )
         if form["PhoneNumbers"] == LIMITED:
             return JSONResponse(
                 {
@@ -114,8 +120,11 @@ async def test_the_client_signs_what_the_provider_checks() -> None:
             ref = await sms.send(
                 "13800138001", "…", case_no="GZ-20261118-000001", event="assigned", values=values
             )
-            with pytest.raises(SmsRefused, match=r"isv\.BUSINESS_LIMIT_CONTROL"):
+            with pytest.raises(SmsRefused, match=r"isv\.BUSINESS_LIMIT_CONTROL") as limited:
                 await sms.send(LIMITED, "…", case_no="x", event="assigned", values=values)
+            assert not isinstance(limited.value, Undeliverable)  # the minute passes: retried
+            with pytest.raises(Undeliverable, match=r"isv\.MOBILE_NUMBER_ILLEGAL"):
+                await sms.send(NOT_A_MOBILE, "…", case_no="x", event="assigned", values=values)
             with pytest.raises(SmsRefused, match="no approved template"):
                 await sms.send("13800138001", "…", case_no="x", event="closed", values=values)
             wrong = client(http, url, secret="not-the-secret-0123456789")

@@ -201,7 +201,8 @@ async def get_case(
         case = await service.get_visible(session, case_no, actor=principal)
         events = await service.history_of(session, case)
         notices = await service.notices_of(session, case)
-        return presenter.case_out(case, principal.role, events, notices)
+        replies = await service.replies_of(session, case, actor=principal)
+        return presenter.case_out(case, principal.role, events, notices, replies)
 
 
 @router.post(

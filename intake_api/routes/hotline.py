@@ -19,12 +19,11 @@ from services.hotline import service as hotline
 from services.hotline.schemas import EXAMPLE, HotlineOrderIn
 from shared.database import transaction
 from shared.enums import Channel
-from shared.errors import DomainError, unauthorized
-from shared.signing import verify
 from shared.urlguard import require_callable
 from shared.web import contract
 from shared.web.cases import hand_over
 from shared.web.deps import Sessionmaker, settings_of
+from shared.web.signed import signed_body
 
 router = APIRouter(tags=["hotline"], responses=contract.problems("400", "401", "413", "422", "503"))
 
@@ -92,19 +91,12 @@ OPENAPI = {
 )
 async def receive_order(request: Request, sessions: Sessionmaker) -> JSONResponse:
     settings = settings_of(request)
-    if not settings.hotline_webhook_secret:
-        raise DomainError(
-            detail="the hotline webhook is not configured (HOTLINE_WEBHOOK_SECRET)",
-            status=503,
-            title="Service unavailable",
-        )
-    body = await request.body()
-    stamp = request.headers.get("x-hotline-timestamp")
-    given = request.headers.get("x-hotline-signature")
-    if not stamp or not given:
-        raise unauthorized("X-Hotline-Timestamp and X-Hotline-Signature are required")
-    if not verify(settings.hotline_webhook_secret, stamp, body, given, max_age=300):
-        raise unauthorized("bad or stale signature")
+    body = await signed_body(
+        request,
+        settings.hotline_webhook_secret,
+        setting="HOTLINE_WEBHOOK_SECRET",
+        prefix="X-Hotline",
+    )
     try:
         order = HotlineOrderIn.model_validate_json(body)
     except ValidationError as exc:

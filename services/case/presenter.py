@@ -95,6 +95,7 @@ def case_out(
     role: Role,
     events: list[CaseEvent] | None = None,
     notices: list[Notice] | None = None,
+    sms_replies: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "case_no": case.case_no,
@@ -152,9 +153,13 @@ def case_out(
                 "text": n.text,
                 "segments": n.segments,
                 "sent_at": shanghai_iso(n.sent_at),
+                "delivered": n.delivered,
+                "delivery_code": n.delivery_code,
             }
             for n in notices
         ]
+    if sms_replies is not None:
+        body["sms_replies"] = sms_replies
     return body
 
 

@@ -25,6 +25,7 @@ from services.case.schedule import reschedule
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
 from services.clock import years as calendars
 from services.department import repository as departments
+from services.notices import inbox
 from services.outbox import service as outbox
 from services.rules import versions
 from shared.durations import parse_duration
@@ -373,6 +374,16 @@ async def history_of(session: AsyncSession, case: Case) -> list[CaseEvent]:
 
 async def notices_of(session: AsyncSession, case: Case) -> list[Notice]:
     return await repository.notices(session, case.id)
+
+
+async def replies_of(
+    session: AsyncSession, case: Case, *, actor: Principal
+) -> list[dict[str, Any]] | None:
+    """What the applicant texted back: their own words, which may hold anything, so only for
+    those who see their data unmasked (None for everyone else)."""
+    if not authz.may(actor, May.see_personal_data):
+        return None
+    return await inbox.of_case(session, case.id)
 
 
 async def track(session: AsyncSession, code: str, phone_last4: str) -> dict[str, Any] | None:

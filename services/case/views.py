@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
+from services.notices.schemas import SmsReplyOut
 from shared.view import View
 
 
@@ -59,6 +60,14 @@ class NoticeOut(View):
     text: str
     segments: int = Field(description="SMS parts it took (70 characters, or 67 a part)")
     sent_at: str | None
+    delivered: bool | None = Field(
+        default=None, description="the carrier's receipt: reached the phone or not (none yet)"
+    )
+    delivery_code: str | None = Field(
+        default=None,
+        examples=["DELIVERED", "isv.MOBILE_NUMBER_ILLEGAL"],
+        description="the receipt's code, or the provider's refusal when it would not send",
+    )
 
 
 class CaseOut(View):
@@ -106,6 +115,11 @@ class CaseOut(View):
     history: list[EventOut] | None = None
     notices: list[NoticeOut] | None = Field(
         default=None, description="when one case is read: what the applicant was sent"
+    )
+    sms_replies: list[SmsReplyOut] | None = Field(
+        default=None,
+        description="when one case is read by a role that sees personal data: what the "
+        "applicant texted back",
     )
     repeat: bool | None = Field(
         default=None, description="on registration: true when linked to an open case (重复件)"

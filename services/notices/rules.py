@@ -6,6 +6,7 @@ no query, and a notice is written exactly when the step is.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -57,6 +58,13 @@ def words(event: str, reason: str | None, data: Mapping[str, Any]) -> str:
     extension, why the department asked for it, not the coordinator's note on deciding."""
     said = data.get("extension_reason") if event == "extended" else reason
     return str(said or "")
+
+
+def new_reply_code() -> str:
+    """Four digits the applicant adds to a rating. Not a secret (the phone is the proof); it
+    only tells one phone's cases apart, and two of them waiting with the same code (1 in
+    10,000) fall back to a person reading the reply."""
+    return f"{secrets.randbelow(10_000):04d}"
 
 
 def reachable(case: Noticed) -> bool:

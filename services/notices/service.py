@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notices import rules, templates
+from services.notices import catalogue, rules, templates
 from services.notices.providers import Provider
 from services.outbox import service as outbox
 from shared import metrics
+from shared.errors import Undeliverable
 from shared.models import Case, Department, Notice
 from shared.timeutil import to_shanghai
 
@@ -48,6 +49,8 @@ def enqueue_for(
     event = rules.event_for(action, from_status, case.status)
     if event is None or not rules.reachable(case) or not rules.count_one(case, at):
         return False
+    if event == "replied":
+        case.reply_code = rules.new_reply_code()
     outbox.enqueue(
         session,
         TOPIC_APPLICANT_NOTICE,
@@ -72,7 +75,8 @@ async def deliver(
     signature: str,
     now: datetime,
 ) -> bool:
-    """Render the notice, send it and keep what was sent; False when it was dropped. Sending
+    """Render the notice, send it and keep what was sent; False when it was dropped or the
+    provider refused it for good (kept, marked not delivered). Sending
     again after a crash between the two is possible (the outbox delivers at least once);
     keeping it twice is not."""
     case = await session.get_one(Case, payload["case_id"])
@@ -95,12 +99,25 @@ async def deliver(
         "reason": payload.get("reason", ""),
         # The answer of this reply (the step's own words), not of a later one.
         "reply": templates.quoted(payload.get("reason")) if event == "replied" else "",
+        "code": case.reply_code or "",
     }
-    text = templates.render(templates.DEFAULTS[event], values)
+    wording = await catalogue.current(session, event)
+    text = templates.render(wording.text, values)
     assert case.applicant_phone is not None  # reachable
-    reference = await provider.send(
-        case.applicant_phone, text, case_no=case.case_no, event=event, values=values
-    )
+    refused: str | None = None
+    try:
+        reference = await provider.send(
+            case.applicant_phone, text, case_no=case.case_no, event=event, values=values
+        )
+    except Undeliverable as exc:
+        # About this message or this phone, so no retry helps and its later notices would fail
+        # alike: kept as not delivered, for the window to see, rather than a dead letter that
+        # holds the case's later notices back.
+        reference, refused = None, str(exc)[:32]
+        metrics.NOTICES_FAILED.labels(provider.channel, event, "permanent").inc()
+    except Exception:
+        metrics.NOTICES_FAILED.labels(provider.channel, event, "retry").inc()
+        raise
     parts = templates.segments(text)
     kept = {
         "event_id": payload["event_id"],
@@ -109,11 +126,18 @@ async def deliver(
         "channel": provider.channel,
         "text": text,
         "segments": parts,
+        "template_version": wording.version,
         "provider_ref": reference,
         "sent_at": now,
+        "delivered": False if refused else None,
+        "delivery_code": refused,
+        "reported_at": now if refused else None,
     }
     stmt = insert(Notice).values(kept).on_conflict_do_nothing(index_elements=["event_id"])
     await session.execute(stmt)
+    if refused:
+        log.info("notice_refused", case_no=case.case_no, notice=event, code=refused)
+        return False
     metrics.NOTICES_SENT.labels(provider.channel, event).inc()
     metrics.NOTICE_SEGMENTS.labels(provider.channel).inc(parts)
     return True

@@ -23,7 +23,8 @@ DEFAULTS: dict[str, str] = {
     "resumed": "【$signature】您的诉求$case_no已恢复办理，$due前答复您。",
     "extended": "【$signature】您的诉求$case_no办理时限延至$due：$reason。",
     "replied": (
-        "【$signature】您的诉求$case_no已答复：$reply 满意请回复1，基本满意回复2，不满意回复3。"
+        "【$signature】您的诉求$case_no已答复：$reply 满意请回复1$code，基本满意2$code，"
+        "不满意3$code。"
     ),
     "reopened": "【$signature】您的诉求$case_no已重新办理，由$department跟进。",
     "closed": "【$signature】您的诉求$case_no已办结，感谢您的监督。",
@@ -31,7 +32,7 @@ DEFAULTS: dict[str, str] = {
 """The built-in text of every notice, used until an administrator saves one of their own."""
 
 PLACEHOLDERS = frozenset(
-    {"signature", "case_no", "tracking_code", "department", "due", "reason", "reply"}
+    {"signature", "case_no", "tracking_code", "department", "due", "reason", "reply", "code"}
 )
 
 REPLY_CHARS = 40

@@ -9,7 +9,7 @@ from shared.models.department import Department
 from shared.models.extension import Extension
 from shared.models.hotline import HotlineOrder, HotlinePush
 from shared.models.idempotency import IdempotencyRecord
-from shared.models.notice import Notice
+from shared.models.notice import Notice, NoticeTemplate, SmsReply
 from shared.models.outbox import OutboxMessage
 from shared.models.rules import RuleDraft, RuleVersion
 from shared.models.stats import (
@@ -37,9 +37,11 @@ __all__ = [
     "HotlinePush",
     "IdempotencyRecord",
     "Notice",
+    "NoticeTemplate",
     "OutboxMessage",
     "RuleDraft",
     "RuleVersion",
+    "SmsReply",
     "StatsByCategory",
     "StatsByDay",
     "StatsByDepartment",

@@ -149,6 +149,9 @@ class Case(Base):
     notices_day: Mapped[date | None]
     notices_that_day: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     """Notices sent on `notices_day` (Shanghai), against the daily cap (services/notices)."""
+    reply_code: Mapped[str | None] = mapped_column(String(4))
+    """The four digits the replied notice asks the applicant to add to their rating (14821),
+    so a phone waiting on two answers rates the right one."""
     created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -20,6 +20,8 @@ from urllib.parse import quote
 
 import httpx
 
+from shared.errors import Undeliverable
+
 ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 VERSION = "2017-05-25"
 
@@ -27,6 +29,24 @@ VERSION = "2017-05-25"
 class SmsRefused(Exception):
     """The provider answered, and said no: its code (e.g. `isv.BUSINESS_LIMIT_CONTROL`) is the
     message, which carries no phone number. The outbox retries, then lists it as failed."""
+
+
+class SmsUndeliverable(SmsRefused, Undeliverable):
+    """A refusal about this message or this phone, which no retry changes: the notice is kept
+    as not delivered, with the code, instead of being retried."""
+
+
+PERMANENT = frozenset(
+    {
+        "isv.MOBILE_NUMBER_ILLEGAL",  # not a mobile number
+        "isv.BLACK_KEY_CONTROL_LIMIT",  # the number is on the carrier's blacklist
+        "isv.PARAM_LENGTH_LIMIT",  # a value longer than the template allows
+        "isv.INVALID_JSON_PARAM",
+    }
+)
+"""Codes from the documentation's error list that concern the message, not the account, the
+configuration or the rate (those heal when an operator acts or the minute passes, so they are
+retried)."""
 
 
 def encode(value: str) -> str:
@@ -91,7 +111,10 @@ class AliyunSms:
         except ValueError:
             response.raise_for_status()
             raise SmsRefused(f"unreadable answer (HTTP {response.status_code})") from None
-        if answer.get("Code") != "OK":
-            raise SmsRefused(str(answer.get("Code", f"HTTP {response.status_code}")))
+        code = str(answer.get("Code", f"HTTP {response.status_code}"))
+        if code in PERMANENT:
+            raise SmsUndeliverable(code)
+        if code != "OK":
+            raise SmsRefused(code)
         biz = answer.get("BizId")
         return str(biz) if biz else None

@@ -112,12 +112,12 @@ def document(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-AUTH = """Every call but the health checks, the citizen's tracking look-up, the hotline's signed
-webhook and Open311's public reads carries an API key: `Authorization: Bearer <key>`. Keys are
-issued by an admin (`POST /api/v1/keys` or `gaodedim keys create`) for one role: portal,
-hotline, window, department (bound to one department), coordinator, supervisor, dashboard or
-admin. A key sees and does what its role may (a department key: the cases its department
-leads, helps with or first answered for).
+AUTH = """Every call but the health checks, the citizen's tracking look-up, the signed webhooks
+(the hotline's orders, the SMS provider's pushes) and Open311's public reads carries an API
+key: `Authorization: Bearer <key>`. Keys are issued by an admin (`POST /api/v1/keys` or
+`gaodedim keys create`) for one role: portal, hotline, window, department (bound to one
+department), coordinator, supervisor, dashboard or admin. A key sees and does what its role
+may (a department key: the cases its department leads, helps with or first answered for).
 
 Errors are `application/problem+json` (RFC 9457) with `errors[]` naming each invalid field.
 Lists answer `{items, next_cursor, limit}`; hand `next_cursor` back as `cursor`, as it came.
@@ -127,6 +127,8 @@ TAGS: dict[str, str] = {
     "cases": "诉求登记与查询 · registering complaints and reading cases (窗口、门户、热线)",
     "tracking": "市民查询 · a citizen looks a case up with its tracking code, no key",
     "hotline": "12345 热线派单 · orders pushed by the 12345 hotline, HMAC-signed",
+    "notices": "通知模板 · the words of the notices sent to applicants, versioned",
+    "sms": "短信回复与回执 · the SMS provider's pushes: applicants' replies, delivery receipts",
     "open311": "Open311 GeoReport v2 · for portals and apps that speak it",
     "keys": "API 密钥 · issuing and revoking keys (admin)",
     "departments": "部门 · the departments cases go to, and their webhooks",

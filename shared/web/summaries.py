@@ -52,6 +52,41 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "digits), with the same limits, lock-out and 404. Notices already written and not yet "
         "sent are dropped.",
     ),
+    "list_notice_templates": (
+        "通知模板 · The text each notice to applicants is sent with",
+        "Admins and supervisors (they configure).",
+    ),
+    "get_notice_template": (
+        "通知模板版本 · One notice's text and every saved version",
+        "Admins and supervisors.",
+    ),
+    "save_notice_template": (
+        "修改通知模板 · Save a notice's text as a new version",
+        "Admins and supervisors. Only the placeholders we fill are allowed; the answer shows "
+        "the text filled in for a sample case and the SMS parts it takes.",
+    ),
+    "preview_notice_template": (
+        "预览通知 · A notice's text filled in for a sample case",
+        "Admins and supervisors. Nothing is saved or sent.",
+    ),
+    "list_sms_replies": (
+        "短信回复待阅 · What applicants texted back that needs a person",
+        "Window and coordinator keys. Newest first; `waiting=false` lists every reply, ratings "
+        "and TD included.",
+    ),
+    "mark_sms_reply_read": (
+        "标记已阅 · Mark an applicant's reply read",
+        "Window and coordinator keys. Marking it again keeps the first time.",
+    ),
+    "receive_replies": (
+        "短信回复 · What applicants texted back (Alibaba Cloud SmsUp push)",
+        "No key: signed with SMS_WEBHOOK_SECRET as the hotline's orders are (HMAC-SHA256 of "
+        "`timestamp.body`).",
+    ),
+    "receive_receipts": (
+        "短信回执 · Delivery receipts for notices (Alibaba Cloud SmsReport push)",
+        "No key: signed with SMS_WEBHOOK_SECRET as the hotline's orders are.",
+    ),
     "receive_order": (
         "12345 派单接收 · A 12345 hotline work order",
         "No key: signed with HOTLINE_WEBHOOK_SECRET (HMAC-SHA256 of `timestamp.body`). One case "

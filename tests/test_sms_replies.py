@@ -1,0 +1,309 @@
+"""What applicants text back (issue 15): a rating recorded as the window's feedback is, TD,
+and everything else kept for the window; delivery receipts; the provider's signed pushes."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.case import sms_replies as replies
+from shared import metrics
+from shared.database import transaction
+from shared.models import Case, Notice, SmsReply
+from shared.signing import signature
+from shared.timeutil import SHANGHAI
+from tests.conftest import ESTATE, SMS_SECRET, ManualClock
+from tests.test_notices import Phone, deliver, do
+
+pytestmark = pytest.mark.usefixtures("sample_departments")
+
+MOBILE = "13800138001"  # ESTATE's applicant
+
+
+def signed(body: bytes, *, secret: str = SMS_SECRET) -> dict[str, str]:
+    stamp = str(int(time.time()))
+    return {
+        "Content-Type": "application/json",
+        "X-Sms-Timestamp": stamp,
+        "X-Sms-Signature": signature(secret, stamp, body),
+    }
+
+
+SEQUENCE = iter(range(1, 10**6))
+
+
+async def texted(
+    intake: httpx.AsyncClient, content: str, *, phone: str = MOBILE, sequence_id: Any = None
+) -> httpx.Response:
+    """One message pushed as Alibaba Cloud's SmsUp documents it (phone with its +86 prefix)."""
+    message = {
+        "phone_number": f"+86{phone}",
+        "send_time": "2026-11-19 10:00:00",
+        "content": content,
+        "sign_name": "办不成事窗口",
+        "dest_code": "1234",
+        "sequence_id": sequence_id if sequence_id is not None else next(SEQUENCE),
+    }
+    body = json.dumps([message], ensure_ascii=False).encode()
+    r = await intake.post("/webhooks/sms/replies", content=body, headers=signed(body))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"code": 0, "msg": "接收成功"}
+    return r
+
+
+async def replied_case(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    answer: str = "已办理抵押注销登记",
+) -> str:
+    no: str = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()[
+        "case_no"
+    ]
+    await do(routing, no, "sign", keys["bdc"])
+    await do(routing, no, "reply", keys["bdc"], reply=answer)
+    return no
+
+
+async def code_of(sessionmaker: async_sessionmaker[AsyncSession], case_no: str) -> str:
+    async with sessionmaker() as session:
+        code = await session.scalar(select(Case.reply_code).where(Case.case_no == case_no))
+    assert code is not None
+    assert len(code) == 4
+    return code
+
+
+async def test_an_unsatisfied_reply_reopens_the_case_as_the_windows_feedback_does(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    clock.set(datetime(2026, 11, 19, 10, 0, tzinfo=SHANGHAI))
+    no = await replied_case(intake, routing, keys)
+    phone = Phone()
+    await deliver(sessionmaker, phone, clock)
+    code = await code_of(sessionmaker, no)
+    asked = phone.sent[-1][1]
+    assert f"满意请回复1{code}，基本满意2{code}，不满意3{code}。" in asked
+
+    before = metrics.SMS_REPLIES.labels("rating")._value.get()
+    await texted(intake, f"3{code} 还是没收到证书", sequence_id="seq-1")
+    case = (await intake.get(f"/api/v1/cases/{no}", headers=keys["window"])).json()
+    assert case["status"] == "reopened"
+    assert case["reopen_count"] == 1
+    assert case["feedback"] == {"satisfaction": "unsatisfied", "comment": "还是没收到证书"}
+    last = case["history"][-1]
+    assert (last["action"], last["actor"]["role"]) == ("feedback_unsatisfied", "system")
+    assert last["data"] == {"satisfaction": "unsatisfied"}
+    assert case["deadlines"]["handle_due_at"] is not None  # 重办: a new clock, as at the window
+    assert [(r["outcome"], r["text"]) for r in case["sms_replies"]] == [
+        ("rating", f"3{code} 还是没收到证书")
+    ]
+    assert metrics.SMS_REPLIES.labels("rating")._value.get() == before + 1
+
+    # The provider pushes the same message again (our answer was lost): it acts once.
+    await texted(intake, f"3{code} 还是没收到证书", sequence_id="seq-1")
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(SmsReply)) == 1
+        assert await session.scalar(select(Case.reopen_count).where(Case.case_no == no)) == 1
+
+    await deliver(sessionmaker, phone, clock)
+    assert "已重新办理" in phone.sent[-1][1]  # the reopened notice, as after the window's 3
+
+    # Answered again: a new code, and a bare full-width １ (the phone's only case waiting) closes.
+    await do(routing, no, "sign", keys["bdc"])
+    await do(routing, no, "reply", keys["bdc"], reply="已补发证书")
+    await texted(intake, "１")
+    case = (await intake.get(f"/api/v1/cases/{no}", headers=keys["window"])).json()
+    assert (case["status"], case["feedback"]["satisfaction"]) == ("closed", "satisfied")
+
+
+async def test_a_phone_with_two_answers_waiting_rates_by_code(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A bare 2 could mean either case: nothing is rated, the window reads it. With the code,
+    the right one is."""
+    first = await replied_case(intake, routing, keys, "第一件的答复")
+    second = await replied_case(intake, routing, keys, "第二件的答复")
+    a, b = await code_of(sessionmaker, first), await code_of(sessionmaker, second)
+    if a == b:  # one chance in 10,000: the test is about telling them apart
+        async with transaction(sessionmaker) as session:
+            b = "9999" if a != "9999" else "0000"
+            await session.execute(
+                text("UPDATE cases SET reply_code = :b WHERE case_no = :no"),
+                {"b": b, "no": second},
+            )
+    await texted(intake, "2")
+    statuses = [
+        (await intake.get(f"/api/v1/cases/{n}", headers=keys["window"])).json()["status"]
+        for n in (first, second)
+    ]
+    assert statuses == ["replied", "replied"]
+    inbox = (await intake.get("/api/v1/sms-replies", headers=keys["window"])).json()
+    assert [(r["text"], r["outcome"], r["phone_last4"]) for r in inbox["items"]] == [
+        ("2", "other", "8001")
+    ]
+    assert inbox["items"][0]["case_no"] in (first, second)
+
+    await texted(intake, f"2 {b}")
+    case = (await intake.get(f"/api/v1/cases/{second}", headers=keys["window"])).json()
+    assert (case["status"], case["feedback"]["satisfaction"]) == ("closed", "basically_satisfied")
+    first_now = (await intake.get(f"/api/v1/cases/{first}", headers=keys["window"])).json()
+    assert first_now["status"] == "replied"
+
+    # Read by the window: gone from what waits, kept in the whole list, first reader's time.
+    waiting_id = inbox["items"][0]["id"]
+    clock.advance(timedelta(minutes=5))
+    r = await intake.post(f"/api/v1/sms-replies/{waiting_id}/read", headers=keys["coordinator"])
+    assert r.status_code == 200, r.text
+    read_at = r.json()["read_at"]
+    clock.advance(timedelta(minutes=5))
+    again = await intake.post(f"/api/v1/sms-replies/{waiting_id}/read", headers=keys["window"])
+    assert again.json()["read_at"] == read_at
+    waiting = (await intake.get("/api/v1/sms-replies", headers=keys["window"])).json()
+    assert waiting["items"] == []
+    every = await intake.get("/api/v1/sms-replies?waiting=false&limit=1", headers=keys["window"])
+    assert every.json()["items"][0]["outcome"] == "rating"
+    assert every.json()["next_cursor"]
+    r = await intake.get("/api/v1/sms-replies", headers=keys["bdc"])
+    assert r.status_code == 403  # a department key reads replies on its own cases only
+    missing = await intake.post("/api/v1/sms-replies/999999/read", headers=keys["window"])
+    assert missing.status_code == 404
+
+
+async def test_words_for_a_person_are_kept_for_the_window_and_not_shown_to_everyone(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    make_key: Any,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    no = await replied_case(intake, routing, keys)
+    await texted(intake, "请问证书 什么时候能领？\n")
+    await texted(intake, "1", phone="13900000000")  # a phone with no case
+    case = (await intake.get(f"/api/v1/cases/{no}", headers=keys["window"])).json()
+    assert case["status"] == "replied"
+    assert [(r["text"], r["outcome"]) for r in case["sms_replies"]] == [
+        ("请问证书 什么时候能领？", "other")
+    ]
+    lead = (await intake.get(f"/api/v1/cases/{no}", headers=keys["bdc"])).json()
+    assert len(lead["sms_replies"]) == 1  # the department handling it sees the person's data
+    supervisor = await make_key("supervisor")
+    masked = (await intake.get(f"/api/v1/cases/{no}", headers=supervisor)).json()
+    assert "sms_replies" not in masked
+    inbox = (await intake.get("/api/v1/sms-replies", headers=keys["window"])).json()["items"]
+    assert [(r["case_no"], r["phone_last4"]) for r in inbox] == [(None, "0000"), (no, "8001")]
+
+
+async def test_td_stops_every_notice_of_the_phone(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    no = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
+    await deliver(sessionmaker, Phone(), clock)
+    await texted(intake, " td ")
+    await do(routing, no["case_no"], "sign", keys["bdc"])
+    await do(routing, no["case_no"], "suspend", keys["bdc"], reason="等待材料")
+    phone = Phone()
+    assert await deliver(sessionmaker, phone, clock) == 0
+    assert phone.sent == []
+    look = await intake.get(
+        f"/api/v1/track/{no['tracking_code']}", params={"phone_last4": MOBILE[-4:]}
+    )
+    assert look.json()["notices"] is False
+
+
+async def test_the_pushes_are_signed(intake: httpx.AsyncClient) -> None:
+    body = json.dumps([{"phone_number": MOBILE, "content": "1", "sequence_id": 1}]).encode()
+    for path in ("/webhooks/sms/replies", "/webhooks/sms/receipts"):
+        r = await intake.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 401
+        forged = signed(body, secret="someone-elses-secret")
+        assert (await intake.post(path, content=body, headers=forged)).status_code == 401
+    bad_bodies = {
+        b'{"phone_number": "1"}': '"field": "body"',
+        b'[{"content": "1", "sequence_id": 1}]': "[0].phone_number",
+        b'[{"phone_number": "1", "content": "1", "sequence_id": -1}]': "[0].sequence_id",
+        # Refused at the edge like any text with a control character, before the signature.
+        b'[{"phone_number": "1", "content": "\\u0007", "sequence_id": 1}]': "[0].content",
+    }
+    for bad, field in bad_bodies.items():
+        r = await intake.post("/webhooks/sms/replies", content=bad, headers=signed(bad))
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert field in json.dumps(r.json()["errors"]), r.text
+
+
+async def test_delivery_receipts_mark_the_notices(
+    intake: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    no = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
+    await deliver(sessionmaker, Phone(), clock)  # ref-1 registered, ref-2 assigned
+    failed_before = metrics.NOTICE_RECEIPTS.labels("sms", "false")._value.get()
+    reports = [
+        {
+            "phone_number": MOBILE,
+            "send_time": "2026-11-18 10:00:01",
+            "report_time": "2026-11-18 10:00:05",
+            "success": True,
+            "err_code": "DELIVERED",
+            "err_msg": "用户接收成功",
+            "sms_size": "1",
+            "biz_id": "ref-1",
+            "out_id": "",
+        },
+        {"success": False, "err_code": "MK:0001", "biz_id": "ref-2"},
+        {"success": True, "err_code": "DELIVERED", "biz_id": "not-ours"},
+    ]
+    body = json.dumps(reports, ensure_ascii=False).encode()
+    r = await intake.post("/webhooks/sms/receipts", content=body, headers=signed(body))
+    assert r.status_code == 200, r.text
+    case = (await intake.get(f"/api/v1/cases/{no['case_no']}", headers=keys["window"])).json()
+    assert [n["delivered"] for n in case["notices"]] == [True, False]
+    async with sessionmaker() as session:
+        codes = (await session.execute(select(Notice.delivery_code).order_by(Notice.id))).all()
+    assert [c for (c,) in codes] == ["DELIVERED", "MK:0001"]
+    assert metrics.NOTICE_RECEIPTS.labels("sms", "false")._value.get() == failed_before + 1
+
+
+@pytest.mark.parametrize(
+    ("message", "meant"),
+    [
+        ("1", ("1", None, "")),
+        ("14821", ("1", "4821", "")),
+        ("3 4821，态度差", ("3", "4821", "态度差")),
+        ("2。还行", ("2", None, "还行")),
+        ("３４８２１", ("3", "4821", "")),
+    ],
+)
+def test_ratings_are_read_as_people_type_them(
+    message: str, meant: tuple[str, str | None, str]
+) -> None:
+    found = replies.RATING.fullmatch(replies.read(message))
+    assert found is not None
+    assert found.groups() == meant
+
+
+@pytest.mark.parametrize("message", ["12", "123456", "4", "满意", "0000", "TD"])
+def test_other_words_are_not_ratings(message: str) -> None:
+    found = replies.RATING.fullmatch(replies.read(message))
+    assert found is None
