@@ -3,6 +3,7 @@ and everything else kept for the window; delivery receipts; the provider's signe
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -307,3 +309,33 @@ def test_ratings_are_read_as_people_type_them(
 def test_other_words_are_not_ratings(message: str) -> None:
     found = replies.RATING.fullmatch(replies.read(message))
     assert found is None
+
+
+async def test_the_figures_and_the_monthly_report_show_how_many_rated(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    make_key: Any,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two answered, one rated by text: half of those asked answered."""
+    rated = await replied_case(intake, routing, keys, "第一件的答复")
+    await replied_case(intake, routing, keys, "第二件的答复")
+    await texted(intake, f"1{await code_of(sessionmaker, rated)}")
+    dashboard = await make_key("dashboard")
+    summary = (await routing.get("/api/v1/stats/summary", headers=dashboard)).json()
+    assert (summary["asked_to_rate"], summary["rated"], summary["rating_response_rate"]) == (
+        2,
+        1,
+        50.0,
+    )
+    month = {"month": "2026-11"}
+    report = (await routing.get("/api/v1/reports/monthly", params=month, headers=dashboard)).json()
+    assert report["summary"]["rating_response_rate"] == 50.0
+    book = await routing.get(
+        "/api/v1/reports/monthly", params={**month, "format": "xlsx"}, headers=dashboard
+    )
+    sheet = load_workbook(io.BytesIO(book.content)).worksheets[0]
+    shown = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if len(row) > 1}
+    assert shown["评价回复率(%)"] == 50.0
+    assert shown["请求评价"] == 2

@@ -141,6 +141,8 @@ async def test_summary(routing: httpx.AsyncClient, make_key: KeyFactory) -> None
         "closed_on_time_rate": 50.0,  # 4 on time, 5 late, of 2 with deadlines
         "satisfaction_rate": 66.7,
         "rated": 3,  # 1 and 4 of 1, 4, 5
+        "asked_to_rate": 5,  # settled at the window 1–3, replied 4 and 5
+        "rating_response_rate": 60.0,  # 3 of 5
         "followed_up": 4,
         "followed_up_resolved": 2,  # 4–7 handed on; 4 and 5 replied
         "repeats": 2,

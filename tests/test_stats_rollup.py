@@ -121,6 +121,7 @@ async def reference(
     open_ = {"registered", "assigned", "signed", "suspended", "returned", "reopened"}
     timed = [c for c in rows if c.replied_at and c.handle_due_at]
     rated = [c for c in rows if c.satisfaction]
+    asked = [c for c in rows if c.replied_at or c.resolution_note or c.referred_to]
     followed = [c for c in rows if c.lead_department]
     on_spot = sum(1 for c in rows if c.resolution_note)
     summary = {
@@ -137,6 +138,8 @@ async def reference(
             len(rated),
         ),
         "rated": len(rated),
+        "asked_to_rate": len(asked),
+        "rating_response_rate": _rate(len(rated), len(asked)),
         "followed_up": len(followed),
         "followed_up_resolved": sum(1 for c in followed if c.replied_at),
         "repeats": sum(c.repeat_count for c in rows),

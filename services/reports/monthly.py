@@ -64,6 +64,8 @@ SUMMARY_LABELS = {
     "closed_on_time_rate": "按时办结率(%)",
     "satisfaction_rate": "满意率(%)",
     "rated": "已评价",
+    "asked_to_rate": "请求评价",
+    "rating_response_rate": "评价回复率(%)",
     "followed_up": "跟踪督办",
     "followed_up_resolved": "跟踪督办已解决",
     "repeats": "重复件",

@@ -33,6 +33,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     union_all,
 )
@@ -80,6 +81,9 @@ MEASURES: dict[str, ColumnElement[int]] = {
     "timed": _count(TIMED),
     "good": _count(Case.satisfaction.in_(["satisfied", "basically_satisfied"])),
     "rated": _count(Case.satisfaction.is_not(None)),
+    # Asked to rate: answered by a department or settled at the window (every case that waits
+    # for the applicant's feedback, by SMS or at the window, before it closes by itself).
+    "asked": _count(or_(REPLIED, Case.resolution_note.is_not(None), Case.referred_to.is_not(None))),
     # Followed up: handed to a department; resolved once the department replied.
     "followed": _count(FOLLOWED),
     "followed_resolved": _count(and_(FOLLOWED, REPLIED)),

@@ -7,7 +7,9 @@ Definitions, so every dashboard and report means the same thing:
 - followed up: handed to a department (it has a lead department);
   followed up and resolved: of those, replied or closed;
 - closed on time: of the cases replied with a handling deadline, replied by the deadline;
-- satisfaction: satisfied or basically satisfied, of the cases rated.
+- satisfaction: satisfied or basically satisfied, of the cases rated;
+- rating response: of the cases asked to rate (answered, or settled at the window), those the
+  applicant rated (by SMS or at the window) rather than leaving them to close by themselves.
 
 The counting itself lives in `rollup.MEASURES`; these functions sum it over the period from the
 daily rollups (see rollup.py for why that is exact), so all-time figures over a million cases
@@ -78,6 +80,8 @@ async def summary(session: AsyncSession, period: Period) -> dict[str, Any]:
         "closed_on_time_rate": _rate(n["on_time"], n["timed"]),
         "satisfaction_rate": _rate(n["good"], n["rated"]),
         "rated": n["rated"],
+        "asked_to_rate": n["asked"],
+        "rating_response_rate": _rate(n["rated"], n["asked"]),
         "followed_up": n["followed"],
         "followed_up_resolved": n["followed_resolved"],
         "repeats": n["repeats"],

@@ -21,6 +21,10 @@ class Summary(View):
     closed_on_time_rate: Rate
     satisfaction_rate: Rate = Field(description="满意 and 基本满意 among the rated")
     rated: int
+    asked_to_rate: int = Field(description="answered or settled, so the applicant was asked")
+    rating_response_rate: Rate = Field(
+        description="the rated among those asked (by SMS reply or at the window)"
+    )
     followed_up: int = Field(description="跟踪督办")
     followed_up_resolved: int
     repeats: int = Field(description="重复件")

@@ -40,6 +40,7 @@ class _Measures:
     timed: Mapped[int] = mapped_column(Integer)
     good: Mapped[int] = mapped_column(Integer)
     rated: Mapped[int] = mapped_column(Integer)
+    asked: Mapped[int] = mapped_column(Integer)
     followed: Mapped[int] = mapped_column(Integer)
     followed_resolved: Mapped[int] = mapped_column(Integer)
     repeats: Mapped[int] = mapped_column(Integer)
