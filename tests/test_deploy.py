@@ -102,6 +102,7 @@ def test_every_variable_the_manifests_set_is_a_setting() -> None:
         "SERVICE_KEY",
         "WEBHOOK_SIGNING_SECRET",
         "HOTLINE_WEBHOOK_SECRET",
+        "SMS_WEBHOOK_SECRET",
         "BOOTSTRAP_ADMIN_KEY",
     }
 
