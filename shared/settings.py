@@ -15,6 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.urlguard import Allowed
+from shared.wechat.subscribe import WechatTemplate
 
 
 class Settings(BaseSettings):
@@ -58,6 +59,16 @@ class Settings(BaseSettings):
     """Each notice's approved SMS template code, e.g. {"registered": "SMS_123456789", …}."""
     notice_signature: str = Field(default="办不成事窗口", min_length=1, max_length=12)
     """The sender's name each notice starts with (【…】), as the SMS provider approved it."""
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    """The city's mini program: with both set, a case with an openid is notified by subscribe
+    message (SMS when WeChat will not take one)."""
+    wechat_endpoint: str = "https://api.weixin.qq.com"
+    wechat_state: Literal["formal", "trial", "developer"] = "formal"
+    """Which version of the mini program a message opens (WeChat's miniprogram_state)."""
+    wechat_templates: dict[str, WechatTemplate] = Field(default_factory=dict)
+    """Each notice's subscribe template: {"replied": {"template_id": "…", "data":
+    {"character_string1": "$case_no", "thing2": "$reply"}, "page": "pages/track?no=$case_no"}}."""
     key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     """How long a process trusts a key it verified; a revoked key stops working within this."""
     config_cache_seconds: float = Field(default=2.0, ge=0, le=300)
@@ -180,6 +191,7 @@ class Settings(BaseSettings):
         "hotline_webhook_secret",
         "sms_webhook_secret",
         "aliyun_access_key_secret",
+        "wechat_app_secret",
     )
     @classmethod
     def _strong_key(cls, value: str | None, info: ValidationInfo) -> str | None:

@@ -14,7 +14,7 @@ from services.case.history import TOPIC_CALLBACK
 from services.case.notify import TOPIC_NOTIFY
 from services.case.service import TOPIC_REGISTERED
 from services.notices import service as notices_service
-from services.notices.providers import Provider
+from services.notices.providers import Provider, Providers
 from services.notices.service import TOPIC_APPLICANT_NOTICE
 from shared.database import transaction
 from shared.routing_client import request_routing
@@ -66,16 +66,18 @@ def build(
 
 def notice_handler(
     sessionmaker: async_sessionmaker[AsyncSession],
-    provider: Provider,
+    providers: Providers | Provider,
     signature: str,
     clock: Callable[[], datetime],
 ) -> Handler:
-    """Applicant notices: rendered, sent and kept in one transaction per notice."""
+    """Applicant notices: rendered, sent and kept in one transaction per notice. One provider
+    alone is SMS only."""
+    chosen = providers if isinstance(providers, Providers) else Providers(sms=providers)
 
     async def send(payload: dict[str, Any]) -> None:
         async with transaction(sessionmaker) as session:
             await notices_service.deliver(
-                session, payload, provider, signature=signature, now=clock()
+                session, payload, chosen, signature=signature, now=clock()
             )
 
     return send

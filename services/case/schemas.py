@@ -58,6 +58,13 @@ class Applicant(Strict):
     id_number: IdNumber | None = None
     type: ApplicantType = ApplicantType.individual
     org_name: Annotated[Text, Field(max_length=200)] | None = None
+    wechat_openid: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{6,64}$")] | None = (
+        Field(
+            default=None,
+            description="the applicant's openid in the city's WeChat mini program: notices go "
+            "there as subscribe messages (SMS when WeChat will not take one)",
+        )
+    )
 
     @model_validator(mode="after")
     def _enterprise_has_name(self) -> Applicant:
@@ -107,6 +114,12 @@ class CaseCreate(Strict):
     applicant: Applicant
     attachments: Annotated[list[HttpUrl], Field(max_length=20)] = Field(default_factory=list)
     location: Location | None = None
+    notices: StrictBool | None = Field(
+        default=None,
+        description="notices to the applicant: false, none at all (the person said so); true "
+        "on a hotline case, the hotline asks us to notify its caller too (otherwise its own "
+        "callback tells it); none, the channel's default",
+    )
     hold: StrictBool = False
     """The window is still trying to settle it on the spot: routing waits for a resolution,
     a referral or a hand-over, and takes the case itself when WINDOW_HOLD runs out."""

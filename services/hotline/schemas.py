@@ -43,6 +43,11 @@ class HotlineOrderIn(Strict):
     callback_url: HttpUrl
     received_at: AwareDatetime
     attachments: Annotated[list[HttpUrl], Field(max_length=20)] = Field(default_factory=list)
+    notify_applicant: StrictBool = Field(
+        default=False,
+        description="the hotline asks us to send its caller our notices too (by SMS); "
+        "otherwise its callback tells the hotline, which tells its caller",
+    )
 
     model_config = ConfigDict(
         extra="forbid",

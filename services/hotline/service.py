@@ -110,6 +110,7 @@ async def _new_case(
         vulnerable=order.vulnerable,
         applicant=Applicant(name=order.caller.name, phone=order.caller.phone),
         attachments=order.attachments,
+        notices=True if order.notify_applicant else None,
     )
     case, repeat = await cases.register_or_link(
         session,

@@ -30,6 +30,8 @@ class Noticed(Protocol):
     urgent: bool
     applicant_phone: str | None
     notices_opted_out: bool
+    notices_asked: bool
+    applicant_openid: str | None
     notices_day: date | None
     notices_that_day: int
 
@@ -68,10 +70,16 @@ def new_reply_code() -> str:
 
 
 def reachable(case: Noticed) -> bool:
-    """A mobile to send to, not opted out, and not a hotline case (the hotline tells its own
-    callers through its callback)."""
-    phone = case.applicant_phone or ""
-    return case.channel != "hotline" and not case.notices_opted_out and bool(MOBILE.match(phone))
+    """Somewhere to send to (a mobile, or the WeChat mini program), not opted out, and not a
+    hotline case unless the hotline asked (its callback otherwise tells it, and it tells its
+    caller)."""
+    if case.notices_opted_out or (case.channel == "hotline" and not case.notices_asked):
+        return False
+    return bool(case.applicant_openid) or is_mobile(case)
+
+
+def is_mobile(case: Noticed) -> bool:
+    return bool(MOBILE.match(case.applicant_phone or ""))
 
 
 def count_one(case: Noticed, at: datetime) -> bool:

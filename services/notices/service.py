@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notices import catalogue, rules, templates
-from services.notices.providers import Provider
+from services.notices.providers import Provider, Providers
 from services.outbox import service as outbox
 from shared import metrics
 from shared.errors import Undeliverable
@@ -70,19 +71,53 @@ def enqueue_for(
 async def deliver(
     session: AsyncSession,
     payload: dict[str, Any],
-    provider: Provider,
+    providers: Providers,
     *,
     signature: str,
     now: datetime,
 ) -> bool:
-    """Render the notice, send it and keep what was sent; False when it was dropped or the
-    provider refused it for good (kept, marked not delivered). Sending
-    again after a crash between the two is possible (the outbox delivers at least once);
-    keeping it twice is not."""
+    """Render the notice, send it and keep what was sent; False when it was dropped or every
+    channel refused it for good (kept, marked not delivered). Sending again after a crash
+    between the two is possible (the outbox delivers at least once); keeping it twice is not."""
     case = await session.get_one(Case, payload["case_id"])
-    if not rules.reachable(case):  # opted out (or changed phone) since the step
+    routes = providers.routes(case) if rules.reachable(case) else []
+    if not routes:  # opted out or changed phone since the step, or no channel configured
         log.info("notice_dropped", case_no=case.case_no, notice=payload["event"])
         return False
+    event = payload["event"]
+    values = await _values(session, case, payload, signature)
+    wording = await catalogue.current(session, event)
+    text = templates.render(wording.text, values)
+    sent = await _send(routes, text, case_no=case.case_no, event=event, values=values)
+    parts = templates.segments(text)
+    kept = {
+        "event_id": payload["event_id"],
+        "case_id": case.id,
+        "event": event,
+        "channel": sent.channel,
+        "text": text,
+        "segments": parts,
+        "template_version": wording.version,
+        "provider_ref": sent.reference,
+        "sent_at": now,
+        "delivered": False if sent.refused else None,
+        "delivery_code": sent.refused,
+        "reported_at": now if sent.refused else None,
+    }
+    stmt = insert(Notice).values(kept).on_conflict_do_nothing(index_elements=["event_id"])
+    await session.execute(stmt)
+    if sent.refused:
+        log.info("notice_refused", case_no=case.case_no, notice=event, code=sent.refused)
+        return False
+    metrics.NOTICES_SENT.labels(sent.channel, event).inc()
+    if sent.channel != "wechat":
+        metrics.NOTICE_SEGMENTS.labels(sent.channel).inc(parts)
+    return True
+
+
+async def _values(
+    session: AsyncSession, case: Case, payload: dict[str, Any], signature: str
+) -> dict[str, str]:
     event = payload["event"]
     department = (
         case.intake_department or case.first_responsible_department
@@ -90,7 +125,7 @@ async def deliver(
         else case.lead_department
     )
     name = await session.scalar(select(Department.name).where(Department.code == department))
-    values = {
+    return {
         "signature": signature,
         "case_no": case.case_no,
         "tracking_code": case.tracking_code,
@@ -101,43 +136,37 @@ async def deliver(
         "reply": templates.quoted(payload.get("reason")) if event == "replied" else "",
         "code": case.reply_code or "",
     }
-    wording = await catalogue.current(session, event)
-    text = templates.render(wording.text, values)
-    assert case.applicant_phone is not None  # reachable
+
+
+@dataclass(frozen=True)
+class Sent:
+    channel: str
+    reference: str | None = None
     refused: str | None = None
-    try:
-        reference = await provider.send(
-            case.applicant_phone, text, case_no=case.case_no, event=event, values=values
-        )
-    except Undeliverable as exc:
-        # About this message or this phone, so no retry helps and its later notices would fail
-        # alike: kept as not delivered, for the window to see, rather than a dead letter that
-        # holds the case's later notices back.
-        reference, refused = None, str(exc)[:32]
-        metrics.NOTICES_FAILED.labels(provider.channel, event, "permanent").inc()
-    except Exception:
-        metrics.NOTICES_FAILED.labels(provider.channel, event, "retry").inc()
-        raise
-    parts = templates.segments(text)
-    kept = {
-        "event_id": payload["event_id"],
-        "case_id": case.id,
-        "event": event,
-        "channel": provider.channel,
-        "text": text,
-        "segments": parts,
-        "template_version": wording.version,
-        "provider_ref": reference,
-        "sent_at": now,
-        "delivered": False if refused else None,
-        "delivery_code": refused,
-        "reported_at": now if refused else None,
-    }
-    stmt = insert(Notice).values(kept).on_conflict_do_nothing(index_elements=["event_id"])
-    await session.execute(stmt)
-    if refused:
-        log.info("notice_refused", case_no=case.case_no, notice=event, code=refused)
-        return False
-    metrics.NOTICES_SENT.labels(provider.channel, event).inc()
-    metrics.NOTICE_SEGMENTS.labels(provider.channel).inc(parts)
-    return True
+    """The last channel's final refusal, when every channel refused for good."""
+
+
+async def _send(
+    routes: list[tuple[Provider, str]],
+    text: str,
+    *,
+    case_no: str,
+    event: str,
+    values: dict[str, str],
+) -> Sent:
+    """Through the first channel that takes it. A refusal no retry changes (not subscribed on
+    WeChat, a number that is no mobile) moves on to the next channel; any other failure raises,
+    and the outbox tries the notice again later, from the first channel."""
+    refused = ""
+    for provider, to in routes:
+        try:
+            reference = await provider.send(to, text, case_no=case_no, event=event, values=values)
+        except Undeliverable as exc:
+            refused = str(exc)[:32]
+            metrics.NOTICES_FAILED.labels(provider.channel, event, "permanent").inc()
+            continue
+        except Exception:
+            metrics.NOTICES_FAILED.labels(provider.channel, event, "retry").inc()
+            raise
+        return Sent(provider.channel, reference)
+    return Sent(routes[-1][0].channel, refused=refused or "refused")

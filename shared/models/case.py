@@ -149,6 +149,11 @@ class Case(Base):
     notices_day: Mapped[date | None]
     notices_that_day: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     """Notices sent on `notices_day` (Shanghai), against the daily cap (services/notices)."""
+    notices_asked: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)
+    """A hotline order asked us to notify its caller too (other channels' applicants hear
+    from us unless they opt out; the hotline's callers hear from the hotline)."""
+    applicant_openid: Mapped[str | None] = mapped_column(String(64))
+    """The applicant's openid in the city's WeChat mini program: notices go there."""
     reply_code: Mapped[str | None] = mapped_column(String(4))
     """The four digits the replied notice asks the applicant to add to their rating (14821),
     so a phone waiting on two answers rates the right one."""
