@@ -27,10 +27,9 @@ ROLLUPS = (
 
 def upgrade() -> None:
     for table in ROLLUPS:
-        # A constant default fills existing rows without rewriting the table; dropped after,
-        # as the other measures have none.
+        # A constant default fills existing rows without rewriting the table, and lets a worker
+        # of the previous release still insert while the release rolls.
         op.add_column(table, sa.Column("asked", sa.Integer(), server_default="0", nullable=False))
-        op.alter_column(table, "asked", server_default=None)
     # Every day already folded counted nobody as asked: mark them all dirty, so figures count
     # the cases live at once and the worker refolds them a month at a time.
     op.execute("INSERT INTO stats_dirty_days (day) SELECT DISTINCT day FROM stats_by_day")

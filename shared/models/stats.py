@@ -40,7 +40,8 @@ class _Measures:
     timed: Mapped[int] = mapped_column(Integer)
     good: Mapped[int] = mapped_column(Integer)
     rated: Mapped[int] = mapped_column(Integer)
-    asked: Mapped[int] = mapped_column(Integer)
+    asked: Mapped[int] = mapped_column(Integer, server_default="0")
+    """Added by migration 0005: the default lets the previous release's fold insert."""
     followed: Mapped[int] = mapped_column(Integer)
     followed_resolved: Mapped[int] = mapped_column(Integer)
     repeats: Mapped[int] = mapped_column(Integer)
