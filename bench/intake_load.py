@@ -67,9 +67,10 @@ end
 """
 
 # One registration's database work, as the statement log shows it: intake's transaction (the
-# idempotency record, the caller's repeat lock and look-up, the case, its event and its outbox
-# message, the answer kept for replays), then routing's (the case locked, the hand-over message
-# settled, the case routed, its event). Nothing is written after that when routing answers in
+# idempotency record, the caller's repeat lock and look-up, the case, its event, its outbox
+# message and the applicant's notice, the answer kept for replays), then routing's (the case
+# locked, the hand-over message settled, the case routed, its event and notice), then the
+# worker sending the two notices. Nothing is written after that when routing answers in
 # time. Case numbers come from blocks and tracking codes are checked by their constraint, so
 # neither costs a statement per case.
 PGBENCH = r"""
@@ -92,6 +93,9 @@ INSERT INTO case_events (case_id, at, action, to_status, actor_role, data)
 INSERT INTO outbox (topic, payload, available_at)
   VALUES ('case.registered', json_build_object('case_no', 'PB-' || :n),
   now() + interval '10 seconds');
+INSERT INTO outbox (topic, payload, ordering_key, available_at)
+  VALUES ('applicant.notice', json_build_object('case_id', :id, 'event', 'registered'),
+  'applicant.notice:PB-' || :n, now()) RETURNING id AS first_notice \gset
 UPDATE idempotency_records SET status_code = 201, response_body = '{"case_no": "x"}',
   settled = false WHERE scope = 'bench' AND key = 'k' || :n;
 COMMIT;
@@ -101,12 +105,29 @@ UPDATE outbox SET delivered_at = now() WHERE payload ->> 'case_no' = 'PB-' || :n
   AND delivered_at IS NULL AND topic = 'case.registered';
 UPDATE cases SET status = 'assigned', lead_department = 'GZ-SCJG', updated_at = now(),
   sign_due_at = now() + interval '1 day', handle_due_at = now() + interval '5 days',
-  sla_next_check_at = now() + interval '1 day', routing = '{"rule_id": "x"}'
+  sla_next_check_at = now() + interval '1 day', routing = '{"rule_id": "x"}',
+  notices_day = current_date, notices_that_day = 2
   WHERE id = :id;
 INSERT INTO case_events (case_id, at, action, from_status, to_status, actor_role, data)
   VALUES (:id, now(), 'route', 'registered', 'assigned', 'system', '{"rule_id": "x"}');
+INSERT INTO outbox (topic, payload, ordering_key, available_at)
+  VALUES ('applicant.notice', json_build_object('case_id', :id, 'event', 'assigned'),
+  'applicant.notice:PB-' || :n, now()) RETURNING id AS second_notice \gset
 COMMIT;
+""" + "".join(
+    # The worker sends both notices: each read, rendered, kept, then marked delivered (its claim,
+    # one statement for up to 50 messages, is left out).
+    f"""BEGIN;
+SELECT * FROM cases WHERE id = :id;
+SELECT name FROM departments WHERE code = 'GZ-SCJG';
+SELECT * FROM notice_templates WHERE event = '{event}' ORDER BY version DESC LIMIT 1;
+INSERT INTO notices (event_id, case_id, event, channel, text, segments, sent_at)
+  VALUES (:{notice}, :id, '{event}', 'console', '【办不成事窗口】您的诉求已登记', 1, now());
+COMMIT;
+UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = :{notice};
 """
+    for event, notice in (("registered", "first_notice"), ("assigned", "second_notice"))
+)
 
 
 def _free_port() -> int:

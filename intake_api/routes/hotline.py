@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import TypeAdapter
 
 from services.case import codes, presenter, service
 from services.case.views import HotlineCaseOut, HotlineLinkedOut
@@ -23,7 +22,7 @@ from shared.urlguard import require_callable
 from shared.web import contract
 from shared.web.cases import hand_over
 from shared.web.deps import Sessionmaker, settings_of
-from shared.web.signed import signed_body
+from shared.web.signed import header_parameters, parsed, signed_body
 
 router = APIRouter(tags=["hotline"], responses=contract.problems("400", "401", "413", "422", "503"))
 
@@ -55,23 +54,11 @@ OPENAPI = {
             }
         },
     },
-    "parameters": [
-        {
-            "name": "X-Hotline-Timestamp",
-            "in": "header",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "Unix seconds; at most 5 minutes off",
-        },
-        {
-            "name": "X-Hotline-Signature",
-            "in": "header",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": 'sha256=<hex HMAC-SHA256 of "timestamp.body">',
-        },
-    ],
+    "parameters": header_parameters("X-Hotline"),
 }
+
+
+ORDER = TypeAdapter(HotlineOrderIn)
 
 
 @router.post(
@@ -97,12 +84,7 @@ async def receive_order(request: Request, sessions: Sessionmaker) -> JSONRespons
         setting="HOTLINE_WEBHOOK_SECRET",
         prefix="X-Hotline",
     )
-    try:
-        order = HotlineOrderIn.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from exc
+    order = parsed(ORDER, body)
     require_callable(str(order.callback_url), settings.callback_targets, "callback_url")
 
     async def receive() -> hotline.Outcome:

@@ -8,18 +8,18 @@ them with SMS_WEBHOOK_SECRET exactly as the hotline's orders are signed (docs/OP
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.case import sms_replies as replies
 from services.notices import receipts
 from shared.database import transaction
 from shared.web import contract
 from shared.web.deps import Sessionmaker, kick_worker, settings_of
-from shared.web.signed import signed_body
+from shared.web.signed import header_parameters, parsed, signed_body
 
 router = APIRouter(
     prefix="/webhooks/sms",
@@ -66,6 +66,7 @@ class Received(BaseModel):
     msg: str = "接收成功"
 
 
+T = TypeVar("T")
 Replies = TypeAdapter(list[SmsUpIn])
 Reports = TypeAdapter(list[SmsReportIn])
 BATCH = 500
@@ -98,7 +99,6 @@ RECEIPT_EXAMPLE = [
 
 def _openapi(model: type[BaseModel], example: list[dict[str, Any]]) -> dict[str, Any]:
     schema = model.model_json_schema()
-    header_prefix = "X-Sms"
     return {
         "requestBody": {
             "required": True,
@@ -109,32 +109,12 @@ def _openapi(model: type[BaseModel], example: list[dict[str, Any]]) -> dict[str,
                 }
             },
         },
-        "parameters": [
-            {
-                "name": f"{header_prefix}-Timestamp",
-                "in": "header",
-                "required": True,
-                "schema": {"type": "string"},
-                "description": "Unix seconds; at most 5 minutes off",
-            },
-            {
-                "name": f"{header_prefix}-Signature",
-                "in": "header",
-                "required": True,
-                "schema": {"type": "string"},
-                "description": 'sha256=<hex HMAC-SHA256 of "timestamp.body">',
-            },
-        ],
+        "parameters": header_parameters("X-Sms"),
     }
 
 
-def _parsed(adapter: TypeAdapter[Any], body: bytes) -> Any:
-    try:
-        items = adapter.validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from exc
+def _batch(adapter: TypeAdapter[list[T]], body: bytes) -> list[T]:
+    items = parsed(adapter, body)
     if len(items) > BATCH:
         raise RequestValidationError(
             [{"type": "too_long", "loc": ("body",), "msg": f"at most {BATCH} messages a push"}]
@@ -158,7 +138,7 @@ async def receive_replies(request: Request, sessions: Sessionmaker) -> dict[str,
     waiting) records the applicant's feedback exactly as the window's does, and 3 reopens the
     case; TD stops notices; anything else is kept for the window to read. Each message acts
     once, in its own transaction: a push sent again is acknowledged and changes nothing."""
-    messages: list[SmsUpIn] = _parsed(Replies, await _body(request))
+    messages = _batch(Replies, await _body(request))
     for message in messages:
         inbound = replies.Inbound(
             phone=message.phone_number,
@@ -179,7 +159,7 @@ async def receive_replies(request: Request, sessions: Sessionmaker) -> dict[str,
 )
 async def receive_receipts(request: Request, sessions: Sessionmaker) -> dict[str, Any]:
     """Whether each notice reached the phone, kept on the notice the window reads."""
-    reports: list[SmsReportIn] = _parsed(Reports, await _body(request))
+    reports = _batch(Reports, await _body(request))
     now = request.app.state.clock()
     async with transaction(sessions) as session:
         for report in reports:
