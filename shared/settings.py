@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.sms.tencent import TencentTemplate
 from shared.urlguard import Allowed
 from shared.wechat.subscribe import WechatTemplate
 
@@ -50,13 +51,22 @@ class Settings(BaseSettings):
     bootstrap_admin_key: str | None = None
 
     case_no_prefix: str = "GZ"
-    notice_provider: Literal["console", "aliyun"] = "console"
+    notice_provider: Literal["console", "aliyun", "tencent"] = "console"
     """Where the worker sends notices to applicants (services/notices/providers.py)."""
     aliyun_access_key_id: str | None = None
     aliyun_access_key_secret: str | None = None
     aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
     notice_sms_templates: dict[str, str] = Field(default_factory=dict)
     """Each notice's approved SMS template code, e.g. {"registered": "SMS_123456789", …}."""
+    tencent_secret_id: str | None = None
+    tencent_secret_key: str | None = None
+    tencent_sms_app_id: str | None = None
+    """The SmsSdkAppId of the SMS application in Tencent Cloud's console."""
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_templates: dict[str, TencentTemplate] = Field(default_factory=dict)
+    """Each notice's approved template and the values filling {1}, {2}…: {"registered":
+    {"template_id": "1234567", "params": ["case_no", "tracking_code", "department"]}, …}."""
     notice_signature: str = Field(default="办不成事窗口", min_length=1, max_length=12)
     """The sender's name each notice starts with (【…】), as the SMS provider approved it."""
     wechat_app_id: str | None = None
@@ -192,6 +202,7 @@ class Settings(BaseSettings):
         "sms_webhook_secret",
         "aliyun_access_key_secret",
         "wechat_app_secret",
+        "tencent_secret_key",
     )
     @classmethod
     def _strong_key(cls, value: str | None, info: ValidationInfo) -> str | None:

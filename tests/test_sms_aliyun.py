@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notices.service import TOPIC_APPLICANT_NOTICE
 from shared.errors import Undeliverable
 from shared.models import Notice, OutboxMessage
-from shared.sms.aliyun import AliyunSms, SmsRefused, signature
+from shared.sms import SmsRefused
+from shared.sms.aliyun import AliyunSms, signature
 from sla_worker.dispatch import dispatch_all
 from sla_worker.handlers import notice_handler
 from tests.conftest import ESTATE, ManualClock, serve

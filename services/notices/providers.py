@@ -16,6 +16,7 @@ import structlog
 from services.notices import rules
 from shared.settings import Settings
 from shared.sms.aliyun import AliyunSms
+from shared.sms.tencent import TencentSms
 from shared.wechat.subscribe import WechatSubscribe
 
 log = structlog.get_logger("gaodedim.notices")
@@ -79,6 +80,25 @@ def _sms(settings: Settings, http: httpx.AsyncClient) -> Provider:
             sign_name=settings.notice_signature,
             templates=settings.notice_sms_templates,
             endpoint=settings.aliyun_sms_endpoint,
+        )
+    if settings.notice_provider == "tencent":
+        if not (
+            settings.tencent_secret_id
+            and settings.tencent_secret_key
+            and settings.tencent_sms_app_id
+        ):
+            raise ValueError(
+                "NOTICE_PROVIDER=tencent needs TENCENT_SECRET_ID, _SECRET_KEY and _SMS_APP_ID"
+            )
+        return TencentSms(
+            http,
+            secret_id=settings.tencent_secret_id,
+            secret_key=settings.tencent_secret_key,
+            app_id=settings.tencent_sms_app_id,
+            sign_name=settings.notice_signature,
+            templates=settings.tencent_sms_templates,
+            endpoint=settings.tencent_sms_endpoint,
+            region=settings.tencent_sms_region,
         )
     return ConsoleProvider()
 

@@ -21,14 +21,10 @@ from urllib.parse import quote
 import httpx
 
 from shared.errors import Undeliverable
+from shared.sms import SmsRefused
 
 ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 VERSION = "2017-05-25"
-
-
-class SmsRefused(Exception):
-    """The provider answered, and said no: its code (e.g. `isv.BUSINESS_LIMIT_CONTROL`) is the
-    message, which carries no phone number. The outbox retries, then lists it as failed."""
 
 
 class SmsUndeliverable(SmsRefused, Undeliverable):
