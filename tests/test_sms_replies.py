@@ -113,7 +113,9 @@ async def test_an_unsatisfied_reply_reopens_the_case_as_the_windows_feedback_doe
     assert metrics.SMS_REPLIES.labels("rating")._value.get() == before + 1
 
     # The provider pushes the same message again (our answer was lost): it acts once.
+    seen = metrics.SMS_REPLIES.labels("seen")._value.get()
     await texted(intake, f"3{code} 还是没收到证书", sequence_id="seq-1")
+    assert metrics.SMS_REPLIES.labels("seen")._value.get() == seen + 1
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(SmsReply)) == 1
         assert await session.scalar(select(Case.reopen_count).where(Case.case_no == no)) == 1

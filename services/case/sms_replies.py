@@ -89,6 +89,7 @@ async def receive(session: AsyncSession, message: Inbound, *, now: datetime) -> 
     stmt = insert(SmsReply).values(row).on_conflict_do_nothing(index_elements=["provider_id"])
     reply_id = await session.scalar(stmt.returning(SmsReply.id))
     if reply_id is None:
+        metrics.SMS_REPLIES.labels("seen").inc()
         return Outcome("seen")
     theirs = await _cases_of(session, phone) if MOBILE.match(phone) else []
     ids = {c.case_no: c.id for c in theirs}
