@@ -16,11 +16,16 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case import sms_replies as replies
+from services.notices.providers import ConsoleProvider, Providers
+from services.notices.service import TOPIC_APPLICANT_NOTICE
 from shared import metrics
 from shared.database import transaction
+from shared.logging import configure as configure_logging
 from shared.models import Case, Notice, SmsReply
 from shared.signing import signature
 from shared.timeutil import SHANGHAI
+from sla_worker.dispatch import dispatch_all
+from sla_worker.handlers import notice_handler
 from tests.conftest import ESTATE, SMS_SECRET, ManualClock
 from tests.test_notices import Phone, deliver, do
 
@@ -341,3 +346,36 @@ async def test_the_figures_and_the_monthly_report_show_how_many_rated(
     shown = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if len(row) > 1}
     assert shown["评价回复率(%)"] == 50.0
     assert shown["请求评价"] == 2
+
+
+async def test_the_phone_the_openid_and_what_was_texted_never_reach_the_logs(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Through the console provider (which logs each notice), a rating with a comment, words
+    for a person, TD and a receipt, at DEBUG."""
+    openid = "oPrivacyOpenid0123456789"
+    body = {**ESTATE, "applicant": {**ESTATE["applicant"], "wechat_openid": openid}}
+    buffer = io.StringIO()
+    configure_logging("DEBUG", stream=buffer)
+    try:
+        no = (await intake.post("/api/v1/cases", json=body, headers=keys["window"])).json()
+        await do(routing, no["case_no"], "sign", keys["bdc"])
+        await do(routing, no["case_no"], "reply", keys["bdc"], reply="已办理")
+        console = Providers(sms=ConsoleProvider(), wechat=ConsoleProvider())
+        handler = notice_handler(sessionmaker, console, "办不成事窗口", clock)
+        await dispatch_all(sessionmaker, {TOPIC_APPLICANT_NOTICE: handler})
+        code = await code_of(sessionmaker, no["case_no"])
+        await texted(intake, f"3{code} 证件号11010519491231002X还没处理")
+        await texted(intake, "请联系我的另一个号码13912345678")
+        await texted(intake, "TD")
+    finally:
+        configure_logging("INFO")
+    text = buffer.getvalue()
+    assert '"event": "applicant_notice"' in text  # the notices were logged...
+    assert '"event": "sms_reply"' in text
+    for secret in ("13800138001", openid, "11010519491231002X", "13912345678", "另一个号码"):
+        assert secret not in text  # ...but nothing of the person
