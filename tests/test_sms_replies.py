@@ -379,3 +379,38 @@ async def test_the_phone_the_openid_and_what_was_texted_never_reach_the_logs(
     assert '"event": "sms_reply"' in text
     for secret in ("13800138001", openid, "11010519491231002X", "13912345678", "另一个号码"):
         assert secret not in text  # ...but nothing of the person
+
+
+STRANGE_REPLIES: list[Any] = [
+    [],
+    [{"phone_number": "+86 138-0013-8001", "content": "３４８２１", "sequence_id": 2**62}],
+    [{"phone_number": "１３８００１３８００１", "content": "①", "sequence_id": "s-1"}],
+    [{"phone_number": "", "content": "", "sequence_id": "s-2"}],
+    [{"phone_number": "x" * 32, "content": '=HYPERLINK("http://x","点我")', "sequence_id": 3}],
+    [{"phone_number": MOBILE, "content": "١٢٣٤٥", "sequence_id": "s-4"}],  # Arabic-Indic digits
+    [{"phone_number": MOBILE, "content": "1" + "９" * 4 + "\u202e", "sequence_id": "s-5"}],
+    [{"phone_number": MOBILE, "content": "长" * 2000, "sequence_id": "s-6"}],
+    [{"phone_number": MOBILE, "content": "长" * 2001, "sequence_id": "s-7"}],
+    [{"phone_number": MOBILE, "content": "1", "sequence_id": 2**70}],
+    [{"phone_number": MOBILE, "content": "1", "sequence_id": 1.5}],
+    [{"phone_number": MOBILE, "content": "1", "sequence_id": True}],
+    [{"phone_number": MOBILE, "content": ["1"], "sequence_id": "s-8"}],
+    [{"phone_number": None, "content": "1", "sequence_id": "s-9"}],
+    [{"phone_number": MOBILE, "content": "1", "sequence_id": "x" * 65}],
+    [{"phone_number": MOBILE, "content": "TD", "sequence_id": "s-10"}] * 501,
+    {"phone_number": MOBILE},
+    "1",
+    None,
+]
+
+
+@pytest.mark.parametrize("body", STRANGE_REPLIES, ids=range(len(STRANGE_REPLIES)))
+async def test_a_strange_signed_push_is_a_4xx_or_taken_never_a_500(
+    intake: httpx.AsyncClient, body: Any
+) -> None:
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    for path in ("/webhooks/sms/replies", "/webhooks/sms/receipts"):
+        r = await intake.post(path, content=raw, headers=signed(raw))
+        assert r.status_code in (200, 400, 413, 422), (path, r.status_code, r.text)
+        if r.status_code != 200:
+            assert r.headers["content-type"].startswith("application/problem+json")
