@@ -53,8 +53,11 @@ ROLES: dict[May, frozenset[R]] = {
     May.coordinate: frozenset({R.coordinator, R.admin}),
     May.route: frozenset({R.system, R.coordinator, R.admin}),
     May.read_cards: frozenset({R.supervisor, R.coordinator, R.admin, R.dashboard, R.department}),
-    May.rule_on_appeals: frozenset({R.supervisor, R.admin}),
-    May.configure: frozenset({R.admin, R.supervisor}),
+    # Whoever configures the rules does not judge the cards they produce.
+    May.rule_on_appeals: frozenset({R.supervisor}),
+    # Separation of duties: those who configure do not rule on appeals or read the figures
+    # they could shape, and supervisors do not change the rules they supervise by.
+    May.configure: frozenset({R.admin}),
     May.read_rules: frozenset({R.admin, R.supervisor, R.coordinator, R.window}),
     May.read_stats: frozenset({R.dashboard, R.supervisor, R.coordinator, R.admin}),
     May.read_reports: frozenset({R.supervisor, R.admin, R.dashboard}),

@@ -49,15 +49,18 @@ async def test_a_known_year(routing: httpx.AsyncClient, make_key: KeyFactory) ->
 async def test_bad_years(
     routing: httpx.AsyncClient, make_key: KeyFactory, body: dict[str, list[str]], field: str
 ) -> None:
-    r = await routing.put("/api/v1/calendar/2027", json=body, headers=await make_key("supervisor"))
+    r = await routing.put("/api/v1/calendar/2027", json=body, headers=await make_key("admin"))
     assert r.status_code == 422
     assert field in [e["field"] for e in r.json()["errors"]]
 
 
-async def test_only_supervisors_load_years(
-    routing: httpx.AsyncClient, make_key: KeyFactory
+@pytest.mark.parametrize("role", ["coordinator", "supervisor", "window", "dashboard"])
+async def test_only_admins_load_years(
+    routing: httpx.AsyncClient, make_key: KeyFactory, role: str
 ) -> None:
-    r = await routing.put("/api/v1/calendar/2027", json={}, headers=await make_key("coordinator"))
+    """Separation of duties (issue 16): a supervisor rules on appeals and reads the figures,
+    so the calendar their deadlines are counted by is not theirs to change."""
+    r = await routing.put("/api/v1/calendar/2027", json={}, headers=await make_key(role))
     assert r.status_code == 403
 
 

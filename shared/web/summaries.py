@@ -54,20 +54,20 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     ),
     "list_notice_templates": (
         "通知模板 · The text each notice to applicants is sent with",
-        "Admins and supervisors (they configure).",
+        "Admin keys (they configure).",
     ),
     "get_notice_template": (
         "通知模板版本 · One notice's text and every saved version",
-        "Admins and supervisors.",
+        "Admin keys.",
     ),
     "save_notice_template": (
         "修改通知模板 · Save a notice's text as a new version",
-        "Admins and supervisors. Only the placeholders we fill are allowed; the answer shows "
+        "Admin keys. Only the placeholders we fill are allowed; the answer shows "
         "the text filled in for a sample case and the SMS parts it takes.",
     ),
     "preview_notice_template": (
         "预览通知 · A notice's text filled in for a sample case",
-        "Admins and supervisors. Nothing is saved or sent.",
+        "Admin keys. Nothing is saved or sent.",
     ),
     "list_sms_replies": (
         "短信回复待阅 · What applicants texted back that needs a person",
@@ -115,20 +115,20 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "revoke_key": ("吊销密钥 · Revoke a key", "Admin keys."),
     # departments
     "list_departments": ("部门列表 · Departments", "Any key."),
-    "create_department": ("新增部门 · Add a department", "Admin and supervisor keys."),
+    "create_department": ("新增部门 · Add a department", "Admin keys."),
     "get_department": ("部门详情 · One department", "Any key."),
-    "update_department": ("修改部门 · Change a department", "Admin and supervisor keys."),
+    "update_department": ("修改部门 · Change a department", "Admin keys."),
     "delete_department": (
         "删除部门 · Delete a department (deactivated if it has cases or keys)",
-        "Admin and supervisor keys.",
+        "Admin keys.",
     ),
     # rules
     "get_rules": (
         "分办规则 · The rule table: draft and current version",
         "Admin, supervisor, coordinator and window keys.",
     ),
-    "put_draft": ("保存草稿 · Save the draft rule table", "Admin and supervisor keys."),
-    "publish": ("发布规则 · Publish the draft as a new version", "Admin and supervisor keys."),
+    "put_draft": ("保存草稿 · Save the draft rule table", "Admin keys."),
+    "publish": ("发布规则 · Publish the draft as a new version", "Admin keys."),
     "get_version": (
         "历史版本 · A published version, as it was",
         "Admin, supervisor, coordinator and window keys.",
@@ -139,7 +139,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     ),
     "simulate": (
         "规则模拟 · What a table would move over stored cases",
-        "Admin and supervisor keys.",
+        "Admin keys.",
     ),
     # workflow
     "route": (
@@ -182,7 +182,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_year": ("工作日历 · A year as deadlines count it", "Any key."),
     "put_year": (
         "载入日历 · Load or correct a year's holidays and make-up days",
-        "Admin and supervisor keys. Open cases' deadlines are recomputed.",
+        "Admin keys. Open cases' deadlines are recomputed.",
     ),
     # cards
     "list_cards": (
@@ -194,7 +194,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "Supervisor, coordinator, admin and dashboard keys; a department key its own.",
     ),
     "appeal": ("申诉 · The carded department appeals", "The carded department's key."),
-    "decide": ("申诉裁定 · Uphold or revoke an appealed card", "Supervisor and admin keys."),
+    "decide": ("申诉裁定 · Uphold or revoke an appealed card", "Supervisor keys."),
     # outbox
     "list_messages": (
         "消息投递 · Webhooks and callbacks: pending, delivered, failed",
