@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import KeyFactory
 
-CONFIGURING = [
+CONFIGURING: list[tuple[str, str, dict[str, object] | None]] = [
     ("PUT", "/api/v1/rules", {}),
     ("POST", "/api/v1/rules/publish", None),
     ("POST", "/api/v1/route/simulate", {}),
