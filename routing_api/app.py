@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from routing_api.routes import (
+    audit,
     calendar,
     cards,
     departments,
@@ -22,7 +23,19 @@ from shared.timeutil import Clock, utcnow
 from shared.web.app import build_app
 from shared.web.outbound import document_department_notices
 
-ROUTERS = [keys, departments, rules, workflow, calendar, cards, notices, outbox, stats, reports]
+ROUTERS = [
+    keys,
+    departments,
+    rules,
+    workflow,
+    calendar,
+    cards,
+    notices,
+    outbox,
+    stats,
+    reports,
+    audit,
+]
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastAPI:

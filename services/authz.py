@@ -36,6 +36,8 @@ class May(StrEnum):
     manage_keys = "manage API keys"
     see_personal_data = "see applicants' personal data unmasked"
     read_sms_replies = "read what applicants texted back"
+    unmask = "unmask a case's personal data with a stated reason"
+    read_audit = "read the audit trail"
 
 
 ROLES: dict[May, frozenset[R]] = {
@@ -69,6 +71,10 @@ ROLES: dict[May, frozenset[R]] = {
     May.see_personal_data: frozenset({R.window, R.department, R.coordinator, R.system}),
     # A citizen's own words, which may hold anything: those who call them back.
     May.read_sms_replies: frozenset({R.window, R.coordinator}),
+    # A supervisor sees cases masked, and may see one in clear when they say why (audited).
+    May.unmask: frozenset({R.supervisor}),
+    # The trail of who saw what, for the auditor alone: not even an admin reads it.
+    May.read_audit: frozenset({R.auditor}),
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared import audit
 from shared.settings import Settings
 
 NO_SYNC = {"synchronize_session": False}
@@ -66,9 +67,11 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def transaction(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit when the block ends cleanly, roll back on any exception."""
+    """One unit of work: commit when the block ends cleanly, roll back on any exception. What the
+    block showed of personal data in clear is recorded in it, before the commit (shared.audit)."""
     async with sessionmaker() as session, session.begin():
         yield session
+        await audit.flush(session)
 
 
 async def in_batches(

@@ -76,5 +76,7 @@ class Role(StrEnum):
     supervisor = "supervisor"
     dashboard = "dashboard"
     admin = "admin"
+    auditor = "auditor"
+    """Reads the audit trail of who saw personal data, and nothing else (issue 16)."""
     system = "system"
     """The project's own processes (the worker) acting on a case; never given to a client."""

@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     refused (SSRF)."""
     return_within: str = "1 working_days"
     outbox_retention: str = "30 days"
+    audit_retention: str = "365 days"
+    """How long the audit trail is kept; never less than six months (183 days), which the table
+    itself enforces."""
     idempotency_retention: str = "7 days"
     """How long a create's first answer is kept for its retries. The answer holds the
     applicant's personal data, so it is not kept for ever; a retry after this is a new request."""
@@ -177,7 +180,16 @@ class Settings(BaseSettings):
     def public_channels(self) -> list[str]:
         return [n for n in self.open311_public_channels.split(",") if n]
 
-    @field_validator("window_hold", "outbox_retention", "idempotency_retention")
+    @field_validator("audit_retention")
+    @classmethod
+    def _six_months_at_least(cls, value: str) -> str:
+        from shared.durations import parse_duration
+
+        if parse_duration(value).natural().days < 183:
+            raise ValueError("AUDIT_RETENTION must be at least 183 days (six months)")
+        return value
+
+    @field_validator("window_hold", "outbox_retention", "idempotency_retention", "audit_retention")
     @classmethod
     def _natural(cls, value: str) -> str:
         from shared.durations import parse_duration

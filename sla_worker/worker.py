@@ -15,6 +15,7 @@ import structlog
 from arq import cron, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit import trail
 from services.case import partitions
 from services.idempotency import service as idempotency
 from services.notices import providers
@@ -123,7 +124,8 @@ async def make_partitions(ctx: dict[str, Any]) -> int:
 
 
 class Prune(Protocol):
-    """A table's batch of deletions of rows older than `older_than` (outbox, idempotency)."""
+    """A table's batch of deletions of rows older than `older_than` (outbox, idempotency,
+    the audit trail)."""
 
     async def __call__(self, session: AsyncSession, *, older_than: timedelta) -> int: ...
 
@@ -144,6 +146,15 @@ async def prune_outbox(ctx: dict[str, Any]) -> int:
     pruned = await _prune_past(ctx, retention, outbox.prune, outbox.PRUNE_BATCH)
     if pruned:
         log.info("outbox_pruned", messages=pruned)
+    return pruned
+
+
+async def prune_audit(ctx: dict[str, Any]) -> int:
+    """Audit rows past AUDIT_RETENTION go (never younger than six months: the table refuses)."""
+    retention = get_settings().audit_retention
+    pruned = await _prune_past(ctx, retention, trail.prune, trail.PRUNE_BATCH)
+    if pruned:
+        log.info("audit_pruned", rows=pruned)
     return pruned
 
 
@@ -186,6 +197,7 @@ class WorkerSettings:
         ),
         cron(prune_outbox, minute={17}, second={40}, unique=True, keep_result=0),
         cron(prune_idempotency, minute={47}, second={40}, unique=True, keep_result=0),
+        cron(prune_audit, hour={3}, minute={27}, second={40}, unique=True, keep_result=0),
         cron(fill_keywords, second={25, 55}, unique=True, run_at_startup=True, keep_result=0),
         cron(
             stats_refresh,

@@ -47,8 +47,9 @@ LOCAL = Allowed.parse("127.0.0.1")
 HOTLINE_SECRET = "test-hotline-secret"
 SMS_SECRET = "test-sms-push-secret"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-TABLES = sorted(Base.metadata.tables)
-"""Every table the models define, emptied before each test (TRUNCATE … CASCADE: order free)."""
+TABLES = sorted(set(Base.metadata.tables) - {"audit_log"})
+"""Every table the models define, emptied before each test (TRUNCATE … CASCADE: order free);
+but the audit trail, which refuses TRUNCATE: its tests read the rows of their own keys."""
 
 
 @dataclass

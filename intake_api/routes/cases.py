@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import access, codes, presenter, service
 from services.case.repository import CaseFilter
-from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
+from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot, Unmask
 from services.case.views import CaseOut, LinkedOut
 from shared.database import transaction
 from shared.durations import parse_duration
@@ -203,6 +203,18 @@ async def get_case(
         notices = await service.notices_of(session, case)
         replies = await service.replies_of(session, case, actor=principal)
         return presenter.case_out(case, principal.role, events, notices, replies)
+
+
+@router.post("/{case_no}/unmask", response_model=CaseOut, response_model_exclude_unset=True)
+async def unmask(
+    case_no: CaseNo, body: Unmask, principal: CurrentPrincipal, sessions: Sessionmaker
+) -> dict[str, Any]:
+    """The case as get_case shows it, with the applicant in clear; the reason is kept on the
+    audit row this answer writes."""
+    async with transaction(sessions) as session:
+        case = await service.unmask(session, case_no, body.reason, actor=principal)
+        events = await service.history_of(session, case)
+        return presenter.case_out(case, principal.role, events, unmasked=True)
 
 
 @router.post(

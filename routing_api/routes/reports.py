@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from services.authz import May
 from services.reports import monthly
 from services.reports.views import MonthlyReport
+from shared import audit
 from shared.database import transaction
 from shared.principal import Principal
 from shared.web.auth import allowed
@@ -35,6 +36,9 @@ async def monthly_report(
 ) -> Response | dict[str, Any]:
     async with transaction(sessions) as session:
         report = await monthly.build(session, month, now=now)
+    # Written on the primary by the web edge before the first byte (the figures may come
+    # from a replica, which takes no writes).
+    audit.exported(f"monthly report {month} {format}")
     if format == "xlsx":
         return Response(
             monthly.to_xlsx(report),

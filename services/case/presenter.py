@@ -6,6 +6,7 @@ from typing import Any
 
 from services.case.lifecycle import allowed_actions
 from services.privacy import mask_id_number, mask_name, mask_phone, sees_full_pii
+from shared import audit
 from shared.enums import CaseStatus, Role
 from shared.models import Case, CaseEvent, Extension, Notice
 from shared.timeutil import shanghai_iso
@@ -24,7 +25,11 @@ STATUS_LABELS = {
 }
 
 
-def _applicant(case: Case, role: Role) -> dict[str, Any]:
+PERSONAL = ("name", "phone", "id_number")
+"""The applicant's fields masked for those without need-to-know, and audited when shown."""
+
+
+def _applicant(case: Case, role: Role, *, unmasked: bool = False) -> dict[str, Any]:
     applicant = {
         "name": case.applicant_name,
         "phone": case.applicant_phone,
@@ -32,7 +37,14 @@ def _applicant(case: Case, role: Role) -> dict[str, Any]:
         "type": case.applicant_type,
         "org_name": case.applicant_org_name,
     }
-    return applicant if sees_full_pii(role) else _masked(applicant)
+    if not (unmasked or sees_full_pii(role)):
+        return _masked(applicant)
+    _disclosed(case.case_no, applicant)
+    return applicant
+
+
+def _disclosed(case_no: str, applicant: dict[str, Any]) -> None:
+    audit.disclosed(case_no, [name for name in PERSONAL if applicant.get(name)])
 
 
 def _masked(applicant: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +85,8 @@ def seen_by(shown: dict[str, Any], role: Role) -> dict[str, Any]:
     out = {k: v for k, v in shown.items() if k != "routed"}
     if not sees_full_pii(role):
         out["applicant"] = _masked(out.get("applicant") or {})
+    else:
+        _disclosed(str(out.get("case_no")), out.get("applicant") or {})
     return out
 
 
@@ -96,6 +110,8 @@ def case_out(
     events: list[CaseEvent] | None = None,
     notices: list[Notice] | None = None,
     sms_replies: list[dict[str, Any]] | None = None,
+    *,
+    unmasked: bool = False,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "case_no": case.case_no,
@@ -124,7 +140,7 @@ def case_out(
             "handle_due_at": shanghai_iso(case.handle_due_at),
         },
         "tracking_card": case.tracking_card,
-        "applicant": _applicant(case, role),
+        "applicant": _applicant(case, role, unmasked=unmasked),
         "attachments": list(case.attachments or []),
         "location": case.location,
         "resolution": {

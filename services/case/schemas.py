@@ -165,6 +165,14 @@ class Feedback(Strict):
     comment: Annotated[Text, Field(max_length=1000)] | None = None
 
 
+class Unmask(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "申诉复核需核实申请人身份(督查2026-118号)"}]}
+    )
+
+    reason: Annotated[Text, Field(min_length=4, max_length=500)]
+
+
 class NoticeChoice(Strict):
     """The applicant's choice of notices for one case, proven as tracking proves it."""
 

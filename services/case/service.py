@@ -28,6 +28,7 @@ from services.department import repository as departments
 from services.notices import inbox
 from services.outbox import service as outbox
 from services.rules import versions
+from shared import audit
 from shared.durations import parse_duration
 from shared.enums import CaseStatus, Role, Satisfaction
 from shared.errors import conflict, forbidden, invalid
@@ -377,6 +378,16 @@ async def history_of(session: AsyncSession, case: Case) -> list[CaseEvent]:
 
 async def notices_of(session: AsyncSession, case: Case) -> list[Notice]:
     return await repository.notices(session, case.id)
+
+
+async def unmask(session: AsyncSession, case_no: str, reason: str, *, actor: Principal) -> Case:
+    """A supervisor sees one case in clear, saying why: the reason goes on the audit row the
+    response writes (shared.audit), where the auditor reads it."""
+    authz.require(actor, May.unmask)
+    case = await repository.get_by_no(session, case_no)
+    access.require_read(actor, case)
+    audit.because(reason)
+    return case
 
 
 async def replies_of(

@@ -1,6 +1,7 @@
 """All tables, imported here so Alembic and the app see one metadata."""
 
 from shared.models.api_key import ApiKey
+from shared.models.audit import AuditEntry
 from shared.models.base import Base
 from shared.models.calendar import CalendarYear
 from shared.models.card import Card, Warning
@@ -25,6 +26,7 @@ from shared.models.stats import (
 __all__ = [
     "PARTITION",
     "ApiKey",
+    "AuditEntry",
     "Base",
     "CalendarYear",
     "Card",

@@ -48,6 +48,7 @@ from shared.timeutil import SHANGHAI, Clock, to_shanghai, utcnow
 from shared.version import package_version
 from shared.view import View
 from shared.web import contract, problems, telemetry
+from shared.web.audit_edge import AuditMiddleware
 from shared.web.body_limit import BodyLimitMiddleware
 from shared.web.deadline import DeadlineMiddleware
 from shared.web.input_guard import InputGuardMiddleware
@@ -131,6 +132,7 @@ def build_app(
     app.state.app_name = name
     app.state.clock = clock
     problems.install(app)
+    app.add_middleware(AuditMiddleware)  # innermost: around the routes, inside everything else
     app.add_middleware(telemetry.RequestMiddleware, app_name=name)
     app.add_middleware(InputGuardMiddleware)  # inside the body limit: reads bounded bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

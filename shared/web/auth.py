@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.apikey.cache import KeyCache
 from services.authz import ROLES, May
+from shared import audit
 from shared.enums import Role
 from shared.errors import forbidden, unauthorized
 from shared.principal import SYSTEM, Principal
@@ -32,6 +33,8 @@ async def current_principal(
     principal = await cache.authenticate(credentials.credentials)
     if principal is None:
         raise unauthorized("the API key is unknown or revoked")
+    route = getattr(request.scope.get("route"), "path", "")
+    audit.identify(principal, f"{request.method} {route}")
     return principal
 
 

@@ -127,6 +127,7 @@ TAGS: dict[str, str] = {
     "cases": "诉求登记与查询 · registering complaints and reading cases (窗口、门户、热线)",
     "tracking": "市民查询 · a citizen looks a case up with its tracking code, no key",
     "hotline": "12345 热线派单 · orders pushed by the 12345 hotline, HMAC-signed",
+    "audit": "审计日志 · the trail of who saw personal data, for the auditor",
     "notices": "通知模板 · the words of the notices sent to applicants, versioned",
     "sms": "短信回复与回执 · the SMS provider's pushes: applicants' replies, delivery receipts",
     "open311": "Open311 GeoReport v2 · for portals and apps that speak it",

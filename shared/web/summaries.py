@@ -78,6 +78,15 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "标记已阅 · Mark an applicant's reply read",
         "Window and coordinator keys. Marking it again keeps the first time.",
     ),
+    "unmask": (
+        "查看明文 · A supervisor sees one case's applicant in clear, saying why",
+        "Supervisor keys. `{reason}` is required and kept on the audit row this answer writes.",
+    ),
+    "list_audit": (
+        "审计日志 · Who saw applicants' personal data, unmasked a case or exported",
+        "Auditor keys only. Filters `case_no`, `key_id`, `role`, `from`, `to` (Shanghai days); "
+        "newest first.",
+    ),
     "receive_replies": (
         "短信回复 · What applicants texted back (Alibaba Cloud SmsUp push)",
         "No key: signed with SMS_WEBHOOK_SECRET as the hotline's orders are (HMAC-SHA256 of "

@@ -1,0 +1,104 @@
+"""Who saw personal data: each response that carries it in clear leaves one row.
+
+The presenter says what it showed in clear (`disclosed`), the request says who asked
+(`identify`), and the row is written in the transaction that read the data
+(`shared.database.transaction` flushes before it commits), so the figures keep their cost: one
+insert, no extra commit. A response built after its transaction ended is flushed by the web
+edge in a transaction of its own before the first byte is sent; if that write fails, the
+response is not sent. Nothing leaves without its row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.enums import Role
+from shared.models import AuditEntry
+from shared.principal import Principal
+
+
+@dataclass
+class Disclosure:
+    """One request's: who asked, from where, and what it was shown in clear so far."""
+
+    address: str | None
+    operation: str = ""
+    key_id: uuid.UUID | None = None
+    role: Role | None = None
+    reason: str | None = None
+    export: str | None = None
+    cases: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.cases or self.export) and self.role not in (None, Role.system)
+
+
+_current: ContextVar[Disclosure | None] = ContextVar("gaodedim_disclosure", default=None)
+
+
+def begin(address: str | None) -> Disclosure:
+    disclosure = Disclosure(address=address)
+    _current.set(disclosure)
+    return disclosure
+
+
+def identify(principal: Principal, operation: str) -> None:
+    current = _current.get()
+    if current is not None:
+        current.key_id, current.role, current.operation = (
+            principal.key_id,
+            principal.role,
+            operation,
+        )
+
+
+def because(reason: str) -> None:
+    """The stated reason of an unmasking, kept on its row."""
+    current = _current.get()
+    if current is not None:
+        current.reason = reason
+
+
+def disclosed(case_no: str, fields: list[str]) -> None:
+    """The presenter showed these fields of this case in clear. The service's own processes
+    (`system`) and requests outside the web edge note nothing."""
+    current = _current.get()
+    if current is not None and fields:
+        current.cases.setdefault(case_no, set()).update(fields)
+
+
+async def flush(session: AsyncSession) -> None:
+    """Write what this request disclosed so far as one row, in `session`'s transaction."""
+    current = _current.get()
+    if current is None or not current.pending:
+        return
+    assert current.role is not None  # pending
+    session.add(
+        AuditEntry(
+            key_id=current.key_id,
+            role=current.role.value,
+            operation=(
+                f"{current.operation} ({current.export})" if current.export else current.operation
+            )[:200],
+            case_nos=sorted(current.cases),
+            fields=sorted({f for fields in current.cases.values() for f in fields}),
+            address=current.address,
+            reason=current.reason,
+        )
+    )
+    await session.flush()
+    current.cases.clear()
+    current.export = None
+
+
+def exported(what: str) -> None:
+    """An export (the monthly report, a workbook) leaves its row whatever it holds: the trail
+    says who took the figures away, and when."""
+    current = _current.get()
+    if current is not None:
+        current.export = what
