@@ -32,6 +32,9 @@ class Disclosure:
     reason: str | None = None
     export: str | None = None
     cases: dict[str, set[str]] = field(default_factory=dict)
+    recorded: dict[str, set[str]] = field(default_factory=dict)
+    """Written already in this request: shown again in the same answer (a registration's case
+    as stored, then as routed) is one disclosure, one row."""
 
     @property
     def pending(self) -> bool:
@@ -68,8 +71,11 @@ def disclosed(case_no: str, fields: list[str]) -> None:
     """The presenter showed these fields of this case in clear. The service's own processes
     (`system`) and requests outside the web edge note nothing."""
     current = _current.get()
-    if current is not None and fields:
-        current.cases.setdefault(case_no, set()).update(fields)
+    if current is None:
+        return
+    new = set(fields) - current.recorded.get(case_no, set())
+    if new:
+        current.cases.setdefault(case_no, set()).update(new)
 
 
 async def flush(session: AsyncSession) -> None:
@@ -92,6 +98,8 @@ async def flush(session: AsyncSession) -> None:
         )
     )
     await session.flush()
+    for case_no, fields in current.cases.items():
+        current.recorded.setdefault(case_no, set()).update(fields)
     current.cases.clear()
     current.export = None
 

@@ -64,6 +64,7 @@ async def test_each_clear_read_writes_one_row_and_a_masked_one_none(
     created = await intake.post("/api/v1/cases", json=body, headers=window.headers)
     assert created.status_code == 201, created.text
     no = created.json()["case_no"]
+    assert created.json()["status"] == "assigned"  # shown as stored, then as routed: one answer
     registered = await rows_of(routing, auditor, window)
     assert len(registered) == 1  # the registration's answer showed the applicant in clear
     r = await intake.get(f"/api/v1/cases/{no}", headers=window.headers)
