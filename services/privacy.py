@@ -1,13 +1,7 @@
-"""Personal data masking. Which roles see full values is `May.see_personal_data`."""
+"""Personal data masking. Who sees a case's applicant in clear is
+`services.case.access.sees_in_clear` (need to know)."""
 
 from __future__ import annotations
-
-from services.authz import ROLES, May
-from shared.enums import Role
-
-
-def sees_full_pii(role: Role) -> bool:
-    return role in ROLES[May.see_personal_data]
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -322,7 +322,10 @@ def parser() -> argparse.ArgumentParser:
         choices=[r.value for r in Role if r is not Role.system],
         help="what the key may do (see the README's roles)",
     )
-    create.add_argument("--department", help="department code, for role=department")
+    create.add_argument(
+        "--department",
+        help="department code: a department key's department, or a window key's service hall",
+    )
     create.add_argument("--label", help="who holds the key, for the key list (e.g. a desk)")
     create.set_defaults(func=cmd_keys_create)
     revoke = keys.add_parser("revoke", help="revoke a key by id")

@@ -61,7 +61,7 @@ async def register_case(
 
         async def current(session: AsyncSession) -> tuple[bool, Any]:
             case = await service.get_visible(session, case_no, actor=principal)
-            body = {**presenter.case_out(case, principal.role), "repeat": False}
+            body = {**presenter.case_out(case, principal), "repeat": False}
             return case.status != CaseStatus.registered, body
 
         outcome = await idempotent.replay(
@@ -77,7 +77,10 @@ async def register_case(
         if routed is not None:
             # Routing's answer is the case as it now stands: shown to this caller, no re-read,
             # and nothing more to write (a replay reads the routed case itself).
-            body_now = {**presenter.seen_by(routed, principal.role), "repeat": False}
+            body_now = {
+                **presenter.seen_by(routed, principal, registered_by_viewer=True),
+                "repeat": False,
+            }
             outcome = replace(outcome, body=body_now)
     return idempotent.response(outcome, {"Location": f"{request.url.path}/{case_no}"})
 
@@ -109,7 +112,7 @@ async def _register(
             if repeat and not access.can_read(principal, case):
                 return 200, presenter.linked_out(case)
             return (200 if repeat else 201), {
-                **presenter.case_out(case, principal.role),
+                **presenter.case_out(case, principal),
                 "repeat": repeat,
             }
 
@@ -189,7 +192,7 @@ async def list_cases(
         rows, next_cursor = await service.list_visible(
             session, flt, actor=principal, now=now, limit=limit, cursor=cursor
         )
-        items = [presenter.case_out(c, principal.role) for c in rows]
+        items = [presenter.case_out(c, principal) for c in rows]
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
 
 
@@ -202,7 +205,7 @@ async def get_case(
         events = await service.history_of(session, case)
         notices = await service.notices_of(session, case)
         replies = await service.replies_of(session, case, actor=principal)
-        return presenter.case_out(case, principal.role, events, notices, replies)
+        return presenter.case_out(case, principal, events, notices, replies)
 
 
 @router.post("/{case_no}/unmask", response_model=CaseOut, response_model_exclude_unset=True)
@@ -214,7 +217,7 @@ async def unmask(
     async with transaction(sessions) as session:
         case = await service.unmask(session, case_no, body.reason, actor=principal)
         events = await service.history_of(session, case)
-        return presenter.case_out(case, principal.role, events, unmasked=True)
+        return presenter.case_out(case, principal, events, unmasked=True)
 
 
 @router.post(
@@ -240,7 +243,7 @@ async def hand_over(
         await service.hand_over(session, case_no, actor=principal, now=now)
     routed = await edge.hand_over(request, case_no)
     if routed is not None:
-        return presenter.seen_by(routed, principal.role)
+        return presenter.seen_by(routed, principal)
     return await _fresh(sessions, case_no, principal)
 
 
@@ -248,7 +251,7 @@ async def _fresh(sessions: Sessionmaker, case_no: str, principal: Principal) -> 
     """The case as it stands after a hand-over that routing could not answer at once."""
     async with transaction(sessions) as session:
         case = await service.get_visible(session, case_no, actor=principal)
-        return presenter.case_out(case, principal.role)
+        return presenter.case_out(case, principal)
 
 
 @router.post("/{case_no}/out-of-scope", response_model=CaseOut, response_model_exclude_unset=True)

@@ -105,14 +105,14 @@ async def receive_order(request: Request, sessions: Sessionmaker) -> JSONRespons
     if outcome.created:
         routed = await hand_over(request, case_no)
     if routed is not None:  # routing's answer is the case as it now stands: no re-read
-        out = presenter.seen_by(routed, hotline.HOTLINE.role)
+        out = presenter.seen_by(routed, hotline.HOTLINE)
     else:
         async with transaction(sessions) as session:
             case = await service.get_visible(session, case_no, actor=hotline.SYSTEM_VIEW)
             if outcome.repeat and case.channel != Channel.hotline:
                 out = presenter.linked_out(case)  # another channel's case: linked, not shown
             else:
-                out = presenter.case_out(case, hotline.HOTLINE.role)
+                out = presenter.case_out(case, hotline.HOTLINE)
     return JSONResponse(
         {
             "order_id": order.order_id,

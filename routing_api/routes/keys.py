@@ -12,6 +12,7 @@ from services.apikey import service as keys
 from services.authz import May
 from shared.database import transaction
 from shared.enums import Role
+from shared.models import ApiKey
 from shared.principal import Principal
 from shared.web.auth import allowed
 from shared.web.contract import Page
@@ -24,12 +25,20 @@ Admin = Annotated[Principal, allowed(May.manage_keys)]
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"role": "department", "department": "GZ-BDC"}]},
+        json_schema_extra={
+            "examples": [
+                {"role": "department", "department": "GZ-BDC"},
+                {"role": "window", "department": "GZ-BDC", "label": "不动产登记中心3号窗口"},
+            ]
+        },
         extra="forbid",
         str_strip_whitespace=True,
     )
     role: Role
-    department: Annotated[str, Field(max_length=32)] | None = None
+    department: Annotated[str, Field(max_length=32)] | None = Field(
+        default=None,
+        description="a department key's department; a window key's service hall (optional)",
+    )
     label: Annotated[str, Field(max_length=200)] | None = None
 
 
@@ -66,6 +75,26 @@ async def create_key(body: KeyCreate, _: Admin, sessions: Sessionmaker) -> dict[
     }
 
 
+class HallIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"department": "GZ-BDC"}]},
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
+    department: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+@router.put("/{key_id}/hall", response_model=KeyOut)
+async def bind_hall(
+    key_id: uuid.UUID, body: HallIn, _: Admin, sessions: Sessionmaker
+) -> dict[str, Any]:
+    """A window key bound to its service hall sees that hall's cases in clear; until then it
+    sees every case masked, except those it registered itself."""
+    async with transaction(sessions) as session:
+        row = await keys.bind_hall(session, key_id, body.department)
+        return _key_out(row)
+
+
 @router.get("", response_model=Page[KeyOut])
 async def list_keys(
     _: Admin,
@@ -78,18 +107,19 @@ async def list_keys(
     return {
         "next_cursor": next_cursor,
         "limit": limit,
-        "items": [
-            {
-                "id": str(k.id),
-                "prefix": k.prefix,
-                "role": k.role,
-                "department": k.department_code,
-                "label": k.label,
-                "created_at": k.created_at.isoformat(),
-                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
-            }
-            for k in rows
-        ],
+        "items": [_key_out(k) for k in rows],
+    }
+
+
+def _key_out(k: ApiKey) -> dict[str, Any]:
+    return {
+        "id": str(k.id),
+        "prefix": k.prefix,
+        "role": k.role,
+        "department": k.department_code,
+        "label": k.label,
+        "created_at": k.created_at.isoformat(),
+        "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
     }
 
 

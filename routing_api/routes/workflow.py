@@ -63,7 +63,7 @@ async def route(
             calendar=calendar,
             table_max_age=settings_of(request).config_cache_seconds,
         )
-    return {**presenter.case_out(case, actor.role), "routed": routed}
+    return {**presenter.case_out(case, actor), "routed": routed}
 
 
 @router.post("/cases/{case_no}/sign", response_model=CaseOut, response_model_exclude_unset=True)
@@ -166,5 +166,5 @@ async def decide_extension(
         )
     return {
         "extension": presenter.extension_out(ext, case.case_no),
-        "case": presenter.case_out(case, actor.role),
+        "case": presenter.case_out(case, actor),
     }

@@ -44,14 +44,10 @@ async def issue(
 ) -> IssuedKey:
     if role not in ISSUABLE:
         raise invalid("role", f"'{role.value}' is not a role a key can have")
-    if role is Role.department:
-        if not department:
-            raise invalid("department", "a department key must name its department")
-        found = await departments.get(session, department)
-        if found is None or not found.active:
-            raise invalid("department", f"unknown department code '{department}' (or deactivated)")
-    elif department is not None:
-        raise invalid("department", "only a department key is bound to a department")
+    if role is Role.department and not department:
+        raise invalid("department", "a department key must name its department")
+    if department is not None:
+        await _require_binding(session, role, department)
     secret = new_secret()
     row = ApiKey(
         key_hash=hash_key(secret),
@@ -63,6 +59,29 @@ async def issue(
     session.add(row)
     await session.flush()
     return IssuedKey(row.id, secret, role, department, label)
+
+
+async def _require_binding(session: AsyncSession, role: Role, department: str) -> None:
+    """A department key names its department; a window key may name its service hall (the
+    department whose hall it serves), which lets it see that hall's cases in clear."""
+    if role not in (Role.department, Role.window):
+        raise invalid("department", "only a department or window key is bound to a department")
+    found = await departments.get(session, department)
+    if found is None or not found.active:
+        raise invalid("department", f"unknown department code '{department}' (or deactivated)")
+
+
+async def bind_hall(session: AsyncSession, key_id: uuid.UUID, department: str) -> ApiKey:
+    """An admin binds a window key to its hall (keys issued before halls existed see every
+    case masked until then). Takes effect within KEY_CACHE_SECONDS."""
+    row = await session.get(ApiKey, key_id, with_for_update=True)
+    if row is None or row.revoked_at is not None:
+        raise not_found(f"key {key_id}")
+    if row.role != Role.window.value:
+        raise invalid("department", "only a window key is bound to a service hall")
+    await _require_binding(session, Role.window, department)
+    row.department_code = department
+    return row
 
 
 async def revoke(session: AsyncSession, key_id: uuid.UUID, *, now: datetime) -> None:

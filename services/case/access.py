@@ -4,8 +4,12 @@ leads or helps with it), register it on a channel. Which roles hold which permis
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from services.authz import May, may
-from shared.enums import Channel, Role
+from services.case.lifecycle import FINISHED
+from shared.enums import CaseStatus, Channel, Role
 from shared.errors import forbidden, invalid
 from shared.models import Case
 from shared.principal import Principal
@@ -60,3 +64,49 @@ def require_list(principal: Principal) -> None:
         or may(principal, May.handle_cases)
     ):
         raise forbidden(f"role '{principal.role.value}' may not list cases")
+
+
+def sees_in_clear(viewer: Principal, case: Case) -> bool:
+    """Need to know: who sees this case's applicant unmasked (everyone else reads it masked)."""
+    return _clear(
+        viewer,
+        registered_by_viewer=case.created_by_key_id is not None
+        and case.created_by_key_id == viewer.key_id,
+        hall=case.intake_hall,
+        status=case.status,
+        handling=[case.lead_department, *(case.co_departments or [])],
+    )
+
+
+def sees_shown_in_clear(
+    viewer: Principal, shown: Mapping[str, Any], *, registered_by_viewer: bool
+) -> bool:
+    """The same rule over a case as another service answered it (routing's to intake)."""
+    return _clear(
+        viewer,
+        registered_by_viewer=registered_by_viewer,
+        hall=shown.get("intake_hall"),
+        status=str(shown.get("status")),
+        handling=[shown.get("lead_department"), *(shown.get("co_departments") or [])],
+    )
+
+
+def _clear(
+    viewer: Principal,
+    *,
+    registered_by_viewer: bool,
+    hall: str | None,
+    status: str,
+    handling: Iterable[str | None],
+) -> bool:
+    """The coordinator, who calls people back across the city; the window key that registered
+    the case and every window of the hall it was registered at; the lead and co-departments
+    while they handle it (not once it is finished, not a department it was taken from). A
+    window key bound to no hall sees in clear only what it registered itself."""
+    if viewer.role in (Role.coordinator, Role.system):
+        return True
+    if viewer.role is Role.window:
+        return registered_by_viewer or (viewer.department is not None and hall == viewer.department)
+    if viewer.role is Role.department:
+        return viewer.department in set(handling) and CaseStatus(status) not in FINISHED
+    return False

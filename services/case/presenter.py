@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.case import access
 from services.case.lifecycle import allowed_actions
-from services.privacy import mask_id_number, mask_name, mask_phone, sees_full_pii
+from services.privacy import mask_id_number, mask_name, mask_phone
 from shared import audit
-from shared.enums import CaseStatus, Role
+from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent, Extension, Notice
+from shared.principal import Principal
 from shared.timeutil import shanghai_iso
 
 STATUS_LABELS = {
@@ -29,7 +31,7 @@ PERSONAL = ("name", "phone", "id_number")
 """The applicant's fields masked for those without need-to-know, and audited when shown."""
 
 
-def _applicant(case: Case, role: Role, *, unmasked: bool = False) -> dict[str, Any]:
+def _applicant(case: Case, viewer: Principal, *, unmasked: bool = False) -> dict[str, Any]:
     applicant = {
         "name": case.applicant_name,
         "phone": case.applicant_phone,
@@ -37,7 +39,7 @@ def _applicant(case: Case, role: Role, *, unmasked: bool = False) -> dict[str, A
         "type": case.applicant_type,
         "org_name": case.applicant_org_name,
     }
-    if not (unmasked or sees_full_pii(role)):
+    if not (unmasked or access.sees_in_clear(viewer, case)):
         return _masked(applicant)
     _disclosed(case.case_no, applicant)
     return applicant
@@ -79,11 +81,13 @@ def _actions(case: Case) -> list[str]:
     return actions
 
 
-def seen_by(shown: dict[str, Any], role: Role) -> dict[str, Any]:
-    """A case shown to the service key (routing's answer to intake) as `role` sees it: the
-    applicant masked unless the role sees personal data, without routing's own `routed` flag."""
+def seen_by(
+    shown: dict[str, Any], viewer: Principal, *, registered_by_viewer: bool = False
+) -> dict[str, Any]:
+    """A case shown to the service key (routing's answer to intake) as `viewer` sees it: the
+    applicant masked unless they need to know, without routing's own `routed` flag."""
     out = {k: v for k, v in shown.items() if k != "routed"}
-    if not sees_full_pii(role):
+    if not access.sees_shown_in_clear(viewer, shown, registered_by_viewer=registered_by_viewer):
         out["applicant"] = _masked(out.get("applicant") or {})
     else:
         _disclosed(str(out.get("case_no")), out.get("applicant") or {})
@@ -106,7 +110,7 @@ def linked_out(case: Case) -> dict[str, Any]:
 
 def case_out(
     case: Case,
-    role: Role,
+    viewer: Principal,
     events: list[CaseEvent] | None = None,
     notices: list[Notice] | None = None,
     sms_replies: list[dict[str, Any]] | None = None,
@@ -131,6 +135,7 @@ def case_out(
         "urgent": case.urgent,
         "vulnerable": case.vulnerable,
         "intake_department": case.intake_department,
+        "intake_hall": case.intake_hall,
         "first_responsible_department": case.first_responsible_department,
         "lead_department": case.lead_department,
         "co_departments": list(case.co_departments or []),
@@ -140,7 +145,7 @@ def case_out(
             "handle_due_at": shanghai_iso(case.handle_due_at),
         },
         "tracking_card": case.tracking_card,
-        "applicant": _applicant(case, role, unmasked=unmasked),
+        "applicant": _applicant(case, viewer, unmasked=unmasked),
         "attachments": list(case.attachments or []),
         "location": case.location,
         "resolution": {

@@ -204,6 +204,7 @@ async def _store(
         applicant_type=applicant.type.value,
         applicant_org_name=applicant.org_name,
         applicant_openid=applicant.wechat_openid,
+        intake_hall=actor.department if actor.role is Role.window else None,
         notices_opted_out=data.notices is False,
         notices_asked=data.notices is True,
         attachments=[str(url) for url in data.attachments],
@@ -395,7 +396,7 @@ async def replies_of(
 ) -> list[dict[str, Any]] | None:
     """What the applicant texted back: their own words, which may hold anything, so only for
     those who see their data unmasked (None for everyone else)."""
-    if not authz.may(actor, May.see_personal_data):
+    if not access.sees_in_clear(actor, case):
         return None
     return await inbox.of_case(session, case.id)
 

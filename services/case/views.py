@@ -90,6 +90,9 @@ class CaseOut(View):
     urgent: bool
     vulnerable: bool
     intake_department: str | None
+    intake_hall: str | None = Field(
+        default=None, description="the service hall whose window registered it (its key's hall)"
+    )
     first_responsible_department: str | None
     lead_department: str | None
     co_departments: list[str]

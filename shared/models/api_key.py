@@ -17,8 +17,11 @@ class ApiKey(Base):
     __tablename__ = "api_keys"
     __table_args__ = (
         CheckConstraint(enum_check("role", Role), name="role"),
+        # A department key names its department; a window key may name its service hall.
         CheckConstraint(
-            "(role = 'department') = (department_code IS NOT NULL)", name="department_binding"
+            "CASE WHEN role = 'department' THEN department_code IS NOT NULL "
+            "WHEN role = 'window' THEN true ELSE department_code IS NULL END",
+            name="department_binding",
         ),
     )
 

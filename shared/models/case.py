@@ -152,6 +152,9 @@ class Case(Base):
     notices_asked: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)
     """A hotline order asked us to notify its caller too (other channels' applicants hear
     from us unless they opt out; the hotline's callers hear from the hotline)."""
+    intake_hall: Mapped[str | None] = mapped_column(String(32))
+    """The service hall (a department code) whose window key registered the case: its windows
+    see the applicant in clear (need to know)."""
     applicant_openid: Mapped[str | None] = mapped_column(String(64))
     """The applicant's openid in the city's WeChat mini program: notices go there."""
     reply_code: Mapped[str | None] = mapped_column(String(4))

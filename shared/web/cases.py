@@ -33,7 +33,7 @@ async def act_on_case(
 ) -> dict[str, Any]:
     async with transaction(sessionmaker) as session:
         case = await action(session, case_no, body, actor=principal, now=now)
-    return presenter.case_out(case, principal.role)
+    return presenter.case_out(case, principal)
 
 
 async def hand_over(

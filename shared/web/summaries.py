@@ -122,6 +122,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "create_key": ("创建密钥 · Issue an API key (shown once)", "Admin keys."),
     "list_keys": ("密钥列表 · API keys (never the keys themselves)", "Admin keys."),
     "revoke_key": ("吊销密钥 · Revoke a key", "Admin keys."),
+    "bind_hall": (
+        "绑定大厅 · Bind a window key to its service hall",
+        "Admin keys. Takes effect within KEY_CACHE_SECONDS.",
+    ),
     # departments
     "list_departments": ("部门列表 · Departments", "Any key."),
     "create_department": ("新增部门 · Add a department", "Admin keys."),
