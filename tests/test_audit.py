@@ -218,3 +218,16 @@ async def test_the_worker_job_prunes_past_the_retention(
             await session.scalar(text("SELECT count(*) FROM audit_log WHERE operation = 'old'"))
             == 0
         )
+
+
+async def test_an_open311_keyed_read_writes_one_row_and_the_public_feed_none(
+    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: Any
+) -> None:
+    portal, auditor = await issue("portal"), await issue("auditor")
+    secret = portal.headers["Authorization"].removeprefix("Bearer ")
+    assert (await intake.get("/open311/v2/requests.json")).status_code == 200
+    r = await intake.get("/open311/v2/requests.json", params={"api_key": secret})
+    assert r.status_code == 200
+    (row,) = await rows_of(routing, auditor, portal)
+    assert row["operation"] == "GET /open311/v2/requests.{fmt} (open311 keyed read)"
+    assert row["role"] == "portal"

@@ -32,6 +32,7 @@ from services.open311.views import (
     ServiceDefinition,
     ServiceOut,
 )
+from shared import audit
 from shared.database import transaction
 from shared.enums import Category, Channel
 from shared.errors import DomainError
@@ -341,8 +342,15 @@ async def _requests(
 
 
 async def _reader(request: Request, sessions: Sessionmaker) -> Principal | None:
+    """A keyed read is an export of the portal's requests in full: it leaves an audit row."""
     api_key = request.query_params.get("api_key")
-    return await _principal(request, sessions, api_key) if api_key else None
+    if not api_key:
+        return None
+    principal = await _principal(request, sessions, api_key)
+    route = getattr(request.scope.get("route"), "path", "")
+    audit.identify(principal, f"GET {route}")
+    audit.exported("open311 keyed read")
+    return principal
 
 
 @router.get(
