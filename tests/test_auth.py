@@ -62,7 +62,8 @@ async def test_keys_are_stored_hashed_and_shown_once(
     [
         ({"role": "department"}, "department"),
         ({"role": "department", "department": "NOPE"}, "department"),
-        ({"role": "window", "department": "GZ-BDC"}, "department"),
+        ({"role": "window", "department": "NOPE"}, "department"),  # a hall that is no department
+        ({"role": "supervisor", "department": "GZ-BDC"}, "department"),
         ({"role": "system"}, "role"),
         ({"role": "emperor"}, "role"),
     ],
