@@ -68,11 +68,11 @@ end
 
 # One registration's database work, as the statement log shows it: intake's transaction (the
 # idempotency record, the caller's repeat lock and look-up, the case, its event, its outbox
-# message and the applicant's notice, the answer kept for replays), then routing's (the case
-# locked, the hand-over message settled, the case routed, its event and notice), then the
-# worker sending the two notices. Nothing is written after that when routing answers in
-# time. Case numbers come from blocks and tracking codes are checked by their constraint, so
-# neither costs a statement per case.
+# message and the applicant's notice, the audit row of the answer, the answer kept for
+# replays), then routing's (the case locked, the hand-over message settled, the case routed,
+# its event and notice), then the worker sending the two notices. Nothing more is written
+# when routing answers in time. Case numbers come from blocks and tracking codes are checked
+# by their constraint, so neither costs a statement per case.
 PGBENCH = r"""
 \set n random(1, 1000000000000)
 \set phone random(13000000000, 13999999999)
@@ -96,6 +96,8 @@ INSERT INTO outbox (topic, payload, available_at)
 INSERT INTO outbox (topic, payload, ordering_key, available_at)
   VALUES ('applicant.notice', json_build_object('case_id', :id, 'event', 'registered'),
   'applicant.notice:PB-' || :n, now()) RETURNING id AS first_notice \gset
+INSERT INTO audit_log (key_id, role, operation, case_nos, fields, address)
+  VALUES (NULL, 'window', 'POST /api/v1/cases', ARRAY['PB-' || :n], '{name,phone}', '127.0.0.1');
 UPDATE idempotency_records SET status_code = 201, response_body = '{"case_no": "x"}',
   settled = false WHERE scope = 'bench' AND key = 'k' || :n;
 COMMIT;
