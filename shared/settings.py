@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     refused (SSRF)."""
     return_within: str = "1 working_days"
     outbox_retention: str = "30 days"
+    personal_data_retention: str = "1095 days"
+    """How long after a case closes its applicant's personal data is kept (three years); the
+    worker then removes it, and the figures stay exact."""
     audit_retention: str = "365 days"
     """How long the audit trail is kept; never less than six months (183 days), which the table
     itself enforces."""
@@ -189,7 +192,13 @@ class Settings(BaseSettings):
             raise ValueError("AUDIT_RETENTION must be at least 183 days (six months)")
         return value
 
-    @field_validator("window_hold", "outbox_retention", "idempotency_retention", "audit_retention")
+    @field_validator(
+        "window_hold",
+        "outbox_retention",
+        "idempotency_retention",
+        "audit_retention",
+        "personal_data_retention",
+    )
     @classmethod
     def _natural(cls, value: str) -> str:
         from shared.durations import parse_duration

@@ -16,7 +16,7 @@ from arq import cron, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit import trail
-from services.case import partitions
+from services.case import partitions, retention
 from services.idempotency import service as idempotency
 from services.notices import providers
 from services.outbox import service as outbox
@@ -158,6 +158,20 @@ async def prune_audit(ctx: dict[str, Any]) -> int:
     return pruned
 
 
+async def anonymise_closed(ctx: dict[str, Any]) -> int:
+    """Closed cases past PERSONAL_DATA_RETENTION lose their applicant's personal data."""
+    keep = parse_duration(get_settings().personal_data_retention).natural()
+    now = ctx.get("clock", utcnow)()
+
+    async def batch(session: AsyncSession) -> int:
+        return await retention.anonymise_due(session, now=now, keep=keep)
+
+    done = await in_batches(ctx["sessionmaker"], batch, full=retention.BATCH, most=JOB_BATCHES)
+    if done:
+        log.info("personal_data_anonymised", cases=done)
+    return done
+
+
 async def job_started(ctx: dict[str, Any]) -> None:
     metrics_server.HEARTBEAT.beat()
 
@@ -198,6 +212,7 @@ class WorkerSettings:
         cron(prune_outbox, minute={17}, second={40}, unique=True, keep_result=0),
         cron(prune_idempotency, minute={47}, second={40}, unique=True, keep_result=0),
         cron(prune_audit, hour={3}, minute={27}, second={40}, unique=True, keep_result=0),
+        cron(anonymise_closed, minute={7}, second={10}, unique=True, keep_result=0),
         cron(fill_keywords, second={25, 55}, unique=True, run_at_startup=True, keep_result=0),
         cron(
             stats_refresh,
