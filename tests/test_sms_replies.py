@@ -213,8 +213,16 @@ async def test_words_for_a_person_are_kept_for_the_window_and_not_shown_to_every
     supervisor = await make_key("supervisor")
     masked = (await intake.get(f"/api/v1/cases/{no}", headers=supervisor)).json()
     assert "sms_replies" not in masked
-    inbox = (await intake.get("/api/v1/sms-replies", headers=keys["window"])).json()["items"]
+    inbox = (await intake.get("/api/v1/sms-replies", headers=keys["coordinator"])).json()["items"]
     assert [(r["case_no"], r["phone_last4"]) for r in inbox] == [(None, "0000"), (no, "8001")]
+    # A window sees the replies on the cases it may read in clear (its own registrations and
+    # its hall's); a text from a number no case has waits for the coordinator.
+    inbox = (await intake.get("/api/v1/sms-replies", headers=keys["window"])).json()["items"]
+    assert [(r["case_no"], r["phone_last4"]) for r in inbox] == [(no, "8001")]
+    elsewhere = await make_key("window")
+    assert (await intake.get("/api/v1/sms-replies", headers=elsewhere)).json()["items"] == []
+    r = await intake.post(f"/api/v1/sms-replies/{inbox[0]['id']}/read", headers=elsewhere)
+    assert r.status_code == 404
 
 
 async def test_td_stops_every_notice_of_the_phone(

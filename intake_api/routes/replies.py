@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.authz import May
+from services.case import access
 from services.notices import inbox
 from services.notices.schemas import SmsReplyOut
 from shared.database import transaction
@@ -22,7 +23,7 @@ Reader = Annotated[Principal, allowed(May.read_sms_replies)]
 
 @router.get("", response_model=Page[SmsReplyOut])
 async def list_sms_replies(
-    _: Reader,
+    reader: Reader,
     sessions: Sessionmaker,
     waiting: Annotated[
         bool, Query(description="only replies no rule acted on and nobody has read")
@@ -31,13 +32,15 @@ async def list_sms_replies(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     async with transaction(sessions) as session:
-        items, next_cursor = await inbox.page(session, waiting=waiting, limit=limit, cursor=cursor)
+        items, next_cursor = await inbox.page(
+            session, access.inbox_scope(reader), waiting=waiting, limit=limit, cursor=cursor
+        )
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
 
 
 @router.post("/{reply_id}/read", response_model=SmsReplyOut)
 async def mark_sms_reply_read(
-    reply_id: RowId, _: Reader, sessions: Sessionmaker, now: Now
+    reply_id: RowId, reader: Reader, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     async with transaction(sessions) as session:
-        return await inbox.mark_read(session, reply_id, now=now)
+        return await inbox.mark_read(session, reply_id, access.inbox_scope(reader), now=now)

@@ -9,6 +9,7 @@ from typing import Any
 
 from services.authz import May, may
 from services.case.lifecycle import FINISHED
+from services.notices import inbox
 from shared.enums import CaseStatus, Channel, Role
 from shared.errors import forbidden, invalid
 from shared.models import Case
@@ -110,3 +111,12 @@ def _clear(
     if viewer.role is Role.department:
         return viewer.department in set(handling) and CaseStatus(status) not in FINISHED
     return False
+
+
+def inbox_scope(viewer: Principal) -> inbox.Scope:
+    """The applicants' texted replies a reader sees, by the same need to know as the cases: a
+    window its hall's and its own registrations', the coordinator every one (unmatched ones
+    too: a number no case has)."""
+    if viewer.role in (Role.coordinator, Role.system):
+        return inbox.Scope(everything=True)
+    return inbox.Scope(hall=viewer.department, key_id=viewer.key_id)

@@ -3,16 +3,36 @@ has read it."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import pagination
 from shared.errors import not_found
 from shared.models import Case, SmsReply
 from shared.timeutil import shanghai_iso
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose replies a reader sees: every one (the coordinator), or those on the cases of a
+    hall and of a key (a window: what it may read in clear; services/case/access)."""
+
+    everything: bool = False
+    hall: str | None = None
+    key_id: uuid.UUID | None = None
+
+    def condition(self) -> ColumnElement[bool] | None:
+        if self.everything:
+            return None
+        mine = [Case.intake_hall == self.hall] if self.hall else []
+        if self.key_id is not None:
+            mine.append(Case.created_by_key_id == self.key_id)
+        return or_(*mine) if mine else false()
 
 
 def _rows() -> Select[tuple[SmsReply, str]]:
@@ -33,11 +53,13 @@ def reply_out(reply: SmsReply, case_no: str | None) -> dict[str, Any]:
 
 
 async def page(
-    session: AsyncSession, *, waiting: bool, limit: int, cursor: str | None
+    session: AsyncSession, scope: Scope, *, waiting: bool, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first; `waiting`: only the messages for a person nobody has read yet (their own
     partial index, however many ratings pile up beside them)."""
     stmt = _rows()
+    if (mine := scope.condition()) is not None:
+        stmt = stmt.where(mine)
     if waiting:
         stmt = stmt.where(SmsReply.outcome == "other", SmsReply.read_at.is_(None))
     if cursor:
@@ -53,11 +75,17 @@ async def of_case(session: AsyncSession, case_id: int) -> list[dict[str, Any]]:
     return [reply_out(r, no) for r, no in (await session.execute(stmt)).tuples()]
 
 
-async def mark_read(session: AsyncSession, reply_id: int, *, now: datetime) -> dict[str, Any]:
-    """Read once: marking it again keeps the first reader's time."""
-    reply = await session.get(SmsReply, reply_id, with_for_update=True)
-    if reply is None:
+async def mark_read(
+    session: AsyncSession, reply_id: int, scope: Scope, *, now: datetime
+) -> dict[str, Any]:
+    """Read once: marking it again keeps the first reader's time. A reply the reader may not
+    see is as missing as one that does not exist."""
+    stmt = _rows().where(SmsReply.id == reply_id)
+    if (mine := scope.condition()) is not None:
+        stmt = stmt.where(mine)
+    if (await session.execute(stmt)).first() is None:
         raise not_found(f"reply {reply_id}")
+    reply = await session.get_one(SmsReply, reply_id, with_for_update=True)
     if reply.read_at is None:
         reply.read_at = now
     case_no = (

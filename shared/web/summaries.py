@@ -71,8 +71,9 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     ),
     "list_sms_replies": (
         "短信回复待阅 · What applicants texted back that needs a person",
-        "Window and coordinator keys. Newest first; `waiting=false` lists every reply, ratings "
-        "and TD included.",
+        "Window keys: replies on their hall's cases and their own registrations; coordinator "
+        "keys: every one. Newest first; `waiting=false` lists every reply, ratings and TD "
+        "included.",
     ),
     "mark_sms_reply_read": (
         "标记已阅 · Mark an applicant's reply read",
