@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 
 from shared import audit
+from shared.models.base import Base
 from shared.settings import Settings
 
 NO_SYNC = {"synchronize_session": False}
@@ -92,3 +96,20 @@ async def in_batches(
         if n < full:
             break
     return done
+
+
+async def delete_first(
+    session: AsyncSession,
+    model: type[Base],
+    *,
+    where: ColumnElement[bool],
+    order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
+    batch: int,
+) -> int:
+    """Delete up to `batch` rows of `model` that match `where`, first in `order_by`: one prune
+    step (the outbox, idempotency records, the audit trail), bounded so no transaction runs
+    long. Returns how many went."""
+    key = model.__table__.c.id
+    first = select(key).where(where).order_by(order_by).limit(batch)
+    result = await session.execute(delete(model).where(key.in_(first.scalar_subquery())))
+    return int(getattr(result, "rowcount", 0) or 0)

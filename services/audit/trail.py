@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import pagination
+from shared.database import delete_first
 from shared.models import AuditEntry
 from shared.timeutil import shanghai_iso
 
@@ -69,13 +70,10 @@ async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = PR
     """Rows past the retention go, a batch at a time; never one younger than six months (the
     trigger refuses it, so a wrong setting fails loudly instead of losing the trail)."""
     keep = max(older_than, LEAST_RETENTION)
-    oldest = (
-        select(AuditEntry.id)
-        .where(AuditEntry.at < func.now() - keep)
-        .order_by(AuditEntry.id)
-        .limit(batch)
+    return await delete_first(
+        session,
+        AuditEntry,
+        where=AuditEntry.at < func.now() - keep,
+        order_by=AuditEntry.id,
+        batch=batch,
     )
-    result = await session.execute(
-        delete(AuditEntry).where(AuditEntry.id.in_(oldest.scalar_subquery()))
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

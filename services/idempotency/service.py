@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.database import NO_SYNC
+from shared.database import NO_SYNC, delete_first
 from shared.errors import conflict, invalid
 from shared.models import IdempotencyRecord
 
@@ -118,13 +118,10 @@ async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = PR
     """Delete first answers older than IDEMPOTENCY_RETENTION, a batch at a time (oldest ids
     first: ids grow with time, so the primary key finds them without an index of its own).
     They hold the applicant's personal data and are only there for retries."""
-    oldest = (
-        select(IdempotencyRecord.id)
-        .where(IdempotencyRecord.created_at < func.now() - older_than)
-        .order_by(IdempotencyRecord.id)
-        .limit(batch)
+    return await delete_first(
+        session,
+        IdempotencyRecord,
+        where=IdempotencyRecord.created_at < func.now() - older_than,
+        order_by=IdempotencyRecord.id,
+        batch=batch,
     )
-    result = await session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(oldest.scalar_subquery()))
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

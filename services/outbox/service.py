@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import pagination
-from shared.database import NO_SYNC
+from shared.database import NO_SYNC, delete_first
 from shared.models import OutboxMessage
 
 LEASE = timedelta(seconds=30)
@@ -185,19 +185,16 @@ PRUNE_BATCH = 5000
 async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = PRUNE_BATCH) -> int:
     """Delete delivered messages older than the retention, a batch at a time: the case history
     keeps what happened; the outbox only has to remember what is still to send."""
-    oldest = (
-        select(OutboxMessage.id)
-        .where(
+    return await delete_first(
+        session,
+        OutboxMessage,
+        where=and_(
             OutboxMessage.delivered_at.is_not(None),
             OutboxMessage.delivered_at < func.now() - older_than,
-        )
-        .order_by(OutboxMessage.delivered_at)
-        .limit(batch)
+        ),
+        order_by=OutboxMessage.delivered_at,
+        batch=batch,
     )
-    result = await session.execute(
-        delete(OutboxMessage).where(OutboxMessage.id.in_(oldest.scalar_subquery()))
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def listing(
