@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +21,7 @@ from shared import metrics
 from shared.database import transaction
 from shared.logging import configure as configure_logging
 from shared.models import Case, Notice, SmsReply
-from shared.signing import signature
+from shared.signing import signed_headers
 from shared.timeutil import SHANGHAI
 from sla_worker.dispatch import dispatch_all
 from sla_worker.handlers import notice_handler
@@ -35,12 +34,7 @@ MOBILE = "13800138001"  # ESTATE's applicant
 
 
 def signed(body: bytes, *, secret: str = SMS_SECRET) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    return {
-        "Content-Type": "application/json",
-        "X-Sms-Timestamp": stamp,
-        "X-Sms-Signature": signature(secret, stamp, body),
-    }
+    return signed_headers(secret, body, prefix="X-Sms")
 
 
 SEQUENCE = iter(range(1, 10**6))

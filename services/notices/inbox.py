@@ -80,17 +80,13 @@ async def mark_read(
 ) -> dict[str, Any]:
     """Read once: marking it again keeps the first reader's time. A reply the reader may not
     see is as missing as one that does not exist."""
-    stmt = _rows().where(SmsReply.id == reply_id)
+    stmt = _rows().where(SmsReply.id == reply_id).with_for_update(of=SmsReply)
     if (mine := scope.condition()) is not None:
         stmt = stmt.where(mine)
-    if (await session.execute(stmt)).first() is None:
+    found = (await session.execute(stmt)).tuples().first()
+    if found is None:
         raise not_found(f"reply {reply_id}")
-    reply = await session.get_one(SmsReply, reply_id, with_for_update=True)
+    reply, case_no = found
     if reply.read_at is None:
         reply.read_at = now
-    case_no = (
-        await session.scalar(select(Case.case_no).where(Case.id == reply.case_id))
-        if reply.case_id
-        else None
-    )
     return reply_out(reply, case_no)
