@@ -28,6 +28,7 @@ from shared.enums import Satisfaction
 from shared.errors import DomainError
 from shared.models import Case, SmsReply
 from shared.principal import SYSTEM
+from shared.text import BAD_TEXT
 
 log = structlog.get_logger("gaodedim.notices")
 
@@ -38,7 +39,6 @@ RATINGS = {
 }
 RATING = re.compile(r"([123])\s*(\d{4})?(?!\d)[\s,，.。:：;；!！、]*(.*)", re.S)
 _OPT_OUT = re.compile(r"(TD|T|退订|退)(\d{4})?", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 MAX_TEXT = 500
 """An SMS is at most a few parts; a longer push is cut, not refused (the carrier would only
 send it again)."""
@@ -64,7 +64,7 @@ class Outcome:
 
 def cleaned(text: str) -> str:
     """The person's words as kept: control characters gone, cut where no SMS goes."""
-    return _CONTROL.sub("", text).strip()[:MAX_TEXT]
+    return BAD_TEXT.sub("", text).strip()[:MAX_TEXT]
 
 
 def read(text: str) -> str:

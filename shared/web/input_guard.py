@@ -12,16 +12,13 @@ characters), and a new field would have to remember the check. Here it cannot be
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.text import BAD_TEXT
 from shared.web.problems import problem_response
-
-BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-"""C0 controls but tab, LF and CR; DEL; lone surrogates; the two non-characters."""
 
 INT64 = 2**63 - 1
 MAX_DEPTH = 32
