@@ -20,21 +20,12 @@ import argparse
 import json
 import os
 import re
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-ADMIN = "bench-admin-key-0123456789abcdefgh"
+from _stack import require, running
 
 LUA = r"""
 local counter = 0
@@ -132,36 +123,6 @@ UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = :{notice};
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, check=True, timeout=120)
-
-
-def _wait_ready(intake: str, routing: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("gaodedim run exited")
-        try:
-            if all(
-                httpx.get(f"{u}/readyz", timeout=1).status_code == 200 for u in (intake, routing)
-            ):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("gaodedim run did not become ready")
-
-
-def _psql_url(database_url: str) -> str:
-    return database_url.replace("postgresql+asyncpg://", "postgresql://")
-
-
 def _single_registrations(intake: str, key: str, n: int = 100) -> list[float]:
     times = []
     with httpx.Client(timeout=10) as client:
@@ -182,53 +143,16 @@ def _single_registrations(intake: str, key: str, n: int = 100) -> list[float]:
     return times
 
 
-def _count(url: str, sql: str) -> int:
-    out = subprocess.run(
-        ["psql", _psql_url(url), "-Atc", sql], capture_output=True, text=True, check=True
-    )
-    return int(out.stdout.strip())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=20)
     args = parser.parse_args()
-    for tool in ("wrk", "pgbench", "psql"):
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} is missing: apt-get install wrk postgresql-client")
-
-    tmp = Path(tempfile.mkdtemp(prefix="gdd-load-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        VAR_DIR=str(tmp / "var"),
-        INTAKE_PORT=str(_free_port()),
-        ROUTING_PORT=str(_free_port()),
-        WORKER_METRICS_PORT=str(_free_port()),
-        BOOTSTRAP_ADMIN_KEY=ADMIN,
-        LOG_LEVEL="WARNING",
-        WEB_CONCURRENCY=str(args.processes),
-    )
-    intake = f"http://127.0.0.1:{env['INTAKE_PORT']}"
-    routing = f"http://127.0.0.1:{env['ROUTING_PORT']}"
-    log = (tmp / "run.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "run"], env=env, stdout=log, stderr=log, cwd=ROOT
-    )
-    try:
-        _wait_ready(intake, routing, proc)
-        _cli(env, "departments", "import", str(EXAMPLES / "departments.sample.json"))
-        _cli(env, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
-        key = httpx.post(
-            f"{routing}/api/v1/keys",
-            json={"role": "window"},
-            headers={"Authorization": f"Bearer {ADMIN}"},
-        ).json()["key"]
-        database_url = dict(
-            line.split("=", 1) for line in (tmp / "var" / "urls.env").read_text().splitlines()
-        )["DATABASE_URL"]
-
+    require("wrk", "pgbench", "psql")
+    with running(args.processes) as stack:
+        intake, tmp = stack.intake, stack.tmp
+        key = stack.key("window")
         single = _single_registrations(intake, key)
         print(
             f"single registration, no load: median {statistics.median(single):.1f} ms, "
@@ -237,7 +161,7 @@ def main() -> None:
 
         script = tmp / "register.lua"
         script.write_text(LUA)
-        before = _count(database_url, "SELECT count(*) FROM cases")
+        before = stack.count("SELECT count(*) FROM cases")
         wrk = subprocess.run(
             [
                 "wrk",
@@ -261,8 +185,8 @@ def main() -> None:
         requests, duration_us, errors, non2xx, p50, p99, worst = map(int, match.groups())
         ok = requests - non2xx
         time.sleep(3)  # any hand-over still under way settles
-        stored = _count(database_url, "SELECT count(*) FROM cases") - before
-        unrouted = _count(database_url, "SELECT count(*) FROM cases WHERE lead_department IS NULL")
+        stored = stack.count("SELECT count(*) FROM cases") - before
+        unrouted = stack.count("SELECT count(*) FROM cases WHERE lead_department IS NULL")
         rate = ok / (duration_us / 1e6)
         print(
             f"wrk, {args.processes} process(es) per API, {args.connections} clients, "
@@ -284,7 +208,7 @@ def main() -> None:
                 f"-c{args.connections}",
                 "-j2",
                 f"-T{args.seconds}",
-                _psql_url(database_url),
+                stack.psql_url,
             ],
             capture_output=True,
             text=True,
@@ -313,11 +237,6 @@ def main() -> None:
                 }
             )
         )
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

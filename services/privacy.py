@@ -26,3 +26,11 @@ def mask_name(name: str | None) -> str | None:
     if len(name) <= 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_address(address: str | None) -> str | None:
+    """广州市越秀区东风中路437号 → 广州市越秀****: the start (city, district) stays, so a reader
+    without need to know still sees roughly where; never more than a third, never the number."""
+    if not address:
+        return address
+    return address[: min(6, len(address) // 3)] + "****"

@@ -22,7 +22,7 @@ import pytest
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
 from shared.settings import Settings
-from tests.conftest import KeyFactory, serve
+from tests.conftest import ESTATE, KeyFactory, serve
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("sample_departments")]
 
@@ -75,12 +75,26 @@ def _schemathesis(base: str, key: str, report: Path) -> subprocess.CompletedProc
     )
 
 
-@pytest.mark.parametrize("api", ["routing", "intake"])
+@pytest.mark.parametrize(
+    ("api", "role"),
+    [
+        # Routing as the admin, which may call nearly all of it; intake as a service-hall
+        # window, which registers and reads cases, so the response checks see stored cases.
+        ("routing", "admin"),
+        ("intake", "window"),
+        # The calls only they may make: the audit trail's filters, and unmasking with a reason
+        # (and every case read masked).
+        ("routing", "auditor"),
+        ("intake", "supervisor"),
+    ],
+)
 async def test_no_server_errors(
     api: str,
+    role: str,
     settings: Settings,
     make_key: KeyFactory,
     routing: Any,
+    intake: Any,
     tmp_path: Path,
 ) -> None:
     import asyncio
@@ -89,9 +103,10 @@ async def test_no_server_errors(
 
     admin = await make_key("admin")
     await publish(routing, admin)
-    # Intake is fuzzed as a service-hall window, which registers and reads cases, so the
-    # response checks see stored cases; routing as the admin, which may call all of it.
-    caller = admin if api == "routing" else await make_key("window")
+    caller = admin if role == "admin" else await make_key(role)
+    if role != "window":  # a case to read, unmask and find on the trail
+        r = await intake.post("/api/v1/cases", json=ESTATE, headers=await make_key("window"))
+        assert r.status_code == 201, r.text
     key = caller["Authorization"].removeprefix("Bearer ")
     factory = create_routing if api == "routing" else create_intake
     fuzzed = settings.model_copy(update={"track_rate_limit_per_minute": 100_000})

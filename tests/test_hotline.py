@@ -140,8 +140,8 @@ async def test_supplements_are_appended_once(
     )
     again = await post(intake, extra)
     assert again.json()["supplement"] is False
-    window = await make_key("window")
-    case = (await intake.get(f"/api/v1/cases/{first['case_no']}", headers=window)).json()
+    coordinator = await make_key("coordinator")  # attachments are for those who need to know
+    case = (await intake.get(f"/api/v1/cases/{first['case_no']}", headers=coordinator)).json()
     assert [e["action"] for e in case["history"]].count("hotline_supplement") == 1
     assert case["attachments"] == ["https://files.example.gov.cn/lease.jpg"]
 

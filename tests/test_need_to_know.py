@@ -1,9 +1,12 @@
-"""Need to know (issue 16): for each role and relation to a case, which of the applicant's
-fields are clear and which masked, over the case read, the list, an action's answer and
-Open311; every clear answer audited, no masked one."""
+"""Need to know (issue 16): for each role and relation to a case, which personal fields are
+clear and which masked, over the case read, the lists, the history, an action's answer, the
+reports and Open311; each answer in clear leaves exactly one audit row, a masked one none."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from typing import Any
 
 import httpx
@@ -20,18 +23,64 @@ pytestmark = pytest.mark.usefixtures("sample_departments")
 APPLICANT = {"name": "黄丽华", "phone": "13800138001", "id_number": "11010519491231002X"}
 CLEAR = ("黄丽华", "13800138001", "11010519491231002X")
 MASKED = ("黄*华", "138****8001", "110***********002X")
+HOME = {"lat": 23.1291234, "long": 113.2644321, "address": "广州市越秀区东风中路437号3栋1201房"}
+PHOTO = "https://files.example.gov.cn/uploads/id-card-front.jpg"
+SECRETS = (*CLEAR, "东风中路437号", "23.1291234", "113.2644321", PHOTO)
+"""Every personal value of the case: a masked answer holds none of them, anywhere in it."""
+EVERY_FIELD = ["name", "phone", "id_number", "address", "attachments"]
+
+
+class Reader:
+    def __init__(self, key_id: str, secret: str) -> None:
+        self.id, self.secret = key_id, secret
+        self.headers = {"Authorization": f"Bearer {secret}"}
 
 
 async def key(
     sessionmaker: async_sessionmaker[AsyncSession], role: str, department: str | None = None
-) -> tuple[str, dict[str, str]]:
+) -> Reader:
     async with transaction(sessionmaker) as session:
         issued = await apikeys.issue(session, role=Role(role), department=department)
-    return str(issued.id), {"Authorization": f"Bearer {issued.key}"}
+    return Reader(str(issued.id), issued.key)
+
+
+async def trail(routing: httpx.AsyncClient, auditor: Reader, of: Reader) -> list[dict[str, Any]]:
+    """The audit rows of `of`'s key, newest first."""
+    r = await routing.get(
+        "/api/v1/audit", params={"key_id": of.id, "limit": 100}, headers=auditor.headers
+    )
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
 
 
 def fields(applicant: dict[str, Any]) -> tuple[str, str, str]:
     return applicant["name"], applicant["phone"], applicant["id_number"]
+
+
+def text_of(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
+def shown_in_clear(case: dict[str, Any]) -> bool:
+    """Every personal field clear, or every one masked and no personal value anywhere in the
+    answer (history, notices and all): nothing in between."""
+    if fields(case["applicant"]) == CLEAR:
+        assert case["location"] == HOME  # stored as sent (a private place: `public` left out)
+        assert case["attachments"] == [PHOTO]
+        assert case["masked"] == []
+        return True
+    assert fields(case["applicant"]) == MASKED
+    assert case["location"] == {
+        "address": "广州市越秀区****",
+        "lat": None,
+        "long": None,
+        "public": False,
+    }
+    assert case["attachments"] == []
+    assert case["masked"] == EVERY_FIELD
+    assert not [s for s in SECRETS if s in text_of(case)]
+    return False
 
 
 async def test_the_role_and_relation_matrix(
@@ -40,27 +89,40 @@ async def test_the_role_and_relation_matrix(
     keys: dict[str, dict[str, str]],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    """A case registered at the GZ-BDC hall, routed to GZ-BDC with GZ-GHZY helping, then
-    transferred to GZ-SWJ: each reader as the rule says, while it is handled and after."""
-    _, hall_window = await key(sessionmaker, "window", "GZ-BDC")
-    _, same_hall = await key(sessionmaker, "window", "GZ-BDC")
-    _, other_hall = await key(sessionmaker, "window", "GZ-SWJ")
-    _, unbound = await key(sessionmaker, "window")
-    _, supervisor = await key(sessionmaker, "supervisor")
-    _, dashboard = await key(sessionmaker, "dashboard")
-    _, admin = await key(sessionmaker, "admin")
+    """A case registered at the GZ-BDC hall with a home address and an ID card's photo, routed
+    to GZ-BDC with GZ-GHZY helping, then transferred to GZ-SWJ and finished: each reader over
+    each surface as the rule says, and one audit row for each answer in clear."""
+    hall_window = await key(sessionmaker, "window", "GZ-BDC")
+    readers = {
+        "registering window": hall_window,
+        "another window of the hall": await key(sessionmaker, "window", "GZ-BDC"),
+        "a window of another hall": await key(sessionmaker, "window", "GZ-SWJ"),
+        "a window bound to no hall": await key(sessionmaker, "window"),
+        "the lead department": await key(sessionmaker, "department", "GZ-BDC"),
+        "a co-department": await key(sessionmaker, "department", "GZ-GHZY"),
+        "the department it is transferred to": await key(sessionmaker, "department", "GZ-SWJ"),
+        "an uninvolved department": await key(sessionmaker, "department", "GZ-SCJG"),
+        "the coordinator": await key(sessionmaker, "coordinator"),
+        "a supervisor": await key(sessionmaker, "supervisor"),
+        "an admin": await key(sessionmaker, "admin"),
+        "a dashboard": await key(sessionmaker, "dashboard"),
+        "an auditor": await key(sessionmaker, "auditor"),
+        "a portal": await key(sessionmaker, "portal"),
+    }
+    auditor = readers["an auditor"]
     body = case_body(
         applicant=APPLICANT,
         intake_department=None,
         title="抵押登记注销拖延",
         description="抵押登记注销一直没办好",
+        location=HOME,
+        attachments=[PHOTO],
     )
-    created = await intake.post("/api/v1/cases", json=body, headers=hall_window)
+    created = await intake.post("/api/v1/cases", json=body, headers=hall_window.headers)
     assert created.status_code == 201, created.text
-    case = created.json()
-    no = case["case_no"]
-    assert (case["intake_hall"], fields(case["applicant"])) == ("GZ-BDC", CLEAR)
-    assert case["lead_department"] == "GZ-BDC"
+    no = created.json()["case_no"]
+    assert created.json()["intake_hall"] == "GZ-BDC"
+    assert shown_in_clear(created.json())
     r = await routing.post(
         f"/api/v1/cases/{no}/assign",
         json={"department": "GZ-BDC", "co_departments": ["GZ-GHZY"], "reason": "会同规划"},
@@ -68,56 +130,199 @@ async def test_the_role_and_relation_matrix(
     )
     assert r.status_code == 200, r.text
 
-    async def seen(headers: dict[str, str]) -> tuple[str, str, str]:
-        r = await intake.get(f"/api/v1/cases/{no}", headers=headers)
-        assert r.status_code == 200, r.text
-        return fields(r.json()["applicant"])
+    async def rows(reader: Reader) -> list[dict[str, Any]]:
+        return await trail(routing, auditor, reader)
 
-    expected = {
-        "registering window": (hall_window, CLEAR),
-        "another window of the hall": (same_hall, CLEAR),
-        "a window of another hall": (other_hall, MASKED),
-        "a window bound to no hall": (unbound, MASKED),
-        "the lead department": (keys["bdc"], CLEAR),
-        "a co-department": (keys["ghzy"], CLEAR),
-        "the coordinator": (keys["coordinator"], CLEAR),
-        "a supervisor": (supervisor, MASKED),
-        "an admin": (admin, MASKED),
+    async def read(who: str) -> bool | int:
+        """The case read, the list and the history as `who` sees them: True in clear, False
+        masked, or the status it was refused with; and one audit row per answer in clear."""
+        reader = readers[who]
+        before = len(await rows(reader))
+        one = await intake.get(f"/api/v1/cases/{no}", headers=reader.headers)
+        listed = await intake.get("/api/v1/cases", headers=reader.headers)
+        if one.status_code != 200:
+            assert listed.status_code in (200, 403)
+            assert no not in listed.text
+            assert len(await rows(reader)) == before
+            return one.status_code
+        clear = shown_in_clear(one.json())
+        [item] = [c for c in listed.json()["items"] if c["case_no"] == no]
+        assert shown_in_clear(item) is clear, who
+        # The history tells what happened and who did it, never who the applicant is.
+        assert one.json()["history"]
+        assert not [s for s in SECRETS if s in text_of(one.json()["history"])], who
+        written = (await rows(reader))[: len(await rows(reader)) - before]
+        if clear:
+            assert [(r["case_nos"], r["fields"]) for r in written] == [
+                ([no], sorted(EVERY_FIELD)),
+                ([no], sorted(EVERY_FIELD)),
+            ], who  # one for the read, one for the list
+        else:
+            assert written == [], who
+        return clear
+
+    handled = {
+        "registering window": True,
+        "another window of the hall": True,
+        "a window of another hall": False,
+        "a window bound to no hall": False,
+        "the lead department": True,
+        "a co-department": True,
+        "the department it is transferred to": 403,  # not yet its case
+        "an uninvolved department": 403,
+        "the coordinator": True,
+        "a supervisor": False,
+        "an admin": False,
+        "a dashboard": 403,
+        "an auditor": 403,
+        "a portal": 403,  # not its registration
     }
-    for who, (headers, shown) in expected.items():
-        assert await seen(headers) == shown, who
-    listed = await intake.get("/api/v1/cases", headers=other_hall)
-    assert [fields(c["applicant"]) for c in listed.json()["items"]] == [MASKED]
-    listed = await intake.get("/api/v1/cases", headers=same_hall)
-    assert [fields(c["applicant"]) for c in listed.json()["items"]] == [CLEAR]
-    assert (await intake.get(f"/api/v1/cases/{no}", headers=dashboard)).status_code == 403
+    assert {who: await read(who) for who in readers} == handled
 
-    # An action's answer follows the same rule: the lead's is clear; after a transfer the
-    # former lead's own answer, and its reads, are masked.
-    signed = await routing.post(f"/api/v1/cases/{no}/sign", json={}, headers=keys["bdc"])
-    assert fields(signed.json()["applicant"]) == CLEAR
+    # An action's answer follows the same rule: the lead's is clear, and after a transfer the
+    # former lead's own answer is masked.
+    lead = readers["the lead department"].headers
+    signed = await routing.post(f"/api/v1/cases/{no}/sign", json={}, headers=lead)
+    assert shown_in_clear(signed.json())
     moved = await routing.post(
         f"/api/v1/cases/{no}/transfer",
         json={"to_department": "GZ-SWJ", "reason": "属税务事项"},
-        headers=keys["bdc"],
+        headers=lead,
     )
     assert moved.status_code == 200, moved.text
-    assert fields(moved.json()["applicant"]) == MASKED  # the former lead, in its own answer
-    former = await intake.get(f"/api/v1/cases/{no}", headers=keys["bdc"])
-    assert former.status_code == 200  # it first answered for it, so it still reads it...
-    assert fields(former.json()["applicant"]) == MASKED  # ...masked
-    assert await seen(keys["swj"]) == CLEAR  # the new lead
+    assert not shown_in_clear(moved.json())
+    transferred = {
+        **handled,
+        "the lead department": False,  # it first answered for it, so it still reads it, masked
+        "the department it is transferred to": True,
+    }
+    assert {who: await read(who) for who in readers} == transferred
 
-    # Once finished, the departments read it masked; the hall and the coordinator still clear.
-    await routing.post(f"/api/v1/cases/{no}/sign", json={}, headers=keys["swj"])
-    await routing.post(f"/api/v1/cases/{no}/reply", json={"reply": "已办结"}, headers=keys["swj"])
+    # Finished: the departments read it masked; the hall and the coordinator still in clear.
+    swj = readers["the department it is transferred to"].headers
+    await routing.post(f"/api/v1/cases/{no}/sign", json={}, headers=swj)
+    await routing.post(f"/api/v1/cases/{no}/reply", json={"reply": "已办结"}, headers=swj)
     fed = await intake.post(
-        f"/api/v1/cases/{no}/feedback", json={"satisfaction": "satisfied"}, headers=hall_window
+        f"/api/v1/cases/{no}/feedback",
+        json={"satisfaction": "satisfied"},
+        headers=hall_window.headers,
     )
     assert fed.json()["status"] == "closed"
-    assert await seen(keys["swj"]) == MASKED
-    assert await seen(hall_window) == CLEAR
-    assert await seen(keys["coordinator"]) == CLEAR
+    finished = {
+        **transferred,
+        "a co-department": False,
+        "the department it is transferred to": False,
+    }
+    assert {who: await read(who) for who in readers} == finished
+
+    # The figures and the monthly report (both formats) carry no personal value for anyone
+    # who may read them; the report leaves one row for its export, naming no case.
+    month = created.json()["created_at"][:7]
+    for who in ("a supervisor", "a dashboard", "an admin", "the coordinator"):
+        reader = readers[who]
+        for path in (
+            "/api/v1/stats/summary",
+            "/api/v1/stats/departments",
+            "/api/v1/stats/categories",
+            "/api/v1/stats/common-issues",
+            "/api/v1/cards",
+        ):
+            r = await routing.get(path, headers=reader.headers)
+            assert r.status_code == 200, (who, path, r.text)
+            assert not [s for s in SECRETS if s in r.text], (who, path)
+        before = len(await rows(reader))
+        for format in ("json", "xlsx"):
+            r = await routing.get(
+                "/api/v1/reports/monthly",
+                params={"month": month, "format": format},
+                headers=reader.headers,
+            )
+            if who == "the coordinator":
+                assert r.status_code == 403  # the report is the supervisors' and the board's
+                continue
+            assert r.status_code == 200, r.text
+            if format == "xlsx":
+                with zipfile.ZipFile(io.BytesIO(r.content)) as book:
+                    inside = "".join(book.read(n).decode() for n in book.namelist())
+            else:
+                inside = r.text
+                assert r.json()["summary"]["received"] == 1  # the case is in the figures
+            assert not [s for s in SECRETS if s in inside], (who, format)
+        written = (await rows(reader))[: len(await rows(reader)) - before]
+        expected: list[list[str]] = [] if who == "the coordinator" else [[], []]
+        assert [r["case_nos"] for r in written] == expected, who
+
+
+async def test_open311_by_relation(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Open311: the portal that sent a request reads it in full (an export: one row naming it
+    and what it showed), another portal not at all, the keyless feed only the district; staff
+    read it as any other case by need to know."""
+    portal, other_portal = await key(sessionmaker, "portal"), await key(sessionmaker, "portal")
+    window, coordinator = (
+        await key(sessionmaker, "window", "GZ-BDC"),
+        await key(sessionmaker, "coordinator"),
+    )
+    auditor = await key(sessionmaker, "auditor")
+    created = await intake.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": portal.secret,
+            "service_code": "acceptance",
+            "description": "连续两天取不到号,营业执照一直领不到",
+            "phone": APPLICANT["phone"],
+            "first_name": "丽华",
+            "last_name": "黄",
+            "lat": str(HOME["lat"]),
+            "long": str(HOME["long"]),
+            "address_string": HOME["address"],
+            "media_url": PHOTO,
+        },
+    )
+    assert created.status_code == 201, created.text
+    [receipt] = created.json()
+    no = receipt["service_request_id"]
+    base = "/open311/v2/requests"
+
+    mine = await intake.get(f"{base}/{no}.json", params={"api_key": portal.secret})
+    [request] = mine.json()
+    assert (request["address"], request["lat"], request["media_url"]) == (
+        HOME["address"],
+        HOME["lat"],
+        PHOTO,
+    )
+    assert request["description"] == "连续两天取不到号,营业执照一直领不到"
+    listed = await intake.get(f"{base}.json", params={"api_key": portal.secret})
+    assert [r["service_request_id"] for r in listed.json()] == [no]
+    assert [(r["case_nos"], r["fields"]) for r in await trail(routing, auditor, portal)] == [
+        ([no], ["address", "attachments", "description"]),
+        ([no], ["address", "attachments", "description"]),
+    ]
+
+    theirs = await intake.get(f"{base}/{no}.json", params={"api_key": other_portal.secret})
+    assert theirs.status_code == 404
+    assert not [s for s in SECRETS if s in theirs.text]
+    theirs = await intake.get(f"{base}.json", params={"api_key": other_portal.secret})
+    assert theirs.json() == []
+
+    for public in (
+        await intake.get(f"{base}/{no}.json"),
+        await intake.get(f"{base}.json"),
+        await intake.get(f"{base}.xml"),
+    ):
+        assert public.status_code == 200
+        assert no in public.text
+        assert not [s for s in SECRETS if s in public.text]
+        assert "连续两天" not in public.text  # what the citizen wrote
+
+    masked = await intake.get(f"/api/v1/cases/{no}", headers=window.headers)
+    assert masked.json()["masked"] == ["name", "phone", "address", "attachments"]
+    clear = await intake.get(f"/api/v1/cases/{no}", headers=coordinator.headers)
+    assert clear.json()["masked"] == []
+    assert clear.json()["attachments"] == [PHOTO]
 
 
 async def test_an_admin_binds_an_old_window_key_to_its_hall(
@@ -126,8 +331,9 @@ async def test_an_admin_binds_an_old_window_key_to_its_hall(
     keys: dict[str, dict[str, str]],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    _, hall_window = await key(sessionmaker, "window", "GZ-BDC")
-    old_id, old = await key(sessionmaker, "window")
+    hall_window = (await key(sessionmaker, "window", "GZ-BDC")).headers
+    old_key = await key(sessionmaker, "window")
+    old_id, old = old_key.id, old_key.headers
     no = (
         await intake.post("/api/v1/cases", json=case_body(applicant=APPLICANT), headers=hall_window)
     ).json()["case_no"]
@@ -143,7 +349,7 @@ async def test_an_admin_binds_an_old_window_key_to_its_hall(
     for bad, status in (({"department": "GZ-NOPE"}, 422), ({"department": ""}, 422)):
         r = await routing.put(f"/api/v1/keys/{old_id}/hall", json=bad, headers=keys["admin"])
         assert r.status_code == status, r.text
-    dept_id, _ = await key(sessionmaker, "department", "GZ-SWJ")
+    dept_id = (await key(sessionmaker, "department", "GZ-SWJ")).id
     r = await routing.put(
         f"/api/v1/keys/{dept_id}/hall", json={"department": "GZ-BDC"}, headers=keys["admin"]
     )

@@ -337,8 +337,9 @@ async def _requests(
         names = await departments.names(
             session, [c.lead_department for c in rows if c.lead_department]
         )
-    view = open311.request_out if principal is not None else open311.public_request_out
-    return [view(c, names.get(c.lead_department or "")) for c in rows]
+        # Shown inside the transaction, so the export's audit row names what it showed.
+        view = open311.request_out if principal is not None else open311.public_request_out
+        return [view(c, names.get(c.lead_department or "")) for c in rows]
 
 
 async def _reader(request: Request, sessions: Sessionmaker) -> Principal | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.case import access
 from services.case.lifecycle import allowed_actions
-from services.privacy import mask_id_number, mask_name, mask_phone
+from services.privacy import mask_address, mask_id_number, mask_name, mask_phone
 from shared import audit
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent, Extension, Notice
@@ -30,33 +30,53 @@ STATUS_LABELS = {
 PERSONAL = ("name", "phone", "id_number")
 """The applicant's fields masked for those without need-to-know, and audited when shown."""
 
-
-def _applicant(case: Case, viewer: Principal, *, unmasked: bool = False) -> dict[str, Any]:
-    applicant = {
-        "name": case.applicant_name,
-        "phone": case.applicant_phone,
-        "id_number": case.applicant_id_number,
-        "type": case.applicant_type,
-        "org_name": case.applicant_org_name,
-    }
-    if not (unmasked or access.sees_in_clear(viewer, case)):
-        return _masked(applicant)
-    _disclosed(case.case_no, applicant)
-    return applicant
+WITHHELD = (*PERSONAL, "address", "attachments")
+"""Every field a reader without need-to-know is not shown in clear: the applicant's, a private
+place (its address and coordinates: a home) and the attachments (an ID card's photo, a
+contract). Each is named in the answer's `masked` and, when shown, on the audit row."""
 
 
-def _disclosed(case_no: str, applicant: dict[str, Any]) -> None:
-    audit.disclosed(case_no, [name for name in PERSONAL if applicant.get(name)])
-
-
-def _masked(applicant: dict[str, Any]) -> dict[str, Any]:
-    """The applicant as a role without need-to-know sees them: name, phone and ID masked."""
+def _for(body: dict[str, Any], clear: bool) -> dict[str, Any]:
+    """The case's answer as a reader sees it: in clear (and noted for the audit trail), or with
+    the personal fields masked; `masked` names what was withheld, so a screen can say so."""
+    fields = _personal_fields(body)
+    if clear:
+        audit.disclosed(str(body.get("case_no")), fields)
+        return {**body, "masked": []}
+    applicant = body.get("applicant") or {}
+    location = body.get("location")
     return {
-        **applicant,
-        "name": mask_name(applicant.get("name")),
-        "phone": mask_phone(applicant.get("phone")),
-        "id_number": mask_id_number(applicant.get("id_number")),
+        **body,
+        "applicant": {
+            **applicant,
+            "name": mask_name(applicant.get("name")),
+            "phone": mask_phone(applicant.get("phone")),
+            "id_number": mask_id_number(applicant.get("id_number")),
+        },
+        "location": (
+            {
+                "address": mask_address(location.get("address")),
+                "lat": None,
+                "long": None,
+                "public": False,
+            }
+            if "address" in fields and location
+            else location
+        ),
+        "attachments": [],
+        "masked": fields,
     }
+
+
+def _personal_fields(body: dict[str, Any]) -> list[str]:
+    applicant = body.get("applicant") or {}
+    location = body.get("location")
+    fields = [name for name in PERSONAL if applicant.get(name)]
+    if location and not location.get("public"):
+        fields.append("address")
+    if body.get("attachments"):
+        fields.append("attachments")
+    return fields
 
 
 def event_out(event: CaseEvent) -> dict[str, Any]:
@@ -87,11 +107,8 @@ def seen_by(
     """A case shown to the service key (routing's answer to intake) as `viewer` sees it: the
     applicant masked unless they need to know, without routing's own `routed` flag."""
     out = {k: v for k, v in shown.items() if k != "routed"}
-    if not access.sees_shown_in_clear(viewer, shown, registered_by_viewer=registered_by_viewer):
-        out["applicant"] = _masked(out.get("applicant") or {})
-    else:
-        _disclosed(str(out.get("case_no")), out.get("applicant") or {})
-    return out
+    clear = access.sees_shown_in_clear(viewer, shown, registered_by_viewer=registered_by_viewer)
+    return _for(out, clear)
 
 
 def linked_out(case: Case) -> dict[str, Any]:
@@ -145,7 +162,13 @@ def case_out(
             "handle_due_at": shanghai_iso(case.handle_due_at),
         },
         "tracking_card": case.tracking_card,
-        "applicant": _applicant(case, viewer, unmasked=unmasked),
+        "applicant": {
+            "name": case.applicant_name,
+            "phone": case.applicant_phone,
+            "id_number": case.applicant_id_number,
+            "type": case.applicant_type,
+            "org_name": case.applicant_org_name,
+        },
         "attachments": list(case.attachments or []),
         "location": case.location,
         "resolution": {
@@ -181,7 +204,7 @@ def case_out(
         ]
     if sms_replies is not None:
         body["sms_replies"] = sms_replies
-    return body
+    return _for(body, unmasked or access.sees_in_clear(viewer, case))
 
 
 def tracking_out(

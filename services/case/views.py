@@ -102,8 +102,17 @@ class CaseOut(View):
     deadlines: Deadlines
     tracking_card: dict[str, Any]
     applicant: ApplicantOut
-    attachments: list[str]
-    location: dict[str, Any] | None
+    attachments: list[str] = Field(description="empty when masked (see `masked`)")
+    location: dict[str, Any] | None = Field(
+        description="a private place is masked (address shortened, no coordinates) unless the "
+        "caller needs to know; a public one (a road, a hall) is shown to every reader"
+    )
+    masked: list[str] = Field(
+        default_factory=list,
+        examples=[["name", "phone", "id_number", "address", "attachments"]],
+        description="the personal fields withheld from this caller (need to know): a supervisor "
+        "may unmask the case with a reason; empty when shown in clear",
+    )
     resolution: Resolution
     feedback: FeedbackOut
     reopen_count: int

@@ -10,6 +10,7 @@ from xml.etree import ElementTree as ET
 from services.case.categories import CATEGORIES, label
 from services.case.lifecycle import FINISHED
 from services.case.presenter import STATUS_LABELS
+from shared import audit
 from shared.enums import CaseStatus
 from shared.models import Case
 from shared.timeutil import shanghai_iso
@@ -54,9 +55,22 @@ def definition(code: str) -> dict[str, Any]:
 
 
 def request_out(case: Case, agency: str | None) -> dict[str, Any]:
-    """The request as its own portal sees it (read with the api_key that created it)."""
+    """The request as its own portal sees it (read with the api_key that created it): a keyed
+    read is an export of what the citizen wrote, and where, so each request is on its audit row."""
     status = CaseStatus(case.status)
     location = case.location or {}
+    audit.disclosed(
+        case.case_no,
+        [
+            name
+            for name, shown in (
+                ("description", case.description),
+                ("address", location and not location.get("public")),
+                ("attachments", case.attachments),
+            )
+            if shown
+        ],
+    )
     return {
         "service_request_id": case.case_no,
         "status": "closed" if status in FINISHED else "open",

@@ -1,0 +1,116 @@
+"""The service as `make run` starts it, on a fresh var dir (embedded PostgreSQL and Redis), with
+the sample departments and rule table loaded: what the load benchmarks drive with wrk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+ADMIN = "bench-admin-key-0123456789abcdefgh"
+
+
+@dataclass
+class Stack:
+    intake: str
+    routing: str
+    database_url: str
+    tmp: Path
+
+    @property
+    def psql_url(self) -> str:
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+    def key(self, role: str, department: str | None = None) -> str:
+        body = {"role": role, **({"department": department} if department else {})}
+        r = httpx.post(
+            f"{self.routing}/api/v1/keys", json=body, headers={"Authorization": f"Bearer {ADMIN}"}
+        )
+        r.raise_for_status()
+        return str(r.json()["key"])
+
+    def count(self, sql: str) -> int:
+        out = subprocess.run(
+            ["psql", self.psql_url, "-Atc", sql], capture_output=True, text=True, check=True
+        )
+        return int(out.stdout.strip())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, check=True, timeout=120)
+
+
+def _wait_ready(intake: str, routing: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("gaodedim run exited")
+        try:
+            if all(
+                httpx.get(f"{u}/readyz", timeout=1).status_code == 200 for u in (intake, routing)
+            ):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("gaodedim run did not become ready")
+
+
+def require(*tools: str) -> None:
+    for tool in tools:
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: apt-get install wrk postgresql-client")
+
+
+@contextmanager
+def running(processes: int) -> Iterator[Stack]:
+    """`gaodedim run` with WEB_CONCURRENCY=processes, ready, stopped and removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix="gdd-load-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        VAR_DIR=str(tmp / "var"),
+        INTAKE_PORT=str(free_port()),
+        ROUTING_PORT=str(free_port()),
+        WORKER_METRICS_PORT=str(free_port()),
+        BOOTSTRAP_ADMIN_KEY=ADMIN,
+        LOG_LEVEL="WARNING",
+        WEB_CONCURRENCY=str(processes),
+    )
+    intake = f"http://127.0.0.1:{env['INTAKE_PORT']}"
+    routing = f"http://127.0.0.1:{env['ROUTING_PORT']}"
+    log = (tmp / "run.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "run"], env=env, stdout=log, stderr=log, cwd=ROOT
+    )
+    try:
+        _wait_ready(intake, routing, proc)
+        _cli(env, "departments", "import", str(EXAMPLES / "departments.sample.json"))
+        _cli(env, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
+        urls = dict(
+            line.split("=", 1) for line in (tmp / "var" / "urls.env").read_text().splitlines()
+        )
+        yield Stack(intake, routing, urls["DATABASE_URL"], tmp)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
