@@ -8,7 +8,7 @@ Needs `wrk` and `pgbench` (Debian: `apt-get install wrk postgresql-client`). It:
 2. drives `GET /api/v1/cases/{case_no}` over random cases with wrk, alternating a window key of
    that hall (the applicant in clear: one audit row a read) and one of another hall (masked:
    no row), twice each, so a slow stretch of the machine does not favour either;
-3. checks that the clear runs wrote exactly one audit row per 2xx and the masked runs none;
+3. checks that the clear runs wrote one audit row per read and the masked runs none;
 4. replays each read's database work (as the statement log shows it) with pgbench;
 5. prints reads/s, p50/p99 and the ratio to the replay for both.
 """
@@ -55,11 +55,10 @@ SELECT * FROM case_events WHERE case_id = :c_id ORDER BY id;
 SELECT * FROM notices WHERE case_id = :c_id ORDER BY id;
 {clear}COMMIT;
 """
-CLEAR = r"""SELECT r.*, c.case_no FROM sms_replies r LEFT JOIN cases c ON c.id = r.case_id
-  WHERE r.case_id = :c_id ORDER BY r.id;
+CLEAR = r"""SELECT * FROM sms_replies WHERE case_id = :c_id ORDER BY id;
 INSERT INTO audit_log (key_id, role, operation, case_nos, fields, address)
-  VALUES (NULL, 'window', 'GET /api/v1/cases/{{case_no}}', ARRAY[:'c_case_no'],
-  '{{name,phone}}', '127.0.0.1');
+  SELECT NULL, 'window', 'GET /api/v1/cases/{{case_no}}', ARRAY[case_no], '{{name,phone}}',
+  '127.0.0.1' FROM bench_reads WHERE n = :i;
 """
 
 
@@ -118,7 +117,7 @@ def _wrk(stack: Stack, args: argparse.Namespace, key: str) -> dict[str, Any]:
 def _replay(stack: Stack, args: argparse.Namespace, clear: bool) -> float:
     script = stack.tmp / f"replay-{clear}.sql"
     script.write_text(READ.format(cases=args.cases, clear=CLEAR.format() if clear else ""))
-    out = subprocess.run(
+    done = subprocess.run(
         [
             "pgbench",
             "-n",
@@ -131,9 +130,11 @@ def _replay(stack: Stack, args: argparse.Namespace, clear: bool) -> float:
         ],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"pgbench failed: {done.stderr[-2000:]}")
+    return float(re.search(r"tps = ([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
 
 
 def main() -> None:
@@ -162,6 +163,9 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
+        warm = argparse.Namespace(**{**vars(args), "seconds": 5})
+        for key in (hall, other):  # connections opened, caches filled: not measured
+            _wrk(stack, warm, key)
         runs: dict[str, list[dict[str, Any]]] = {"clear": [], "masked": []}
         for _ in range(2):
             runs["clear"].append(_wrk(stack, args, hall))
@@ -171,7 +175,13 @@ def main() -> None:
         for view, results in runs.items():
             rows = [r["audit_rows"] for r in results]
             oks = [r["ok"] for r in results]
-            audited = rows == oks if view == "clear" else rows == [0, 0]
+            # A read still in flight when wrk stops is answered (and audited) uncounted: at
+            # most one a connection.
+            audited = (
+                all(ok <= n <= ok + args.connections for n, ok in zip(rows, oks, strict=True))
+                if view == "clear"
+                else rows == [0, 0]
+            )
             rate = statistics.mean(r["rate"] for r in results)
             print(
                 f"{view}: "

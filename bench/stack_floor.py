@@ -26,7 +26,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 from _db import fresh_database
-from intake_load import LUA, _free_port
+from _stack import free_port
+from intake_load import LUA
 
 HERE = Path(__file__).resolve().parent
 
@@ -60,7 +61,7 @@ def _cpu(pid: int) -> float:
 
 
 def run(client: str, dsn: str, args: argparse.Namespace, script: Path) -> None:
-    intake_port, routing_port = _free_port(), _free_port()
+    intake_port, routing_port = free_port(), free_port()
     env = dict(
         os.environ,
         FLOOR_DSN=dsn,

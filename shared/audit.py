@@ -14,6 +14,7 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.enums import Role
@@ -84,8 +85,10 @@ async def flush(session: AsyncSession) -> None:
     if current is None or not current.pending:
         return
     assert current.role is not None  # pending
-    session.add(
-        AuditEntry(
+    # A plain INSERT, not the ORM's unit of work (and nothing read back): the row is on every
+    # read in clear, where the ORM's bookkeeping cost more than the insert itself.
+    await session.execute(
+        insert(AuditEntry).values(
             key_id=current.key_id,
             role=current.role.value,
             operation=(
@@ -97,7 +100,6 @@ async def flush(session: AsyncSession) -> None:
             reason=current.reason,
         )
     )
-    await session.flush()
     for case_no, fields in current.cases.items():
         current.recorded.setdefault(case_no, set()).update(fields)
     current.cases.clear()

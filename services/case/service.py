@@ -398,7 +398,7 @@ async def replies_of(
     those who see their data unmasked (None for everyone else)."""
     if not access.sees_in_clear(actor, case):
         return None
-    return await inbox.of_case(session, case.id)
+    return await inbox.of_case(session, case.id, case.case_no)
 
 
 async def track(session: AsyncSession, code: str, phone_last4: str) -> dict[str, Any] | None:
