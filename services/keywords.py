@@ -8,6 +8,8 @@ import logging
 from functools import lru_cache
 from typing import Any
 
+from services.privacy import erase
+
 # Words every complaint uses: never a topic.
 GENERIC = frozenset(
     [
@@ -22,6 +24,7 @@ GENERIC = frozenset(
         "没有",
         "需要",
         "申请",
+        "申请人",
         "材料",
         "工作人员",
         "要求",
@@ -79,9 +82,23 @@ def warm() -> None:
 
 
 def keywords(text: str, top: int = 6) -> list[str]:
-    tags = _extractor().extract_tags(text, topK=top + len(GENERIC))
+    """The `top` heaviest words, ties broken by the word itself: jieba breaks them in hash
+    order, which differs between processes, so the worker and an API would store and compute
+    different keywords for one text."""
+    weighted = _extractor().extract_tags(text, topK=None, withWeight=True)
+    tags = [t for t, _ in sorted(weighted, key=lambda tw: (-tw[1], tw[0]))]
     return [t for t in tags if t not in GENERIC and 1 < len(t) <= 32 and not t.isdigit()][:top]
 
 
-def of_case(title: str | None, description: str) -> list[str]:
-    return keywords(f"{title or ''} {description}")
+def of_case(
+    title: str | None,
+    description: str | None,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    id_number: str | None = None,
+) -> list[str]:
+    """The keywords of a case's words without its applicant: a name is a fine TF-IDF keyword,
+    and one person's three complaints would make them a 共性问题 on the dashboard."""
+    text = f"{title or ''} {description or ''}"
+    return keywords(erase(text, name=name, phone=phone, id_number=id_number) or "")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from shared.text import ID_NUMBER, MOBILE
+
 
 def mask_phone(phone: str | None) -> str | None:
     if not phone:
@@ -34,3 +36,41 @@ def mask_address(address: str | None) -> str | None:
     if not address:
         return address
     return address[: min(6, len(address) // 3)] + "****"
+
+
+def redact(
+    text: str | None, *, name: str | None, phone: str | None, id_number: str | None
+) -> str | None:
+    """Free text as a reader without need to know sees it: the applicant's own name, phone and
+    ID number where staff or the applicant typed them ("黄丽华来电13800138001"), and anything
+    else shaped like a mobile or ID number, masked as the fields are."""
+    if not text:
+        return text
+    for value, masked in (
+        (id_number, mask_id_number(id_number)),
+        (phone, mask_phone(phone)),
+        (name, mask_name(name)),
+    ):
+        if value and masked and len(value) >= 2:
+            text = text.replace(value, masked)
+    text = ID_NUMBER.sub(lambda m: mask_id_number(m.group()) or "", text)
+    return MOBILE.sub(lambda m: mask_phone(m.group()) or "", text)
+
+
+ERASED = "***"
+
+
+def erase(
+    text: str | None, *, name: str | None, phone: str | None, id_number: str | None
+) -> str | None:
+    """Free text with the applicant gone for good (retention; the keywords stats are computed
+    from): their name becomes 申请人 (the applicant), their numbers and anything shaped like a
+    mobile or ID number ***."""
+    if not text:
+        return text
+    for value in (id_number, phone):
+        if value:
+            text = text.replace(value, ERASED)
+    if name and len(name) >= 2:
+        text = text.replace(name, "申请人")
+    return MOBILE.sub(ERASED, ID_NUMBER.sub(ERASED, text))

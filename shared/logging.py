@@ -13,7 +13,6 @@ Personal data never reaches a log line, whatever fails:
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import traceback
 from types import TracebackType
@@ -22,8 +21,8 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+from shared.text import ID_NUMBER, MOBILE
+
 FOREIGN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "sqlalchemy", "asyncio")
 """Libraries that install handlers of their own (uvicorn's CLI does); they are made to propagate
 to the root handler below instead, so their lines are JSON and scrubbed like ours."""

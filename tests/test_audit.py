@@ -231,3 +231,20 @@ async def test_an_open311_keyed_read_writes_one_row_and_the_public_feed_none(
     (row,) = await rows_of(routing, auditor, portal)
     assert row["operation"] == "GET /open311/v2/requests.{fmt} (open311 keyed read)"
     assert row["role"] == "portal"
+
+
+async def test_a_replayed_answer_in_clear_writes_its_own_row(
+    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: Any
+) -> None:
+    """Sent again under its Idempotency-Key, the stored answer discloses the applicant again."""
+    window, auditor = await issue("window", "GZ-BDC"), await issue("auditor")
+    held = {**ESTATE, "hold": True}  # settled at once: a replay sends the stored answer
+    headers = {**window.headers, "Idempotency-Key": "audit-replay-1"}
+    first = await intake.post("/api/v1/cases", json=held, headers=headers)
+    again = await intake.post("/api/v1/cases", json=held, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["applicant"]["phone"] == "13800138001"
+    no = first.json()["case_no"]
+    rows = await rows_of(routing, auditor, window)
+    assert [(r["operation"], r["case_nos"]) for r in rows] == [("POST /api/v1/cases", [no])] * 2

@@ -149,3 +149,32 @@ async def test_a_registered_case_gets_its_keywords_from_the_worker(
     assert words is not None
     assert "养老保险" in words
     assert not {"窗口", "办理"} & set(words)  # words every complaint uses are left out
+
+
+def test_keywords_and_topics_are_the_same_in_every_process() -> None:
+    """jieba and Counter break ties in hash order; the worker stores keywords, an API computes
+    the rest, and both must name a topic alike whatever their PYTHONHASHSEED."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from services.keywords import of_case\n"
+        "from services.stats.common_issues import Item, cluster\n"
+        "text = '申请人(电话***,证件***)的抵押登记注销一直没办好'\n"
+        "words = of_case('抵押登记注销拖延', text)\n"
+        "items = [Item(i, f'S-{i}', None, None, frozenset(words)) for i in range(4)]\n"
+        "print(words, [t.keywords for t in cluster(items)])\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(seen) == 1, seen

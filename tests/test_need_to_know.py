@@ -28,6 +28,8 @@ PHOTO = "https://files.example.gov.cn/uploads/id-card-front.jpg"
 SECRETS = (*CLEAR, "东风中路437号", "23.1291234", "113.2644321", PHOTO)
 """Every personal value of the case: a masked answer holds none of them, anywhere in it."""
 EVERY_FIELD = ["name", "phone", "id_number", "address", "attachments"]
+TYPED = "黄丽华(证件号码11010519491231002X,联系13800138001)的抵押登记注销一直没办好"
+"""What a window typed: the applicant's name and numbers in the complaint's own words."""
 
 
 class Reader:
@@ -69,6 +71,7 @@ def shown_in_clear(case: dict[str, Any]) -> bool:
         assert case["location"] == HOME  # stored as sent (a private place: `public` left out)
         assert case["attachments"] == [PHOTO]
         assert case["masked"] == []
+        assert case["description"] == TYPED
         return True
     assert fields(case["applicant"]) == MASKED
     assert case["location"] == {
@@ -79,6 +82,9 @@ def shown_in_clear(case: dict[str, Any]) -> bool:
     }
     assert case["attachments"] == []
     assert case["masked"] == EVERY_FIELD
+    assert case["description"] == (
+        "黄*华(证件号码110***********002X,联系138****8001)的抵押登记注销一直没办好"
+    )
     assert not [s for s in SECRETS if s in text_of(case)]
     return False
 
@@ -114,7 +120,7 @@ async def test_the_role_and_relation_matrix(
         applicant=APPLICANT,
         intake_department=None,
         title="抵押登记注销拖延",
-        description="抵押登记注销一直没办好",
+        description=TYPED,
         location=HOME,
         attachments=[PHOTO],
     )
@@ -122,6 +128,7 @@ async def test_the_role_and_relation_matrix(
     assert created.status_code == 201, created.text
     no = created.json()["case_no"]
     assert created.json()["intake_hall"] == "GZ-BDC"
+    assert created.json()["first_responsible_department"] == "GZ-BDC"  # the rule's lead
     assert shown_in_clear(created.json())
     r = await routing.post(
         f"/api/v1/cases/{no}/assign",
@@ -148,9 +155,9 @@ async def test_the_role_and_relation_matrix(
         clear = shown_in_clear(one.json())
         [item] = [c for c in listed.json()["items"] if c["case_no"] == no]
         assert shown_in_clear(item) is clear, who
-        # The history tells what happened and who did it, never who the applicant is.
+        # The history is part of the answer: masked, its reasons hold no personal value either
+        # (a transfer's reason below names the applicant and their phone).
         assert one.json()["history"]
-        assert not [s for s in SECRETS if s in text_of(one.json()["history"])], who
         written = (await rows(reader))[: len(await rows(reader)) - before]
         if clear:
             assert [(r["case_nos"], r["fields"]) for r in written] == [
@@ -186,7 +193,7 @@ async def test_the_role_and_relation_matrix(
     assert shown_in_clear(signed.json())
     moved = await routing.post(
         f"/api/v1/cases/{no}/transfer",
-        json={"to_department": "GZ-SWJ", "reason": "属税务事项"},
+        json={"to_department": "GZ-SWJ", "reason": "已电话13800138001联系黄丽华:属税务事项"},
         headers=lead,
     )
     assert moved.status_code == 200, moved.text

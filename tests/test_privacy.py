@@ -214,3 +214,23 @@ async def test_a_case_routed_at_once_is_shown_as_the_callers_role_sees_it(
         assert (case["status"], case["applicant"]["phone"]) == ("assigned", phone), role
         assert "routed" not in case
         assert ("黄丽华" in r.text) is (role == "window")
+
+
+@pytest.mark.parametrize(
+    ("typed", "masked"),
+    [
+        ("黄丽华来电", "黄*华来电"),
+        ("call 13800138001 now", "call 138****8001 now"),
+        ("另一号码13912345678", "另一号码139****5678"),  # not the applicant's: still a phone
+        ("全角１３８００１３８００１", "全角１３８****８００１"),
+        ("证件11010519491231002X。", "证件110***********002X。"),
+        ("证件１１０１０５１９４９１２３１００２Ｘ", "证件１１０***********００２Ｘ"),
+        ("单号 2026111800000001234 与 123456", "单号 2026111800000001234 与 123456"),
+        ('=HYPERLINK("x")\x00', '=HYPERLINK("x")\x00'),  # only personal data is its business
+        ("", ""),
+    ],
+)
+def test_free_text_is_redacted_for_masked_readers(typed: str, masked: str) -> None:
+    from services.privacy import redact
+
+    assert redact(typed, **APPLICANT) == masked

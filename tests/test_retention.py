@@ -8,12 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.stats import rollup
 from shared.database import transaction
-from shared.models import Case, SmsReply
+from shared.models import Case, CaseEvent, SmsReply
 from shared.timeutil import SHANGHAI
 from sla_worker import worker as worker_module
 from tests.conftest import KeyFactory
@@ -34,6 +35,7 @@ async def figures(routing: httpx.AsyncClient, headers: dict[str, str]) -> list[A
         ("/api/v1/stats/categories", {}),
         ("/api/v1/stats/trend", {}),
         ("/api/v1/reports/monthly", {"month": "2026-09"}),
+        ("/api/v1/stats/common-issues", {}),
     ):
         r = await routing.get(path, params=params, headers=headers)
         assert r.status_code == 200, r.text
@@ -56,6 +58,10 @@ async def test_closed_cases_lose_personal_data_and_the_figures_stay(
         "applicant_openid": "oRetention0123456789",
         "attachments": ["https://files.example.gov.cn/a.pdf"],
         "feedback_comment": "我家住在XX路1号",
+        # Where people wrote the applicant down: erased too, the rest stays readable.
+        "title": "黄丽华抵押登记注销拖延",
+        "description": "黄丽华(电话13800138001,证件11010519491231002X)的抵押登记注销一直没办好",
+        "reply": "已电话13800138001告知黄丽华:注销登记已办结",
     }
     private = {"lat": 23.1, "long": 113.3, "address": "XX路1号3楼", "public": False}
     public = {"lat": 23.1, "long": 113.3, "address": "越秀区政务服务中心", "public": True}
@@ -87,10 +93,28 @@ async def test_closed_cases_lose_personal_data_and_the_figures_stay(
                 received_at=LONG_AGO,
             )
         )
+        for n in (1, 3):  # what a handler wrote down: erased once the case is anonymised
+            session.add(
+                CaseEvent(
+                    case_id=await session.scalar(select(Case.id).where(Case.case_no == f"S-{n}")),
+                    at=LONG_AGO,
+                    action="sign",
+                    from_status="assigned",
+                    to_status="signed",
+                    actor_role="department",
+                    actor_department="GZ-BDC",
+                    reason="已电话13800138001联系黄丽华",
+                    data={"note": "黄丽华下周来补材料", "channel": "window"},
+                )
+            )
     headers = await make_key("supervisor")
     before = await figures(routing, headers)
     assert before[0]["received"] == 4
     assert before[4]["summary"]["received"] == 4  # the report counts them too
+    [topic] = before[5]["items"]  # one 共性问题 of the four, named by what it is about...
+    assert topic["cases"] == 4
+    assert {"抵押", "注销"} & set(topic["keywords"])
+    assert "黄丽华" not in str(topic)  # ...not by whom: her name is no keyword, nor in a title
     async with transaction(sessionmaker) as session:
         await rollup.refresh(session)  # and from the folded rollups too
     assert await figures(routing, headers) == before
@@ -113,6 +137,13 @@ async def test_closed_cases_lose_personal_data_and_the_figures_stay(
             gone.feedback_comment,
         ) == (None, None, None, None, [], None)
         assert gone.anonymised_at == NOW
+        assert (gone.title, gone.description, gone.reply) == (
+            "申请人抵押登记注销拖延",
+            "申请人(电话***,证件***)的抵押登记注销一直没办好",
+            "已电话***告知申请人:注销登记已办结",
+        )
+        assert gone.keywords
+        assert "黄丽华" not in gone.keywords
         assert (gone.satisfaction, gone.lead_department) == ("satisfied", "GZ-BDC")
     assert rows["S-1"].location is None
     assert rows["S-2"].location == public  # a public place is the complaint's
@@ -120,5 +151,37 @@ async def test_closed_cases_lose_personal_data_and_the_figures_stay(
         assert rows[kept].applicant_phone == "13800138001"
         assert rows[kept].anonymised_at is None
     assert (reply.text, reply.phone_last4) == ("", "")
+    async with sessionmaker() as session:
+        events = {
+            no: (e.reason, e.data, e.action, e.at)
+            for no, e in (
+                await session.execute(
+                    select(Case.case_no, CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+                )
+            ).tuples()
+        }
+    assert events["S-1"] == (
+        "已电话***联系申请人",
+        {"note": "申请人下周来补材料", "channel": "window"},
+        "sign",
+        LONG_AGO,
+    )
+    assert events["S-3"][0] == "已电话13800138001联系黄丽华"  # closed lately: kept
+
+    # The history is still append-only: without the retention step's say-so, and for anything
+    # but its words, an UPDATE is refused.
+    async def run(*statements: str) -> None:
+        async with transaction(sessionmaker) as session:
+            for statement in statements:
+                await session.execute(text(statement))
+
+    erasing = "SET LOCAL gaodedim.erasing = 'on'"
+    for refused in (
+        ("UPDATE case_events SET reason = 'rewritten'",),
+        (erasing, "UPDATE case_events SET action = 'close'"),
+        (erasing, "DELETE FROM case_events"),
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            await run(*refused)
 
     assert await figures(routing, headers) == before  # every figure and the report, exact

@@ -64,6 +64,8 @@ async def register_case(
             body = {**presenter.case_out(case, principal), "repeat": False}
             return case.status != CaseStatus.registered, body
 
+        if outcome.settled:  # the stored answer itself goes out again
+            presenter.replayed(outcome.body)
         outcome = await idempotent.replay(
             sessions,
             outcome,

@@ -6,7 +6,7 @@ from typing import Any
 
 from services.case import access
 from services.case.lifecycle import allowed_actions
-from services.privacy import mask_address, mask_id_number, mask_name, mask_phone
+from services.privacy import mask_address, mask_id_number, mask_name, mask_phone, redact
 from shared import audit
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent, Extension, Notice
@@ -46,7 +46,7 @@ def _for(body: dict[str, Any], clear: bool) -> dict[str, Any]:
     applicant = body.get("applicant") or {}
     location = body.get("location")
     return {
-        **body,
+        **_redacted(body, applicant),
         "applicant": {
             **applicant,
             "name": mask_name(applicant.get("name")),
@@ -66,6 +66,37 @@ def _for(body: dict[str, Any], clear: bool) -> dict[str, Any]:
         "attachments": [],
         "masked": fields,
     }
+
+
+FREE_TEXT = ("title", "description", "reply", "resolution", "feedback", "history", "notices")
+"""Where people write whatever they like (staff too: "已电话联系黄丽华13800138001"): masked
+readers see the applicant's name, phone and ID number, and anything shaped like a phone or ID
+number, masked there as well."""
+
+
+def _redacted(body: dict[str, Any], applicant: dict[str, Any]) -> dict[str, Any]:
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(
+                value,
+                name=applicant.get("name"),
+                phone=applicant.get("phone"),
+                id_number=applicant.get("id_number"),
+            )
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return {**body, **{k: walk(body[k]) for k in FREE_TEXT if body.get(k)}}
+
+
+def replayed(body: dict[str, Any]) -> None:
+    """A stored answer sent again (an idempotent replay) discloses what it showed once more:
+    it leaves its own audit row, as the first answer did."""
+    if not body.get("masked"):
+        audit.disclosed(str(body.get("case_no")), _personal_fields(body))
 
 
 def _personal_fields(body: dict[str, Any]) -> list[str]:

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import keywords as words_of
+from services.privacy import erase
 from services.stats.service import Period
 from shared.models import Case
 
@@ -41,6 +42,13 @@ class Topic:
     items: list[Item]
 
 
+def _commonest(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Most frequent first, ties by the word: `Counter.most_common` breaks them in the order the
+    words were met, which follows hash order over the sets, so two processes (or two runs)
+    would name the same topic differently."""
+    return sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))
+
+
 def cluster(items: list[Item], *, min_cases: int = 3, max_topics: int = 20) -> list[Topic]:
     pool = {item.id: item for item in items}
     topics: list[Topic] = []
@@ -48,17 +56,33 @@ def cluster(items: list[Item], *, min_cases: int = 3, max_topics: int = 20) -> l
         df = Counter(k for item in pool.values() for k in item.words)
         if not df:
             break
-        word, n = df.most_common(1)[0]
+        word, n = _commonest(df)[0]
         if n < min_cases:
             break
         members = [item for item in pool.values() if word in item.words]
         inner = Counter(k for item in members for k in item.words)
-        top_words = [k for k, _ in inner.most_common(4)]
+        top_words = [k for k, _ in _commonest(inner)[:4]]
         second = next((k for k in top_words if k != word), None)
         topics.append(Topic(f"{word}·{second}" if second else word, top_words, members))
         for item in members:
             del pool[item.id]
     return topics
+
+
+APPLICANT = (Case.applicant_name, Case.applicant_phone, Case.applicant_id_number)
+"""Read with the words, so the applicant is taken out of them (`services.privacy`)."""
+
+
+def _applicant(row: Any) -> dict[str, str | None]:
+    return {
+        "name": row.applicant_name,
+        "phone": row.applicant_phone,
+        "id_number": row.applicant_id_number,
+    }
+
+
+def _keywords(row: Any) -> list[str]:
+    return words_of.of_case(row.title, row.description, **_applicant(row))
 
 
 async def common_issues(
@@ -74,9 +98,10 @@ async def common_issues(
                     Case.lead_department,
                     Case.keywords,
                     Case.description,
+                    *APPLICANT,
                 )
             )
-            .order_by(Case.created_at.desc())
+            .order_by(Case.created_at.desc(), Case.id.desc())
             .limit(limit)
         )
     ).all()
@@ -84,11 +109,11 @@ async def common_issues(
         Item(
             r.id,
             r.case_no,
-            r.title,
+            # The board reads figures, not people: a title that names the applicant reads
+            # 申请人 instead, as it will once the case is anonymised (the report stays the same).
+            erase(r.title, **_applicant(r)),
             r.lead_department,
-            frozenset(
-                r.keywords if r.keywords is not None else words_of.of_case(r.title, r.description)
-            ),
+            frozenset(r.keywords if r.keywords is not None else _keywords(r)),
         )
         for r in rows
     ]
@@ -120,7 +145,7 @@ async def backfill_keywords(session: AsyncSession, *, batch: int = BACKFILL_BATC
     skips any another worker filled meanwhile. Returns how many cases were filled."""
     rows = (
         await session.execute(
-            select(Case.id, Case.title, Case.description)
+            select(Case.id, Case.title, Case.description, *APPLICANT)
             .where(Case.keywords.is_(None))
             .order_by(Case.id.desc())
             .limit(batch)
@@ -128,9 +153,7 @@ async def backfill_keywords(session: AsyncSession, *, batch: int = BACKFILL_BATC
     ).all()
     if not rows:
         return 0
-    found = await asyncio.to_thread(
-        lambda: {str(r.id): words_of.of_case(r.title, r.description) for r in rows}
-    )
+    found = await asyncio.to_thread(lambda: {str(r.id): _keywords(r) for r in rows})
     # One statement for the batch: a JSON object of id → keywords, unpacked in PostgreSQL.
     await session.execute(
         text(
