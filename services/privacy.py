@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from shared.text import ID_NUMBER, MOBILE
 
 
@@ -74,3 +77,14 @@ def erase(
     if name and len(name) >= 2:
         text = text.replace(name, "申请人")
     return MOBILE.sub(ERASED, ID_NUMBER.sub(ERASED, text))
+
+
+def each_text(value: Any, change: Callable[[str], str | None]) -> Any:
+    """`value` (JSON: strings, lists, objects) with every string in it through `change`."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {k: each_text(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [each_text(v, change) for v in value]
+    return value

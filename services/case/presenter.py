@@ -6,7 +6,14 @@ from typing import Any
 
 from services.case import access
 from services.case.lifecycle import allowed_actions
-from services.privacy import mask_address, mask_id_number, mask_name, mask_phone, redact
+from services.privacy import (
+    each_text,
+    mask_address,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    redact,
+)
 from shared import audit
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent, Extension, Notice
@@ -68,28 +75,41 @@ def _for(body: dict[str, Any], clear: bool) -> dict[str, Any]:
     }
 
 
-FREE_TEXT = ("title", "description", "reply", "resolution", "feedback", "history", "notices")
-"""Where people write whatever they like (staff too: "已电话联系黄丽华13800138001"): masked
-readers see the applicant's name, phone and ID number, and anything shaped like a phone or ID
-number, masked there as well."""
+FREE_TEXT: dict[str, tuple[str, ...]] = {
+    "title": (),
+    "description": (),
+    "reply": (),
+    "resolution": (),
+    "feedback": ("comment",),
+    "history": ("reason", "data"),
+    "notices": ("text",),
+}
+"""Where people write whatever they like (staff too: "已电话联系黄丽华13800138001"), and for an
+object or a list of them, which keys (all when none are named): masked readers see the
+applicant's name, phone and ID number, and anything shaped like a phone or ID number, masked
+there as well."""
 
 
 def _redacted(body: dict[str, Any], applicant: dict[str, Any]) -> dict[str, Any]:
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return redact(
-                value,
+    def clean(value: Any) -> Any:
+        return each_text(
+            value,
+            lambda text: redact(
+                text,
                 name=applicant.get("name"),
                 phone=applicant.get("phone"),
                 id_number=applicant.get("id_number"),
-            )
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
+            ),
+        )
 
-    return {**body, **{k: walk(body[k]) for k in FREE_TEXT if body.get(k)}}
+    def part(value: Any, keys: tuple[str, ...]) -> Any:
+        if not keys:
+            return clean(value)
+        if isinstance(value, list):
+            return [part(item, keys) for item in value]
+        return {k: clean(v) if k in keys else v for k, v in value.items()}
+
+    return {**body, **{k: part(body[k], keys) for k, keys in FREE_TEXT.items() if body.get(k)}}
 
 
 def replayed(body: dict[str, Any]) -> None:

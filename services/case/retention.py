@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import keywords as words_of
-from services.privacy import erase
+from services.privacy import each_text, erase
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent, SmsReply
 
@@ -59,16 +59,6 @@ def _anonymised(row: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def _erased(value: Any, applicant: dict[str, str | None]) -> Any:
-    if isinstance(value, str):
-        return erase(value, **applicant)
-    if isinstance(value, dict):
-        return {k: _erased(v, applicant) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_erased(v, applicant) for v in value]
-    return value
-
-
 async def _erase_history(session: AsyncSession, rows: Sequence[Any]) -> None:
     """The applicant out of the history's reasons and data ("已电话联系黄丽华13800138001"): the
     only change the append-only history allows, and only in a transaction that says so
@@ -90,8 +80,12 @@ async def _erase_history(session: AsyncSession, rows: Sequence[Any]) -> None:
     ).all()
     changed = []
     for e in events:
-        reason = _erased(e.reason, applicants[e.case_id])
-        data = _erased(e.data, applicants[e.case_id])
+        who = applicants[e.case_id]
+
+        def erased(words: str, who: dict[str, str | None] = who) -> str | None:
+            return erase(words, **who)
+
+        reason, data = each_text(e.reason, erased), each_text(e.data, erased)
         if (reason, data) != (e.reason, e.data):
             changed.append({"c": e.case_id, "e": e.id, "r": reason, "d": data})
     if not changed:

@@ -10,6 +10,7 @@ them within half a minute, and until then they are computed here on the fly.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from shared.models import Case
 
 @dataclass(frozen=True)
 class Item:
-    """What clustering needs of a case: no personal data, no full row."""
+    """What clustering needs of a case: no full row (the title is erased when shown)."""
 
     id: int
     case_no: str
@@ -42,11 +43,17 @@ class Topic:
     items: list[Item]
 
 
-def _commonest(counts: Counter[str]) -> list[tuple[str, int]]:
-    """Most frequent first, ties by the word: `Counter.most_common` breaks them in the order the
-    words were met, which follows hash order over the sets, so two processes (or two runs)
-    would name the same topic differently."""
-    return sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))
+def _top(counts: Counter[str], k: int) -> list[tuple[str, int]]:
+    """The `k` most frequent words, ties by the word: `Counter.most_common` breaks them in the
+    order the words were met, which follows hash order over the sets, so two processes (or two
+    runs) would name the same topic differently. Sorted by count in C first; only the words
+    tied with the k-th are ordered by name."""
+    ranked = counts.most_common()
+    if not ranked:
+        return []
+    cutoff = ranked[min(k, len(ranked)) - 1][1]
+    head = itertools.takewhile(lambda wc: wc[1] >= cutoff, ranked)
+    return sorted(head, key=lambda wc: (-wc[1], wc[0]))[:k]
 
 
 def cluster(items: list[Item], *, min_cases: int = 3, max_topics: int = 20) -> list[Topic]:
@@ -56,12 +63,12 @@ def cluster(items: list[Item], *, min_cases: int = 3, max_topics: int = 20) -> l
         df = Counter(k for item in pool.values() for k in item.words)
         if not df:
             break
-        word, n = _commonest(df)[0]
+        word, n = _top(df, 1)[0]
         if n < min_cases:
             break
         members = [item for item in pool.values() if word in item.words]
         inner = Counter(k for item in members for k in item.words)
-        top_words = [k for k, _ in _commonest(inner)[:4]]
+        top_words = [k for k, _ in _top(inner, 4)]
         second = next((k for k in top_words if k != word), None)
         topics.append(Topic(f"{word}·{second}" if second else word, top_words, members))
         for item in members:
@@ -83,6 +90,13 @@ def _applicant(row: Any) -> dict[str, str | None]:
 
 def _keywords(row: Any) -> list[str]:
     return words_of.of_case(row.title, row.description, **_applicant(row))
+
+
+def _shown(item: Item, rows: dict[int, Any]) -> str | None:
+    """An example's title as the board sees it: figures, not people. A title that names the
+    applicant reads 申请人 instead, as it will once the case is anonymised, so the report stays
+    the same."""
+    return erase(item.title, **_applicant(rows[item.id]))
 
 
 async def common_issues(
@@ -109,9 +123,7 @@ async def common_issues(
         Item(
             r.id,
             r.case_no,
-            # The board reads figures, not people: a title that names the applicant reads
-            # 申请人 instead, as it will once the case is anonymised (the report stays the same).
-            erase(r.title, **_applicant(r)),
+            r.title,
             r.lead_department,
             frozenset(r.keywords if r.keywords is not None else _keywords(r)),
         )
@@ -119,6 +131,7 @@ async def common_issues(
     ]
     # Seconds of CPU over thousands of cases must not stall the event loop's other requests.
     topics = await asyncio.to_thread(cluster, items, min_cases=min_cases)
+    by_id = {r.id: r for r in rows}
     out = []
     for topic in topics:
         departments = Counter(i.lead_department for i in topic.items if i.lead_department)
@@ -127,7 +140,9 @@ async def common_issues(
                 "topic": topic.label,
                 "keywords": topic.keywords,
                 "cases": len(topic.items),
-                "examples": [{"case_no": i.case_no, "title": i.title} for i in topic.items[:5]],
+                "examples": [
+                    {"case_no": i.case_no, "title": _shown(i, by_id)} for i in topic.items[:5]
+                ],
                 "departments": [
                     {"department": d, "cases": n} for d, n in departments.most_common()
                 ],
