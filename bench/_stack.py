@@ -4,6 +4,7 @@ the sample departments and rule table loaded: what the load benchmarks drive wit
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -114,3 +115,87 @@ def running(processes: int) -> Iterator[Stack]:
         proc.wait(60)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+WRK_DONE = r"""
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+"""The end of every load script: one line `wrk` prints and `drive` reads."""
+
+
+@dataclass
+class Load:
+    """What one wrk run measured; times in microseconds, as wrk gives them."""
+
+    requests: int
+    duration_us: int
+    socket_errors: int
+    non2xx: int
+    p50_us: int
+    p99_us: int
+    max_us: int
+
+    @property
+    def ok(self) -> int:
+        return self.requests - self.non2xx
+
+    @property
+    def rate(self) -> float:
+        return self.ok / (self.duration_us / 1e6)
+
+
+def drive(url: str, script: Path, *args: str, connections: int, seconds: int) -> Load:
+    """`wrk` with 2 threads against `url`, the script (ending in WRK_DONE) given `args`."""
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+            "--",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+    if match is None:
+        raise SystemExit(f"wrk printed no result: {out[-2000:]}")
+    return Load(*map(int, match.groups()))
+
+
+def replay(stack: Stack, script: str, *, connections: int, seconds: int) -> tuple[float, str]:
+    """The database doing the same work: pgbench runs `script` (its statements) as fast as it
+    can, with the clients wrk had. Returns transactions a second and the average latency."""
+    path = stack.tmp / f"replay-{abs(hash(script))}.sql"
+    path.write_text(script)
+    done = subprocess.run(
+        [
+            "pgbench",
+            "-n",
+            "-f",
+            str(path),
+            f"-c{connections}",
+            "-j2",
+            f"-T{seconds}",
+            stack.psql_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    tps = re.search(r"tps = ([\d.]+)", done.stdout)
+    if done.returncode or tps is None:
+        raise SystemExit(f"pgbench failed: {done.stderr[-2000:]}")
+    latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
+    return float(tps.group(1)), latency.group(1) if latency else "?"

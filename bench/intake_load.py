@@ -19,15 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
-import subprocess
 import time
 
 import httpx
-from _stack import require, running
+from _stack import WRK_DONE, drive, replay, require, running
 
-LUA = r"""
+LUA = (
+    r"""
 local counter = 0
 local threads = {}
 function setup(thread)
@@ -50,12 +49,9 @@ request = function()
     ["Idempotency-Key"] = "bench-" .. n,
   }, body)
 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50), latency:percentile(99), latency.max))
-end
 """
+    + WRK_DONE
+)
 
 # One registration's database work, as the statement log shows it: intake's transaction (the
 # idempotency record, the caller's repeat lock and look-up, the case, its event, its outbox
@@ -162,28 +158,10 @@ def main() -> None:
         script = tmp / "register.lua"
         script.write_text(LUA)
         before = stack.count("SELECT count(*) FROM cases")
-        wrk = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                f"-c{args.connections}",
-                f"-d{args.seconds}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(script),
-                intake,
-                "--",
-                key,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", wrk.stdout)
-        assert match, wrk.stdout
-        requests, duration_us, errors, non2xx, p50, p99, worst = map(int, match.groups())
-        ok = requests - non2xx
+        load = drive(intake, script, key, connections=args.connections, seconds=args.seconds)
+        errors, non2xx, duration_us = load.socket_errors, load.non2xx, load.duration_us
+        p50, p99, worst = load.p50_us, load.p99_us, load.max_us
+        ok = load.ok
         time.sleep(3)  # any hand-over still under way settles
         stored = stack.count("SELECT count(*) FROM cases") - before
         unrouted = stack.count("SELECT count(*) FROM cases WHERE lead_department IS NULL")
@@ -197,28 +175,10 @@ def main() -> None:
         print(f"stored {stored} new cases for {ok} 2xx answers (more: in flight when wrk stopped)")
         print(f"cases without a lead department: {unrouted}")
 
-        replay = tmp / "replay.sql"
-        replay.write_text(PGBENCH)
-        bench = subprocess.run(
-            [
-                "pgbench",
-                "-n",
-                "-f",
-                str(replay),
-                f"-c{args.connections}",
-                "-j2",
-                f"-T{args.seconds}",
-                stack.psql_url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        tps = float(re.search(r"tps = ([\d.]+)", bench.stdout).group(1))  # type: ignore[union-attr]
-        latency = re.search(r"latency average = ([\d.]+) ms", bench.stdout)
+        tps, latency = replay(stack, PGBENCH, connections=args.connections, seconds=args.seconds)
         print(
             f"pgbench replay of the same database work, {args.connections} clients: "
-            f"{tps:.0f}/s (latency average {latency.group(1) if latency else '?'} ms)"
+            f"{tps:.0f}/s (latency average {latency} ms)"
         )
         print(f"ratio service / replay: {rate / tps:.2f}")
         print(

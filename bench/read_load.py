@@ -18,15 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 from typing import Any
 
 import httpx
-from _stack import Stack, require, running
+from _stack import WRK_DONE, Stack, drive, replay, require, running
 
-LUA = r"""
+LUA = (
+    r"""
 local nos = {}
 function init(args)
   key = args[1]
@@ -36,12 +36,9 @@ request = function()
   local no = nos[math.random(#nos)]
   return wrk.format("GET", "/api/v1/cases/" .. no, {["Authorization"] = "Bearer " .. key})
 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50), latency:percentile(99), latency.max))
-end
 """
+    + WRK_DONE
+)
 
 # One read's database work, from the statement log: the case by number within its month's
 # partition, its history, the notices it was sent; in clear also the applicant's texted replies
@@ -82,59 +79,27 @@ def _register(stack: Stack, key: str, n: int) -> list[str]:
 
 def _wrk(stack: Stack, args: argparse.Namespace, key: str) -> dict[str, Any]:
     before = stack.count("SELECT count(*) FROM audit_log")
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{args.connections}",
-            f"-d{args.seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(stack.tmp / "read.lua"),
-            stack.intake,
-            "--",
-            key,
-            str(stack.tmp / "nos.txt"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
-    assert match, out
-    requests, duration_us, errors, non2xx, p50, p99, _ = map(int, match.groups())
+    load = drive(
+        stack.intake,
+        stack.tmp / "read.lua",
+        key,
+        str(stack.tmp / "nos.txt"),
+        connections=args.connections,
+        seconds=args.seconds,
+    )
     return {
-        "rate": (requests - non2xx) / (duration_us / 1e6),
-        "ok": requests - non2xx,
-        "errors": errors + non2xx,
-        "p50_ms": p50 / 1000,
-        "p99_ms": p99 / 1000,
+        "rate": load.rate,
+        "ok": load.ok,
+        "errors": load.socket_errors + load.non2xx,
+        "p50_ms": load.p50_us / 1000,
+        "p99_ms": load.p99_us / 1000,
         "audit_rows": stack.count("SELECT count(*) FROM audit_log") - before,
     }
 
 
 def _replay(stack: Stack, args: argparse.Namespace, clear: bool) -> float:
-    script = stack.tmp / f"replay-{clear}.sql"
-    script.write_text(READ.format(cases=args.cases, clear=CLEAR.format() if clear else ""))
-    done = subprocess.run(
-        [
-            "pgbench",
-            "-n",
-            "-f",
-            str(script),
-            f"-c{args.connections}",
-            "-j2",
-            f"-T{args.seconds}",
-            stack.psql_url,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"pgbench failed: {done.stderr[-2000:]}")
-    return float(re.search(r"tps = ([\d.]+)", done.stdout).group(1))  # type: ignore[union-attr]
+    script = READ.format(cases=args.cases, clear=CLEAR.format() if clear else "")
+    return replay(stack, script, connections=args.connections, seconds=args.seconds)[0]
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from _db import fresh_database
-from _stack import free_port
+from _stack import drive, free_port
 from intake_load import LUA
 
 HERE = Path(__file__).resolve().parent
@@ -79,29 +78,11 @@ def run(client: str, dsn: str, args: argparse.Namespace, script: Path) -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         before = [_cpu(p.pid) for p in procs]
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                f"-c{args.connections}",
-                f"-d{args.seconds}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(script),
-                url,
-                "--",
-                "unused-key",  # the same requests as intake_load.py; the floor reads no key
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        # The same requests as intake_load.py; the floor reads no key.
+        load = drive(url, script, "unused-key", connections=args.connections, seconds=args.seconds)
         cpu = [_cpu(p.pid) - b for p, b in zip(procs, before, strict=True)]
-        match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
-        assert match, out
-        requests, duration_us, _, non2xx, p50, p99, _ = map(int, match.groups())
-        ok = requests - non2xx
+        duration_us, non2xx, p50, p99 = load.duration_us, load.non2xx, load.p50_us, load.p99_us
+        ok = load.ok
         print(
             f"{client:>13}: {ok / (duration_us / 1e6):4.0f} registrations/s, "
             f"p50 {p50 / 1000:4.0f} ms, p99 {p99 / 1000:5.0f} ms, {non2xx} non-2xx; CPU per "
