@@ -34,8 +34,9 @@ def mask_name(name: str | None) -> str | None:
 
 
 def mask_address(address: str | None) -> str | None:
-    """广州市越秀区东风中路437号 → 广州市越秀****: the start (city, district) stays, so a reader
-    without need to know still sees roughly where; never more than a third, never the number."""
+    """广州市越秀区东风中路437号3栋1201房 → 广州市越秀区****: the start (city, district) stays,
+    so a reader without need to know still sees roughly where; never more than a third of it
+    (at most six characters), never the street number."""
     if not address:
         return address
     return address[: min(6, len(address) // 3)] + "****"

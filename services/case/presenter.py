@@ -37,12 +37,6 @@ STATUS_LABELS = {
 PERSONAL = ("name", "phone", "id_number")
 """The applicant's fields masked for those without need-to-know, and audited when shown."""
 
-WITHHELD = (*PERSONAL, "address", "attachments")
-"""Every field a reader without need-to-know is not shown in clear: the applicant's, a private
-place (its address and coordinates: a home) and the attachments (an ID card's photo, a
-contract). Each is named in the answer's `masked` and, when shown, on the audit row."""
-
-
 def _for(body: dict[str, Any], clear: bool) -> dict[str, Any]:
     """The case's answer as a reader sees it: in clear (and noted for the audit trail), or with
     the personal fields masked; `masked` names what was withheld, so a screen can say so."""
@@ -120,6 +114,10 @@ def replayed(body: dict[str, Any]) -> None:
 
 
 def _personal_fields(body: dict[str, Any]) -> list[str]:
+    """What of this answer a reader without need to know is not shown in clear: the
+    applicant's fields, a private place (its address and coordinates: a home) and the
+    attachments (an ID card's photo, a contract). Each is named in the answer's `masked` or,
+    when shown, on the audit row."""
     applicant = body.get("applicant") or {}
     location = body.get("location")
     fields = [name for name in PERSONAL if applicant.get(name)]
