@@ -37,6 +37,7 @@ STATUS_LABELS = {
 PERSONAL = ("name", "phone", "id_number")
 """The applicant's fields masked for those without need-to-know, and audited when shown."""
 
+
 def _for(body: dict[str, Any], clear: bool) -> dict[str, Any]:
     """The case's answer as a reader sees it: in clear (and noted for the audit trail), or with
     the personal fields masked; `masked` names what was withheld, so a screen can say so."""
