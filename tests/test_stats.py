@@ -92,6 +92,7 @@ async def data(
                     due_at=due,
                     month="2026-11",
                     points=1,
+                    issued_at=at(11, 16),
                 ),
                 Card(
                     department="GZ-BDC",
@@ -113,6 +114,7 @@ async def data(
                     due_at=at(10, 6),
                     month="2026-10",
                     points=1,
+                    issued_at=at(10, 7),
                 ),
             ]
         )
