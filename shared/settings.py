@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     """Connections a process opens beyond its pool under a burst. At most DB_POOL_SIZE +
     DB_MAX_OVERFLOW + 1 (case numbers) per API process: docs/OPERATIONS.md sums them against
     max_connections."""
+    worker_db_pool_size: int = Field(default=5, ge=1, le=1000)
+    """A worker process's pool (plus DB_MAX_OVERFLOW): its jobs take one connection each, a few
+    at a time, so it needs fewer than an API process."""
     db_statement_timeout_ms: int = 15_000
     """PostgreSQL cancels a statement after this long (server side)."""
     db_connect_timeout_seconds: float = 3.0

@@ -45,7 +45,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings = get_settings()
     configure_logging(settings.log_level, fmt=settings.log_format)
     ctx["clock"] = utcnow
-    ctx["engine"] = make_engine(settings, pool_size=5)
+    ctx["engine"] = make_engine(settings, pool_size=settings.worker_db_pool_size)
     ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
     ctx["routing_client"] = make_client(settings)
     ctx["http"] = httpx.AsyncClient(timeout=10)

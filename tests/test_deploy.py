@@ -181,12 +181,13 @@ def test_behind_the_ingress_the_client_address_is_trusted_from_the_proxy_only() 
 def test_connections_at_the_autoscalers_maximum_fit_what_the_manifest_says() -> None:
     (config,) = of_kind("ConfigMap")
     pool, overflow = int(config["data"]["DB_POOL_SIZE"]), int(config["data"]["DB_MAX_OVERFLOW"])
+    worker_pool = int(config["data"]["WORKER_DB_POOL_SIZE"])
     hpas = {
         h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"]
         for h in of_kind("HorizontalPodAutoscaler")
     }
     apis = hpas["gaodedim-intake"] + hpas["gaodedim-routing"]
-    total = apis * (pool + overflow + 1) + hpas["gaodedim-worker"] * (5 + overflow)
+    total = apis * (pool + overflow + 1) + hpas["gaodedim-worker"] * (worker_pool + overflow)
     stated = re.search(r"that is [^:]*= (\d+)", (DEPLOY / "k8s" / "gaodedim.yaml").read_text())
     assert stated
     assert int(stated.group(1)) == total
