@@ -60,11 +60,16 @@ async def test_cards_score_appeal_and_ruling(
     assert (
         await routing.post(f"/api/v1/cards/{card['id']}/appeal", json={"reason": "x"}, headers=swj)
     ).status_code == 403
+    # A department may quote the applicant in its appeal; a card is read by every supervisor and
+    # dashboard and goes into the monthly report, so the applicant is masked there for everyone.
     r = await routing.post(
-        f"/api/v1/cards/{card['id']}/appeal", json={"reason": "系统故障导致无法签收"}, headers=bdc
+        f"/api/v1/cards/{card['id']}/appeal",
+        json={"reason": "系统故障导致无法签收,已电话13800138001告知黄丽华"},
+        headers=bdc,
     )
     assert r.status_code == 200
     assert r.json()["status"] == "appealed"
+    assert r.json()["appeal_reason"] == "系统故障导致无法签收,已电话138****8001告知黄*华"
     again = await routing.post(
         f"/api/v1/cards/{card['id']}/appeal", json={"reason": "again"}, headers=bdc
     )
@@ -77,11 +82,25 @@ async def test_cards_score_appeal_and_ruling(
     ).status_code == 403
     r = await routing.post(
         f"/api/v1/cards/{card['id']}/decision",
-        json={"uphold": False, "note": "核实系统故障"},
+        json={"uphold": False, "note": "核实系统故障,黄丽华(11010519491231002X)未受影响"},
         headers=supervisor,
     )
     assert r.status_code == 200
     assert r.json()["status"] == "revoked"
+    assert r.json()["decision_note"] == "核实系统故障,黄*华(110***********002X)未受影响"
+    for reader in (bdc, supervisor):
+        (listed,) = (await routing.get("/api/v1/cards", headers=reader)).json()["items"]
+        assert (listed["appeal_reason"], listed["decision_note"]) == (
+            r.json()["appeal_reason"],
+            r.json()["decision_note"],
+        )
+    report = await routing.get(
+        "/api/v1/reports/monthly", params={"month": month}, headers=supervisor
+    )
+    (appealed,) = report.json()["appeals"]
+    assert (appealed["case_no"], appealed["appeal_reason"]) == (no, r.json()["appeal_reason"])
+    for secret in ("黄丽华", "13800138001", "11010519491231002X"):
+        assert secret not in report.text
     score = (await routing.get("/api/v1/cards/score", params=params, headers=supervisor)).json()
     assert (score["score"], score["deducted"]) == (100, 0)  # revoking gave the point back
     history = (await intake.get(f"/api/v1/cases/{no}", headers=window)).json()["history"]

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.stats import rollup
 from shared.database import transaction
-from shared.models import Case, CaseEvent, SmsReply
+from shared.models import Card, Case, CaseEvent, SmsReply
 from shared.timeutil import SHANGHAI
 from sla_worker import worker as worker_module
 from tests.conftest import KeyFactory
@@ -107,6 +107,23 @@ async def test_closed_cases_lose_personal_data_and_the_figures_stay(
                     data={"note": "黄丽华下周来补材料", "channel": "window"},
                 )
             )
+            session.add(  # and what a department and a supervisor wrote on its card
+                Card(
+                    case_id=await session.scalar(select(Case.id).where(Case.case_no == f"S-{n}")),
+                    department="GZ-BDC",
+                    colour="yellow",
+                    deadline="sign",
+                    due_at=LONG_AGO,
+                    month="2026-10",  # not the report's month: that one must not move
+                    points=1,
+                    status="upheld",
+                    issued_at=LONG_AGO,
+                    appeal_reason="已电话13800138001联系黄丽华",
+                    appealed_at=LONG_AGO,
+                    decision_note="黄丽华(11010519491231002X)确认逾期",
+                    decided_at=LONG_AGO,
+                )
+            )
     headers = await make_key("supervisor")
     before = await figures(routing, headers)
     assert before[0]["received"] == 4
@@ -167,6 +184,17 @@ async def test_closed_cases_lose_personal_data_and_the_figures_stay(
         LONG_AGO,
     )
     assert events["S-3"][0] == "已电话13800138001联系黄丽华"  # closed lately: kept
+    async with sessionmaker() as session:
+        cards = {
+            no: (c.appeal_reason, c.decision_note, c.status, c.points)
+            for no, c in (
+                await session.execute(
+                    select(Case.case_no, Card).join(Case, Case.id == Card.case_id)
+                )
+            ).tuples()
+        }
+    assert cards["S-1"] == ("已电话***联系申请人", "申请人(***)确认逾期", "upheld", 1)
+    assert cards["S-3"][:2] == ("已电话13800138001联系黄丽华", "黄丽华(11010519491231002X)确认逾期")
 
     # The history is still append-only: without the retention step's say-so, and for anything
     # but its words, an UPDATE is refused.

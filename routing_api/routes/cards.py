@@ -59,7 +59,7 @@ async def appeal(
 ) -> dict[str, Any]:
     async with transaction(sessions) as session:
         card, case = await cards.appeal(session, card_id, body, actor=actor, now=now)
-        return cards.card_out(card, case.case_no if case else None)
+        return cards.card_out(card, case)
 
 
 @router.post("/{card_id}/decision", response_model=cards.CardOut)
@@ -68,4 +68,4 @@ async def decide(
 ) -> dict[str, Any]:
     async with transaction(sessions) as session:
         card, case = await cards.rule(session, card_id, body, actor=actor, now=now)
-        return cards.card_out(card, case.case_no if case else None)
+        return cards.card_out(card, case)

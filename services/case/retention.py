@@ -1,14 +1,14 @@
 """Personal data is kept while it serves the applicant, not for ever (个人信息保护法: no longer
 than the purpose needs). PERSONAL_DATA_RETENTION after a case closed, the worker removes the
 applicant's name, phone, ID number, openid, a private place, attachments and their own words
-(feedback, texts), and erases their name and numbers from what anyone wrote; what the figures
+(feedback, texts), and erases their name and numbers from what anyone wrote (the case's words,
+its history, its cards' appeals and rulings); what the figures
 count (status, dates, departments, district, category, satisfaction) stays, so every figure and
 report is the same before and after."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import keywords as words_of
 from services.privacy import each_text, erase
 from shared.enums import CaseStatus
-from shared.models import Case, CaseEvent, SmsReply
+from shared.models import Card, Case, CaseEvent, SmsReply
 
 BATCH = 500
 """Cases a transaction anonymises: short transactions, however large the back-log."""
@@ -59,18 +59,14 @@ def _anonymised(row: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-async def _erase_history(session: AsyncSession, rows: Sequence[Any]) -> None:
+Applicants = dict[int, dict[str, str | None]]
+"""A batch's applicants by case id, as `erase` takes them."""
+
+
+async def _erase_history(session: AsyncSession, applicants: Applicants) -> None:
     """The applicant out of the history's reasons and data ("已电话联系黄丽华13800138001"): the
     only change the append-only history allows, and only in a transaction that says so
     (migration 0010)."""
-    applicants = {
-        r.id: {
-            "name": r.applicant_name,
-            "phone": r.applicant_phone,
-            "id_number": r.applicant_id_number,
-        }
-        for r in rows
-    }
     events = (
         await session.execute(
             select(CaseEvent.case_id, CaseEvent.id, CaseEvent.reason, CaseEvent.data).where(
@@ -98,6 +94,32 @@ async def _erase_history(session: AsyncSession, rows: Sequence[Any]) -> None:
         changed,
     )
     await session.execute(text("SELECT set_config('gaodedim.erasing', 'off', true)"))
+
+
+async def _erase_cards(session: AsyncSession, applicants: Applicants) -> None:
+    """A department's appeal and a supervisor's ruling may quote the applicant ("已电话联系黄丽华");
+    the card stays (the assessment counts it), the applicant leaves its words."""
+    cards = (
+        await session.execute(
+            select(Card.id, Card.case_id, Card.appeal_reason, Card.decision_note).where(
+                Card.case_id.in_(list(applicants)),
+                (Card.appeal_reason.is_not(None)) | (Card.decision_note.is_not(None)),
+            )
+        )
+    ).all()
+    changed = []
+    for c in cards:
+        who = applicants[c.case_id]
+        changed.append(
+            {"i": c.id, "a": erase(c.appeal_reason, **who), "d": erase(c.decision_note, **who)}
+        )
+    if changed:
+        await session.execute(
+            update(Card.__table__)  # type: ignore[arg-type]
+            .where(Card.id == bindparam("i"))
+            .values(appeal_reason=bindparam("a"), decision_note=bindparam("d")),
+            changed,
+        )
 
 
 async def anonymise_due(
@@ -128,7 +150,16 @@ async def anonymise_due(
     # Segmenting a batch's words takes CPU seconds: off the event loop.
     values = await asyncio.to_thread(lambda: [_anonymised(r, now) for r in rows])
     await session.execute(update(Case).execution_options(synchronize_session=False), values)
-    await _erase_history(session, rows)
+    applicants: Applicants = {
+        r.id: {
+            "name": r.applicant_name,
+            "phone": r.applicant_phone,
+            "id_number": r.applicant_id_number,
+        }
+        for r in rows
+    }
+    await _erase_history(session, applicants)
+    await _erase_cards(session, applicants)
     await session.execute(
         update(SmsReply)
         .where(SmsReply.case_id.in_(ids))

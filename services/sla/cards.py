@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from services import authz
 from services.authz import May
 from services.case.history import note
 from services.case.schemas import Strict, Text
+from services.privacy import redact
 from shared import pagination
 from shared.enums import Role
 from shared.errors import conflict, forbidden, not_found
@@ -35,10 +36,14 @@ class CardOut(BaseModel):
     points: int
     status: str = Field(examples=["active", "appealed", "upheld", "revoked"])
     issued_at: str | None
-    appeal_reason: str | None
+    appeal_reason: str | None = Field(
+        description="the department's words, with the applicant's name and numbers masked"
+    )
     appealed_at: str | None
     decided_at: str | None
-    decision_note: str | None
+    decision_note: str | None = Field(
+        description="the supervisor's words, with the applicant's name and numbers masked"
+    )
 
 
 class Score(BaseModel):
@@ -68,10 +73,34 @@ class Ruling(Strict):
     note: Annotated[Text, Field(max_length=2000)] | None = None
 
 
-def card_out(card: Card, case_no: str | None) -> dict[str, Any]:
+class CardCase(Protocol):
+    """What a card's answer needs of its case (a Case, or a row of `CASE_COLUMNS`)."""
+
+    @property
+    def case_no(self) -> str: ...
+    @property
+    def applicant_name(self) -> str | None: ...
+    @property
+    def applicant_phone(self) -> str | None: ...
+    @property
+    def applicant_id_number(self) -> str | None: ...
+
+
+CASE_COLUMNS = (Case.case_no, Case.applicant_name, Case.applicant_phone, Case.applicant_id_number)
+
+
+def card_out(card: Card, case: CardCase | None) -> dict[str, Any]:
+    """A card is about a department's deadline, and every department, supervisor, dashboard and
+    the monthly report's readers see it: the applicant's name and numbers, where an appeal or a
+    ruling quotes them, are masked for all of them, as on a masked case."""
+    who = {
+        "name": case.applicant_name if case else None,
+        "phone": case.applicant_phone if case else None,
+        "id_number": case.applicant_id_number if case else None,
+    }
     return {
         "id": card.id,
-        "case_no": case_no,
+        "case_no": case.case_no if case else None,
         "department": card.department,
         "colour": card.colour,
         "deadline": card.deadline,
@@ -80,10 +109,10 @@ def card_out(card: Card, case_no: str | None) -> dict[str, Any]:
         "points": card.points,
         "status": card.status,
         "issued_at": shanghai_iso(card.issued_at),
-        "appeal_reason": card.appeal_reason,
+        "appeal_reason": redact(card.appeal_reason, **who),
         "appealed_at": shanghai_iso(card.appealed_at),
         "decided_at": shanghai_iso(card.decided_at),
-        "decision_note": card.decision_note,
+        "decision_note": redact(card.decision_note, **who),
     }
 
 
@@ -108,7 +137,7 @@ async def list_cards(
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     department = _scope(actor, department)
-    stmt = select(Card, Case.case_no).outerjoin(Case, Case.id == Card.case_id)
+    stmt = select(Card, *CASE_COLUMNS).outerjoin(Case, Case.id == Card.case_id)
     for column, value in (
         (Card.department, department),
         (Card.month, month),
@@ -122,9 +151,9 @@ async def list_cards(
         stmt = stmt.where(Card.id < before)
     stmt = stmt.order_by(Card.id.desc()).limit(limit + 1)
     rows, next_cursor = pagination.page(
-        list((await session.execute(stmt)).tuples()), limit, lambda row: (row[0].id,)
+        list((await session.execute(stmt)).all()), limit, lambda row: (row[0].id,)
     )
-    return [card_out(c, no) for c, no in rows], next_cursor
+    return [_out(row) for row in rows], next_cursor
 
 
 async def score(
@@ -153,12 +182,17 @@ async def of_month(session: AsyncSession, month: str) -> list[dict[str, Any]]:
     """Every card counted in an assessment month, by department then issue time: the list the
     monthly report hands to the government, appeals and rulings included."""
     rows = await session.execute(
-        select(Card, Case.case_no)
+        select(Card, *CASE_COLUMNS)
         .outerjoin(Case, Case.id == Card.case_id)
         .where(Card.month == month)
         .order_by(Card.department, Card.issued_at, Card.id)
     )
-    return [card_out(card, no) for card, no in rows.tuples()]
+    return [_out(row) for row in rows]
+
+
+def _out(row: Any) -> dict[str, Any]:
+    """A row of (Card, *CASE_COLUMNS); the case's columns are None for a monthly red card."""
+    return card_out(row[0], row if row.case_no is not None else None)
 
 
 async def _locked(session: AsyncSession, card_id: int) -> tuple[Card, Case | None]:
