@@ -106,6 +106,23 @@ async def flush(session: AsyncSession) -> None:
     current.export = None
 
 
+async def record_export(session: AsyncSession, what: str, *, address: str) -> None:
+    """An export no key asked for (an operator's `gaodedim report monthly` at the servers'
+    shell) leaves its row too, in `session`'s transaction: role `system`, no key, and the
+    account and host it ran as where a request's address would be."""
+    await session.execute(
+        insert(AuditEntry).values(
+            key_id=None,
+            role=Role.system.value,
+            operation=what[:200],
+            case_nos=[],
+            fields=[],
+            address=address[:64],
+            reason=None,
+        )
+    )
+
+
 def exported(what: str) -> None:
     """An export (the monthly report, a workbook) leaves its row whatever it holds: the trail
     says who took the figures away, and when."""

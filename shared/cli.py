@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -251,14 +252,34 @@ def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _operator() -> str:
+    """Who runs this command, for the audit trail: the account and the host."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # a container's uid with no passwd entry
+        user = f"uid {os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
+
+
 def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
     from services.reports import monthly
+    from shared import audit
+
+    workbook = args.out.endswith(".xlsx")
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        return await monthly.build(session, args.month, now=utcnow())
+        report = await monthly.build(session, args.month, now=utcnow())
+        # The report leaves the database here: its row commits with the read, before the file
+        # is written (a row for a file that failed to write, never a file without its row).
+        what = f"gaodedim report monthly {args.month} {'xlsx' if workbook else 'json'}"
+        await audit.record_export(session, what, address=_operator())
+        return report
 
     report = _with_session(settings, work)
-    if args.out.endswith(".xlsx"):
+    if workbook:
         Path(args.out).write_bytes(monthly.to_xlsx(report))
     else:
         Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2))

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import getpass
 import json
 import os
+import socket
 import subprocess
 import sys
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.apikey import service as keys
+from shared.models import AuditEntry
 from tests.conftest import EXAMPLES, count
 
 
@@ -135,6 +139,15 @@ async def test_the_monthly_report_as_a_workbook_and_as_json(
     bad = _cli(database_url, "report", "monthly", "--month", "2026-13", "--out", str(out))
     assert bad.returncode == 2
     assert "month" in bad.stderr
+    # Each export left its row, keyless: the account and host that ran it stand for the key.
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars()
+        trail = [(e.key_id, e.role, e.operation, e.case_nos, e.address) for e in rows]
+    whoami = f"{getpass.getuser()}@{socket.gethostname()}"
+    assert trail == [
+        (None, "system", f"gaodedim report monthly {month} xlsx", [], whoami),
+        (None, "system", f"gaodedim report monthly {month} json", [], whoami),
+    ]
 
 
 async def test_every_refusal_is_reported_the_same_way(database_url: str, tmp_path: object) -> None:
