@@ -4,7 +4,7 @@ applicant's personal data; the figures and the monthly report are the same befor
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -21,6 +21,8 @@ from tests.conftest import KeyFactory
 from tests.test_stats import case
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
+
+M = TypeVar("M", CaseEvent, Card)
 
 NOW = datetime(2029, 12, 1, 10, tzinfo=SHANGHAI)
 LONG_AGO = datetime(2026, 10, 5, 10, tzinfo=SHANGHAI)  # closed more than three years before NOW
@@ -44,6 +46,17 @@ async def figures(routing: httpx.AsyncClient, headers: dict[str, str]) -> list[A
             body.pop("generated_at", None)  # the report says when it was made
         answers.append(body)
     return answers
+
+
+async def by_case(
+    sessionmaker: async_sessionmaker[AsyncSession], model: type[M]
+) -> list[tuple[str, M]]:
+    """Each row of `model` (a case's history event, card) with its case's number."""
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(Case.case_no, model).join(Case, Case.id == model.case_id)
+        )
+        return list(rows.tuples())
 
 
 async def test_closed_cases_lose_personal_data_and_the_figures_stay(
@@ -168,15 +181,9 @@ async def test_closed_cases_lose_personal_data_and_the_figures_stay(
         assert rows[kept].applicant_phone == "13800138001"
         assert rows[kept].anonymised_at is None
     assert (reply.text, reply.phone_last4) == ("", "")
-    async with sessionmaker() as session:
-        events = {
-            no: (e.reason, e.data, e.action, e.at)
-            for no, e in (
-                await session.execute(
-                    select(Case.case_no, CaseEvent).join(Case, Case.id == CaseEvent.case_id)
-                )
-            ).tuples()
-        }
+    events = {
+        no: (e.reason, e.data, e.action, e.at) for no, e in await by_case(sessionmaker, CaseEvent)
+    }
     assert events["S-1"] == (
         "已电话***联系申请人",
         {"note": "申请人下周来补材料", "channel": "window"},
@@ -184,15 +191,10 @@ async def test_closed_cases_lose_personal_data_and_the_figures_stay(
         LONG_AGO,
     )
     assert events["S-3"][0] == "已电话13800138001联系黄丽华"  # closed lately: kept
-    async with sessionmaker() as session:
-        cards = {
-            no: (c.appeal_reason, c.decision_note, c.status, c.points)
-            for no, c in (
-                await session.execute(
-                    select(Case.case_no, Card).join(Case, Case.id == Card.case_id)
-                )
-            ).tuples()
-        }
+    cards = {
+        no: (c.appeal_reason, c.decision_note, c.status, c.points)
+        for no, c in await by_case(sessionmaker, Card)
+    }
     assert cards["S-1"] == ("已电话***联系申请人", "申请人(***)确认逾期", "upheld", 1)
     assert cards["S-3"][:2] == ("已电话13800138001联系黄丽华", "黄丽华(11010519491231002X)确认逾期")
 
