@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.apikey import service as keys
@@ -127,6 +127,8 @@ async def test_the_monthly_report_as_a_workbook_and_as_json(
             )
         )
     month = to_shanghai(TEST_NOW).strftime("%Y-%m")
+    async with sessionmaker() as session:  # the trail is append-only: earlier tests' rows stay
+        before = await session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
     out, as_json = (Path(str(tmp_path)) / f"report.{ext}" for ext in ("xlsx", "json"))
     for path in (out, as_json):
         r = _cli(database_url, "report", "monthly", "--month", month, "--out", str(path))
@@ -141,7 +143,11 @@ async def test_the_monthly_report_as_a_workbook_and_as_json(
     assert "month" in bad.stderr
     # Each export left its row, keyless: the account and host that ran it stand for the key.
     async with sessionmaker() as session:
-        rows = (await session.execute(select(AuditEntry).order_by(AuditEntry.id))).scalars()
+        rows = (
+            await session.execute(
+                select(AuditEntry).where(AuditEntry.id > before).order_by(AuditEntry.id)
+            )
+        ).scalars()
         trail = [(e.key_id, e.role, e.operation, e.case_nos, e.address) for e in rows]
     whoami = f"{getpass.getuser()}@{socket.gethostname()}"
     assert trail == [
