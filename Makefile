@@ -23,8 +23,9 @@ test: $(STAMP)  ## the whole suite, on a real (embedded unless DATABASE_URL/REDI
 
 # libfaketime (`apt-get install faketime`) moves the clock of every process the suite starts,
 # PostgreSQL and Redis included, to three minutes before Shanghai's next New Year
-# (tests/new_year.py). The one test left out kills and restarts processes on timers, and fails
-# under libfaketime even with no shift at all.
+# (tests/new_year.py). The one test left out waits for the supervisor to restart killed parts:
+# libfaketime's timed waits never wake the supervisor's loop (threading.Event.wait), so it
+# fails under libfaketime even with no shift at all.
 FAKETIME_LIB ?= /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 test-clock: $(STAMP)  ## the whole suite across Shanghai's New Year midnight (needs faketime)
 	@test -e $(FAKETIME_LIB) || { echo "needs libfaketime: apt-get install faketime"; exit 2; }
