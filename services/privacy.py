@@ -6,7 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from shared.models import Case
 from shared.text import ID_NUMBER, MOBILE
+
+APPLICANT = (Case.applicant_name, Case.applicant_phone, Case.applicant_id_number)
+"""The columns whose values `redact` and `erase` take out of free text: read them with the
+words wherever the words are shown or stored."""
+
+
+def applicant_of(row: Any) -> dict[str, str | None]:
+    """The applicant as `redact` and `erase` take them (`**applicant_of(row)`), from a case or a
+    row of `APPLICANT`; nobody, for no row (a card without a case)."""
+    if row is None:
+        return {"name": None, "phone": None, "id_number": None}
+    return {
+        "name": row.applicant_name,
+        "phone": row.applicant_phone,
+        "id_number": row.applicant_id_number,
+    }
 
 
 def mask_phone(phone: str | None) -> str | None:

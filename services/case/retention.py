@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import keywords as words_of
-from services.privacy import each_text, erase
+from services.privacy import APPLICANT, applicant_of, each_text, erase
 from shared.enums import CaseStatus
 from shared.models import Card, Case, CaseEvent, SmsReply
 
@@ -27,18 +27,14 @@ BATCH = 500
 WORDS = ("title", "description", "reply", "resolution_note", "explanation")
 """What people wrote, where the applicant's name and numbers may stand (erased, not emptied:
 the complaint and its answer stay readable, and the figures and 共性问题 keep their cases)."""
-APPLICANT = ("applicant_name", "applicant_phone", "applicant_id_number")
+Applicants = dict[int, dict[str, str | None]]
+"""A batch's applicants by case id, as `erase` takes them."""
 
 
-def _anonymised(row: Any, now: datetime) -> dict[str, Any]:
+def _anonymised(row: Any, applicant: dict[str, str | None], now: datetime) -> dict[str, Any]:
     """One case's new values: the applicant's fields gone, their traces erased from the words.
     Keywords not stored yet are stored now, from the words as they were (less the applicant,
     as they are always computed), so 共性问题 counts the case as before."""
-    applicant = {
-        "name": row.applicant_name,
-        "phone": row.applicant_phone,
-        "id_number": row.applicant_id_number,
-    }
     keywords = row.keywords
     if keywords is None:
         keywords = words_of.of_case(row.title, row.description, **applicant)
@@ -48,7 +44,7 @@ def _anonymised(row: Any, now: datetime) -> dict[str, Any]:
     return {
         "id": row.id,
         **{column: erase(getattr(row, column), **applicant) for column in WORDS},
-        **dict.fromkeys(APPLICANT),
+        **dict.fromkeys(column.key for column in APPLICANT),
         "applicant_openid": None,
         # A public place (a road, a hall) is the complaint's, not the person's.
         "location": location if location.get("public") else None,
@@ -57,10 +53,6 @@ def _anonymised(row: Any, now: datetime) -> dict[str, Any]:
         "keywords": keywords,
         "anonymised_at": now,
     }
-
-
-Applicants = dict[int, dict[str, str | None]]
-"""A batch's applicants by case id, as `erase` takes them."""
 
 
 async def _erase_history(session: AsyncSession, applicants: Applicants) -> None:
@@ -132,7 +124,8 @@ async def anonymise_due(
             Case.id,
             Case.location,
             Case.keywords,
-            *(getattr(Case, column) for column in (*WORDS, *APPLICANT)),
+            *(getattr(Case, column) for column in WORDS),
+            *APPLICANT,
         )
         .where(
             Case.status == CaseStatus.closed.value,
@@ -147,17 +140,10 @@ async def anonymise_due(
     if not rows:
         return 0
     ids = [r.id for r in rows]
+    applicants: Applicants = {r.id: applicant_of(r) for r in rows}
     # Segmenting a batch's words takes CPU seconds: off the event loop.
-    values = await asyncio.to_thread(lambda: [_anonymised(r, now) for r in rows])
+    values = await asyncio.to_thread(lambda: [_anonymised(r, applicants[r.id], now) for r in rows])
     await session.execute(update(Case).execution_options(synchronize_session=False), values)
-    applicants: Applicants = {
-        r.id: {
-            "name": r.applicant_name,
-            "phone": r.applicant_phone,
-            "id_number": r.applicant_id_number,
-        }
-        for r in rows
-    }
     await _erase_history(session, applicants)
     await _erase_cards(session, applicants)
     await session.execute(

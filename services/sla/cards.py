@@ -13,7 +13,7 @@ from services import authz
 from services.authz import May
 from services.case.history import note
 from services.case.schemas import Strict, Text
-from services.privacy import redact
+from services.privacy import APPLICANT, applicant_of, redact
 from shared import pagination
 from shared.enums import Role
 from shared.errors import conflict, forbidden, not_found
@@ -86,18 +86,14 @@ class CardCase(Protocol):
     def applicant_id_number(self) -> str | None: ...
 
 
-CASE_COLUMNS = (Case.case_no, Case.applicant_name, Case.applicant_phone, Case.applicant_id_number)
+CASE_COLUMNS = (Case.case_no, *APPLICANT)
 
 
 def card_out(card: Card, case: CardCase | None) -> dict[str, Any]:
     """A card is about a department's deadline, and every department, supervisor, dashboard and
     the monthly report's readers see it: the applicant's name and numbers, where an appeal or a
     ruling quotes them, are masked for all of them, as on a masked case."""
-    who = {
-        "name": case.applicant_name if case else None,
-        "phone": case.applicant_phone if case else None,
-        "id_number": case.applicant_id_number if case else None,
-    }
+    who = applicant_of(case)
     return {
         "id": card.id,
         "case_no": case.case_no if case else None,

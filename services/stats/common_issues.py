@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import keywords as words_of
-from services.privacy import erase
+from services.privacy import APPLICANT, applicant_of, erase
 from services.stats.service import Period
 from shared.models import Case
 
@@ -76,27 +76,15 @@ def cluster(items: list[Item], *, min_cases: int = 3, max_topics: int = 20) -> l
     return topics
 
 
-APPLICANT = (Case.applicant_name, Case.applicant_phone, Case.applicant_id_number)
-"""Read with the words, so the applicant is taken out of them (`services.privacy`)."""
-
-
-def _applicant(row: Any) -> dict[str, str | None]:
-    return {
-        "name": row.applicant_name,
-        "phone": row.applicant_phone,
-        "id_number": row.applicant_id_number,
-    }
-
-
 def _keywords(row: Any) -> list[str]:
-    return words_of.of_case(row.title, row.description, **_applicant(row))
+    return words_of.of_case(row.title, row.description, **applicant_of(row))
 
 
 def _shown(item: Item, rows: dict[int, Any]) -> str | None:
     """An example's title as the board sees it: figures, not people. A title that names the
     applicant reads 申请人 instead, as it will once the case is anonymised, so the report stays
     the same."""
-    return erase(item.title, **_applicant(rows[item.id]))
+    return erase(item.title, **applicant_of(rows[item.id]))
 
 
 async def common_issues(
