@@ -84,43 +84,40 @@ async def flush(session: AsyncSession) -> None:
     current = _current.get()
     if current is None or not current.pending:
         return
-    assert current.role is not None  # pending
-    # A plain INSERT, not the ORM's unit of work (and nothing read back): the row is on every
-    # read in clear, where the ORM's bookkeeping cost more than the insert itself.
-    await session.execute(
-        insert(AuditEntry).values(
-            key_id=current.key_id,
-            role=current.role.value,
-            operation=(
-                f"{current.operation} ({current.export})" if current.export else current.operation
-            )[:200],
-            case_nos=sorted(current.cases),
-            fields=sorted({f for fields in current.cases.values() for f in fields}),
-            address=current.address,
-            reason=current.reason,
-        )
-    )
+    await _write(session, current)
     for case_no, fields in current.cases.items():
         current.recorded.setdefault(case_no, set()).update(fields)
     current.cases.clear()
     current.export = None
 
 
+async def _write(session: AsyncSession, disclosure: Disclosure) -> None:
+    """One row for `disclosure`, in `session`'s transaction."""
+    assert disclosure.role is not None
+    # A plain INSERT, not the ORM's unit of work (and nothing read back): the row is on every
+    # read in clear, where the ORM's bookkeeping cost more than the insert itself.
+    await session.execute(
+        insert(AuditEntry).values(
+            key_id=disclosure.key_id,
+            role=disclosure.role.value,
+            operation=(
+                f"{disclosure.operation} ({disclosure.export})"
+                if disclosure.export
+                else disclosure.operation
+            )[:200],
+            case_nos=sorted(disclosure.cases),
+            fields=sorted({f for fields in disclosure.cases.values() for f in fields}),
+            address=disclosure.address,
+            reason=disclosure.reason,
+        )
+    )
+
+
 async def record_export(session: AsyncSession, what: str, *, address: str) -> None:
     """An export no key asked for (an operator's `gaodedim report monthly` at the servers'
     shell) leaves its row too, in `session`'s transaction: role `system`, no key, and the
     account and host it ran as where a request's address would be."""
-    await session.execute(
-        insert(AuditEntry).values(
-            key_id=None,
-            role=Role.system.value,
-            operation=what[:200],
-            case_nos=[],
-            fields=[],
-            address=address[:64],
-            reason=None,
-        )
-    )
+    await _write(session, Disclosure(address=address[:64], operation=what, role=Role.system))
 
 
 def exported(what: str) -> None:
