@@ -30,6 +30,7 @@ from services.department import service as departments
 from services.department.schemas import DepartmentIn
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.enums import Role
+from shared.principal import SYSTEM
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,10 +103,14 @@ async def run(url: str) -> None:
         await departments.import_all(session, [DepartmentIn.model_validate(d) for d in listed])
         keys: dict[str, Any] = {}
         for role in ("window", "admin"):
-            issued = await apikeys.issue(session, role=Role(role), department=None)
+            issued = await apikeys.issue(
+                session, holder="test", issuer=SYSTEM, role=Role(role), department=None
+            )
             keys[role] = {"Authorization": f"Bearer {issued.key}"}
         for d in listed:
-            issued = await apikeys.issue(session, role=Role.department, department=d["code"])
+            issued = await apikeys.issue(
+                session, holder="test", issuer=SYSTEM, role=Role.department, department=d["code"]
+            )
             keys[d["code"]] = {"Authorization": f"Bearer {issued.key}"}
     routing_app, intake_app = create_routing(settings), create_intake(settings)
     async with (

@@ -64,7 +64,10 @@ ROLES: dict[May, frozenset[R]] = {
     May.read_stats: frozenset({R.dashboard, R.supervisor, R.coordinator, R.admin}),
     May.read_reports: frozenset({R.supervisor, R.admin, R.dashboard}),
     May.operate_outbox: frozenset({R.admin, R.supervisor}),
-    May.manage_keys: frozenset({R.admin}),
+    # 三员分立 (等保 2.0): the security administrator holds the keys, the system administrator
+    # (admin) configures, the audit administrator (auditor) reads the trail; none does another's
+    # work, and the auditor's and security administrator's keys come only from the shell.
+    May.manage_keys: frozenset({R.security_admin}),
     # Those who call the citizen back or serve them face to face; `system` is the service's own
     # processes (routing answering intake's hand-over, which intake then shows to its caller
     # masked as that caller's role requires). Everyone else sees masked data.

@@ -1,4 +1,5 @@
-"""Who saw personal data: each response that carries it in clear leaves one row.
+"""Who saw personal data, and who changed what: each response that carries personal data in
+clear, and each change of keys or configuration, leaves one row.
 
 The presenter says what it showed in clear (`disclosed`), the request says who asked
 (`identify`), and the row is written in the transaction that read the data
@@ -36,10 +37,19 @@ class Disclosure:
     recorded: dict[str, set[str]] = field(default_factory=dict)
     """Written already in this request: shown again in the same answer (a registration's case
     as stored, then as routed) is one disclosure, one row."""
+    changes: list[str] = field(default_factory=list)
+    """What this request changed of keys or configuration (`changed`), not yet written."""
+    at_shell: bool = False
+    """An operator's command at the servers' shell: role `system`, recorded all the same (the
+    service's own processes, also `system`, record nothing they read)."""
 
     @property
     def pending(self) -> bool:
-        return bool(self.cases or self.export) and self.role not in (None, Role.system)
+        if self.role is None:
+            return False
+        if self.changes:
+            return True
+        return bool(self.cases or self.export) and (self.role is not Role.system or self.at_shell)
 
 
 _current: ContextVar[Disclosure | None] = ContextVar("gaodedim_disclosure", default=None)
@@ -59,6 +69,32 @@ def identify(principal: Principal, operation: str) -> None:
             principal.role,
             operation,
         )
+
+
+def at_shell(operator: str, command: str) -> Disclosure:
+    """A command at the servers' shell (`gaodedim keys create`, …): its changes and exports are
+    recorded as role `system`, no key, with the account and host where an address would be."""
+    disclosure = Disclosure(
+        address=operator[:64], operation=command, role=Role.system, at_shell=True
+    )
+    _current.set(disclosure)
+    return disclosure
+
+
+def changed(subject: str) -> None:
+    """A key or a piece of configuration changed (`subject` says which, and for a key whose):
+    the change's row is written in its transaction, with who did it. Outside a request or a
+    shell command (a test's direct call) there is nobody to name, and nothing is noted."""
+    current = _current.get()
+    if current is not None:
+        current.changes.append(subject)
+
+
+def undo_changes() -> None:
+    """The transaction that made the noted changes rolled back."""
+    current = _current.get()
+    if current is not None:
+        current.changes.clear()
 
 
 def because(reason: str) -> None:
@@ -89,6 +125,7 @@ async def flush(session: AsyncSession) -> None:
         current.recorded.setdefault(case_no, set()).update(fields)
     current.cases.clear()
     current.export = None
+    current.changes.clear()
 
 
 async def _write(session: AsyncSession, disclosure: Disclosure) -> None:
@@ -109,6 +146,7 @@ async def _write(session: AsyncSession, disclosure: Disclosure) -> None:
             fields=sorted({f for fields in disclosure.cases.values() for f in fields}),
             address=disclosure.address,
             reason=disclosure.reason,
+            subject="; ".join(disclosure.changes) or None,
         )
     )
 

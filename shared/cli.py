@@ -8,7 +8,8 @@ demand. Without DATABASE_URL it uses the running `gaodedim run`'s database (or s
 examples:
   gaodedim departments import examples/departments.sample.json
   gaodedim rules import examples/rules.sample.json --publish
-  gaodedim keys create --role department --department GZ-BDC --label "BDC desk 3"
+  gaodedim keys create --role security_admin --holder "陈静 (信息中心)"
+  gaodedim keys create --role department --department GZ-BDC --holder 李明 --label "BDC desk 3"
   gaodedim calendar load 2027 calendar-2027.json
   gaodedim report monthly --month 2026-11 --out 2026-11.xlsx
 """
@@ -29,9 +30,11 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared import audit
 from shared.enums import Role
 from shared.errors import DomainError, FieldError
 from shared.local import AlreadyRunning
+from shared.principal import SYSTEM
 from shared.settings import Settings, get_settings
 from shared.timeutil import utcnow
 from shared.version import package_version
@@ -103,13 +106,19 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         issued = await keys.issue(
-            session, role=Role(args.role), department=args.department, label=args.label
+            session,
+            role=Role(args.role),
+            holder=args.holder,
+            issuer=SYSTEM,
+            department=args.department,
+            label=args.label,
         )
         return {
             "id": str(issued.id),
             "key": issued.key,
             "role": issued.role.value,
             "department": issued.department,
+            "holder": args.holder,
         }
 
     print(json.dumps(_with_session(settings, work), ensure_ascii=False))
@@ -121,7 +130,7 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from services.apikey import service as keys
 
     async def work(session: AsyncSession) -> None:
-        await keys.revoke(session, uuid.UUID(args.id), now=utcnow())
+        await keys.revoke(session, uuid.UUID(args.id), now=utcnow(), actor=SYSTEM)
 
     _with_session(settings, work)
     print(f"revoked {args.id}")
@@ -138,6 +147,8 @@ def cmd_keys_list(_: argparse.Namespace, settings: Settings) -> int:
                 "prefix": k.prefix,
                 "role": k.role,
                 "department": k.department_code,
+                "holder": k.holder,
+                "issued_by": k.issued_by_role,
                 "revoked": k.revoked_at is not None,
             }
             for k in await keys.list_keys(session)
@@ -164,7 +175,6 @@ def cmd_departments_import(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
     from services.rules import versions
     from services.rules.schemas import RuleTable
-    from shared.principal import SYSTEM
 
     table = RuleTable.model_validate_json(_read(args.file))
 
@@ -233,7 +243,6 @@ def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     """Load a year's schedule: {"holidays": [...], "workdays": [...]} (ISO dates)."""
     from services.clock import years
     from services.sla.recompute import recompute_year
-    from shared.principal import SYSTEM
 
     data = years.YearIn.model_validate_json(_read(args.file))
     problems = data.check_year(args.year)
@@ -347,7 +356,12 @@ def parser() -> argparse.ArgumentParser:
         "--department",
         help="department code: a department key's department, or a window key's service hall",
     )
-    create.add_argument("--label", help="who holds the key, for the key list (e.g. a desk)")
+    create.add_argument(
+        "--holder",
+        required=True,
+        help="the person or system the key is given to (on the key and in the audit trail)",
+    )
+    create.add_argument("--label", help="what the key is for, for the key list (e.g. a desk)")
     create.set_defaults(func=cmd_keys_create)
     revoke = keys.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id", help="the key's id, as `keys create` or `keys list` printed it")
@@ -411,6 +425,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command != "run":
+        # What the command changes (keys, departments, rules, the calendar) is audited as the
+        # shell's: role `system`, the operator's account and host.
+        words = [args.command] + [
+            str(v) for k, v in vars(args).items() if k.endswith("_command") and v
+        ]
+        audit.at_shell(_operator(), " ".join(["gaodedim", *words]))
     try:
         return int(args.func(args, get_settings()))
     except DomainError as exc:

@@ -74,7 +74,11 @@ async def transaction(
     """One unit of work: commit when the block ends cleanly, roll back on any exception. What the
     block showed of personal data in clear is recorded in it, before the commit (shared.audit)."""
     async with sessionmaker() as session, session.begin():
-        yield session
+        try:
+            yield session
+        except BaseException:
+            audit.undo_changes()  # rolled back: nothing changed, so no row says it did
+            raise
         await audit.flush(session)
 
 

@@ -78,5 +78,7 @@ class Role(StrEnum):
     admin = "admin"
     auditor = "auditor"
     """Reads the audit trail of who saw personal data, and nothing else (issue 16)."""
+    security_admin = "security_admin"
+    """Issues, revokes and binds the other roles' keys, and nothing else (三员分立, issue 26)."""
     system = "system"
     """The project's own processes (the worker) acting on a case; never given to a client."""

@@ -37,6 +37,7 @@ from shared.enums import Role
 from shared.local.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_database
 from shared.migrate import upgrade
 from shared.models import Base
+from shared.principal import SYSTEM
 from shared.settings import Settings
 from shared.urlguard import Allowed
 from tests.conformance import Conformance
@@ -272,7 +273,9 @@ def make_key(sessionmaker: async_sessionmaker[AsyncSession]) -> KeyFactory:
 
     async def factory(role: str, department: str | None = None) -> dict[str, str]:
         async with transaction(sessionmaker) as session:
-            issued = await apikeys.issue(session, role=Role(role), department=department)
+            issued = await apikeys.issue(
+                session, holder="test", issuer=SYSTEM, role=Role(role), department=department
+            )
         return {"Authorization": f"Bearer {issued.key}"}
 
     return factory
@@ -322,6 +325,7 @@ async def keys(make_key: KeyFactory, routing: httpx.AsyncClient) -> dict[str, di
     await publish(routing, admin)
     return {
         "admin": admin,
+        "security_admin": await make_key("security_admin"),
         "window": await make_key("window"),
         "coordinator": await make_key("coordinator"),
         "bdc": await make_key("department", "GZ-BDC"),

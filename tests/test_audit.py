@@ -22,6 +22,7 @@ from services.apikey import service as apikeys
 from services.audit import trail
 from shared.database import transaction
 from shared.enums import Role
+from shared.principal import SYSTEM
 from shared.settings import Settings
 from sla_worker import worker as worker_module
 from tests.conftest import ESTATE
@@ -38,7 +39,9 @@ class Key:
 def issue(sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
     async def factory(role: str, department: str | None = None) -> Key:
         async with transaction(sessionmaker) as session:
-            issued = await apikeys.issue(session, role=Role(role), department=department)
+            issued = await apikeys.issue(
+                session, holder="test", issuer=SYSTEM, role=Role(role), department=department
+            )
         return Key(issued.id, issued.key)
 
     return factory

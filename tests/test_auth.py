@@ -29,8 +29,10 @@ async def test_no_key_bad_key_revoked_key_are_401(
         await intake.get("/api/v1/cases", headers={"Authorization": "Basic abc"})
     ).status_code == 401
 
-    admin = await make_key("admin")
-    created = (await routing.post("/api/v1/keys", json={"role": "window"}, headers=admin)).json()
+    admin = await make_key("security_admin")
+    created = (
+        await routing.post("/api/v1/keys", json={"role": "window", "holder": "t"}, headers=admin)
+    ).json()
     window = {"Authorization": f"Bearer {created['key']}"}
     assert (await intake.get("/api/v1/cases", headers=window)).status_code == 200
     assert (await routing.delete(f"/api/v1/keys/{created['id']}", headers=admin)).status_code == 204
@@ -41,10 +43,12 @@ async def test_no_key_bad_key_revoked_key_are_401(
 async def test_keys_are_stored_hashed_and_shown_once(
     routing: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    admin = await make_key("admin")
+    admin = await make_key("security_admin")
     created = (
         await routing.post(
-            "/api/v1/keys", json={"role": "department", "department": "GZ-BDC"}, headers=admin
+            "/api/v1/keys",
+            json={"role": "department", "department": "GZ-BDC", "holder": "t"},
+            headers=admin,
         )
     ).json()
     assert created["role"] == "department"
@@ -60,27 +64,34 @@ async def test_keys_are_stored_hashed_and_shown_once(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"role": "department"}, "department"),
-        ({"role": "department", "department": "NOPE"}, "department"),
-        ({"role": "window", "department": "NOPE"}, "department"),  # a hall that is no department
-        ({"role": "supervisor", "department": "GZ-BDC"}, "department"),
-        ({"role": "system"}, "role"),
-        ({"role": "emperor"}, "role"),
+        ({"role": "department", "holder": "t"}, "department"),
+        ({"role": "department", "department": "NOPE", "holder": "t"}, "department"),
+        # a hall that is no department
+        ({"role": "window", "department": "NOPE", "holder": "t"}, "department"),
+        ({"role": "supervisor", "department": "GZ-BDC", "holder": "t"}, "department"),
+        ({"role": "system", "holder": "t"}, "role"),
+        ({"role": "emperor", "holder": "t"}, "role"),
+        ({"role": "window"}, "holder"),
+        ({"role": "window", "holder": ""}, "holder"),
     ],
 )
 async def test_key_creation_validates(
     routing: httpx.AsyncClient, make_key: KeyFactory, body: dict[str, str], field: str
 ) -> None:
-    r = await routing.post("/api/v1/keys", json=body, headers=await make_key("admin"))
+    r = await routing.post("/api/v1/keys", json=body, headers=await make_key("security_admin"))
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == field
 
 
-@pytest.mark.parametrize("role", ["portal", "window", "coordinator", "supervisor", "dashboard"])
-async def test_only_admins_manage_keys(
+@pytest.mark.parametrize(
+    "role", ["portal", "window", "coordinator", "supervisor", "dashboard", "admin", "auditor"]
+)
+async def test_only_security_admins_manage_keys(
     routing: httpx.AsyncClient, make_key: KeyFactory, role: str
 ) -> None:
-    r = await routing.post("/api/v1/keys", json={"role": "window"}, headers=await make_key(role))
+    r = await routing.post(
+        "/api/v1/keys", json={"role": "window", "holder": "t"}, headers=await make_key(role)
+    )
     assert r.status_code == 403
 
 
@@ -202,8 +213,10 @@ async def test_a_revoked_key_is_refused_within_the_cache_lifetime(
 
     from intake_api.app import create_app
 
-    admin = await make_key("admin")
-    issued = await routing.post("/api/v1/keys", json={"role": "window"}, headers=admin)
+    admin = await make_key("security_admin")
+    issued = await routing.post(
+        "/api/v1/keys", json={"role": "window", "holder": "t"}, headers=admin
+    )
     key = {"Authorization": f"Bearer {issued.json()['key']}"}
     app = create_app(settings.model_copy(update={"key_cache_seconds": 0.5}))
     async with app.router.lifespan_context(app):

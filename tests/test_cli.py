@@ -34,7 +34,17 @@ async def test_import_departments_and_manage_keys(
     assert json.loads(r.stdout) == {"created": 17, "updated": 0}
     assert await count(sessionmaker, "departments") == 17
 
-    r = _cli(database_url, "keys", "create", "--role", "department", "--department", "GZ-BDC")
+    r = _cli(
+        database_url,
+        "keys",
+        "create",
+        "--role",
+        "department",
+        "--department",
+        "GZ-BDC",
+        "--holder",
+        "李明",
+    )
     assert r.returncode == 0, r.stderr
     issued = json.loads(r.stdout)
     async with sessionmaker() as session:
@@ -46,7 +56,17 @@ async def test_import_departments_and_manage_keys(
     async with sessionmaker() as session:
         assert await keys.authenticate(session, issued["key"]) is None
 
-    bad = _cli(database_url, "keys", "create", "--role", "department", "--department", "NOPE")
+    bad = _cli(
+        database_url,
+        "keys",
+        "create",
+        "--role",
+        "department",
+        "--department",
+        "NOPE",
+        "--holder",
+        "x",
+    )
     assert bad.returncode == 2
     assert "unknown department code" in bad.stderr
 
@@ -168,7 +188,9 @@ async def test_every_refusal_is_reported_the_same_way(database_url: str, tmp_pat
         "missing": _cli(database_url, "departments", "import", str(folder / "nope.json")),
         "invalid": _cli(database_url, "rules", "import", str(folder / "table.json")),
         "wrong year": _cli(database_url, "calendar", "load", "2028", str(folder / "year.json")),
-        "no department": _cli(database_url, "keys", "create", "--role", "department"),
+        "no department": _cli(
+            database_url, "keys", "create", "--role", "department", "--holder", "x"
+        ),
     }
     for name, run in runs.items():
         lines = run.stderr.strip().splitlines()

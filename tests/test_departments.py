@@ -134,14 +134,16 @@ async def test_departments_and_keys_are_listed_a_page_at_a_time(
 ) -> None:
     """No list answers without a bound: a province has thousands of offices and keys."""
     admin = await make_key("admin")
-    for _ in range(4):
+    keyholder = await make_key("security_admin")
+    for _ in range(3):
         await make_key("window")
 
     async def walk(path: str, limit: int) -> list[str]:
         seen, cursor = [], None
+        who = keyholder if path == "/api/v1/keys" else admin
         while True:
             params = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
-            page = (await routing.get(path, params=params, headers=admin)).json()
+            page = (await routing.get(path, params=params, headers=who)).json()
             assert len(page["items"]) <= limit
             seen += [i.get("code") or i.get("id") for i in page["items"]]
             cursor = page["next_cursor"]
@@ -159,5 +161,5 @@ async def test_departments_and_keys_are_listed_a_page_at_a_time(
         ("/api/v1/keys", {"cursor": "bm90LWEtY3Vyc29y"}),
         ("/api/v1/departments", {"cursor": "%%%"}),
     ):
-        r = await routing.get(path, params=bad, headers=admin)
+        r = await routing.get(path, params=bad, headers=keyholder if "keys" in path else admin)
         assert r.status_code == 422, r.text

@@ -18,7 +18,14 @@ import httpx
 import psutil
 import pytest
 
-from tests.test_supervisor import ADMIN, _leftovers, _stop, _wait_ready, import_samples, run_env
+from tests.test_supervisor import (
+    _leftovers,
+    _stop,
+    _wait_ready,
+    import_samples,
+    run_env,
+    shell_key,
+)
 
 __all__ = ["run_env"]  # the fixture, shared with test_supervisor
 
@@ -36,15 +43,13 @@ def running(run_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, Any]]
         _wait_ready(run_env, proc)
         import_samples(run_env)
         routing = f"http://127.0.0.1:{run_env['ROUTING_PORT']}"
-        admin = {"Authorization": f"Bearer {ADMIN}"}
-        key = httpx.post(f"{routing}/api/v1/keys", json={"role": "window"}, headers=admin)
         yield {
             "env": run_env,
             "proc": proc,
             "log": tmp_path / "run.log",
             "intake": f"http://127.0.0.1:{run_env['INTAKE_PORT']}",
             "routing": routing,
-            "window": {"Authorization": f"Bearer {key.json()['key']}"},
+            "window": shell_key(run_env, "window"),
             "var": Path(run_env["VAR_DIR"]),
         }
     finally:

@@ -129,7 +129,9 @@ async def test_a_deactivated_departments_keys_stop_working_and_no_new_ones_are_i
     assert (await routing.delete("/api/v1/departments/GZ-SWJ", headers=admin)).status_code == 204
     assert (await intake.get("/api/v1/cases", headers=swj)).status_code == 401
     issued = await routing.post(
-        "/api/v1/keys", json={"role": "department", "department": "GZ-SWJ"}, headers=admin
+        "/api/v1/keys",
+        json={"role": "department", "department": "GZ-SWJ", "holder": "t"},
+        headers=await make_key("security_admin"),
     )
     assert issued.status_code == 422
     assert issued.json()["errors"][0]["field"] == "department"

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.apikey import service as apikeys
 from shared.database import transaction
 from shared.enums import Role
+from shared.principal import SYSTEM
 from tests.conftest import case_body
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -42,7 +43,9 @@ async def key(
     sessionmaker: async_sessionmaker[AsyncSession], role: str, department: str | None = None
 ) -> Reader:
     async with transaction(sessionmaker) as session:
-        issued = await apikeys.issue(session, role=Role(role), department=department)
+        issued = await apikeys.issue(
+            session, holder="test", issuer=SYSTEM, role=Role(role), department=department
+        )
     return Reader(str(issued.id), issued.key)
 
 
@@ -347,18 +350,22 @@ async def test_an_admin_binds_an_old_window_key_to_its_hall(
     r = await intake.get(f"/api/v1/cases/{no}", headers=old)
     assert fields(r.json()["applicant"]) == MASKED  # keys from before halls: masked only
     bound = await routing.put(
-        f"/api/v1/keys/{old_id}/hall", json={"department": "GZ-BDC"}, headers=keys["admin"]
+        f"/api/v1/keys/{old_id}/hall", json={"department": "GZ-BDC"}, headers=keys["security_admin"]
     )
     assert bound.status_code == 200, bound.text
     assert bound.json()["department"] == "GZ-BDC"
     r = await intake.get(f"/api/v1/cases/{no}", headers=old)
     assert fields(r.json()["applicant"]) == CLEAR
     for bad, status in (({"department": "GZ-NOPE"}, 422), ({"department": ""}, 422)):
-        r = await routing.put(f"/api/v1/keys/{old_id}/hall", json=bad, headers=keys["admin"])
+        r = await routing.put(
+            f"/api/v1/keys/{old_id}/hall", json=bad, headers=keys["security_admin"]
+        )
         assert r.status_code == status, r.text
     dept_id = (await key(sessionmaker, "department", "GZ-SWJ")).id
     r = await routing.put(
-        f"/api/v1/keys/{dept_id}/hall", json={"department": "GZ-BDC"}, headers=keys["admin"]
+        f"/api/v1/keys/{dept_id}/hall",
+        json={"department": "GZ-BDC"},
+        headers=keys["security_admin"],
     )
     assert r.status_code == 422  # only a window key has a hall
     r = await routing.put(

@@ -15,6 +15,7 @@ import pytest
 import structlog
 
 from shared.logging import configure as configure_logging
+from shared.principal import SYSTEM
 from shared.settings import Settings
 from tests.conftest import KeyFactory, body_for, case_body, serve
 
@@ -177,7 +178,7 @@ async def _issue_window_key(settings: Settings) -> dict[str, str]:
     engine = make_engine(settings, pool_size=1)
     try:
         async with transaction(make_sessionmaker(engine)) as session:
-            issued = await apikeys.issue(session, role=Role.window)
+            issued = await apikeys.issue(session, holder="test", issuer=SYSTEM, role=Role.window)
     finally:
         await engine.dispose()
     return {"Authorization": f"Bearer {issued.key}"}

@@ -15,6 +15,7 @@ from shared.database import transaction
 from shared.enums import Role
 from shared.local.embedded import ensure_database
 from shared.migrate import upgrade_async
+from shared.principal import SYSTEM
 from shared.settings import Settings
 from tests.conftest import KeyFactory, Servers, case_body
 
@@ -34,7 +35,9 @@ async def test_figures_and_report_read_the_replica_and_cases_the_primary(
     created = await intake.post("/api/v1/cases", json=case_body(), headers=window)
     assert created.status_code == 201
     async with transaction(sessionmaker) as session:
-        issued = await apikeys.issue(session, role=Role.supervisor, department=None)
+        issued = await apikeys.issue(
+            session, holder="test", issuer=SYSTEM, role=Role.supervisor, department=None
+        )
     boss = {"Authorization": f"Bearer {issued.key}"}
 
     app = create_routing(settings.model_copy(update={"stats_database_url": replica}))

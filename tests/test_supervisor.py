@@ -4,6 +4,7 @@ even after being killed outright."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -108,6 +109,18 @@ def _port_free(port: str) -> bool:
         return s.connect_ex(("127.0.0.1", int(port))) != 0
 
 
+def shell_key(env: dict[str, str], role: str) -> dict[str, str]:
+    """A key issued at the servers' shell (`gaodedim keys create`), as an operator does."""
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "keys", "create", "--role", role, "--holder", "test"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return {"Authorization": f"Bearer {json.loads(done.stdout)['key']}"}
+
+
 def import_samples(env: dict[str, str]) -> None:
     """The sample departments and the published rule table, through the CLI, which finds the
     running servers through var/urls.env."""
@@ -124,16 +137,13 @@ def import_samples(env: dict[str, str]) -> None:
 def test_run_lifecycle(run_env: dict[str, str]) -> None:
     var = Path(run_env["VAR_DIR"])
     intake = f"http://127.0.0.1:{run_env['INTAKE_PORT']}"
-    routing = f"http://127.0.0.1:{run_env['ROUTING_PORT']}"
-    admin = {"Authorization": f"Bearer {ADMIN}"}
 
     first = _start(run_env)
     _wait_ready(run_env, first)
     running = {p.name() for p in _leftovers(var)}
     assert {"postgres", "redis-server"} <= running  # the detector sees servers while they run
     import_samples(run_env)
-    key = httpx.post(f"{routing}/api/v1/keys", json={"role": "window"}, headers=admin).json()["key"]
-    window = {"Authorization": f"Bearer {key}"}
+    window = shell_key(run_env, "window")
     case = httpx.post(
         f"{intake}/api/v1/cases",
         headers=window,

@@ -85,7 +85,9 @@ async def test_a_held_case_is_resolved_on_the_spot_and_never_routed(
 
 
 async def _dashboard(keys: dict[str, dict[str, str]], routing: httpx.AsyncClient) -> dict[str, str]:
-    r = await routing.post("/api/v1/keys", json={"role": "dashboard"}, headers=keys["admin"])
+    r = await routing.post(
+        "/api/v1/keys", json={"role": "dashboard", "holder": "t"}, headers=keys["security_admin"]
+    )
     return {"Authorization": f"Bearer {r.json()['key']}"}
 
 

@@ -37,6 +37,12 @@ class AuditEntryOut(View):
     fields: list[str] = Field(examples=[["name", "phone", "id_number"]])
     address: str | None
     reason: str | None = Field(description="a supervisor's stated reason for unmasking")
+    subject: str | None = Field(
+        default=None,
+        description="what a change changed: a key and its holder, a department, a rule table "
+        "version, a year's calendar, a notice template",
+        examples=["key 3f0c…: issued, role supervisor, held by 王主任 (督查室)"],
+    )
 
 
 Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2999, 12, 31))]

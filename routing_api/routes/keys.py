@@ -1,4 +1,7 @@
-"""Admin: issue and revoke API keys. The secret is in the answer to POST and nowhere else."""
+"""The security administrator's: issue, revoke and bind API keys (三员分立: not the system
+administrator's, who configures, nor the auditor's). The secret is in the answer to POST and
+nowhere else; the auditor's and the security administrator's own keys come only from the
+servers' shell."""
 
 from __future__ import annotations
 
@@ -20,15 +23,20 @@ from shared.web.deps import Now, Sessionmaker
 from shared.web.params import Cursor
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
-Admin = Annotated[Principal, allowed(May.manage_keys)]
+SecurityAdmin = Annotated[Principal, allowed(May.manage_keys)]
 
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"role": "department", "department": "GZ-BDC"},
-                {"role": "window", "department": "GZ-BDC", "label": "不动产登记中心3号窗口"},
+                {"role": "department", "department": "GZ-BDC", "holder": "李明(登记科)"},
+                {
+                    "role": "window",
+                    "department": "GZ-BDC",
+                    "label": "不动产登记中心3号窗口",
+                    "holder": "张敏",
+                },
             ]
         },
         extra="forbid",
@@ -40,6 +48,10 @@ class KeyCreate(BaseModel):
         description="a department key's department; a window key's service hall (optional)",
     )
     label: Annotated[str, Field(max_length=200)] | None = None
+    holder: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="the person or system the key is given to (kept on the key and in the "
+        "audit trail)"
+    )
 
 
 class IssuedKey(BaseModel):
@@ -48,6 +60,7 @@ class IssuedKey(BaseModel):
     role: str
     department: str | None
     label: str | None
+    holder: str
 
 
 class KeyOut(BaseModel):
@@ -56,15 +69,29 @@ class KeyOut(BaseModel):
     role: str
     department: str | None
     label: str | None
+    holder: str | None = Field(description="to whom it was given; null for keys before 0011")
+    issued_by_key_id: str | None = Field(description="the issuing key; null at the shell")
+    issued_by_role: str | None = Field(
+        description="`security_admin`, or `system` for the servers' shell; null before 0011"
+    )
     created_at: str
     revoked_at: str | None
+    revoked_by_key_id: str | None
+    revoked_by_role: str | None
 
 
 @router.post("", status_code=201, response_model=IssuedKey)
-async def create_key(body: KeyCreate, _: Admin, sessions: Sessionmaker) -> dict[str, Any]:
+async def create_key(
+    body: KeyCreate, actor: SecurityAdmin, sessions: Sessionmaker
+) -> dict[str, Any]:
     async with transaction(sessions) as session:
         issued = await keys.issue(
-            session, role=body.role, department=body.department, label=body.label
+            session,
+            role=body.role,
+            holder=body.holder,
+            issuer=actor,
+            department=body.department,
+            label=body.label,
         )
     return {
         "id": str(issued.id),
@@ -72,6 +99,7 @@ async def create_key(body: KeyCreate, _: Admin, sessions: Sessionmaker) -> dict[
         "role": issued.role.value,
         "department": issued.department,
         "label": issued.label,
+        "holder": body.holder,
     }
 
 
@@ -86,18 +114,18 @@ class HallIn(BaseModel):
 
 @router.put("/{key_id}/hall", response_model=KeyOut)
 async def bind_hall(
-    key_id: uuid.UUID, body: HallIn, _: Admin, sessions: Sessionmaker
+    key_id: uuid.UUID, body: HallIn, actor: SecurityAdmin, sessions: Sessionmaker
 ) -> dict[str, Any]:
     """A window key bound to its service hall sees that hall's cases in clear; until then it
     sees every case masked, except those it registered itself."""
     async with transaction(sessions) as session:
-        row = await keys.bind_hall(session, key_id, body.department)
+        row = await keys.bind_hall(session, key_id, body.department, actor=actor)
         return _key_out(row)
 
 
 @router.get("", response_model=Page[KeyOut])
 async def list_keys(
-    _: Admin,
+    _: SecurityAdmin,
     sessions: Sessionmaker,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Cursor = None,
@@ -118,12 +146,19 @@ def _key_out(k: ApiKey) -> dict[str, Any]:
         "role": k.role,
         "department": k.department_code,
         "label": k.label,
+        "holder": k.holder,
+        "issued_by_key_id": str(k.issued_by_key_id) if k.issued_by_key_id else None,
+        "issued_by_role": k.issued_by_role,
         "created_at": k.created_at.isoformat(),
         "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+        "revoked_by_key_id": str(k.revoked_by_key_id) if k.revoked_by_key_id else None,
+        "revoked_by_role": k.revoked_by_role,
     }
 
 
 @router.delete("/{key_id}", status_code=204)
-async def revoke_key(key_id: uuid.UUID, _: Admin, sessions: Sessionmaker, now: Now) -> None:
+async def revoke_key(
+    key_id: uuid.UUID, actor: SecurityAdmin, sessions: Sessionmaker, now: Now
+) -> None:
     async with transaction(sessions) as session:
-        await keys.revoke(session, key_id, now=now)
+        await keys.revoke(session, key_id, now=now, actor=actor)

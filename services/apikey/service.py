@@ -8,18 +8,22 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository as departments
-from shared import pagination
+from shared import audit, pagination
 from shared.enums import Role
-from shared.errors import invalid, not_found
+from shared.errors import forbidden, invalid, not_found
 from shared.models import ApiKey, Department
 from shared.principal import Principal
 
 ISSUABLE = frozenset(Role) - {Role.system}
+SHELL_ONLY = frozenset({Role.auditor, Role.security_admin})
+"""三员分立: the audit and security administrators' keys come only from the servers' shell.
+No key can issue, revoke or bind one, so neither the system administrator nor the security
+administrator can give themselves the trail or another's keys, or take the auditor's away."""
 
 
 def hash_key(key: str) -> str:
@@ -40,10 +44,20 @@ class IssuedKey:
 
 
 async def issue(
-    session: AsyncSession, *, role: Role, department: str | None = None, label: str | None = None
+    session: AsyncSession,
+    *,
+    role: Role,
+    holder: str,
+    issuer: Principal,
+    department: str | None = None,
+    label: str | None = None,
 ) -> IssuedKey:
+    """`issuer`: the security administrator's key, or `SYSTEM` at the servers' shell. The
+    issue is audited in this transaction, so a privileged key is in the trail, with whoever
+    issued it and to whom, before it can be used."""
     if role not in ISSUABLE:
         raise invalid("role", f"'{role.value}' is not a role a key can have")
+    _may_touch(issuer, role, "issue")
     if role is Role.department and not department:
         raise invalid("department", "a department key must name its department")
     if department is not None:
@@ -55,10 +69,28 @@ async def issue(
         role=role.value,
         department_code=department,
         label=label,
+        holder=holder,
+        issued_by_key_id=issuer.key_id,
+        issued_by_role=issuer.role.value,
     )
     session.add(row)
     await session.flush()
+    audit.changed(_subject(row, "issued"))
     return IssuedKey(row.id, secret, role, department, label)
+
+
+def _may_touch(actor: Principal, role: Role, what: str) -> None:
+    if role in SHELL_ONLY and actor.role is not Role.system:
+        raise forbidden(
+            f"role '{actor.role.value}' may not {what} a '{role.value}' key: those keys are "
+            "managed only at the servers' shell (gaodedim keys)"
+        )
+
+
+def _subject(row: ApiKey, what: str) -> str:
+    """The audit row's words for a key operation: which key, whose, what happened."""
+    where = f" of {row.department_code}" if row.department_code else ""
+    return f"key {row.id} ({row.prefix}…): {what}, role {row.role}{where}, held by {row.holder}"
 
 
 async def _require_binding(session: AsyncSession, role: Role, department: str) -> None:
@@ -71,28 +103,34 @@ async def _require_binding(session: AsyncSession, role: Role, department: str) -
         raise invalid("department", f"unknown department code '{department}' (or deactivated)")
 
 
-async def bind_hall(session: AsyncSession, key_id: uuid.UUID, department: str) -> ApiKey:
-    """An admin binds a window key to its hall (keys issued before halls existed see every
-    case masked until then). Takes effect within KEY_CACHE_SECONDS."""
+async def bind_hall(
+    session: AsyncSession, key_id: uuid.UUID, department: str, *, actor: Principal
+) -> ApiKey:
+    """The security administrator binds a window key to its hall (keys issued before halls
+    existed see every case masked until then). Takes effect within KEY_CACHE_SECONDS."""
     row = await session.get(ApiKey, key_id, with_for_update=True)
     if row is None or row.revoked_at is not None:
         raise not_found(f"key {key_id}")
     if row.role != Role.window.value:
         raise invalid("department", "only a window key is bound to a service hall")
     await _require_binding(session, Role.window, department)
+    before = row.department_code
     row.department_code = department
+    audit.changed(_subject(row, f"bound to hall {department} (was {before})"))
     return row
 
 
-async def revoke(session: AsyncSession, key_id: uuid.UUID, *, now: datetime) -> None:
-    result = await session.execute(
-        update(ApiKey)
-        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .returning(ApiKey.id)
-    )
-    if result.scalar_one_or_none() is None:
+async def revoke(
+    session: AsyncSession, key_id: uuid.UUID, *, now: datetime, actor: Principal
+) -> None:
+    row = await session.get(ApiKey, key_id, with_for_update=True)
+    if row is None or row.revoked_at is not None:
         raise not_found(f"active key {key_id}")
+    _may_touch(actor, Role(row.role), "revoke")
+    row.revoked_at = now
+    row.revoked_by_key_id = actor.key_id
+    row.revoked_by_role = actor.role.value
+    audit.changed(_subject(row, "revoked"))
 
 
 async def page_keys(

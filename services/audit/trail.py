@@ -40,6 +40,7 @@ def entry_out(entry: AuditEntry) -> dict[str, Any]:
         "fields": list(entry.fields),
         "address": entry.address,
         "reason": entry.reason,
+        "subject": entry.subject,
     }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock.calendar import WorkCalendar, YearSchedule, library_years
+from shared import audit
 from shared.models import CalendarYear
 from shared.principal import Principal
 from shared.recent import Recent
@@ -121,6 +122,10 @@ async def save_year(session: AsyncSession, year: int, data: YearIn, *, actor: Pr
                 "updated_by_key_id": actor.key_id,
             },
         )
+    )
+    audit.changed(
+        f"calendar {year}: {len(values['holidays'])} holidays, "
+        f"{len(values['workdays'])} make-up working days"
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository
 from services.department.schemas import DepartmentIn, DepartmentUpdate
+from shared import audit
 from shared.errors import DomainError, FieldError, conflict, invalid, not_found
 from shared.models import ApiKey, Case, Department
 
@@ -66,6 +67,7 @@ async def create(session: AsyncSession, data: DepartmentIn) -> Department:
     _apply(row, data)
     session.add(row)
     await session.flush()
+    audit.changed(f"department {data.code}: created")
     return row
 
 
@@ -76,6 +78,7 @@ async def update_department(session: AsyncSession, code: str, data: DepartmentUp
     await _check_parent(session, code, data.parent, "parent")
     _apply(row, data)
     await session.flush()
+    audit.changed(f"department {code}: updated")
     return row
 
 
@@ -105,6 +108,7 @@ async def delete(session: AsyncSession, code: str) -> None:
     else:
         await session.delete(row)
     await session.flush()
+    audit.changed(f"department {code}: {'deactivated' if used else 'deleted'}")
 
 
 async def import_all(session: AsyncSession, items: list[DepartmentIn]) -> dict[str, int]:
@@ -143,6 +147,7 @@ async def import_all(session: AsyncSession, items: list[DepartmentIn]) -> dict[s
         _apply(row, d)
         row.active = True
         await session.flush()
+    audit.changed(f"departments imported: {created} created, {updated} updated")
     return {"created": created, "updated": updated}
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notices import templates
+from shared import audit
 from shared.errors import conflict, invalid
 from shared.models import NoticeTemplate
 
@@ -118,4 +119,5 @@ async def save(
         raise conflict(
             f"the {event} notice was saved by someone else just now; read it again"
         ) from None
+    audit.changed(f"notice template {event}: version {row.version} saved")
     return Wording(event, row.text, row.version, row.saved_at, row.saved_by)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import pagination
+from shared import audit, pagination
 from shared.database import NO_SYNC, delete_first
 from shared.models import OutboxMessage
 
@@ -226,4 +226,7 @@ async def retry(session: AsyncSession, message_id: int) -> bool:
         .values(failed_at=None, attempts=0, available_at=func.now())
         .returning(OutboxMessage.id)
     )
-    return result.scalar_one_or_none() is not None
+    retried = result.scalar_one_or_none() is not None
+    if retried:
+        audit.changed(f"outbox message {message_id}: retried")
+    return retried

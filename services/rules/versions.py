@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.department import repository as departments
 from services.rules.engine import CompiledTable
 from services.rules.schemas import CardPolicy, RuleTable
+from shared import audit
 from shared.errors import DomainError, FieldError, conflict, not_found
 from shared.models import RuleDraft, RuleVersion
 from shared.principal import Principal
@@ -76,6 +77,7 @@ async def save_draft(session: AsyncSession, table: RuleTable, *, actor: Principa
             set_={"table": body, "updated_at": func.now(), "updated_by_key_id": actor.key_id},
         )
     )
+    audit.changed(f"rule table draft saved: {len(table.rules)} rules")
 
 
 async def draft(session: AsyncSession) -> RuleTable | None:
@@ -127,6 +129,7 @@ async def publish(session: AsyncSession, *, actor: Principal) -> int:
     _latest.forget()
     session.add(RuleVersion(version=number, table=row.table, published_by_key_id=actor.key_id))
     await session.flush()
+    audit.changed(f"rule table version {number}: published")
     return number
 
 

@@ -33,5 +33,13 @@ class ApiKey(Base):
         String(32), ForeignKey("departments.code", ondelete="RESTRICT")
     )
     label: Mapped[str | None] = mapped_column(String(200))
+    holder: Mapped[str | None] = mapped_column(String(200))
+    """The person or system the key was given to (required since 0011; older keys: NULL)."""
+    issued_by_key_id: Mapped[uuid.UUID | None]
+    """The security administrator's key that issued it; NULL with `issued_by_role` 'system'
+    for a key made at the servers' shell (whose account and host the audit trail names)."""
+    issued_by_role: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None]
+    revoked_by_key_id: Mapped[uuid.UUID | None]
+    revoked_by_role: Mapped[str | None] = mapped_column(String(32))

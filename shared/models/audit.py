@@ -31,6 +31,10 @@ class AuditEntry(Base):
     address: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     """Why a supervisor unmasked a case, in their words."""
+    subject: Mapped[str | None] = mapped_column(Text)
+    """What a change changed: a key and its holder, a department, a rule table version, a
+    year's calendar, a notice template (issue 26: every key operation and configuration change
+    leaves a row)."""
 
     __table_args__ = (
         Index("ix_audit_log_at", "at"),
