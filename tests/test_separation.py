@@ -160,7 +160,7 @@ async def test_every_configuration_change_leaves_a_row(
 ) -> None:
     auditor, admin = await shell("auditor"), await shell("admin")
     h = admin.headers
-    steps = [
+    steps: list[tuple[str, str, dict[str, Any], str]] = [
         ("PUT", "/api/v1/rules", {"json": SAMPLE_TABLE}, "rule table draft saved"),
         ("POST", "/api/v1/rules/publish", {}, "rule table version"),
         (
@@ -190,7 +190,7 @@ async def test_every_configuration_change_leaves_a_row(
         ),
     ]
     for method, path, kwargs, _ in steps:
-        r = await routing.request(method, path, headers=h, **kwargs)
+        r = await routing.request(method, path, headers=h, json=kwargs.get("json"))
         assert r.status_code < 300, (path, r.text)
     rows = list(reversed(await trail_of(routing, auditor, admin)))
     assert len(rows) == len(steps)
