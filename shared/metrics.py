@@ -22,6 +22,12 @@ LATENCY = Histogram(
 CASES_BY_STATUS = Gauge("gaodedim_cases", "Cases by status", ["status"])
 CASES_OVERDUE = Gauge("gaodedim_cases_overdue", "Open cases past a deadline")
 OUTBOX_BACKLOG = Gauge("gaodedim_outbox_messages", "Outbox messages by state", ["state"])
+OUTBOX_OLDEST_RETRYING = Gauge(
+    "gaodedim_outbox_oldest_retrying_seconds",
+    "Age of the oldest undelivered message that failed at least once, by topic (case.registered:"
+    " a case registered but not yet routed because routing did not answer)",
+    ["topic"],
+)
 OUTBOX_DELIVERED = Counter(
     "gaodedim_outbox_delivered_total", "Outbox messages delivered", ["topic"]
 )

@@ -16,11 +16,17 @@ from services.case.service import TOPIC_REGISTERED
 from services.notices import service as notices_service
 from services.notices.providers import Provider, Providers
 from services.notices.service import TOPIC_APPLICANT_NOTICE
+from services.outbox import service as outbox
 from shared.database import transaction
 from shared.routing_client import request_routing
 from shared.signing import signed_headers
 from shared.urlguard import Allowed, ensure_deliverable
 from sla_worker.dispatch import Handler
+
+
+RETRIES: dict[str, outbox.Retry] = {TOPIC_REGISTERED: outbox.UNTIL_DONE}
+"""A registered case reaches routing however long routing was down (issue 26); webhooks,
+callbacks and notices keep the default back-off and dead letter."""
 
 
 def build(

@@ -76,7 +76,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def dispatch_outbox(ctx: dict[str, Any]) -> int:
-    return await dispatch_all(ctx["sessionmaker"], ctx["handlers"])
+    return await dispatch_all(ctx["sessionmaker"], ctx["handlers"], handlers.RETRIES)
 
 
 async def sla_sweep(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +87,7 @@ async def sla_sweep(ctx: dict[str, Any]) -> dict[str, Any]:
         metrics.SWEEP_LAG.set(await lag_seconds(session, now))
     if result["cases"]:
         log.info("sla_sweep", **result)
-        await dispatch_all(ctx["sessionmaker"], ctx["handlers"])
+        await dispatch_all(ctx["sessionmaker"], ctx["handlers"], handlers.RETRIES)
     return result
 
 

@@ -338,3 +338,100 @@ async def test_the_outbox_list_pages_with_opaque_cursors(
     forged = await routing.get("/api/v1/outbox", params={"cursor": "5"}, headers=admin)
     assert forged.status_code == 422
     assert forged.json()["errors"][0]["field"] == "cursor"
+
+
+HAND_OVER = "case.registered"
+UNTIL_DONE = {HAND_OVER: outbox.UNTIL_DONE}
+
+
+class Routing:
+    """Routing as the worker sees it: down (every call fails) or up; records what it routed."""
+
+    def __init__(self) -> None:
+        self.up, self.calls, self.routed = False, 0, []  # type: tuple[bool, int, list[int]]
+
+    async def __call__(self, payload: dict[str, Any]) -> None:
+        self.calls += 1
+        if not self.up:
+            raise httpx.ConnectError("routing is down")
+        self.routed.append(payload["n"])
+
+
+async def test_a_hand_over_is_never_given_up(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Issue 26 #13: the default gives up after 12 tries (~5.7 h of back-off); a case's
+    hand-over to routing is tried every 30 s at most, for ever. The tries are counted into the
+    past as a long outage would have counted them."""
+    await _put(sessionmaker, 1, HAND_OVER)
+    await _put(sessionmaker, 1, "test.topic")
+    async with transaction(sessionmaker) as session:
+        await session.execute(update(OutboxMessage).values(attempts=outbox.MAX_ATTEMPTS + 40))
+    routing = Routing()
+    jobs = {HAND_OVER: routing, "test.topic": routing}
+    assert await dispatch_all(sessionmaker, jobs, UNTIL_DONE) == 0
+    hand_over, webhook = await _rows(sessionmaker)
+    assert webhook.failed_at is not None  # a department's webhook: a dead letter, as before
+    assert hand_over.failed_at is None
+    assert hand_over.available_at - hand_over.created_at < timedelta(seconds=31)
+    routing.up = True
+    assert await dispatch_all(sessionmaker, jobs, UNTIL_DONE) == 1  # the probe finds it
+    assert routing.routed == [0]
+
+
+async def test_routing_back_routes_the_waiting_cases_at_once_oldest_first(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Issue 26 #14: during the outage one call per run finds routing still down (not one per
+    waiting case); the first that gets through makes every waiting case due, oldest first,
+    ahead of anything registered since."""
+    routing = Routing()
+    jobs = {HAND_OVER: routing}
+    async with transaction(sessionmaker) as session:
+        for i in range(30):
+            outbox.enqueue(session, HAND_OVER, {"n": i})
+    assert await dispatch_all(sessionmaker, jobs, UNTIL_DONE) == 0
+    assert routing.calls == 1  # the rest of the batch was put back untried
+    rows = await _rows(sessionmaker)
+    assert all(r.last_error and r.delivered_at is None for r in rows)
+    assert sum("not tried" in (r.last_error or "") for r in rows) == 29
+    for _ in range(3):  # runs during the outage: one probe each
+        assert await dispatch_all(sessionmaker, jobs, UNTIL_DONE) == 0
+    assert routing.calls == 4
+    # Routing is back; no new case arrives: the next run's probe gets through and the rest
+    # follow in the same run, in the order they were registered.
+    routing.up = True
+    assert await dispatch_all(sessionmaker, jobs, UNTIL_DONE) == 30
+    assert routing.routed == list(range(30))
+
+
+async def test_a_new_case_getting_through_releases_the_waiting_ones_first(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    routing = Routing()
+    jobs = {HAND_OVER: routing}
+    async with transaction(sessionmaker) as session:
+        for i in range(5):
+            outbox.enqueue(session, HAND_OVER, {"n": i})
+    await dispatch_all(sessionmaker, jobs, UNTIL_DONE)
+    routing.up = True
+    async with transaction(sessionmaker) as session:
+        outbox.enqueue(session, HAND_OVER, {"n": 99})
+    # One batch without the probe: the new case gets through, and that releases the ones
+    # waiting out their back-off, which the next batch takes, oldest first.
+    assert await dispatch_once(sessionmaker, jobs, retries=UNTIL_DONE) == 1
+    assert await dispatch_once(sessionmaker, jobs, retries=UNTIL_DONE) == 5
+    assert routing.routed == [99, 0, 1, 2, 3, 4]
+
+
+async def test_a_held_hand_over_is_not_released_early(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A window's held case hands over later on purpose; routing's return does not hurry it."""
+    routing = Routing()
+    routing.up = True
+    async with transaction(sessionmaker) as session:
+        outbox.enqueue(session, HAND_OVER, {"n": 1}, delay=timedelta(hours=1))
+        outbox.enqueue(session, HAND_OVER, {"n": 2})
+    assert await dispatch_all(sessionmaker, {HAND_OVER: routing}, UNTIL_DONE) == 1
+    assert routing.routed == [2]

@@ -1,4 +1,5 @@
-"""三员分立: the security administrator, who holds and issues each key, and what changed.
+"""三员分立: the security administrator, who holds and issues each key, and what changed;
+hand-overs to routing that were given up go again.
 
 Keys name their holder, who issued them and who revoked them; the audit trail says what a
 change changed (`subject`). Older keys keep NULL holders and issuers: the list shows them so.
@@ -41,6 +42,12 @@ def upgrade() -> None:
     op.add_column("api_keys", sa.Column("revoked_by_key_id", sa.Uuid(), nullable=True))
     op.add_column("api_keys", sa.Column("revoked_by_role", sa.String(length=32), nullable=True))
     op.add_column("audit_log", sa.Column("subject", sa.Text(), nullable=True))
+    # A registered case's hand-over to routing is no longer given up (services/outbox UNTIL_DONE):
+    # those given up before this release go again, oldest first.
+    op.execute(
+        "UPDATE outbox SET failed_at = NULL, attempts = 0, available_at = created_at "
+        "WHERE topic = 'case.registered' AND failed_at IS NOT NULL AND delivered_at IS NULL"
+    )
 
 
 def downgrade() -> None:

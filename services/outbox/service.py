@@ -25,7 +25,29 @@ LEASE = timedelta(seconds=30)
 """How long a claimed message is hidden from other workers: longer than any delivery may take
 (HTTP calls time out after 10 s), short enough that a killed worker's claims come back soon."""
 MAX_ATTEMPTS = 12
-"""With the back-off below, about 1.5 days of retries before a message is marked failed."""
+"""With the back-off below (5·2ⁿ s, at most 6 h), about 5.7 hours of retries before a message
+is marked failed."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How a topic's failed deliveries are retried. A receiver outside the city's control (a
+    department's webhook, the hotline) gets `DEFAULT`: back-off, then a dead letter an operator
+    retries. Our own routing gets `UNTIL_DONE` (issue 26): a registered case is routed however
+    long routing was down, never marked failed, and the waiting ones go, oldest first, as soon
+    as one gets through (`probe`, `release_waiting`)."""
+
+    ceiling: timedelta = timedelta(hours=6)
+    attempts: int | None = MAX_ATTEMPTS
+    """None: never given up."""
+    until_done: bool = False
+    """One failure in a batch spares the rest of the batch the same wait (they are put back,
+    not tried); the oldest waiting message is tried at each delivery run, and one success
+    makes every waiting message due at once."""
+
+
+DEFAULT = Retry()
+UNTIL_DONE = Retry(ceiling=timedelta(seconds=30), attempts=None, until_done=True)
 
 
 def enqueue(
@@ -77,8 +99,8 @@ async def enqueue_many(session: AsyncSession, messages: list[Message]) -> None:
     )
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2 ** min(attempts, 20) * 5, 6 * 3600))
+def backoff(attempts: int, ceiling: timedelta = DEFAULT.ceiling) -> timedelta:
+    return min(timedelta(seconds=2 ** min(attempts, 20) * 5), ceiling)
 
 
 @dataclass
@@ -100,7 +122,7 @@ async def claim(session: AsyncSession, topics: list[str], *, limit: int = 50) ->
         text(
             """
             UPDATE outbox SET available_at = now() + make_interval(secs => :lease),
-                              attempts = attempts + 1
+                              attempts = attempts + 1, last_error = NULL
             WHERE id IN (
                 SELECT id FROM outbox
                 WHERE delivered_at IS NULL AND failed_at IS NULL
@@ -118,7 +140,13 @@ async def claim(session: AsyncSession, topics: list[str], *, limit: int = 50) ->
         ),
         {"lease": LEASE.total_seconds(), "topics": topics, "limit": limit},
     )
-    return [Claimed(r.id, r.topic, r.payload, r.attempts) for r in result]
+    # RETURNING keeps no order: deliver the batch oldest first (released waiting messages,
+    # made due at their creation time, before anything newer).
+    return sorted((Claimed(r.id, r.topic, r.payload, r.attempts) for r in result), key=_by_id)
+
+
+def _by_id(message: Claimed) -> int:
+    return message.id
 
 
 # A case's pending message of one topic, found through `ix_outbox_pending_case`. Written as
@@ -154,19 +182,64 @@ async def mark_delivered(session: AsyncSession, message_id: int) -> None:
     )
 
 
-async def mark_failed_attempt(session: AsyncSession, message: Claimed, error: str) -> None:
-    """Schedule a retry with back-off, or give up visibly after MAX_ATTEMPTS."""
+async def mark_failed_attempt(
+    session: AsyncSession, message: Claimed, error: str, retry: Retry = DEFAULT
+) -> None:
+    """Schedule a retry with back-off, or give up visibly after `retry.attempts`."""
     values: dict[str, Any] = {"last_error": error[:2000]}
-    if message.attempts >= MAX_ATTEMPTS:
+    if retry.attempts is not None and message.attempts >= retry.attempts:
         values["failed_at"] = func.now()
     else:
-        values["available_at"] = func.now() + backoff(message.attempts)
+        values["available_at"] = func.now() + backoff(message.attempts, retry.ceiling)
     await session.execute(
         update(OutboxMessage)
         .execution_options(**NO_SYNC)
         .where(OutboxMessage.id == message.id)
         .values(**values)
     )
+
+
+# Waiting after a failed try: pending, failed at least once, not due. A held case's hand-over
+# (delayed on purpose, never tried) is not waiting, and neither is one leased by a worker for
+# another try right now (a claim clears `last_error`; a failure sets it again).
+_WAITING = """
+    topic = :topic AND delivered_at IS NULL AND failed_at IS NULL
+    AND last_error IS NOT NULL AND available_at > now()
+"""
+_PROBE = text(f"""
+    UPDATE outbox SET available_at = now()
+    WHERE id = (SELECT id FROM outbox WHERE {_WAITING} ORDER BY id LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+""")
+_RELEASE_WAITING = text(f"UPDATE outbox SET available_at = created_at WHERE {_WAITING}")
+
+
+async def probe(session: AsyncSession, topic: str) -> None:
+    """The oldest message of `topic` waiting out its back-off is due now: each delivery run
+    tries one, so the receiver's return is noticed within a run, not a back-off."""
+    await session.execute(_PROBE, {"topic": topic})
+
+
+async def release_waiting(session: AsyncSession, topic: str) -> int:
+    """The receiver answered again: every message of `topic` waiting out a back-off is due at
+    once, at the time it was written, so the oldest go first (before anything newer)."""
+    result = await session.execute(_RELEASE_WAITING, {"topic": topic})
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def oldest_retrying(session: AsyncSession) -> dict[str, float]:
+    """Per topic, the age in seconds of the oldest undelivered message that has failed at
+    least once: how long a receiver has kept cases or calls waiting (the alert's figure)."""
+    result = await session.execute(
+        text(
+            """
+            SELECT topic, EXTRACT(EPOCH FROM now() - min(created_at)) AS age FROM outbox
+            WHERE delivered_at IS NULL AND failed_at IS NULL AND last_error IS NOT NULL
+            GROUP BY topic
+            """
+        )
+    )
+    return {r.topic: float(r.age) for r in result}
 
 
 async def backlog(session: AsyncSession) -> dict[str, int]:

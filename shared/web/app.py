@@ -252,6 +252,9 @@ async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
     metrics.CALENDAR_KNOWN_UNTIL.set(datetime(unknown, 1, 1, tzinfo=SHANGHAI).timestamp())
     for state, n in (await outbox.backlog(session)).items():
         metrics.OUTBOX_BACKLOG.labels(state).set(n)
+    metrics.OUTBOX_OLDEST_RETRYING.clear()
+    for topic, age in (await outbox.oldest_retrying(session)).items():
+        metrics.OUTBOX_OLDEST_RETRYING.labels(topic).set(age)
     metrics.SWEEP_LAG.set(await lag_seconds(session, now))
     metrics.STATS_DIRTY_DAYS.set(await stats.dirty_days(session))
     metrics.CASES_IN_DEFAULT_PARTITION.set(await partitions.in_default(session))
