@@ -1,19 +1,19 @@
-"""`python -m sla_worker`: run the arq worker against REDIS_URL, read when it starts."""
+"""`python -m sla_worker`: run the worker against REDIS_URL, read when it starts (arq while
+Redis answers, the database alone while it does not: sla_worker.runner)."""
 
 from __future__ import annotations
 
-from arq.worker import run_worker
+import asyncio
 
-from shared.queue import redis_settings
 from shared.settings import get_settings
-from sla_worker.worker import WorkerSettings
+from sla_worker.runner import serve
 
 
 def main() -> None:
     settings = get_settings()
     if not settings.redis_url:
         raise SystemExit("REDIS_URL is not set (make run starts an embedded Redis)")
-    run_worker(WorkerSettings, redis_settings=redis_settings(settings.redis_url))  # type: ignore[arg-type]
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from shared.signing import signed_headers
 from shared.urlguard import Allowed, ensure_deliverable
 from sla_worker.dispatch import Handler
 
-
 RETRIES: dict[str, outbox.Retry] = {TOPIC_REGISTERED: outbox.UNTIL_DONE}
 """A registered case reaches routing however long routing was down (issue 26); webhooks,
 callbacks and notices keep the default back-off and dead letter."""

@@ -68,11 +68,15 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    if ctx.get("stop_metrics"):
-        ctx["stop_metrics"]()
-    await ctx["routing_client"].aclose()
-    await ctx["http"].aclose()
-    await ctx["engine"].dispose()
+    """Idempotent: the runner calls it when arq could not (Redis gone mid-close)."""
+    if stop_metrics := ctx.pop("stop_metrics", None):
+        stop_metrics()
+    if client := ctx.pop("routing_client", None):
+        await client.aclose()
+    if http := ctx.pop("http", None):
+        await http.aclose()
+    if engine := ctx.pop("engine", None):
+        await engine.dispose()
 
 
 async def dispatch_outbox(ctx: dict[str, Any]) -> int:
