@@ -128,4 +128,5 @@ async def test_the_worker_delivers_and_sweeps_while_redis_is_down(
 
 
 async def _logged(path: Path, event: str) -> bool:
-    return event in path.read_text(errors="replace")
+    text = await asyncio.to_thread(path.read_text, errors="replace")
+    return event in text

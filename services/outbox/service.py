@@ -202,16 +202,18 @@ async def mark_failed_attempt(
 # Waiting after a failed try: pending, failed at least once, not due. A held case's hand-over
 # (delayed on purpose, never tried) is not waiting, and neither is one leased by a worker for
 # another try right now (a claim clears `last_error`; a failure sets it again).
-_WAITING = """
-    topic = :topic AND delivered_at IS NULL AND failed_at IS NULL
-    AND last_error IS NOT NULL AND available_at > now()
-"""
-_PROBE = text(f"""
+_PROBE = text("""
     UPDATE outbox SET available_at = now()
-    WHERE id = (SELECT id FROM outbox WHERE {_WAITING} ORDER BY id LIMIT 1
-                FOR UPDATE SKIP LOCKED)
+    WHERE id = (SELECT id FROM outbox
+                WHERE topic = :topic AND delivered_at IS NULL AND failed_at IS NULL
+                  AND last_error IS NOT NULL AND available_at > now()
+                ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
 """)
-_RELEASE_WAITING = text(f"UPDATE outbox SET available_at = created_at WHERE {_WAITING}")
+_RELEASE_WAITING = text("""
+    UPDATE outbox SET available_at = created_at
+    WHERE topic = :topic AND delivered_at IS NULL AND failed_at IS NULL
+      AND last_error IS NOT NULL AND available_at > now()
+""")
 
 
 async def probe(session: AsyncSession, topic: str) -> None:
