@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.models import Case
-from shared.text import ID_NUMBER, MOBILE
+from shared.text import ID_NUMBER_IN_TEXT, MOBILE_IN_TEXT, digits_of
 
 APPLICANT = (Case.applicant_name, Case.applicant_phone, Case.applicant_id_number)
 """The columns whose values `redact` and `erase` take out of free text: read them with the
@@ -74,8 +74,9 @@ def redact(
     ):
         if value and masked and len(value) >= 2:
             text = text.replace(value, masked)
-    text = ID_NUMBER.sub(lambda m: mask_id_number(m.group()) or "", text)
-    return MOBILE.sub(lambda m: mask_phone(m.group()) or "", text)
+    text = ID_NUMBER_IN_TEXT.sub(lambda m: mask_id_number(digits_of(m.group())) or "", text)
+    # The last eleven digits: a +86 or 0086 in front is not part of the number.
+    return MOBILE_IN_TEXT.sub(lambda m: mask_phone(digits_of(m.group())[-11:]) or "", text)
 
 
 ERASED = "***"
@@ -94,7 +95,7 @@ def erase(
             text = text.replace(value, ERASED)
     if name and len(name) >= 2:
         text = text.replace(name, "申请人")
-    return MOBILE.sub(ERASED, ID_NUMBER.sub(ERASED, text))
+    return MOBILE_IN_TEXT.sub(ERASED, ID_NUMBER_IN_TEXT.sub(ERASED, text))
 
 
 def each_text(value: Any, change: Callable[[str], str | None]) -> Any:

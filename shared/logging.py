@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from shared.text import ID_NUMBER, MOBILE
+from shared.text import ID_NUMBER_IN_TEXT, MOBILE_IN_TEXT
 
 FOREIGN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "sqlalchemy", "asyncio")
 """Libraries that install handlers of their own (uvicorn's CLI does); they are made to propagate
@@ -29,7 +29,8 @@ to the root handler below instead, so their lines are JSON and scrubbed like our
 
 
 def scrub(text: str) -> str:
-    return ID_NUMBER.sub("<id-number>", MOBILE.sub("<phone>", text))
+    # ID numbers first: a mobile-shaped run of digits may sit inside a spaced-out ID number.
+    return MOBILE_IN_TEXT.sub("<phone>", ID_NUMBER_IN_TEXT.sub("<id-number>", text))
 
 
 def _scrub_value(value: Any) -> Any:

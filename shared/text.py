@@ -8,10 +8,41 @@ import re
 BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 """C0 controls but tab, LF and CR; DEL; lone surrogates; the two non-characters."""
 
-MOBILE = re.compile(r"(?<![0-9０-９])[1１][3-9３-９][0-9０-９]{9}(?![0-9０-９])")
-"""A mainland mobile number standing alone in text, in ASCII or full-width digits (a Chinese
-input method types the latter)."""
-ID_NUMBER = re.compile(
-    r"(?<![0-9０-９])[0-9０-９]{17}[0-9０-９XxＸｘ](?![0-9０-９A-Za-zＡ-Ｚａ-ｚ])"
+_DIGIT = "[0-9０-９]"
+_SEP = "[ \t.\\-－．·\u3000]?"
+"""One separator people put inside a number: a space (full-width too), a dash, a dot."""
+_COUNTRY = (
+    "(?:(?:[+＋]|00|００)"
+    + _SEP
+    + "(?:86|８６)"
+    + _SEP
+    + "|[(（][+＋]?(?:86|８６)[)）]"
+    + _SEP
+    + ")?"
 )
-"""A resident ID number standing alone in text, likewise."""
+"""+86, 0086 or (+86) before a mobile number, with or without a separator."""
+
+MOBILE_IN_TEXT = re.compile(
+    "(?<![0-9０-９])"
+    + _COUNTRY
+    + "[1１]"
+    + _SEP
+    + "[3-9３-９]"
+    + ("(?:" + _SEP + _DIGIT + ")")
+    + "{9}"
+    "(?![0-9０-９])"
+)
+"""A mainland mobile number standing alone in text, however it is written: ASCII or full-width
+digits (a Chinese input method types the latter), grouped by spaces, dashes or dots
+(`138 0013 8001`, `138-0013-8001`), after +86, 0086 or (+86) (issue 26)."""
+ID_NUMBER_IN_TEXT = re.compile(
+    "(?<![0-9０-９])" + _DIGIT + "(?:" + _SEP + _DIGIT + "){16}" + _SEP + "[0-9０-９XxＸｘ]"
+    "(?![0-9０-９A-Za-zＡ-Ｚａ-ｚ])"
+)
+"""A resident ID number standing alone in text, likewise (`440104 19900101 123X`)."""
+
+
+def digits_of(number: str) -> str:
+    """The digits (and an ID number's check letter) of a number as written, separators and a
+    country code's punctuation gone; full-width digits stay as typed."""
+    return "".join(c for c in number if c.isdigit() or c in "XxＸｘ")

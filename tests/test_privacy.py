@@ -13,8 +13,13 @@ import asyncpg
 import httpx
 import pytest
 import structlog
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
+from services.privacy import erase, redact
 from shared.logging import configure as configure_logging
+from shared.logging import scrub
 from shared.principal import SYSTEM
 from shared.settings import Settings
 from tests.conftest import KeyFactory, body_for, case_body, serve
@@ -235,3 +240,81 @@ def test_free_text_is_redacted_for_masked_readers(typed: str, masked: str) -> No
     from services.privacy import redact
 
     assert redact(typed, **APPLICANT) == masked
+
+
+_FULL = str.maketrans("0123456789", "０１２３４５６７８９")
+_SEPARATORS = ["", " ", "-", ".", "－", "\u3000", "．"]
+
+
+@st.composite
+def written_mobile(draw: st.DrawFn) -> tuple[str, str]:
+    """A mobile number as people write it (issue 26 #3): grouped 3-4-4 or anyhow, with spaces,
+    dashes or dots, full-width or not, after +86, 0086 or (+86) or nothing."""
+    number = (
+        "1" + draw(st.sampled_from("3456789")) + draw(st.text("0123456789", min_size=9, max_size=9))
+    )
+    groups = draw(st.sampled_from([(3, 4, 4), (3, 8), (11,), (1, 2, 4, 4), (3, 3, 5)]))
+    sep = draw(st.sampled_from(_SEPARATORS))
+    parts, at = [], 0
+    for size in groups:
+        parts.append(number[at : at + size])
+        at += size
+    written = sep.join(parts)
+    prefix = draw(st.sampled_from(["", "+86", "+86 ", "+86-", "0086", "0086 ", "(+86)", "（+86）"]))
+    written = prefix + written
+    if draw(st.booleans()):
+        written = written.translate(_FULL)
+    return number, written
+
+
+def _plain(text: str) -> str:
+    return "".join(c for c in text if c.isdigit()).translate(
+        str.maketrans("０１２３４５６７８９", "0123456789")
+    )
+
+
+@examples(max_examples=400, deadline=None)
+@given(written_mobile(), st.sampled_from(["来电", "联系电话：", "黄丽华 ", ""]))
+def test_every_way_of_writing_a_mobile_is_masked_and_erased(
+    mobile: tuple[str, str], before: str
+) -> None:
+    number, written = mobile
+    text = f"{before}{written}，请回电"
+    # Masked, only the first three and the last four digits stay (as in `138****8001`); erased
+    # or scrubbed from a log line, none; a +86 in front goes with the number.
+    for out, kept in (
+        (redact(text, name="黄丽华", phone=None, id_number=None), number[:3] + number[-4:]),
+        (erase(text, name="黄丽华", phone=None, id_number=None), ""),
+        (scrub(text), ""),
+    ):
+        assert out is not None
+        assert _plain(out) == kept, (written, out)
+
+
+@examples(max_examples=200, deadline=None)
+@given(
+    st.text("0123456789", min_size=17, max_size=17),
+    st.sampled_from(["0", "7", "X", "x"]),
+    st.sampled_from([(6, 8, 4), (18,), (6, 12), (3, 3, 4, 4, 4)]),
+    st.sampled_from(_SEPARATORS),
+    st.booleans(),
+)
+def test_every_way_of_writing_an_id_number_is_masked_and_erased(
+    body: str, check: str, groups: tuple[int, ...], sep: str, wide: bool
+) -> None:
+    number = body + check
+    parts, at = [], 0
+    for size in groups:
+        parts.append(number[at : at + size])
+        at += size
+    written = sep.join(parts)
+    if wide:
+        written = written.translate(_FULL)
+    text = f"身份证号{written}。"
+    for out, kept in (
+        (redact(text, name=None, phone=None, id_number=None), number[:3] + number[-4:]),
+        (erase(text, name=None, phone=None, id_number=None), ""),
+        (scrub(text), ""),
+    ):
+        assert out is not None
+        assert _plain(out) == kept.rstrip("Xx"), (written, out)  # the date of birth is gone
