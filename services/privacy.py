@@ -50,6 +50,13 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def mask_code(code: str | None) -> str | None:
+    """K7M2Q9XD → K7******: a tracking code (the citizen's credential) told apart, not usable."""
+    if not code:
+        return code
+    return code[:2] + "*" * (len(code) - 2)
+
+
 def mask_address(address: str | None) -> str | None:
     """广州市越秀区东风中路437号3栋1201房 → 广州市越秀区****: the start (city, district) stays,
     so a reader without need to know still sees roughly where; never more than a third of it
@@ -77,6 +84,19 @@ def redact(
     text = ID_NUMBER_IN_TEXT.sub(lambda m: mask_id_number(digits_of(m.group())) or "", text)
     # The last eleven digits: a +86 or 0086 in front is not part of the number.
     return MOBILE_IN_TEXT.sub(lambda m: mask_phone(digits_of(m.group())[-11:]) or "", text)
+
+
+def found_in(
+    text: str, *, name: str | None, phone: str | None, id_number: str | None
+) -> dict[str, bool]:
+    """Which of the applicant's fields `text` holds in clear (for the audit row of an answer
+    that shows people's words unredacted): their own values, or anything shaped like a phone
+    or an ID number."""
+    return {
+        "name": bool(name and len(name) >= 2 and name in text),
+        "phone": bool((phone and phone in text) or MOBILE_IN_TEXT.search(text)),
+        "id_number": bool((id_number and id_number in text) or ID_NUMBER_IN_TEXT.search(text)),
+    }
 
 
 ERASED = "***"

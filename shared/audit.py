@@ -61,6 +61,10 @@ def begin(address: str | None) -> Disclosure:
     return disclosure
 
 
+def end() -> None:
+    _current.set(None)
+
+
 def identify(principal: Principal, operation: str) -> None:
     current = _current.get()
     if current is not None:

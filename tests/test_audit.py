@@ -76,7 +76,7 @@ async def test_each_clear_read_writes_one_row_and_a_masked_one_none(
     assert read["role"] == "window"
     assert read["operation"] == "GET /api/v1/cases/{case_no}"
     assert read["case_nos"] == [no]
-    assert read["fields"] == ["id_number", "name", "phone"]
+    assert read["fields"] == ["id_number", "name", "phone", "tracking_code"]
     assert read["key_id"] == str(window.id)
     assert read["address"]
     listed = await intake.get("/api/v1/cases", headers=window.headers)
@@ -117,7 +117,7 @@ async def test_a_supervisor_unmasks_one_case_saying_why(
     assert (row["operation"], row["reason"], row["fields"]) == (
         "POST /api/v1/cases/{case_no}/unmask",
         why["reason"],
-        ["name", "phone"],
+        ["name", "phone", "tracking_code"],
     )
     short = await intake.post(
         f"/api/v1/cases/{no}/unmask", json={"reason": "看看"}, headers=supervisor.headers
@@ -128,7 +128,8 @@ async def test_a_supervisor_unmasks_one_case_saying_why(
         other = await issue(role)
         r = await intake.post(f"/api/v1/cases/{no}/unmask", json=why, headers=other.headers)
         assert r.status_code == 403, role
-    assert len(await rows_of(routing, auditor, supervisor)) == 1
+    rows = await rows_of(routing, auditor, supervisor)
+    assert len(rows) == 1, [(r["operation"], r["fields"], r["subject"]) for r in rows]
 
 
 async def test_an_export_writes_one_row(routing: httpx.AsyncClient, issue: Any) -> None:

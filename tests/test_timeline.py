@@ -71,7 +71,7 @@ async def _act(session: AsyncSession, action: str, no: str, case: Any, now: date
         await workflow.resume(session, no, Resume(), actor=lead, now=now, calendar=CAL)
     elif action == "extend":
         asked = ExtensionRequest.model_validate({"extend_by": "2 working_days", "reason": "复杂"})
-        ext = await workflow.request_extension(session, no, asked, actor=lead, now=now)
+        ext, _ = await workflow.request_extension(session, no, asked, actor=lead, now=now)
         decision = ExtensionDecision(approve=True)
         await workflow.decide_extension(
             session, ext.id, decision, actor=COORDINATOR, now=now, calendar=CAL

@@ -143,8 +143,8 @@ async def request_extension(
     case_no: CaseNo, body: ExtensionRequest, actor: Department, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     async with transaction(sessions) as session:
-        ext = await workflow.request_extension(session, case_no, body, actor=actor, now=now)
-    return presenter.extension_out(ext, case_no)
+        ext, case = await workflow.request_extension(session, case_no, body, actor=actor, now=now)
+    return presenter.extension_out(ext, case, actor)
 
 
 @router.post(
@@ -165,6 +165,6 @@ async def decide_extension(
             session, extension_id, body, actor=actor, now=now, calendar=calendar
         )
     return {
-        "extension": presenter.extension_out(ext, case.case_no),
+        "extension": presenter.extension_out(ext, case, actor),
         "case": presenter.case_out(case, actor),
     }

@@ -41,7 +41,7 @@ def can_read(principal: Principal, case: Case) -> bool:
     if may(principal, May.read_all_cases):
         return True
     if may(principal, May.read_own_registrations):
-        return case.created_by_key_id is not None and case.created_by_key_id == principal.key_id
+        return _registered_by(principal, case)
     if may(principal, May.handle_cases) and principal.department:
         dept = principal.department
         return dept in {
@@ -53,9 +53,33 @@ def can_read(principal: Principal, case: Case) -> bool:
     return False
 
 
+def _registered_by(principal: Principal, case: Case) -> bool:
+    if case.created_by_key_id is not None:
+        return case.created_by_key_id == principal.key_id
+    # A signed 12345 order is registered by the hotline's webhook, not by a key: the hotline's
+    # keys read and rate the hotline's orders (issue 26 #19).
+    return principal.role is Role.hotline and case.channel == Channel.hotline.value
+
+
 def require_read(principal: Principal, case: Case) -> None:
     if not can_read(principal, case):
         raise forbidden(f"case {case.case_no} is not visible to this key")
+
+
+def require_act(principal: Principal, case: Case) -> None:
+    """Read it, and for a window key, be its window: the hall it was registered at, or the key
+    that registered it (issue 26 #5: another hall's window read the case, as every window
+    may, and closed it with feedback). The coordinator acts on any case."""
+    require_read(principal, case)
+    if principal.role is Role.window and not _at_its_window(principal, case):
+        raise forbidden(
+            f"case {case.case_no} was registered at another service hall; its own hall acts on it"
+        )
+
+
+def _at_its_window(viewer: Principal, case: Case) -> bool:
+    registered = case.created_by_key_id is not None and case.created_by_key_id == viewer.key_id
+    return registered or (viewer.department is not None and case.intake_hall == viewer.department)
 
 
 def require_list(principal: Principal) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from services import privacy
 from services.case import access
 from services.case.lifecycle import allowed_actions
 from services.privacy import (
+    applicant_of,
     each_text,
     mask_address,
+    mask_code,
     mask_id_number,
     mask_name,
     mask_phone,
@@ -66,12 +69,14 @@ def _for(body: dict[str, Any], clear: bool) -> dict[str, Any]:
             else location
         ),
         "attachments": [],
+        "tracking_code": mask_code(body.get("tracking_code")),
         "masked": fields,
     }
 
 
 FREE_TEXT: dict[str, tuple[str, ...]] = {
     "title": (),
+    "tracking_card": (),
     "description": (),
     "reply": (),
     "resolution": (),
@@ -126,6 +131,10 @@ def _personal_fields(body: dict[str, Any]) -> list[str]:
         fields.append("address")
     if body.get("attachments"):
         fields.append("attachments")
+    if body.get("tracking_code"):
+        # The citizen's credential for the keyless look-up (issue 26 #2): with it and the
+        # phone's last four digits anyone reads where the case stands and changes its notices.
+        fields.append("tracking_code")
     return fields
 
 
@@ -263,15 +272,18 @@ def tracking_out(
     """What anyone holding the code and the phone's last four digits may see: no personal data,
     no internal reasons, just where the matter stands and what to bring next time."""
     lead = case.lead_department or case.first_responsible_department
-    return {
+    applicant = applicant_of(case)
+    # Whoever holds the code reads this: people-written words carry the applicant's data
+    # redacted (a title or a material list typed with a name and a phone, issue 26 #2).
+    body = {
         "tracking_code": case.tracking_code,
         "case_no": case.case_no,
         "status": case.status,
         "status_label": STATUS_LABELS[CaseStatus(case.status)],
-        "title": case.title,
+        "title": redact(case.title, **applicant),
         "handling_department": department_names.get(lead, lead) if lead else None,
         "handle_due_at": shanghai_iso(case.handle_due_at),
-        "tracking_card": case.tracking_card,
+        "tracking_card": each_text(case.tracking_card, lambda text: redact(text, **applicant)),
         "notices": not case.notices_opted_out,
         "created_at": shanghai_iso(case.created_at),
         "updated_at": shanghai_iso(case.updated_at),
@@ -284,17 +296,29 @@ def tracking_out(
             for e in events
         ],
     }
+    return body
 
 
-def extension_out(ext: Extension, case_no: str) -> dict[str, Any]:
+def extension_out(ext: Extension, case: Case, viewer: Principal) -> dict[str, Any]:
+    """Why a department needs more time, and the decision: people's words, which may quote the
+    applicant; a reader without need to know sees them redacted (issue 26 #6), one with it has
+    the case's audit row (noted here, as the case's answer notes its own)."""
+    clear = access.sees_in_clear(viewer, case)
+    words: dict[str, str | None] = {"reason": ext.reason, "decision_note": ext.decision_note}
+    if clear:
+        shown = privacy.found_in(" ".join(w for w in words.values() if w), **applicant_of(case))
+        fields = [name for name, found in shown.items() if found]
+        if fields:
+            audit.disclosed(case.case_no, fields)
+    else:
+        words = {k: redact(v, **applicant_of(case)) for k, v in words.items()}
     return {
         "id": ext.id,
-        "case_no": case_no,
+        "case_no": case.case_no,
         "department": ext.department,
         "extend_by": ext.extend_by,
-        "reason": ext.reason,
         "status": ext.status,
         "requested_at": shanghai_iso(ext.requested_at),
         "decided_at": shanghai_iso(ext.decided_at),
-        "decision_note": ext.decision_note,
+        **words,
     }

@@ -274,7 +274,7 @@ async def get_visible(session: AsyncSession, case_no: str, *, actor: Principal) 
 async def _for_action(session: AsyncSession, case_no: str, actor: Principal) -> Case:
     """Lock the row: two handlers acting at once are serialised, the second sees the new state."""
     case = await repository.get_by_no(session, case_no, for_update=True)
-    access.require_read(actor, case)
+    access.require_act(actor, case)
     return case
 
 

@@ -14,7 +14,7 @@ from services.authz import May, may
 from services.case import repository, timeline
 from services.case.assignment import assign_to
 from services.case.history import note, transition
-from services.case.lifecycle import Action
+from services.case.lifecycle import OPEN, Action
 from services.case.notify import notify_followers
 from services.case.routing_record import routing_of
 from services.case.workflow_schemas import (
@@ -285,7 +285,7 @@ async def assign(
 
 async def request_extension(
     session: AsyncSession, case_no: str, data: ExtensionRequest, *, actor: Principal, now: datetime
-) -> Extension:
+) -> tuple[Extension, Case]:
     case = await _lead_case(session, case_no, actor, "ask for an extension")
     if case.status not in (CaseStatus.assigned, CaseStatus.signed, CaseStatus.suspended):
         raise conflict(f"no extension for a case that is {case.status}", current_status=case.status)
@@ -321,7 +321,7 @@ async def request_extension(
         reason=data.reason,
         data={"extension_id": ext.id, "extend_by": ext.extend_by},
     )
-    return ext
+    return ext, case
 
 
 async def decide_extension(
@@ -343,6 +343,13 @@ async def decide_extension(
     case = (
         await session.execute(select(Case).where(Case.id == ext.case_id).with_for_update())
     ).scalar_one()
+    if CaseStatus(case.status) not in OPEN:
+        # A finished case keeps its deadlines: more time for a closed case would move the
+        # figures, not the work (issue 26 #6).
+        raise conflict(
+            f"case {case.case_no} is {case.status}: an extension is decided only while it is open",
+            status=case.status,
+        )
     ext.status = "approved" if data.approve else "rejected"
     ext.decided_at = now
     ext.decided_by_key_id = actor.key_id

@@ -7,6 +7,7 @@ import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from services import privacy
 from services.case.categories import CATEGORIES, label
 from services.case.lifecycle import FINISHED
 from services.case.presenter import STATUS_LABELS
@@ -59,6 +60,7 @@ def request_out(case: Case, agency: str | None) -> dict[str, Any]:
     read is an export of what the citizen wrote, and where, so each request is on its audit row."""
     status = CaseStatus(case.status)
     location = case.location or {}
+    words = " ".join(t for t in (case.description, case.reply, case.resolution_note) if t)
     audit.disclosed(
         case.case_no,
         [
@@ -67,6 +69,7 @@ def request_out(case: Case, agency: str | None) -> dict[str, Any]:
                 ("description", case.description),
                 ("address", location and not location.get("public")),
                 ("attachments", case.attachments),
+                *privacy.found_in(words, **privacy.applicant_of(case)).items(),
             )
             if shown
         ],

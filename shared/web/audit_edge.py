@@ -45,4 +45,9 @@ class AuditMiddleware:
             if not refused:
                 await send(message)
 
-        await self.app(scope, receive, send_recorded)
+        try:
+            await self.app(scope, receive, send_recorded)
+        finally:
+            # An app served in the caller's own task (tests' in-process transport) must not
+            # leave this request's identity to whatever that task does next.
+            audit.end()
