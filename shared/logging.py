@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from shared.text import ID_NUMBER_IN_TEXT, MOBILE_IN_TEXT
+from shared.text import ID_NUMBER_IN_TEXT, MOBILE_IN_TEXT, TRACKING_IN_TEXT
 
 FOREIGN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "sqlalchemy", "asyncio")
 """Libraries that install handlers of their own (uvicorn's CLI does); they are made to propagate
@@ -30,17 +30,25 @@ to the root handler below instead, so their lines are JSON and scrubbed like our
 
 def scrub(text: str) -> str:
     # ID numbers first: a mobile-shaped run of digits may sit inside a spaced-out ID number.
-    return MOBILE_IN_TEXT.sub("<phone>", ID_NUMBER_IN_TEXT.sub("<id-number>", text))
+    text = MOBILE_IN_TEXT.sub("<phone>", ID_NUMBER_IN_TEXT.sub("<id-number>", text))
+    return TRACKING_IN_TEXT.sub(r"\1\2******", text)
 
 
 def _scrub_value(value: Any) -> Any:
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {k: _scrub_value(v) for k, v in value.items()}
+        return {
+            k: _masked_code(v) if k == "tracking_code" else _scrub_value(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_scrub_value(v) for v in value]
     return value
+
+
+def _masked_code(value: Any) -> Any:
+    return value[:2] + "******" if isinstance(value, str) else value
 
 
 def _exception_record(
@@ -92,7 +100,8 @@ def safe_exc_info(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
 
 
 def scrub_event(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
-    return {key: _scrub_value(value) for key, value in event.items()}
+    scrubbed: EventDict = _scrub_value(dict(event))
+    return scrubbed
 
 
 def _shared_processors() -> list[Any]:

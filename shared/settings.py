@@ -106,9 +106,15 @@ class Settings(BaseSettings):
     frozen database never holds a caller (or commits after the caller gave up)."""
     track_rate_limit_per_minute: int = 20
     track_lockout_failures: int = 10
-    """Wrong look-ups of one tracking code (wrong phone digits) before the code is locked."""
+    """Wrong look-ups of one tracking code (wrong phone digits) from one address before the code
+    is locked for that address (issue 26 #9: not for the citizen, who asks from another)."""
     track_lockout_seconds: int = 3600
     """How long those failures count, and so how long a lock-out lasts at most."""
+    track_code_lockout_failures: int = 30
+    """Wrong look-ups of one code from any addresses before it is locked for everyone, for
+    TRACK_CODE_LOCKOUT_SECONDS only: guessing from many addresses stays slow (30 tries in 10
+    minutes at most), and nobody can lock a citizen out for longer than that."""
+    track_code_lockout_seconds: int = 600
     forwarded_allow_ips: str = ""
     """Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client; empty:
     trust none, so a caller cannot choose its own address for the rate limits."""

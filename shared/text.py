@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import re
 
-BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-"""C0 controls but tab, LF and CR; DEL; lone surrogates; the two non-characters."""
+BAD_TEXT = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
+    r"\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+"""C0 controls but tab, LF and CR; DEL; lone surrogates; the two non-characters; and the
+invisible format characters that make text read otherwise than it is (issue 26 #8): zero-width
+spaces and joiners, the direction marks, embeddings, overrides and isolates (`U+202E` turns
+`gpj.exe` into what looks like `exe.jpg`), and the byte-order mark."""
+INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 _DIGIT = "[0-9０-９]"
 _SEP = "[ \t.\\-－．·\u3000]?"
@@ -40,6 +47,15 @@ ID_NUMBER_IN_TEXT = re.compile(
     "(?![0-9０-９A-Za-zＡ-Ｚａ-ｚ])"
 )
 """A resident ID number standing alone in text, likewise (`440104 19900101 123X`)."""
+
+
+TRACKING_IN_TEXT = re.compile(
+    r"((?:跟踪码|/track/|tracking_code[\"']?[:=]\s*[\"']?)[:：\s]*)"
+    r"([2-9A-HJ-NP-Za-hj-np-z]{2})[2-9A-HJ-NP-Za-hj-np-z]{6}(?![0-9A-Za-z])"
+)
+"""A tracking code where text names one: after 跟踪码 (a notice), in a look-up's path, or as a
+`tracking_code` value. With four phone digits it opens the citizen's case, so a log line shows
+only its first two characters (issue 26 #10)."""
 
 
 def digits_of(number: str) -> str:

@@ -163,20 +163,35 @@ def test_a_frozen_database_or_redis_never_holds_a_caller(running: dict[str, Any]
     try:
         started = time.monotonic()
         read = httpx.get(f"{intake}/api/v1/cases/{case['case_no']}", headers=window, timeout=30)
+        read_took = time.monotonic() - started
+        started = time.monotonic()
         write = httpx.post(
             f"{intake}/api/v1/cases",
             json={**_complaint(2), "description": "数据库冻结时提交的投诉,不应落库"},
             headers=window,
             timeout=30,
         )
-        took = time.monotonic() - started
+        write_took = time.monotonic() - started
     finally:
         for proc in frozen:
             proc.send_signal(signal.SIGCONT)
     assert (read.status_code, write.status_code) == (503, 503), (read.text, write.text)
     assert read.headers["retry-after"]
     assert read.headers["content-type"].startswith("application/problem+json")
-    assert took < 20, f"two requests took {took:.1f} s against a 3 s deadline"
+    assert read.headers["cache-control"] == "no-store"
+    # The answer goes at the deadline (3 s here), the cancelled request's cleanup after it
+    # (issue 26 #18: it took the deadline and two more seconds).
+    assert read_took < 3.5, f"the read took {read_took:.1f} s against a 3 s deadline"
+    assert write_took < 3.5, f"the write took {write_took:.1f} s against a 3 s deadline"
+    # Counted as what they answered (issue 26 #17: a deadline's 503 was counted as a 500).
+    metrics = httpx.get(f"{intake}/metrics", timeout=10).text
+    counted = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("gaodedim_http_requests_total") and 'route="/api/v1/cases' in line
+    ]
+    assert any('status="503"' in line for line in counted), counted
+    assert not any('status="500"' in line for line in counted), counted
 
     _wait_for(
         lambda: httpx.get(f"{intake}/api/v1/cases", headers=window, timeout=5).status_code == 200,
@@ -232,3 +247,75 @@ def test_the_supervisor_backs_off() -> None:
     from shared.local.supervisor import backoff
 
     assert [backoff(n) for n in (1, 2, 3, 4, 10)] == [0.5, 1.0, 2.0, 4.0, 30.0]
+
+
+def test_a_killed_postgresql_is_restarted(running: dict[str, Any]) -> None:
+    """Issue 26 #16: kill -9 of the embedded postmaster; the supervisor starts it again (crash
+    recovery), says so, and intake takes cases again with what it had stored."""
+    intake, window, var = running["intake"], running["window"], running["var"]
+    before = httpx.post(f"{intake}/api/v1/cases", json=_complaint(7), headers=window, timeout=10)
+    assert before.status_code == 201, before.text
+    (postmaster,) = [p for p in _leftovers(var) if p.name() == "postgres"]
+    postmaster.kill()
+
+    def registering() -> bool:
+        r = httpx.post(f"{intake}/api/v1/cases", json=_complaint(8), headers=window, timeout=10)
+        return r.status_code == 201
+
+    _wait_for(registering, 90, "intake did not take cases after PostgreSQL was killed")
+    assert "postgresql restarted" in running["log"].read_text()
+    kept = httpx.get(f"{intake}/api/v1/cases/{before.json()['case_no']}", headers=window)
+    assert kept.status_code == 200
+
+
+def test_cases_registered_while_routing_is_down_are_routed_when_it_returns(
+    running: dict[str, Any],
+) -> None:
+    """Issue 26 #13/#14 with real processes: routing is down (killed, and the supervisor held
+    so it cannot restart it) while cases are registered; when routing answers again, every
+    waiting case is routed within 15 s, oldest first, without waiting out its own back-off."""
+    intake, routing, window = running["intake"], running["routing"], running["window"]
+    supervisor = psutil.Process(running["proc"].pid)
+    supervisor.suspend()
+    try:
+        _part(supervisor.pid, "routing_api.app").kill()
+        _wait_for(lambda: not _answers(f"{routing}/healthz"), 20, "routing did not go down")
+        numbers = []
+        for i in range(8):
+            r = httpx.post(f"{intake}/api/v1/cases", json=_complaint(100 + i), headers=window)
+            assert r.status_code == 201, r.text
+            assert r.json()["status"] == "registered"
+            numbers.append(r.json()["case_no"])
+            time.sleep(2.5)  # 20 s of outage: each case's own back-off grows meanwhile
+    finally:
+        supervisor.resume()
+    _wait_for(lambda: _answers(f"{routing}/healthz"), 60, "routing did not come back")
+    back = time.monotonic()
+
+    def routed() -> bool:
+        with httpx.Client(timeout=10) as client:
+            cases = [
+                client.get(f"{intake}/api/v1/cases/{no}", headers=window).json() for no in numbers
+            ]
+        return all(c["status"] == "assigned" for c in cases)
+
+    _wait_for(routed, 30, "the cases registered during the outage were not routed")
+    took = time.monotonic() - back
+    assert took <= 15, f"routed {took:.1f} s after routing came back"
+    with httpx.Client(timeout=10) as client:
+        routed_at = [
+            next(
+                e["at"]
+                for e in client.get(f"{intake}/api/v1/cases/{no}", headers=window).json()["history"]
+                if e["to_status"] == "assigned"
+            )
+            for no in numbers
+        ]
+    assert routed_at == sorted(routed_at), "older cases were routed after newer ones"
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -226,7 +226,7 @@ async def test_list_filters_and_paginates(intake: httpx.AsyncClient, make_key: K
     await intake.post(
         f"/api/v1/cases/{created[0]['case_no']}/resolve-on-spot",
         json={"note": "ok"},
-        headers=window,
+        headers=coordinator,  # the coordinator's registration: no window's to act on
     )
 
     seen: list[str] = []

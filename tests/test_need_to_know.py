@@ -28,7 +28,7 @@ HOME = {"lat": 23.1291234, "long": 113.2644321, "address": "广州市越秀区�
 PHOTO = "https://files.example.gov.cn/uploads/id-card-front.jpg"
 SECRETS = (*CLEAR, "东风中路437号", "23.1291234", "113.2644321", PHOTO)
 """Every personal value of the case: a masked answer holds none of them, anywhere in it."""
-EVERY_FIELD = ["name", "phone", "id_number", "address", "attachments"]
+EVERY_FIELD = ["name", "phone", "id_number", "address", "attachments", "tracking_code"]
 TYPED = "黄丽华(证件号码11010519491231002X,联系13800138001)的抵押登记注销一直没办好"
 """What a window typed: the applicant's name and numbers in the complaint's own words."""
 
@@ -329,7 +329,7 @@ async def test_open311_by_relation(
         assert "连续两天" not in public.text  # what the citizen wrote
 
     masked = await intake.get(f"/api/v1/cases/{no}", headers=window.headers)
-    assert masked.json()["masked"] == ["name", "phone", "address", "attachments"]
+    assert masked.json()["masked"] == ["name", "phone", "address", "attachments", "tracking_code"]
     clear = await intake.get(f"/api/v1/cases/{no}", headers=coordinator.headers)
     assert clear.json()["masked"] == []
     assert clear.json()["attachments"] == [PHOTO]

@@ -145,32 +145,60 @@ async def test_a_forwarded_address_is_trusted_only_from_a_configured_proxy(
     assert results == [[404, 404, 429, 429], [404, 404, 404, 404]]
 
 
-async def test_wrong_digits_lock_the_code_for_everyone(
-    intake: httpx.AsyncClient, intake_app: object, make_key: KeyFactory
+def _from(app: Any, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+
+async def test_wrong_digits_lock_the_code_for_the_address_that_tried(
+    intake: httpx.AsyncClient, intake_app: Any, make_key: KeyFactory, redis: Any
 ) -> None:
-    """10,000 possible digits is a small space: after TRACK_LOCKOUT_FAILURES wrong ones the code
-    answers 429, even with the right digits, and an unknown code locks the same way (the lock
-    tells a guesser nothing)."""
+    """10,000 possible digits is a small space: after TRACK_LOCKOUT_FAILURES wrong ones from
+    one address the code answers 429 there, even with the right digits, and an unknown code
+    locks the same way (the lock tells a guesser nothing). The citizen, asking from elsewhere,
+    is not locked out (issue 26 #9: anyone holding the code could lock them out for an hour);
+    many addresses guessing together lock the code for everyone, for minutes."""
     case = await _case(intake, make_key)
     code = case["tracking_code"]
-    with _settings(intake_app, track_lockout_failures=4):
-        wrong = [
-            (
-                await intake.get(f"/api/v1/track/{code}", params={"phone_last4": f"{n:04d}"})
-            ).status_code
-            for n in range(4)
-        ]
-        right = await intake.get(f"/api/v1/track/{code}", params={"phone_last4": "8001"})
-        unknown = [
-            (
-                await intake.get("/api/v1/track/ZZZZZZZZ", params={"phone_last4": f"{n:04d}"})
-            ).status_code
-            for n in range(5)
-        ]
+    with _settings(intake_app, track_lockout_failures=4, track_code_lockout_failures=7):
+        async with _from(intake_app, "203.0.113.7") as guesser:
+            wrong = [
+                (
+                    await guesser.get(f"/api/v1/track/{code}", params={"phone_last4": f"{n:04d}"})
+                ).status_code
+                for n in range(4)
+            ]
+            right_there = await guesser.get(f"/api/v1/track/{code}", params={"phone_last4": "8001"})
+            unknown = [
+                (
+                    await guesser.get("/api/v1/track/ZZZZZZZZ", params={"phone_last4": f"{n:04d}"})
+                ).status_code
+                for n in range(5)
+            ]
+        async with _from(intake_app, "198.51.100.20") as citizen:
+            mine = await citizen.get(f"/api/v1/track/{code}", params={"phone_last4": "8001"})
+        async with _from(intake_app, "192.0.2.55") as second:
+            more = [
+                (
+                    await second.get(f"/api/v1/track/{code}", params={"phone_last4": f"{n:04d}"})
+                ).status_code
+                for n in range(10, 13)
+            ]
+        async with _from(intake_app, "198.51.100.20") as citizen:
+            now_locked = await citizen.get(f"/api/v1/track/{code}", params={"phone_last4": "8001"})
     assert wrong == [404, 404, 404, 404]
-    assert right.status_code == 429
-    assert int(right.headers["retry-after"]) > 0
+    assert right_there.status_code == 429
+    assert int(right_there.headers["retry-after"]) > 0
     assert unknown == [404, 404, 404, 404, 429]
+    assert mine.status_code == 200, mine.text
+    # Seven wrong tries from two addresses: the code rests for everyone, for minutes only.
+    assert more == [404, 404, 404]
+    assert now_locked.status_code == 429
+    assert int(now_locked.headers["retry-after"]) <= 600
+    # Redis holds no code, only keyed hashes of it.
+    stored = [k.decode() async for k in redis.scan_iter("gaodedim:ratelimit:track:*")]
+    assert stored
+    assert not any(code in k or "ZZZZZZZZ" in k for k in stored), stored
 
 
 async def test_the_limiter_answers_at_once_when_redis_is_gone_or_frozen() -> None:

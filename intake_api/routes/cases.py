@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.authz import May
 from services.case import access, codes, presenter, service
 from services.case.repository import CaseFilter
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot, Unmask
@@ -22,7 +23,7 @@ from shared.principal import Principal
 from shared.timeutil import SHANGHAI, year_problem
 from shared.web import cases as edge
 from shared.web import idempotent
-from shared.web.auth import CurrentPrincipal
+from shared.web.auth import CurrentPrincipal, allowed
 from shared.web.cases import act_on_case
 from shared.web.contract import Page
 from shared.web.deps import Now, Sessionmaker, settings_of
@@ -31,6 +32,7 @@ from shared.web.params import Cursor
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 CaseNo = Annotated[str, Path(max_length=40, description="e.g. GZ-20261122-000123")]
+AtWindow = Annotated[Principal, allowed(May.act_at_window)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -46,7 +48,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 async def register_case(
     request: Request,
     body: CaseCreate,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, allowed(May.register)],
     sessions: Sessionmaker,
     now: Now,
     idempotency_key: IdempotencyKey = None,
@@ -212,7 +214,10 @@ async def get_case(
 
 @router.post("/{case_no}/unmask", response_model=CaseOut, response_model_exclude_unset=True)
 async def unmask(
-    case_no: CaseNo, body: Unmask, principal: CurrentPrincipal, sessions: Sessionmaker
+    case_no: CaseNo,
+    body: Unmask,
+    principal: Annotated[Principal, allowed(May.unmask)],
+    sessions: Sessionmaker,
 ) -> dict[str, Any]:
     """The case as get_case shows it, with the applicant in clear; the reason is kept on the
     audit row this answer writes."""
@@ -228,7 +233,7 @@ async def unmask(
 async def resolve_on_spot(
     case_no: CaseNo,
     body: ResolveOnSpot,
-    principal: CurrentPrincipal,
+    principal: AtWindow,
     sessions: Sessionmaker,
     now: Now,
 ) -> dict[str, Any]:
@@ -237,7 +242,7 @@ async def resolve_on_spot(
 
 @router.post("/{case_no}/hand-over", response_model=CaseOut, response_model_exclude_unset=True)
 async def hand_over(
-    request: Request, case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
+    request: Request, case_no: CaseNo, principal: AtWindow, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     """A held case goes to routing now; the answer already names its department when routing
     is reachable, as at registration."""
@@ -258,13 +263,17 @@ async def _fresh(sessions: Sessionmaker, case_no: str, principal: Principal) -> 
 
 @router.post("/{case_no}/out-of-scope", response_model=CaseOut, response_model_exclude_unset=True)
 async def out_of_scope(
-    case_no: CaseNo, body: OutOfScope, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
+    case_no: CaseNo, body: OutOfScope, principal: AtWindow, sessions: Sessionmaker, now: Now
 ) -> dict[str, Any]:
     return await act_on_case(sessions, service.refer_out_of_scope, case_no, body, principal, now)
 
 
 @router.post("/{case_no}/feedback", response_model=CaseOut, response_model_exclude_unset=True)
 async def feedback(
-    case_no: CaseNo, body: Feedback, principal: CurrentPrincipal, sessions: Sessionmaker, now: Now
+    case_no: CaseNo,
+    body: Feedback,
+    principal: Annotated[Principal, allowed(May.give_feedback)],
+    sessions: Sessionmaker,
+    now: Now,
 ) -> dict[str, Any]:
     return await act_on_case(sessions, service.give_feedback, case_no, body, principal, now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -60,6 +62,13 @@ async def choose_notices(
     return await _proven(request, sessions, tracking_code, choose)
 
 
+def _bucket(code: str, secret: str | None) -> str:
+    """The code's name in Redis: an HMAC under the service key every intake process shares
+    (a plain hash of 31⁸ codes could be reversed by trying them all)."""
+    key = (secret or "gaodedim-track").encode()
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 async def _proven(
     request: Request,
     sessions: async_sessionmaker[AsyncSession],
@@ -77,17 +86,26 @@ async def _proven(
     client = request.client.host if request.client else "unknown"
     await limiter.hit(f"track:ip:{client}", limit=limit)
     # A code guessed from many addresses is still limited: digits are only 10,000. Every
-    # spelling of the code counts as the code.
-    await limiter.hit(f"track:code:{code}", limit=limit)
-    lockout = {"window_seconds": settings.track_lockout_seconds}
+    # spelling of the code counts as the code; Redis keeps only a keyed hash of it (issue 26
+    # #10: whoever reads Redis or its files learns no code).
+    bucket = _bucket(code, settings.service_key)
+    await limiter.hit(f"track:code:{bucket}", limit=limit)
+    # Wrong digits lock the code for the address that tried (an hour) and, when they come from
+    # many, for everyone for minutes: nobody can lock the citizen out of their own case.
+    here = {"window_seconds": settings.track_lockout_seconds}
+    everywhere = {"window_seconds": settings.track_code_lockout_seconds}
     await limiter.check_locked(
-        f"track:fail:{code}", failures=settings.track_lockout_failures, **lockout
+        f"track:fail:{bucket}:{client}", failures=settings.track_lockout_failures, **here
+    )
+    await limiter.check_locked(
+        f"track:fail:{bucket}", failures=settings.track_code_lockout_failures, **everywhere
     )
     async with transaction(sessions) as session:
         found = await act(session, code)
     if found is None:
         # Counted for codes that exist and codes that do not alike: the lock says nothing.
-        await limiter.fail(f"track:fail:{code}", **lockout)
+        await limiter.fail(f"track:fail:{bucket}:{client}", **here)
+        await limiter.fail(f"track:fail:{bucket}", **everywhere)
         raise DomainError(
             detail="no case matches this tracking code and phone number",
             status=404,

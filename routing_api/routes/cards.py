@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from services.authz import May
 from services.sla import cards
 from shared.database import transaction
-from shared.web.auth import CurrentPrincipal
+from shared.principal import Principal
+from shared.web.auth import CurrentPrincipal, allowed
 from shared.web.contract import Page
 from shared.web.deps import Now, Sessionmaker
 from shared.web.params import Cursor, Month, OptionalMonth, RowId
@@ -55,7 +57,11 @@ async def score(
 
 @router.post("/{card_id}/appeal", response_model=cards.CardOut)
 async def appeal(
-    card_id: CardId, body: cards.Appeal, actor: CurrentPrincipal, sessions: Sessionmaker, now: Now
+    card_id: CardId,
+    body: cards.Appeal,
+    actor: Annotated[Principal, allowed(May.handle_cases)],
+    sessions: Sessionmaker,
+    now: Now,
 ) -> dict[str, Any]:
     async with transaction(sessions) as session:
         card, case = await cards.appeal(session, card_id, body, actor=actor, now=now)
@@ -64,7 +70,11 @@ async def appeal(
 
 @router.post("/{card_id}/decision", response_model=cards.CardOut)
 async def decide(
-    card_id: CardId, body: cards.Ruling, actor: CurrentPrincipal, sessions: Sessionmaker, now: Now
+    card_id: CardId,
+    body: cards.Ruling,
+    actor: Annotated[Principal, allowed(May.rule_on_appeals)],
+    sessions: Sessionmaker,
+    now: Now,
 ) -> dict[str, Any]:
     async with transaction(sessions) as session:
         card, case = await cards.rule(session, card_id, body, actor=actor, now=now)

@@ -26,7 +26,7 @@ from services.case.workflow_schemas import (
 from services.routing import service as routing
 from shared.database import transaction
 from shared.principal import Principal
-from shared.web.auth import CurrentPrincipal, allowed
+from shared.web.auth import allowed
 from shared.web.cases import act_on_case
 from shared.web.deps import Now, Sessionmaker, settings_of
 from shared.web.params import RowId
@@ -39,7 +39,10 @@ class Routed(CaseOut):
 router = APIRouter(prefix="/api/v1", tags=["workflow"])
 CaseNo = Annotated[str, Path(max_length=40)]
 Department = Annotated[Principal, allowed(May.handle_cases)]
-Anyone = CurrentPrincipal  # every role; the service decides per case
+Coordinator = Annotated[Principal, allowed(May.coordinate)]
+LeadOrCoordinator = Annotated[Principal, allowed(May.handle_cases, May.coordinate)]
+"""The roles that may ever call the route; the service decides per case (which department
+leads it)."""
 Router = Annotated[Principal, allowed(May.route)]
 
 
@@ -91,7 +94,7 @@ async def return_case(
 async def transfer(
     case_no: CaseNo,
     body: Transfer,
-    actor: Anyone,
+    actor: LeadOrCoordinator,
     sessions: Sessionmaker,
     calendar: Calendar,
     now: Now,
@@ -131,7 +134,12 @@ async def reply(
 
 @router.post("/cases/{case_no}/assign", response_model=CaseOut, response_model_exclude_unset=True)
 async def assign(
-    case_no: CaseNo, body: Assign, actor: Anyone, sessions: Sessionmaker, policy: Policy, now: Now
+    case_no: CaseNo,
+    body: Assign,
+    actor: Coordinator,
+    sessions: Sessionmaker,
+    policy: Policy,
+    now: Now,
 ) -> dict[str, Any]:
     return await act_on_case(
         sessions, partial(workflow.assign, policy=policy), case_no, body, actor, now
@@ -155,7 +163,7 @@ async def request_extension(
 async def decide_extension(
     extension_id: RowId,
     body: ExtensionDecision,
-    actor: Anyone,
+    actor: Coordinator,
     sessions: Sessionmaker,
     calendar: Calendar,
     now: Now,

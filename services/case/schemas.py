@@ -165,12 +165,21 @@ class Feedback(Strict):
     comment: Annotated[Text, Field(max_length=1000)] | None = None
 
 
+def _words(reason: str) -> str:
+    """A stated reason is words the auditor can read: at least four letters or digits, not
+    dots, dashes or invisible characters (issue 26 #8)."""
+    seen = sum(1 for c in reason if unicodedata.category(c)[0] in "LN")
+    if seen < 4:
+        raise ValueError("say why in words: at least four letters or digits")
+    return reason
+
+
 class Unmask(Strict):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"reason": "申诉复核需核实申请人身份(督查2026-118号)"}]}
     )
 
-    reason: Annotated[Text, Field(min_length=4, max_length=500)]
+    reason: Annotated[Text, Field(min_length=4, max_length=500), AfterValidator(_words)]
 
 
 class NoticeChoice(Strict):

@@ -19,9 +19,11 @@ from services.case.service import TOPIC_REGISTERED
 from services.clock.calendar import WorkCalendar
 from services.clock.policy import choose
 from services.outbox import service as outbox
+from services.privacy import applicant_of, redact
 from services.rules import versions
 from services.rules.engine import CompiledTable, Decision, evaluate
 from services.rules.schemas import CaseFacts, RuleTable
+from shared import audit
 from shared.enums import CaseStatus
 from shared.errors import conflict
 from shared.models import Case
@@ -167,14 +169,18 @@ async def simulate(
             key = (old, decision.lead_department)
             moves[key] += 1
             if len(examples[key]) < 5:
+                # An administrator's tool: the example's words without the applicant's data,
+                # and the cases it named on the audit row (issue 26 #4).
+                audit.disclosed(case.case_no, ["title"])
                 examples[key].append(
                     {
                         "case_no": case.case_no,
-                        "title": case.title,
+                        "title": redact(case.title, **applicant_of(case)),
                         "old_rule": routing_of(case).rule_id,
                         "new_rule": decision.rule_id,
                     }
                 )
+    audit.exported(f"route simulation over {len(cases)} stored cases")
     return {
         "cases": len(cases),
         "moved": sum(moves.values()),

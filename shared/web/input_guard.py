@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.text import BAD_TEXT
+from shared.text import BAD_TEXT, INVISIBLE
 from shared.web.problems import problem_response
 
 INT64 = 2**63 - 1
@@ -31,6 +31,10 @@ class Refused(Exception):
         self.field, self.message = field, message
 
 
+class Malformed(Refused):
+    """Not JSON at all: 400, the documented malformed-JSON problem."""
+
+
 def text_problem(value: str) -> str | None:
     """Why `value` cannot be stored or shown as text, or None when it can."""
     found = BAD_TEXT.search(value)
@@ -39,6 +43,8 @@ def text_problem(value: str) -> str | None:
     char = found.group()
     if char == "\x00":
         return "contains a NUL character (U+0000)"
+    if INVISIBLE.match(char):
+        return f"contains an invisible format character (U+{ord(char):04X})"
     return f"contains a control or non-character (U+{ord(char):04X})"
 
 
@@ -87,6 +93,10 @@ def check_json_body(body: bytes) -> None:
         document = json.loads(body, parse_constant=_no_constants)
     except RecursionError as exc:
         raise Refused("body", f"nested deeper than {MAX_DEPTH} levels") from exc
+    except UnicodeDecodeError as exc:
+        # JSON is UTF-8 (RFC 8259): answered as the malformed JSON it is, not as the
+        # framework's bare 400 (issue 26 #12).
+        raise Malformed("body", "the body is not UTF-8") from exc
     except ValueError as exc:
         if "is not a JSON number" in str(exc):
             raise Refused("body", "NaN and Infinity are not JSON numbers") from exc
@@ -159,6 +169,16 @@ class InputGuardMiddleware:
 
 
 async def _refuse(refused: Refused, scope: Scope, receive: Receive, send: Send) -> None:
+    if isinstance(refused, Malformed):
+        malformed = problem_response(
+            400,
+            "Malformed JSON",
+            "the request body is not valid JSON",
+            type_="/problems/malformed-json",
+            errors=[{"field": refused.field, "message": refused.message}],
+        )
+        await malformed(scope, receive, send)
+        return
     response = problem_response(
         422,
         "Validation failed",

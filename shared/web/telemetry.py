@@ -39,6 +39,11 @@ class RequestMiddleware:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
+                # Answers carry applicants' data, workbooks and keys: no browser or proxy keeps
+                # them, and none guesses a type other than the one we say (issue 26 #11).
+                headers["X-Content-Type-Options"] = "nosniff"
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         try:
