@@ -50,8 +50,12 @@ def _for(body: dict[str, Any], clear: bool) -> dict[str, Any]:
         return {**body, "masked": []}
     applicant = body.get("applicant") or {}
     location = body.get("location")
+    redacted = _redacted(body, applicant)
+    card = redacted.get("tracking_card")
+    if isinstance(card, dict) and card.get("code"):
+        redacted["tracking_card"] = {**card, "code": mask_code(card["code"])}
     return {
-        **_redacted(body, applicant),
+        **redacted,
         "applicant": {
             **applicant,
             "name": mask_name(applicant.get("name")),

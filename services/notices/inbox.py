@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import pagination
+from shared import audit, pagination
 from shared.errors import not_found
 from shared.models import Case, SmsReply
 from shared.timeutil import shanghai_iso
@@ -41,6 +41,10 @@ def _rows() -> Select[tuple[SmsReply, str]]:
 
 
 def reply_out(reply: SmsReply, case_no: str | None) -> dict[str, Any]:
+    """The applicant's own words, in clear: the reading writes an audit row naming the case
+    (issue 26 #7)."""
+    if case_no is not None and reply.text:
+        audit.disclosed(case_no, ["sms_text"])
     return {
         "id": reply.id,
         "received_at": shanghai_iso(reply.received_at),
@@ -67,6 +71,9 @@ async def page(
         stmt = stmt.where(SmsReply.id < before)
     stmt = stmt.order_by(SmsReply.id.desc()).limit(limit + 1)
     rows = [reply_out(r, no) for r, no in (await session.execute(stmt)).tuples()]
+    if rows:
+        # Replies matched to no case are shown too: the inbox's row says it was read.
+        audit.exported(f"sms reply inbox, {min(len(rows), limit)} replies")
     return pagination.page(rows, limit, lambda r: (r["id"],))
 
 
