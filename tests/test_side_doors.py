@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import ESTATE, KeyFactory, case_body
 from tests.test_hotline import order, post, signed
 from tests.test_routing_api import SAMPLE_TABLE
+from tests.test_sms_replies import texted
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -283,3 +284,40 @@ async def test_the_hotline_rates_its_own_orders(
     assert rated.status_code == 409, rated.text
     portal = await make_key("portal")
     assert (await intake.get(f"/api/v1/cases/{no}", headers=portal)).status_code == 403
+
+
+async def test_reading_what_applicants_texted_is_audited(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    make_key: KeyFactory,
+) -> None:
+    """#7: the SMS reply inbox showed the applicants' own words with no audit row."""
+    no = (await _routed(intake, keys["window"]))["case_no"]
+    await texted(intake, "请尽快处理，我是黄丽华", phone=APPLICANT["phone"])
+    r = await intake.get("/api/v1/sms-replies", headers=keys["coordinator"])
+    assert r.status_code == 200, r.text
+    assert [item["case_no"] for item in r.json()["items"]] == [no]
+    auditor = await make_key("auditor")
+    rows = (
+        await routing.get(
+            "/api/v1/audit",
+            params={"case_no": no, "role": "coordinator"},
+            headers=auditor,
+        )
+    ).json()["items"]
+    assert len(rows) == 1, rows
+    assert rows[0]["operation"].startswith("GET /api/v1/sms-replies")
+    assert rows[0]["fields"] == ["sms_text"]
+
+
+def test_log_lines_show_no_tracking_code() -> None:
+    """#10: a console notice's line carried the citizen's tracking code."""
+    from shared.logging import scrub, scrub_event
+
+    line = scrub("【办不成事窗口】您的诉求已登记，编号GZ-20261203-000001，跟踪码Q3GYCSUQ，由广州")
+    assert "Q3GYCSUQ" not in line
+    assert "跟踪码Q3******" in line
+    assert "Q3GYCSUQ" not in scrub("GET /api/v1/track/Q3GYCSUQ?phone_last4=8001")
+    event = scrub_event(None, "info", {"event": "x", "tracking_code": "Q3GYCSUQ"})
+    assert event["tracking_code"] == "Q3******"
