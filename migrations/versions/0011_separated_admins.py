@@ -42,6 +42,14 @@ def upgrade() -> None:
     op.add_column("api_keys", sa.Column("revoked_by_key_id", sa.Uuid(), nullable=True))
     op.add_column("api_keys", sa.Column("revoked_by_role", sa.String(length=32), nullable=True))
     op.add_column("audit_log", sa.Column("subject", sa.Text(), nullable=True))
+    op.create_index(
+        "ix_outbox_retrying",
+        "outbox",
+        ["topic", "id"],
+        postgresql_where=sa.text(
+            "delivered_at IS NULL AND failed_at IS NULL AND last_error IS NOT NULL"
+        ),
+    )
     # A registered case's hand-over to routing is no longer given up (services/outbox UNTIL_DONE):
     # those given up before this release go again, oldest first.
     op.execute(
@@ -51,6 +59,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_retrying", table_name="outbox")
     # The trail's trigger refuses UPDATE, and dropping a column is none: `subject` goes whole.
     op.drop_column("audit_log", "subject")
     for column in ("revoked_by_role", "revoked_by_key_id", "issued_by_role", "issued_by_key_id"):

@@ -33,6 +33,16 @@ class OutboxMessage(Base):
             text("(payload ->> 'case_no')"),
             postgresql_where=text("delivered_at IS NULL"),
         ),
+        # The messages waiting out a back-off after a failure (a few, while a receiver is
+        # down): each delivery run's probe and release find them without reading the rest.
+        Index(
+            "ix_outbox_retrying",
+            "topic",
+            "id",
+            postgresql_where=text(
+                "delivered_at IS NULL AND failed_at IS NULL AND last_error IS NOT NULL"
+            ),
+        ),
         # A message waits for the undelivered ones before it with the same key.
         Index(
             "ix_outbox_ordering",
