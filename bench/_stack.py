@@ -3,6 +3,7 @@ the sample departments and rule table loaded: what the load benchmarks drive wit
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -30,18 +31,35 @@ class Stack:
     routing: str
     database_url: str
     tmp: Path
+    env: dict[str, str]
 
     @property
     def psql_url(self) -> str:
         return self.database_url.replace("postgresql+asyncpg://", "postgresql://")
 
     def key(self, role: str, department: str | None = None) -> str:
-        body = {"role": role, **({"department": department} if department else {})}
-        r = httpx.post(
-            f"{self.routing}/api/v1/keys", json=body, headers={"Authorization": f"Bearer {ADMIN}"}
+        """A key issued at the servers' shell, as an operator does (any role, 三员分立)."""
+        where = ["--department", department] if department else []
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shared.cli",
+                "keys",
+                "create",
+                "--role",
+                role,
+                *where,
+                "--holder",
+                "bench",
+            ],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
         )
-        r.raise_for_status()
-        return str(r.json()["key"])
+        return str(json.loads(out.stdout)["key"])
 
     def count(self, sql: str) -> int:
         out = subprocess.run(
@@ -109,7 +127,7 @@ def running(processes: int) -> Iterator[Stack]:
         urls = dict(
             line.split("=", 1) for line in (tmp / "var" / "urls.env").read_text().splitlines()
         )
-        yield Stack(intake, routing, urls["DATABASE_URL"], tmp)
+        yield Stack(intake, routing, urls["DATABASE_URL"], tmp, env)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
