@@ -26,6 +26,14 @@ def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _create_key(
+    database_url: str, department: str, holder: str
+) -> subprocess.CompletedProcess[str]:
+    """A department key from the shell, for `department`, held by `holder`."""
+    role = ["--role", "department", "--department", department]
+    return _cli(database_url, "keys", "create", *role, "--holder", holder)
+
+
 async def test_import_departments_and_manage_keys(
     database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -34,17 +42,7 @@ async def test_import_departments_and_manage_keys(
     assert json.loads(r.stdout) == {"created": 17, "updated": 0}
     assert await count(sessionmaker, "departments") == 17
 
-    r = _cli(
-        database_url,
-        "keys",
-        "create",
-        "--role",
-        "department",
-        "--department",
-        "GZ-BDC",
-        "--holder",
-        "李明",
-    )
+    r = _create_key(database_url, "GZ-BDC", "李明")
     assert r.returncode == 0, r.stderr
     issued = json.loads(r.stdout)
     async with sessionmaker() as session:
@@ -56,17 +54,7 @@ async def test_import_departments_and_manage_keys(
     async with sessionmaker() as session:
         assert await keys.authenticate(session, issued["key"]) is None
 
-    bad = _cli(
-        database_url,
-        "keys",
-        "create",
-        "--role",
-        "department",
-        "--department",
-        "NOPE",
-        "--holder",
-        "x",
-    )
+    bad = _create_key(database_url, "NOPE", "x")
     assert bad.returncode == 2
     assert "unknown department code" in bad.stderr
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,37 +169,27 @@ def _stop_children(children: list[Child]) -> None:
             child.proc.wait()
 
 
-def _watch_redis(redis: EmbeddedRedis | None, restarts: Restarts, now: float) -> None:
-    """The embedded Redis is restarted like the children (same socket, so the same URL); the
-    APIs keep taking cases meanwhile, and the worker reconnects."""
-    if redis is None:
-        return
-    if restarts.due_at is None and not redis.alive():
+def _watch_server(
+    name: str,
+    alive: Callable[[], bool],
+    start: Callable[[], object],
+    restarts: Restarts,
+    now: float,
+) -> None:
+    """An embedded server is restarted like the children, on its own data directory (same
+    socket, so the same URL): Redis, while the APIs keep taking cases and the worker carries on
+    from the database; PostgreSQL (issue 26 #16: a killed postmaster left every request 503 for
+    good, and nothing said why), while the APIs answer 503 with Retry-After and their pools
+    reconnect when it is back."""
+    if restarts.due_at is None and not alive():
         restarts.died(now, "exited")
     if restarts.due(now):
         try:
-            redis.start()
+            start()
             restarts.started(now)
-            _say("redis restarted")
-        except RuntimeError as exc:
-            restarts.died(now, f"did not start ({exc})")
-
-
-def _watch_postgres(pg: EmbeddedPostgres | None, restarts: Restarts, now: float) -> None:
-    """The embedded PostgreSQL is restarted like the rest (issue 26 #16: a killed postmaster
-    left every request 503 for good, and nothing said why). Meanwhile the APIs answer 503 with
-    Retry-After; their pools reconnect when it is back."""
-    if pg is None:
-        return
-    if restarts.due_at is None and not pg.alive():
-        restarts.died(now, "exited")
-    if restarts.due(now):
-        try:
-            pg.restart()
-            restarts.started(now)
-            _say("postgresql restarted")
-        except Exception as exc:  # the library raises what pg_ctl said; try again later
-            restarts.died(now, f"did not start ({type(exc).__name__})")
+            _say(f"{name} restarted")
+        except Exception as exc:  # what the server's start said (pg_ctl, redis-server); later
+            restarts.died(now, f"did not start ({type(exc).__name__}: {exc})")
 
 
 def _wait_ports_free(settings: Settings, stop: threading.Event, seconds: float = 20) -> list[int]:
@@ -297,8 +287,10 @@ def run(settings: Settings, *, with_worker: bool = True) -> int:
             pg_restarts.started(time.monotonic())
             while not stop.is_set():
                 now = time.monotonic()
-                _watch_postgres(pg, pg_restarts, now)
-                _watch_redis(redis, redis_restarts, now)
+                if pg is not None:
+                    _watch_server("postgresql", pg.alive, pg.restart, pg_restarts, now)
+                if redis is not None:
+                    _watch_server("redis", redis.alive, redis.start, redis_restarts, now)
                 for child in children:
                     child.watch(now)
                 stop.wait(0.5)
