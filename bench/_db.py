@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.local.embedded import EmbeddedPostgres, ensure_database
+from cli.local.embedded import EmbeddedPostgres, ensure_database
 from shared.migrate import upgrade
 from shared.settings import Settings
 

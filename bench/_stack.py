@@ -44,7 +44,7 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "shared.cli",
+                "cli.main",
                 "keys",
                 "create",
                 "--role",
@@ -75,7 +75,7 @@ def free_port() -> int:
 
 
 def _cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "shared.cli", *args], env=env, check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "cli", *args], env=env, check=True, timeout=120)
 
 
 def _wait_ready(intake: str, routing: str, proc: subprocess.Popen[bytes]) -> None:
@@ -118,7 +118,7 @@ def running(processes: int) -> Iterator[Stack]:
     routing = f"http://127.0.0.1:{env['ROUTING_PORT']}"
     log = (tmp / "run.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "run"], env=env, stdout=log, stderr=log, cwd=ROOT
+        [sys.executable, "-m", "cli", "run"], env=env, stdout=log, stderr=log, cwd=ROOT
     )
     try:
         _wait_ready(intake, routing, proc)

@@ -47,7 +47,7 @@ from shared.database import make_engine, make_sessionmaker
 from shared.enums import CaseStatus
 from shared.migrate import upgrade
 from shared.settings import Settings
-from shared.web.app import refresh_gauges
+from web.app import refresh_gauges
 
 MIGRATION = "--migration" in sys.argv
 MEASURE_ONLY = "--measure" in sys.argv

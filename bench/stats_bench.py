@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.stats import rollup, service
 from shared.database import make_engine, make_sessionmaker
 from shared.settings import Settings
-from shared.web.app import refresh_gauges
+from web.app import refresh_gauges
 
 CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 DEPARTMENTS = 40

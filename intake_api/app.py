@@ -7,8 +7,8 @@ from fastapi import FastAPI
 from intake_api.routes import cases, hotline, open311, replies, sms, track
 from shared.settings import Settings
 from shared.timeutil import Clock, utcnow
-from shared.web.app import build_app
-from shared.web.outbound import document_hotline_callbacks
+from web.app import build_app
+from web.outbound import document_hotline_callbacks
 
 
 def create_app(settings: Settings | None = None, clock: Clock = utcnow) -> FastAPI:

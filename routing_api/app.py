@@ -20,8 +20,8 @@ from routing_api.routes import (
 )
 from shared.settings import Settings
 from shared.timeutil import Clock, utcnow
-from shared.web.app import build_app
-from shared.web.outbound import document_department_notices
+from web.app import build_app
+from web.outbound import document_department_notices
 
 ROUTERS = [
     keys,

@@ -1,6 +1,6 @@
 """Who may do what: every role set the routes and the services check, in one table.
 
-A route closes itself to the roles a permission never includes (`shared.web.auth.allowed`);
+A route closes itself to the roles a permission never includes (`web.auth.allowed`);
 a service checks the same permission again, and what depends on the case itself (which
 department leads it, which key registered it) in `services/case/access.py`.
 """

@@ -1,7 +1,7 @@
 """Errors that carry their HTTP meaning, raised by services and rendered as RFC 9457 problems.
 
 Services stay free of HTTP code, but a domain error still knows whether it is "not found",
-"conflict" or "forbidden"; the one exception handler in shared.web.problems turns it into JSON.
+"conflict" or "forbidden"; the one exception handler in web.problems turns it into JSON.
 """
 
 from __future__ import annotations

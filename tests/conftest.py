@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from cli.local.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_database
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
 from services.apikey import service as apikeys
@@ -34,7 +35,6 @@ from services.department import service as departments
 from services.department.schemas import DepartmentIn
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.enums import Role
-from shared.local.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_database
 from shared.migrate import upgrade
 from shared.models import Base
 from shared.principal import SYSTEM

@@ -15,8 +15,8 @@ from openapi_spec_validator import validate
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
 from shared.settings import Settings
-from shared.web.summaries import OPERATIONS
 from tests.conformance import Conformance
+from web.summaries import OPERATIONS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "openapi"
 APPS = {"intake": create_intake, "routing": create_routing}
@@ -130,7 +130,7 @@ def test_the_suites_checker_refuses_what_the_document_does_not_promise() -> None
 
 
 def test_every_operation_has_its_summary_and_every_body_an_example() -> None:
-    """Summaries come from one table (`shared/web/summaries.py`), in Chinese and English; the
+    """Summaries come from one table (`web/summaries.py`), in Chinese and English; the
     table names no operation that is gone; every request body shows an example."""
     ids = set()
     for name, method, path, operation in operations():

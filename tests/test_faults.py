@@ -38,7 +38,7 @@ def running(run_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, Any]]
     run_env = {**run_env, "REQUEST_TIMEOUT_SECONDS": "3", "LOG_LEVEL": "INFO"}
     log = (tmp_path / "run.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "run"], env=run_env, stdout=log, stderr=log
+        [sys.executable, "-m", "cli", "run"], env=run_env, stdout=log, stderr=log
     )
     try:
         _wait_ready(run_env, proc)
@@ -245,7 +245,7 @@ def test_a_database_that_is_down_is_503_with_retry_after(settings: Any) -> None:
 
 
 def test_the_supervisor_backs_off() -> None:
-    from shared.local.supervisor import backoff
+    from cli.local.supervisor import backoff
 
     assert [backoff(n) for n in (1, 2, 3, 4, 10)] == [0.5, 1.0, 2.0, 4.0, 30.0]
 

@@ -5,9 +5,9 @@ import uuid
 import httpx
 from sqlalchemy import text
 
+from cli.local.embedded import ensure_database
 from routing_api.app import create_app as create_routing
 from shared.database import make_engine
-from shared.local.embedded import ensure_database
 from shared.migrate import upgrade_async
 from shared.settings import Settings
 from tests.conftest import KeyFactory, Servers, case_body

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.local.embedded import ensure_database
+from cli.local.embedded import ensure_database
 from shared.migrate import downgrade, include_name, include_object, upgrade
 from shared.models import PARTITION, Base
 from tests.conftest import Servers

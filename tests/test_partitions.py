@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.case import partitions
 from shared import metrics
 from shared.timeutil import SHANGHAI
-from shared.web.app import refresh_gauges
 from sla_worker.worker import make_partitions
 from tests.conftest import KeyFactory, ManualClock, case_body
+from web.app import refresh_gauges
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

@@ -9,11 +9,11 @@ import uuid
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli.local.embedded import ensure_database
 from routing_api.app import create_app as create_routing
 from services.apikey import service as apikeys
 from shared.database import transaction
 from shared.enums import Role
-from shared.local.embedded import ensure_database
 from shared.migrate import upgrade_async
 from shared.principal import SYSTEM
 from shared.settings import Settings

@@ -45,7 +45,7 @@ async def test_two_workers_one_killed(
     await _breaching_cases(sessionmaker)
     now = datetime.now(UTC).isoformat()
     env = {**os.environ, "DATABASE_URL": database_url}
-    command = [sys.executable, "-m", "shared.cli", "sla", "sweep", "--now", now, "--batch", "10"]
+    command = [sys.executable, "-m", "cli", "sla", "sweep", "--now", now, "--batch", "10"]
     pipe = asyncio.subprocess.PIPE
     survivor = await asyncio.create_subprocess_exec(*command, env=env, stdout=pipe, stderr=pipe)
     victim = await asyncio.create_subprocess_exec(*command, env=env, stdout=pipe, stderr=pipe)

@@ -68,7 +68,7 @@ def _leftovers(var: Path, *, ours: bool = False) -> list[psutil.Process]:
 
 def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "run"],
+        [sys.executable, "-m", "cli", "run"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -112,7 +112,7 @@ def _port_free(port: str) -> bool:
 def shell_key(env: dict[str, str], role: str) -> dict[str, str]:
     """A key issued at the servers' shell (`gaodedim keys create`), as an operator does."""
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "keys", "create", "--role", role, "--holder", "test"],
+        [sys.executable, "-m", "cli", "keys", "create", "--role", role, "--holder", "test"],
         env=env,
         capture_output=True,
         timeout=60,
@@ -129,7 +129,7 @@ def import_samples(env: dict[str, str]) -> None:
         ["rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish"],
     ):
         done = subprocess.run(
-            [sys.executable, "-m", "shared.cli", *args], env=env, capture_output=True, timeout=60
+            [sys.executable, "-m", "cli", *args], env=env, capture_output=True, timeout=60
         )
         assert done.returncode == 0, done.stderr
 
@@ -172,7 +172,7 @@ def test_run_lifecycle(run_env: dict[str, str]) -> None:
     assert case["routing"]["rule_id"] == "business-licence"
 
     second = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "run"], env=run_env, capture_output=True, timeout=60
+        [sys.executable, "-m", "cli", "run"], env=run_env, capture_output=True, timeout=60
     )
     assert second.returncode == 3
     assert b"another gaodedim run holds" in second.stderr

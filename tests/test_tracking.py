@@ -207,7 +207,7 @@ async def test_the_limiter_answers_at_once_when_redis_is_gone_or_frozen() -> Non
     from redis.asyncio import Redis
 
     from shared.errors import DomainError
-    from shared.web.ratelimit import Limiter
+    from web.ratelimit import Limiter
 
     async def frozen(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(30)

@@ -19,9 +19,9 @@ from fastapi import FastAPI, Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli.local.embedded import EmbeddedRedis
 from services.outbox import service as outbox
 from shared.database import transaction
-from shared.local.embedded import EmbeddedRedis
 from shared.models import Card, OutboxMessage
 from tests.conftest import serve
 from tests.test_sla_processes import CASES, _breaching_cases

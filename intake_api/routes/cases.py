@@ -21,13 +21,13 @@ from shared.enums import CaseStatus, Channel
 from shared.errors import invalid
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI, year_problem
-from shared.web import cases as edge
-from shared.web import idempotent
-from shared.web.auth import CurrentPrincipal, allowed
-from shared.web.cases import act_on_case
-from shared.web.contract import Page
-from shared.web.deps import Now, Sessionmaker, settings_of
-from shared.web.params import Cursor
+from web import cases as edge
+from web import idempotent
+from web.auth import CurrentPrincipal, allowed
+from web.cases import act_on_case
+from web.contract import Page
+from web.deps import Now, Sessionmaker, settings_of
+from web.params import Cursor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 

@@ -19,10 +19,10 @@ from services.hotline.schemas import EXAMPLE, HotlineOrderIn
 from shared.database import transaction
 from shared.enums import Channel
 from shared.urlguard import require_callable
-from shared.web import contract
-from shared.web.cases import hand_over
-from shared.web.deps import Sessionmaker, settings_of
-from shared.web.signed import header_parameters, parsed, signed_body
+from web import contract
+from web.cases import hand_over
+from web.deps import Sessionmaker, settings_of
+from web.signed import header_parameters, parsed, signed_body
 
 router = APIRouter(tags=["hotline"], responses=contract.problems("400", "401", "413", "422", "503"))
 

@@ -38,9 +38,9 @@ from shared.enums import Category, Channel
 from shared.errors import DomainError
 from shared.models import Case
 from shared.principal import Principal
-from shared.web import contract
-from shared.web.cases import hand_over
-from shared.web.deps import Sessionmaker, settings_of
+from web import contract
+from web.cases import hand_over
+from web.deps import Sessionmaker, settings_of
 
 router = APIRouter(
     prefix="/open311/v2", tags=["open311"], responses=contract.problems("413", "422", "503")

@@ -12,10 +12,10 @@ from services.notices import inbox
 from services.notices.schemas import SmsReplyOut
 from shared.database import transaction
 from shared.principal import Principal
-from shared.web.auth import allowed
-from shared.web.contract import Page
-from shared.web.deps import Now, Sessionmaker
-from shared.web.params import Cursor, RowId
+from web.auth import allowed
+from web.contract import Page
+from web.deps import Now, Sessionmaker
+from web.params import Cursor, RowId
 
 router = APIRouter(prefix="/api/v1/sms-replies", tags=["cases"])
 Reader = Annotated[Principal, allowed(May.read_sms_replies)]

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from services.case import sms_replies as replies
 from services.notices import receipts
 from shared.database import transaction
-from shared.web import contract
-from shared.web.deps import Sessionmaker, kick_worker, settings_of
-from shared.web.signed import header_parameters, parsed, signed_body
+from web import contract
+from web.deps import Sessionmaker, kick_worker, settings_of
+from web.signed import header_parameters, parsed, signed_body
 
 router = APIRouter(
     prefix="/webhooks/sms",

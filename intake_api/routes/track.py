@@ -15,8 +15,8 @@ from services.case.schemas import NoticeChoice
 from services.case.views import TrackingOut
 from shared.database import transaction
 from shared.errors import DomainError
-from shared.web import contract, ratelimit
-from shared.web.deps import Sessionmaker, settings_of
+from web import contract, ratelimit
+from web.deps import Sessionmaker, settings_of
 
 router = APIRouter(
     prefix="/api/v1/track",

@@ -16,10 +16,10 @@ from shared.enums import Role
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI
 from shared.view import View
-from shared.web.auth import allowed
-from shared.web.contract import Page
-from shared.web.deps import Sessionmaker
-from shared.web.params import Cursor
+from web.auth import allowed
+from web.contract import Page
+from web.deps import Sessionmaker
+from web.params import Cursor
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 Auditor = Annotated[Principal, allowed(May.read_audit)]

@@ -12,8 +12,8 @@ from services.sla.recompute import recompute_year
 from shared.database import transaction
 from shared.errors import DomainError, FieldError
 from shared.principal import Principal
-from shared.web.auth import CurrentPrincipal, allowed
-from shared.web.deps import Sessionmaker
+from web.auth import CurrentPrincipal, allowed
+from web.deps import Sessionmaker
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2100)]

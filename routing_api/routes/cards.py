@@ -10,10 +10,10 @@ from services.authz import May
 from services.sla import cards
 from shared.database import transaction
 from shared.principal import Principal
-from shared.web.auth import CurrentPrincipal, allowed
-from shared.web.contract import Page
-from shared.web.deps import Now, Sessionmaker
-from shared.web.params import Cursor, Month, OptionalMonth, RowId
+from web.auth import CurrentPrincipal, allowed
+from web.contract import Page
+from web.deps import Now, Sessionmaker
+from web.params import Cursor, Month, OptionalMonth, RowId
 
 router = APIRouter(prefix="/api/v1/cards", tags=["cards"])
 CardId = RowId

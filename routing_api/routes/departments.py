@@ -13,10 +13,10 @@ from shared.database import transaction
 from shared.errors import not_found
 from shared.principal import Principal
 from shared.urlguard import require_callable
-from shared.web.auth import CurrentPrincipal, allowed
-from shared.web.contract import Page
-from shared.web.deps import Sessionmaker, settings_of
-from shared.web.params import Cursor
+from web.auth import CurrentPrincipal, allowed
+from web.contract import Page
+from web.deps import Sessionmaker, settings_of
+from web.params import Cursor
 
 router = APIRouter(prefix="/api/v1/departments", tags=["departments"])
 Editor = Annotated[Principal, allowed(May.configure)]

@@ -17,10 +17,10 @@ from shared.database import transaction
 from shared.enums import Role
 from shared.models import ApiKey
 from shared.principal import Principal
-from shared.web.auth import allowed
-from shared.web.contract import Page
-from shared.web.deps import Now, Sessionmaker
-from shared.web.params import Cursor
+from web.auth import allowed
+from web.contract import Page
+from web.deps import Now, Sessionmaker
+from web.params import Cursor
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 SecurityAdmin = Annotated[Principal, allowed(May.manage_keys)]

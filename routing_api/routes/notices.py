@@ -20,8 +20,8 @@ from shared.database import transaction
 from shared.principal import Principal
 from shared.timeutil import shanghai_iso
 from shared.view import Items
-from shared.web.auth import allowed
-from shared.web.deps import Now, Sessionmaker
+from web.auth import allowed
+from web.deps import Now, Sessionmaker
 
 router = APIRouter(prefix="/api/v1/notice-templates", tags=["notices"])
 Editor = Annotated[Principal, allowed(May.configure)]

@@ -13,10 +13,10 @@ from shared.database import transaction
 from shared.errors import not_found
 from shared.principal import Principal
 from shared.timeutil import shanghai_iso
-from shared.web.auth import allowed
-from shared.web.contract import Page
-from shared.web.deps import Sessionmaker
-from shared.web.params import Cursor, RowId
+from web.auth import allowed
+from web.contract import Page
+from web.deps import Sessionmaker
+from web.params import Cursor, RowId
 
 router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
 

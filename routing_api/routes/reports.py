@@ -13,9 +13,9 @@ from services.reports.views import MonthlyReport
 from shared import audit
 from shared.database import transaction
 from shared.principal import Principal
-from shared.web.auth import allowed
-from shared.web.deps import Now, ReadSessionmaker
-from shared.web.params import Month
+from web.auth import allowed
+from web.deps import Now, ReadSessionmaker
+from web.params import Month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Reader = Annotated[Principal, allowed(May.read_reports)]

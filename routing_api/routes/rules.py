@@ -15,9 +15,9 @@ from services.rules.schemas import CaseFacts, RuleTable
 from shared.database import transaction
 from shared.errors import conflict, invalid
 from shared.principal import Principal
-from shared.web.auth import allowed
-from shared.web.deps import Now, Sessionmaker
-from shared.web.params import INT32_MAX
+from web.auth import allowed
+from web.deps import Now, Sessionmaker
+from web.params import INT32_MAX
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 Editor = Annotated[Principal, allowed(May.configure)]

@@ -15,8 +15,8 @@ from shared.errors import invalid
 from shared.principal import Principal
 from shared.timeutil import year_problem
 from shared.view import Items
-from shared.web.auth import allowed
-from shared.web.deps import ReadSessionmaker
+from web.auth import allowed
+from web.deps import ReadSessionmaker
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 Reader = Annotated[Principal, allowed(May.read_stats)]

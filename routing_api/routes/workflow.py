@@ -26,10 +26,10 @@ from services.case.workflow_schemas import (
 from services.routing import service as routing
 from shared.database import transaction
 from shared.principal import Principal
-from shared.web.auth import allowed
-from shared.web.cases import act_on_case
-from shared.web.deps import Now, Sessionmaker, settings_of
-from shared.web.params import RowId
+from web.auth import allowed
+from web.cases import act_on_case
+from web.deps import Now, Sessionmaker, settings_of
+from web.params import RowId
 
 
 class Routed(CaseOut):

@@ -51,7 +51,7 @@ class Claim:
 
 async def claim(session: AsyncSession, *, scope: str, key: str, fingerprint: str) -> Claim:
     """The record for a new request, or the first request's answer to replay (`settled` False
-    when the answer goes on changing after the commit: see `shared.web.idempotent.replay`)."""
+    when the answer goes on changing after the commit: see `web.idempotent.replay`)."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise invalid("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
     inserted = await session.execute(_CLAIM, {"scope": scope, "key": key, "hash": fingerprint})

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.web.problems import PROBLEM
-from shared.web.summaries import OPERATIONS
+from web.problems import PROBLEM
+from web.summaries import OPERATIONS
 
 Item = TypeVar("Item")
 

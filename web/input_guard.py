@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.text import BAD_TEXT, INVISIBLE
-from shared.web.problems import problem_response
+from web.problems import problem_response
 
 INT64 = 2**63 - 1
 MAX_DEPTH = 32

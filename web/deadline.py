@@ -15,7 +15,7 @@ import contextlib
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.web.problems import service_unavailable
+from web.problems import service_unavailable
 
 log = structlog.get_logger("gaodedim.deadline")
 

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import audit
 from shared.database import transaction
-from shared.web.problems import problem_response
+from web.problems import problem_response
 
 log = structlog.get_logger("gaodedim.audit")
 

@@ -47,11 +47,11 @@ from shared.settings import Settings, get_settings
 from shared.timeutil import SHANGHAI, Clock, to_shanghai, utcnow
 from shared.version import package_version
 from shared.view import View
-from shared.web import contract, problems, telemetry
-from shared.web.audit_edge import AuditMiddleware
-from shared.web.body_limit import BodyLimitMiddleware
-from shared.web.deadline import DeadlineMiddleware
-from shared.web.input_guard import InputGuardMiddleware
+from web import contract, problems, telemetry
+from web.audit_edge import AuditMiddleware
+from web.body_limit import BodyLimitMiddleware
+from web.deadline import DeadlineMiddleware
+from web.input_guard import InputGuardMiddleware
 
 log = structlog.get_logger("gaodedim.app")
 

@@ -30,10 +30,10 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cli.local import AlreadyRunning
 from shared import audit
 from shared.enums import Role
 from shared.errors import DomainError, FieldError
-from shared.local import AlreadyRunning
 from shared.principal import SYSTEM
 from shared.settings import Settings, get_settings
 from shared.timeutil import utcnow
@@ -49,7 +49,7 @@ def _database_url(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    from shared.local.localdb import database_url
+    from cli.local.localdb import database_url
 
     with database_url(settings) as url:
         yield url
@@ -87,7 +87,7 @@ def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from shared.local.supervisor import run
+    from cli.local.supervisor import run
 
     return run(settings, with_worker=not args.no_worker)
 

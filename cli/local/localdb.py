@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.local import AlreadyRunning
-from shared.local.embedded import (
+from cli.local import AlreadyRunning
+from cli.local.embedded import (
     EmbeddedPostgres,
     EmbeddedRedis,
     VarLock,

@@ -18,7 +18,7 @@ from shared.database import transaction
 from shared.models import Case
 from shared.principal import Principal
 from shared.routing_client import try_hand_over
-from shared.web.deps import kick_worker
+from web.deps import kick_worker
 
 CaseAction = Callable[..., Awaitable[Case]]
 

@@ -28,8 +28,8 @@ from pathlib import Path
 import httpx
 import structlog
 
-from shared.local.embedded import EmbeddedPostgres, EmbeddedRedis, VarLock, ensure_database
-from shared.local.localdb import DATABASE_NAME, urls_file
+from cli.local.embedded import EmbeddedPostgres, EmbeddedRedis, VarLock, ensure_database
+from cli.local.localdb import DATABASE_NAME, urls_file
 from shared.logging import configure as configure_logging
 from shared.migrate import upgrade
 from shared.process import SUPERVISED, die_with_parent

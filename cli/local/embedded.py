@@ -24,7 +24,7 @@ from typing import IO
 
 import psutil
 
-from shared.local import AlreadyRunning
+from cli.local import AlreadyRunning
 
 log = logging.getLogger("gaodedim.embedded")
 # platformdirs warns that XDG_RUNTIME_DIR is unset (normal on servers); it falls back to /tmp.
