@@ -10,20 +10,17 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.case.history import TOPIC_CALLBACK
-from services.case.notify import TOPIC_NOTIFY
-from services.case.service import TOPIC_REGISTERED
 from services.notices import service as notices_service
 from services.notices.providers import Provider, Providers
-from services.notices.service import TOPIC_APPLICANT_NOTICE
 from services.outbox import service as outbox
+from services.outbox.topics import Topic
 from shared.database import transaction
 from shared.routing_client import request_routing
 from shared.signing import signed_headers
 from shared.urlguard import Allowed, ensure_deliverable
 from sla_worker.dispatch import Handler
 
-RETRIES: dict[str, outbox.Retry] = {TOPIC_REGISTERED: outbox.UNTIL_DONE}
+RETRIES: dict[str, outbox.Retry] = {Topic.registered: outbox.UNTIL_DONE}
 """A registered case reaches routing however long routing was down (issue 26); webhooks,
 callbacks and notices keep the default back-off and dead letter."""
 
@@ -65,8 +62,12 @@ def build(
         response = await http.post(payload["url"], content=body, headers=headers)
         response.raise_for_status()
 
-    jobs = {TOPIC_REGISTERED: route, TOPIC_NOTIFY: notify, TOPIC_CALLBACK: call_back}
-    return jobs | ({TOPIC_APPLICANT_NOTICE: notices} if notices else {})
+    jobs = {
+        Topic.registered: route,
+        Topic.department_notify: notify,
+        Topic.channel_callback: call_back,
+    }
+    return jobs | ({Topic.applicant_notice: notices} if notices else {})
 
 
 def notice_handler(

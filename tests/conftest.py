@@ -177,11 +177,21 @@ def stand_in_calendar() -> WorkCalendar:
 
 
 @pytest.fixture(autouse=True)
-async def clean(engine: AsyncEngine, redis: Redis, clock: ManualClock, intake_app: Any) -> None:
-    """Every test starts at TEST_NOW, from empty tables (but the stand-in years), an empty
-    Redis, and case numbers counted from 1 (the shared app forgets its block of numbers, or a
-    test's numbers would depend on how many cases the tests before it registered)."""
+def clean(request: pytest.FixtureRequest, clock: ManualClock) -> None:
+    """Every test starts at TEST_NOW; one that uses the servers (any fixture that needs them)
+    also from empty tables and an empty Redis (`emptied`). A pure test (the layers, signing,
+    the clock's arithmetic) starts no server: `pytest tests/test_layers.py` runs without
+    PostgreSQL or Redis."""
     clock.set(TEST_NOW)
+    if "servers" in request.fixturenames:
+        request.getfixturevalue("emptied")
+
+
+@pytest.fixture
+async def emptied(engine: AsyncEngine, redis: Redis, intake_app: Any) -> None:
+    """Empty tables (but the stand-in years), an empty Redis, and case numbers counted from 1
+    (the shared app forgets its block of numbers, or a test's numbers would depend on how many
+    cases the tests before it registered)."""
     intake_app.state.case_numbers.forget()
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))

@@ -14,7 +14,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notices import rules, templates
-from services.notices.service import TOPIC_APPLICANT_NOTICE
+from services.outbox.topics import Topic
 from shared import metrics
 from shared.database import transaction
 from shared.models import Case, Notice, OutboxMessage
@@ -49,7 +49,7 @@ async def deliver(
     sessionmaker: async_sessionmaker[AsyncSession], phone: Phone, clock: ManualClock
 ) -> int:
     handler = notice_handler(sessionmaker, phone, "办不成事窗口", clock)
-    return await dispatch_all(sessionmaker, {TOPIC_APPLICANT_NOTICE: handler})
+    return await dispatch_all(sessionmaker, {Topic.applicant_notice: handler})
 
 
 async def do(
@@ -183,7 +183,7 @@ async def test_a_notice_at_night_waits_for_the_morning_and_keeps_its_place(
         held = (
             (
                 await session.execute(
-                    select(OutboxMessage).where(OutboxMessage.topic == TOPIC_APPLICANT_NOTICE)
+                    select(OutboxMessage).where(OutboxMessage.topic == Topic.applicant_notice)
                 )
             )
             .scalars()
@@ -196,7 +196,7 @@ async def test_a_notice_at_night_waits_for_the_morning_and_keeps_its_place(
                 "UPDATE outbox SET available_at = available_at - interval '10 hours' "
                 "WHERE topic = :t"
             ),
-            {"t": TOPIC_APPLICANT_NOTICE},
+            {"t": Topic.applicant_notice},
         )
     assert await deliver(sessionmaker, phone, clock) == 2
     assert [t.split("，")[0] for _, t in phone.sent] == [
@@ -242,12 +242,12 @@ async def test_a_provider_outage_delays_the_notices_and_keeps_their_order(
     async with transaction(sessionmaker) as session:
         failed = await session.scalar(
             text("SELECT max(attempts) FROM outbox WHERE topic = :t"),
-            {"t": TOPIC_APPLICANT_NOTICE},
+            {"t": Topic.applicant_notice},
         )
         assert failed == 1
         await session.execute(
             text("UPDATE outbox SET available_at = now() WHERE topic = :t"),
-            {"t": TOPIC_APPLICANT_NOTICE},
+            {"t": Topic.applicant_notice},
         )
     phone = Phone()
     assert await deliver(sessionmaker, phone, clock) == 3
@@ -411,7 +411,7 @@ async def test_a_refusal_no_retry_can_change_is_kept_and_lets_the_next_through(
         attempts = (
             await session.execute(
                 select(OutboxMessage.attempts, OutboxMessage.failed_at)
-                .where(OutboxMessage.topic == TOPIC_APPLICANT_NOTICE)
+                .where(OutboxMessage.topic == Topic.applicant_notice)
                 .order_by(OutboxMessage.id)
             )
         ).all()

@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.notices.service import TOPIC_APPLICANT_NOTICE
+from services.outbox.topics import Topic
 from shared.errors import Undeliverable
 from shared.models import Notice, OutboxMessage
 from shared.sms import SmsRefused
 from shared.sms.aliyun import AliyunSms, signature
-from sla_worker.dispatch import dispatch_all
+from sla_worker.dispatch import Handler, dispatch_all
 from sla_worker.handlers import notice_handler
 from tests.conftest import ESTATE, ManualClock, serve
 
@@ -166,8 +166,8 @@ async def test_notices_through_the_provider_survive_its_outage_in_order(
     with serve(provider_app(received, down=down)) as url:
         async with httpx.AsyncClient(timeout=5) as http:
             sms = client(http, url)
-            jobs = {
-                TOPIC_APPLICANT_NOTICE: notice_handler(sessionmaker, sms, "办不成事窗口", clock)
+            jobs: dict[str, Handler] = {
+                Topic.applicant_notice: notice_handler(sessionmaker, sms, "办不成事窗口", clock)
             }
             assert await dispatch_all(sessionmaker, jobs) == 0
             async with sessionmaker() as session, session.begin():
@@ -175,7 +175,7 @@ async def test_notices_through_the_provider_survive_its_outage_in_order(
                     (
                         await session.execute(
                             select(OutboxMessage)
-                            .where(OutboxMessage.topic == TOPIC_APPLICANT_NOTICE)
+                            .where(OutboxMessage.topic == Topic.applicant_notice)
                             .order_by(OutboxMessage.id)
                         )
                     )

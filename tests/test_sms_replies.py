@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case import sms_replies as replies
 from services.notices.providers import ConsoleProvider, Providers
-from services.notices.service import TOPIC_APPLICANT_NOTICE
+from services.outbox.topics import Topic
 from shared import metrics
 from shared.database import transaction
 from shared.logging import configure as configure_logging
@@ -369,7 +369,7 @@ async def test_the_phone_the_openid_and_what_was_texted_never_reach_the_logs(
         await do(routing, no["case_no"], "reply", keys["bdc"], reply="已办理")
         console = Providers(sms=ConsoleProvider(), wechat=ConsoleProvider())
         handler = notice_handler(sessionmaker, console, "办不成事窗口", clock)
-        await dispatch_all(sessionmaker, {TOPIC_APPLICANT_NOTICE: handler})
+        await dispatch_all(sessionmaker, {Topic.applicant_notice: handler})
         code = await code_of(sessionmaker, no["case_no"])
         await texted(intake, f"3{code} 证件号11010519491231002X还没处理")
         await texted(intake, "请联系我的另一个号码13912345678")

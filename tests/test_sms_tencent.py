@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.notices.service import TOPIC_APPLICANT_NOTICE
+from services.outbox.topics import Topic
 from shared.errors import Undeliverable
 from shared.models import Notice
 from shared.sms import SmsRefused
@@ -149,7 +149,7 @@ async def test_a_case_walks_through_tencent_cloud(
     with serve(provider_app(received)) as url:
         async with httpx.AsyncClient(timeout=5) as http:
             handler = notice_handler(sessionmaker, client(http, url), "办不成事窗口", clock)
-            assert await dispatch_all(sessionmaker, {TOPIC_APPLICANT_NOTICE: handler}) == 2
+            assert await dispatch_all(sessionmaker, {Topic.applicant_notice: handler}) == 2
     assert [r["TemplateId"] for r in received] == ["1000001", "1000002"]
     assert received[0]["TemplateParamSet"] == [
         case["case_no"],

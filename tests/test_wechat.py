@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notices.providers import Providers
-from services.notices.service import TOPIC_APPLICANT_NOTICE
+from services.outbox.topics import Topic
 from shared.errors import Undeliverable
 from shared.models import Notice
 from shared.wechat.subscribe import WechatRefused, WechatSubscribe, WechatTemplate, fit
@@ -151,7 +151,7 @@ async def test_a_case_with_an_openid_hears_by_wechat_and_by_sms_when_wechat_will
         async with httpx.AsyncClient(timeout=5) as http:
             providers = Providers(sms=phone, wechat=client(http, url))
             handler = notice_handler(sessionmaker, providers, "办不成事窗口", clock)
-            assert await dispatch_all(sessionmaker, {TOPIC_APPLICANT_NOTICE: handler}) == 2
+            assert await dispatch_all(sessionmaker, {Topic.applicant_notice: handler}) == 2
     (registered,) = wechat.messages
     assert registered["data"]["character_string1"] == {"value": case["case_no"]}
     assert registered["page"] == f"pages/track/index?code={case['tracking_code']}"
@@ -185,7 +185,7 @@ async def test_the_hotline_may_ask_and_an_applicant_may_decline_at_registration(
     assert r.json()["notices_opted_out"] is True
     phone = Phone()
     handler = notice_handler(sessionmaker, phone, "办不成事窗口", clock)
-    await dispatch_all(sessionmaker, {TOPIC_APPLICANT_NOTICE: handler})
+    await dispatch_all(sessionmaker, {Topic.applicant_notice: handler})
     async with sessionmaker() as session:
         heard = (await session.execute(select(Notice.case_id).distinct())).all()
     assert len(heard) == 1  # the hotline case whose hotline asked, and no other

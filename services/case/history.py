@@ -13,6 +13,7 @@ from services.case.lifecycle import Action, next_status
 from services.case.schedule import reschedule
 from services.notices import service as notices
 from services.outbox import service as outbox
+from services.outbox.topics import Topic
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent
 from shared.principal import Principal
@@ -168,7 +169,6 @@ async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     )
 
 
-TOPIC_CALLBACK = "channel.callback"
 """A status change or card on a case whose channel asked to hear of them (the 12345 order)."""
 
 
@@ -178,8 +178,8 @@ def callback(
     """The channel's message for one history row, written with the change itself: the channel
     hears of it even if we crash right after."""
     return outbox.Message(
-        TOPIC_CALLBACK,
-        ordering_key=f"{TOPIC_CALLBACK}:{case.case_no}",
+        Topic.channel_callback,
+        ordering_key=f"{Topic.channel_callback}:{case.case_no}",
         payload={
             "url": case.callback_url,
             "order_id": case.external_ref,

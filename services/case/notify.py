@@ -9,9 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.outbox import service as outbox
+from services.outbox.topics import Topic
 from shared.models import Case, Department
-
-TOPIC_NOTIFY = "department.notify"
 
 
 class Followed(Protocol):
@@ -43,8 +42,8 @@ def notices(
     webhook are sent anything."""
     return [
         outbox.Message(
-            TOPIC_NOTIFY,
-            ordering_key=f"{TOPIC_NOTIFY}:{code}:{case.case_no}",
+            Topic.department_notify,
+            ordering_key=f"{Topic.department_notify}:{code}:{case.case_no}",
             payload={
                 "department": code,
                 "url": url,

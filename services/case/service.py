@@ -27,6 +27,7 @@ from services.clock import years as calendars
 from services.department import repository as departments
 from services.notices import inbox
 from services.outbox import service as outbox
+from services.outbox.topics import Topic
 from services.rules import versions
 from shared import audit
 from shared.durations import parse_duration
@@ -37,7 +38,6 @@ from shared.principal import Principal
 from shared.signing import same_secret
 from shared.timeutil import shanghai_iso, to_shanghai
 
-TOPIC_REGISTERED = "case.registered"
 """Asks for routing. Written with the case, so routing being down never loses one."""
 HANDOVER_GRACE = timedelta(seconds=10)
 """How long the routing message waits before the worker may deliver it. Intake hands the case
@@ -222,7 +222,7 @@ async def _store(
     await session.flush()
     # The hand-over first: its message is the case's first (the applicant's notice follows).
     outbox.enqueue(
-        session, TOPIC_REGISTERED, {"case_no": case.case_no}, delay=held_for or HANDOVER_GRACE
+        session, Topic.registered, {"case_no": case.case_no}, delay=held_for or HANDOVER_GRACE
     )
     record(
         session,
@@ -256,13 +256,13 @@ async def hand_over(
     )
     case.held_until = None
     case.updated_at = now
-    outbox.enqueue(session, TOPIC_REGISTERED, {"case_no": case.case_no}, delay=HANDOVER_GRACE)
+    outbox.enqueue(session, Topic.registered, {"case_no": case.case_no}, delay=HANDOVER_GRACE)
     return case
 
 
 async def release_hand_over(session: AsyncSession, case_no: str) -> None:
     """Intake's own hand-over failed: the worker may deliver the routing message now."""
-    await outbox.release_for_case(session, TOPIC_REGISTERED, case_no)
+    await outbox.release_for_case(session, Topic.registered, case_no)
 
 
 async def get_visible(session: AsyncSession, case_no: str, *, actor: Principal) -> Case:

@@ -15,12 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notices import catalogue, rules, templates
 from services.notices.providers import Provider, Providers
 from services.outbox import service as outbox
+from services.outbox.topics import Topic
 from shared import metrics
 from shared.errors import Undeliverable
 from shared.models import Case, Department, Notice
 from shared.timeutil import to_shanghai
-
-TOPIC_APPLICANT_NOTICE = "applicant.notice"
 
 log = structlog.get_logger("gaodedim.notices")
 
@@ -54,7 +53,7 @@ def enqueue_for(
         case.reply_code = rules.new_reply_code()
     outbox.enqueue(
         session,
-        TOPIC_APPLICANT_NOTICE,
+        Topic.applicant_notice,
         {
             "case_id": case.id,
             "case_no": case.case_no,
@@ -62,7 +61,7 @@ def enqueue_for(
             "at": at.isoformat(),
             "reason": rules.words(event, reason, data),
         },
-        ordering_key=f"{TOPIC_APPLICANT_NOTICE}:{case.case_no}",
+        ordering_key=f"{Topic.applicant_notice}:{case.case_no}",
         delay=rules.held_for(at, urgent=case.urgent),
     )
     return True

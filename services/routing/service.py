@@ -15,10 +15,10 @@ from services.case.assignment import assign_to
 from services.case.history import transition
 from services.case.lifecycle import Action
 from services.case.routing_record import RoutingRecord, routing_of
-from services.case.service import TOPIC_REGISTERED
 from services.clock.calendar import WorkCalendar
 from services.clock.policy import choose
 from services.outbox import service as outbox
+from services.outbox.topics import Topic
 from services.privacy import applicant_of, redact
 from services.rules import versions
 from services.rules.engine import CompiledTable, Decision, evaluate
@@ -75,7 +75,7 @@ async def route_case(
     # case, not a second one from the worker that would answer `routed: false`. Settled before
     # the case changes, so the session has nothing to flush first and the case row is written
     # once, at the commit.
-    await outbox.settle_for_case(session, TOPIC_REGISTERED, case.case_no)
+    await outbox.settle_for_case(session, Topic.registered, case.case_no)
     decision = compiled.route(facts_of(case))
     policy_name, due = choose(
         compiled.table,

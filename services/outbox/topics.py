@@ -1,0 +1,18 @@
+"""What the outbox carries: one name per kind of message, for the producers that write them and
+the worker that delivers them (stored as the text value, so the names in the table never move).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    registered = "case.registered"
+    """A case to hand to routing (intake writes it with the case; routing settles it)."""
+    department_notify = "department.notify"
+    """A department's webhook: a case it leads or helps with changed."""
+    channel_callback = "channel.callback"
+    """A channel's callback (the 12345 hotline's `callback_url`): its order changed."""
+    applicant_notice = "applicant.notice"
+    """An SMS or WeChat notice to the applicant, rendered and sent by the worker."""
