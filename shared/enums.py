@@ -82,3 +82,52 @@ class Role(StrEnum):
     """Issues, revokes and binds the other roles' keys, and nothing else (三员分立, issue 26)."""
     system = "system"
     """The project's own processes (the worker) acting on a case; never given to a client."""
+
+
+class Action(StrEnum):
+    """What moves a case from one status to another (`services/case/lifecycle.py`'s table)."""
+
+    register = "register"
+    route = "route"
+    assign = "assign"
+    resolve_on_spot = "resolve_on_spot"
+    refer_out_of_scope = "refer_out_of_scope"
+    sign = "sign"
+    return_ = "return"
+    transfer = "transfer"
+    suspend = "suspend"
+    resume = "resume"
+    reply = "reply"
+    feedback_satisfied = "feedback_satisfied"
+    feedback_unsatisfied = "feedback_unsatisfied"
+    auto_close = "auto_close"
+
+
+class Note(StrEnum):
+    """Steps the history records that leave the status as it is (`history.note`, the sweep):
+    named once, matched by these names in the timeline, the notices and the callbacks."""
+
+    repeat = "repeat"
+    """The same caller's complaint again while the case is open (重复件)."""
+    hand_over = "hand_over"
+    """The window hands a held case to routing before its hold ends."""
+    hotline_supplement = "hotline_supplement"
+    """The 12345 hotline sent more on an order it had sent."""
+    extension_requested = "extension_requested"
+    extension_approved = "extension_approved"
+    extension_rejected = "extension_rejected"
+    warning = "warning"
+    yellow_card = "yellow_card"
+    red_card = "red_card"
+    card_appealed = "card_appealed"
+    card_upheld = "card_upheld"
+    card_revoked = "card_revoked"
+    deadlines_recomputed = "deadlines_recomputed"
+    """A calendar change moved the open case's deadlines."""
+
+    @classmethod
+    def card(cls, colour: str) -> Note:
+        return cls(f"{colour}_card")
+
+
+CARDS = frozenset({Note.yellow_card, Note.red_card})

@@ -13,13 +13,12 @@ from services.case import codes
 from services.case.lifecycle import (
     SYSTEM_ONLY,
     TRANSITIONS,
-    Action,
     allowed_actions,
     next_status,
 )
 from services.privacy import mask_id_number, mask_name, mask_phone
 from services.validation import id_number_problem, is_valid_phone, normalise_phone
-from shared.enums import CaseStatus
+from shared.enums import Action, CaseStatus
 from shared.errors import DomainError
 
 

@@ -9,12 +9,12 @@ from typing import Any, Protocol
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.case.lifecycle import Action, next_status
+from services.case.lifecycle import next_status
 from services.case.schedule import reschedule
 from services.notices import service as notices
 from services.outbox import service as outbox
 from services.outbox.topics import Topic
-from shared.enums import CaseStatus
+from shared.enums import CARDS, Action, CaseStatus, Note
 from shared.models import Case, CaseEvent
 from shared.principal import Principal
 
@@ -67,7 +67,7 @@ def event_values(
 def calls_back(case: Reported, action: str, from_status: str | None) -> bool:
     """The channel that asked hears of every status change and every card."""
     return bool(case.callback_url) and (
-        action.endswith("_card") or (from_status is not None and from_status != case.status)
+        action in CARDS or (from_status is not None and from_status != case.status)
     )
 
 
@@ -114,7 +114,7 @@ def note(
     session: AsyncSession,
     case: Case,
     *,
-    action: str,
+    action: Note,
     actor: Principal,
     reason: str | None = None,
     data: dict[str, Any] | None = None,

@@ -1,4 +1,6 @@
-"""The life of a case (DOMAIN.md) as a table: which action moves which status where.
+"""The life of a case (DOMAIN.md) as a table: which action moves which status where. The
+actions that move it (`Action`) and the steps that leave it as it is (`Note`) are the domain's
+vocabulary, in `shared.enums`.
 
 One table answers both "may this happen?" and "what may happen now?", so a refused transition
 can tell the caller the actions it could take instead.
@@ -6,28 +8,9 @@ can tell the caller the actions it could take instead.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from shared.enums import Action
 from shared.enums import CaseStatus as S
 from shared.errors import conflict
-
-
-class Action(StrEnum):
-    register = "register"
-    route = "route"
-    assign = "assign"
-    resolve_on_spot = "resolve_on_spot"
-    refer_out_of_scope = "refer_out_of_scope"
-    sign = "sign"
-    return_ = "return"
-    transfer = "transfer"
-    suspend = "suspend"
-    resume = "resume"
-    reply = "reply"
-    feedback_satisfied = "feedback_satisfied"
-    feedback_unsatisfied = "feedback_unsatisfied"
-    auto_close = "auto_close"
-
 
 TRANSITIONS: dict[S, dict[Action, S]] = {
     S.registered: {

@@ -18,7 +18,7 @@ from services.privacy import (
     redact,
 )
 from shared import audit
-from shared.enums import CaseStatus
+from shared.enums import CaseStatus, Note
 from shared.models import Case, CaseEvent, Extension, Notice
 from shared.principal import Principal
 from shared.timeutil import shanghai_iso
@@ -160,7 +160,7 @@ def _actions(case: Case) -> list[str]:
     status = CaseStatus(case.status)
     actions = allowed_actions(status)
     if case.held_until and status is CaseStatus.registered:
-        actions.append("hand_over")
+        actions.append(Note.hand_over.value)
     return actions
 
 

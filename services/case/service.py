@@ -17,7 +17,7 @@ from services import authz
 from services.authz import May
 from services.case import access, codes, repository, timeline
 from services.case.history import note, record, transition
-from services.case.lifecycle import Action, allowed_actions
+from services.case.lifecycle import allowed_actions
 from services.case.presenter import tracking_out
 from services.case.repeats import find_open_repeat
 from services.case.routing_record import RoutingRecord
@@ -31,7 +31,7 @@ from services.outbox.topics import Topic
 from services.rules import versions
 from shared import audit
 from shared.durations import parse_duration
-from shared.enums import CaseStatus, Role, Satisfaction
+from shared.enums import Action, CaseStatus, Note, Role, Satisfaction
 from shared.errors import conflict, forbidden, invalid
 from shared.models import Case, CaseEvent, Department, Notice
 from shared.principal import Principal
@@ -115,7 +115,7 @@ async def register_or_link(
     note(
         session,
         existing,
-        action="repeat",
+        action=Note.repeat,
         actor=actor,
         reason=data.description,
         data={"channel": data.channel.value, "repeat_count": existing.repeat_count},
@@ -250,7 +250,7 @@ async def hand_over(
     note(
         session,
         case,
-        action="hand_over",
+        action=Note.hand_over,
         actor=actor,
         data={"held_until": shanghai_iso(case.held_until)},
     )

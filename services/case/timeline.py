@@ -35,7 +35,7 @@ from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.clock.policy import share
 from services.rules.schemas import SlaPolicy
 from shared.durations import Duration, parse_duration
-from shared.enums import CaseStatus
+from shared.enums import Action, CaseStatus, Note
 from shared.models import Case
 
 HANDLE_STARTS = frozenset({"route", "feedback_unsatisfied"})
@@ -86,7 +86,7 @@ def derive(events: Sequence[Happened], policy: SlaPolicy, cal: WorkCalendar) -> 
                     event.at, share(policy.sign_within, policy.warn_at), cal
                 ),
             )
-        if action in HANDLE_STARTS or (action == "assign" and due.handle_due_at is None):
+        if action in HANDLE_STARTS or (action == Action.assign and due.handle_due_at is None):
             suspended_at = None
             due = replace(
                 due,
@@ -95,9 +95,9 @@ def derive(events: Sequence[Happened], policy: SlaPolicy, cal: WorkCalendar) -> 
                     event.at, share(policy.handle_within, policy.warn_at), cal
                 ),
             )
-        elif action == "suspend":
+        elif action == Action.suspend:
             suspended_at = event.at
-        elif action == "resume" and suspended_at is not None:
+        elif action == Action.resume and suspended_at is not None:
             by = paused(suspended_at, event.at, policy, cal)
             suspended_at = None
             if by.amount:
@@ -106,7 +106,7 @@ def derive(events: Sequence[Happened], policy: SlaPolicy, cal: WorkCalendar) -> 
                     handle_due_at=_moved(due.handle_due_at, by, cal),
                     handle_warn_at=_moved(due.handle_warn_at, by, cal),
                 )
-        elif action == "extension_approved":
+        elif action == Note.extension_approved:
             by = parse_duration(event.data["extend_by"])
             due = replace(
                 due,

@@ -14,7 +14,7 @@ from services.authz import May, may
 from services.case import repository, timeline
 from services.case.assignment import assign_to
 from services.case.history import note, transition
-from services.case.lifecycle import OPEN, Action
+from services.case.lifecycle import OPEN
 from services.case.notify import notify_followers
 from services.case.routing_record import routing_of
 from services.case.workflow_schemas import (
@@ -35,7 +35,7 @@ from services.department import repository as departments
 from services.rules import versions
 from services.rules.schemas import SlaPolicy
 from shared.durations import Duration, parse_duration
-from shared.enums import CaseStatus
+from shared.enums import Action, CaseStatus, Note
 from shared.errors import conflict, forbidden, invalid, not_found
 from shared.models import Case, Extension
 from shared.principal import Principal
@@ -316,7 +316,7 @@ async def request_extension(
     note(
         session,
         case,
-        action="extension_requested",
+        action=Note.extension_requested,
         actor=actor,
         reason=data.reason,
         data={"extension_id": ext.id, "extend_by": ext.extend_by},
@@ -365,7 +365,7 @@ async def decide_extension(
     event = note(
         session,
         case,
-        action=f"extension_{ext.status}",
+        action=Note.extension_approved if data.approve else Note.extension_rejected,
         actor=actor,
         reason=data.note,
         # Why more time is needed is what the applicant is told (services/notices).

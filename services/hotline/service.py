@@ -15,7 +15,7 @@ from services.case.codes import CaseNumbers
 from services.case.history import note
 from services.case.schemas import Applicant, CaseCreate
 from services.hotline.schemas import HotlineOrderIn
-from shared.enums import Category, Channel, Role
+from shared.enums import Category, Channel, Note, Role
 from shared.models import Case, HotlineOrder, HotlinePush
 from shared.principal import SYSTEM, Principal
 
@@ -77,7 +77,7 @@ async def receive(
     note(
         session,
         case,
-        action="hotline_supplement",
+        action=Note.hotline_supplement,
         actor=HOTLINE,
         reason=order.content,
         data={

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from services.validation import MOBILE
+from shared.enums import Action, Note
 from shared.timeutil import SHANGHAI, to_shanghai
 
 DAILY_CAP = 5
@@ -38,21 +39,22 @@ class Noticed(Protocol):
 
 def event_for(action: str, from_status: str | None, status: str) -> str | None:
     """The notice a step is, if it is one the applicant hears of."""
-    if action == "register":
+    if action == Action.register:
         return "registered"
-    if action in ("route", "assign"):
+    if action in (Action.route, Action.assign):
         return "transferred" if from_status == "assigned" else "assigned"
-    if action == "extension_approved":
+    if action == Note.extension_approved:
         return "extended"
-    if action in ("feedback_satisfied", "auto_close") and status == "closed":
+    if action in (Action.feedback_satisfied, Action.auto_close) and status == "closed":
         return "closed"
-    return {
-        "transfer": "transferred",
-        "suspend": "suspended",
-        "resume": "resumed",
-        "reply": "replied",
-        "feedback_unsatisfied": "reopened",
-    }.get(action)
+    told: dict[str, str] = {
+        Action.transfer: "transferred",
+        Action.suspend: "suspended",
+        Action.resume: "resumed",
+        Action.reply: "replied",
+        Action.feedback_unsatisfied: "reopened",
+    }
+    return told.get(action)
 
 
 def words(event: str, reason: str | None, data: Mapping[str, Any]) -> str:

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.case import repository
 from services.case.assignment import assign_to
 from services.case.history import transition
-from services.case.lifecycle import Action
 from services.case.routing_record import RoutingRecord, routing_of
 from services.clock.calendar import WorkCalendar
 from services.clock.policy import choose
@@ -24,7 +23,7 @@ from services.rules import versions
 from services.rules.engine import CompiledTable, Decision, evaluate
 from services.rules.schemas import CaseFacts, RuleTable
 from shared import audit
-from shared.enums import CaseStatus
+from shared.enums import Action, CaseStatus
 from shared.errors import conflict
 from shared.models import Case
 from shared.principal import Principal

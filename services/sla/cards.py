@@ -15,7 +15,7 @@ from services.case.history import note
 from services.case.schemas import Strict, Text
 from services.privacy import APPLICANT, applicant_of, redact
 from shared import pagination
-from shared.enums import Role
+from shared.enums import Note, Role
 from shared.errors import conflict, forbidden, not_found
 from shared.models import Card, Case
 from shared.principal import Principal
@@ -216,7 +216,7 @@ async def appeal(
         note(
             session,
             case,
-            action="card_appealed",
+            action=Note.card_appealed,
             actor=actor,
             at=card.appealed_at,
             reason=data.reason,
@@ -243,7 +243,7 @@ async def rule(
         note(
             session,
             case,
-            action=f"card_{card.status}",
+            action=Note.card_upheld if data.uphold else Note.card_revoked,
             actor=actor,
             at=card.decided_at,
             reason=data.note,

@@ -16,6 +16,7 @@ from services.case.lifecycle import HAS_DEADLINES
 from services.case.repository import history
 from services.case.routing_record import routing_of
 from services.clock.calendar import CalendarUnknown, WorkCalendar
+from shared.enums import Note
 from shared.models import Case
 from shared.principal import SYSTEM
 from shared.timeutil import SHANGHAI
@@ -61,7 +62,7 @@ async def recompute_year(session: AsyncSession, year: int, cal: WorkCalendar) ->
         note(
             session,
             case,
-            action="deadlines_recomputed",
+            action=Note.deadlines_recomputed,
             actor=SYSTEM,
             reason=f"calendar {year} changed",
             data={k: v.isoformat() if v else None for k, v in clock.items()},

@@ -20,12 +20,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import history, notify
-from services.case.lifecycle import Action
 from services.clock.calendar import WorkCalendar
 from services.outbox import service as outbox
 from services.rules.schemas import CardPolicy
 from services.sla.plan import Due, Notice, plan, policies
 from shared import metrics
+from shared.enums import Action, Note
 from shared.models import Card, Case
 from shared.principal import SYSTEM
 from shared.timeutil import to_shanghai
@@ -134,10 +134,10 @@ async def _announce(session: AsyncSession, issued: list[Notice], now: datetime) 
         data: dict[str, Any]
         told: dict[str, Any]
         if notice.kind == "warning":
-            action, data = "warning", {"deadline": notice.deadline, "due_at": due.isoformat()}
+            action, data = Note.warning, {"deadline": notice.deadline, "due_at": due.isoformat()}
             told = {"deadline": notice.deadline, "due_at": due.isoformat()}
         else:
-            action = f"{notice.colour}_card"
+            action = Note.card(notice.colour or "")
             data = {
                 "card_id": notice.card_id,
                 "deadline": notice.deadline,
