@@ -52,7 +52,7 @@ async def request_routing(client: httpx.AsyncClient, case_no: str) -> dict[str, 
     raise RoutingUnavailable(f"routing answered {response.status_code}: {response.text[:200]}")
 
 
-async def try_hand_over(client: httpx.AsyncClient | None, case_no: str) -> dict[str, Any] | None:
+async def try_routing(client: httpx.AsyncClient | None, case_no: str) -> dict[str, Any] | None:
     """Intake's immediate attempt right after the commit: the routed case (as the service key
     sees it), or None. Failure only delays routing: the outbox message written with the case
     makes the worker try again."""

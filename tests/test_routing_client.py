@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from routing_api.app import create_app as create_routing
-from shared.routing_client import RoutingUnavailable, make_client, request_routing, try_hand_over
+from shared.routing_client import RoutingUnavailable, make_client, request_routing, try_routing
 from shared.settings import Settings
 from tests.conftest import ESTATE, ManualClock, serve
 from tests.test_routing_api import _routing_down
@@ -51,7 +51,7 @@ async def test_a_dead_port_or_a_silent_server_is_given_up_on_in_time(settings: S
                 started = time.monotonic()
                 with pytest.raises(RoutingUnavailable):
                     await request_routing(client, "GZ-20261123-0001")
-                assert await try_hand_over(client, "GZ-20261123-0001") is None
+                assert await try_routing(client, "GZ-20261123-0001") is None
                 assert time.monotonic() - started < 3
     finally:
         server.close()

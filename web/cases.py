@@ -17,7 +17,7 @@ from services.idempotency import service as idempotency
 from shared.database import transaction
 from shared.models import Case
 from shared.principal import Principal
-from shared.routing_client import try_hand_over
+from shared.routing_client import try_routing
 from web.deps import kick_worker
 
 CaseAction = Callable[..., Awaitable[Case]]
@@ -36,14 +36,14 @@ async def act_on_case(
     return presenter.case_out(case, principal)
 
 
-async def hand_over(
+async def route_now(
     request: Request, case_no: str, *, idempotency_record: int | None = None
 ) -> dict[str, Any] | None:
     """Routing's answer for a case just stored (the case as it now stands), or None when routing
     could not answer in time: then the case's routing message is released to the worker at once
     (it otherwise waits out `HANDOVER_GRACE` for this call to settle it), and the caller's
     idempotency record is marked final, so replays stop waiting for a routed case."""
-    routed = await try_hand_over(request.app.state.routing_client, case_no)
+    routed = await try_routing(request.app.state.routing_client, case_no)
     if routed is not None:
         return routed
     async with transaction(request.app.state.sessionmaker) as session:

@@ -77,7 +77,7 @@ async def register_case(
             current=current,
         )
     if not outcome.replayed and _hands_over(outcome.status, outcome.body):
-        routed = await edge.hand_over(request, case_no, idempotency_record=outcome.record_id)
+        routed = await edge.route_now(request, case_no, idempotency_record=outcome.record_id)
         if routed is not None:
             # Routing's answer is the case as it now stands: shown to this caller, no re-read,
             # and nothing more to write (a replay reads the routed case itself).
@@ -248,7 +248,7 @@ async def hand_over(
     is reachable, as at registration."""
     async with transaction(sessions) as session:
         await service.hand_over(session, case_no, actor=principal, now=now)
-    routed = await edge.hand_over(request, case_no)
+    routed = await edge.route_now(request, case_no)
     if routed is not None:
         return presenter.seen_by(routed, principal)
     return await _fresh(sessions, case_no, principal)

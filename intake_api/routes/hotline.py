@@ -20,7 +20,7 @@ from shared.database import transaction
 from shared.enums import Channel
 from shared.urlguard import require_callable
 from web import contract
-from web.cases import hand_over
+from web.cases import route_now
 from web.deps import Sessionmaker, settings_of
 from web.signed import header_parameters, parsed, signed_body
 
@@ -103,7 +103,7 @@ async def receive_order(request: Request, sessions: Sessionmaker) -> JSONRespons
     case_no = outcome.case.case_no
     routed = None
     if outcome.created:
-        routed = await hand_over(request, case_no)
+        routed = await route_now(request, case_no)
     if routed is not None:  # routing's answer is the case as it now stands: no re-read
         out = presenter.seen_by(routed, hotline.HOTLINE)
     else:

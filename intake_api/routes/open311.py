@@ -39,7 +39,7 @@ from shared.errors import DomainError
 from shared.models import Case
 from shared.principal import Principal
 from web import contract
-from web.cases import hand_over
+from web.cases import route_now
 from web.deps import Sessionmaker, settings_of
 
 router = APIRouter(
@@ -278,7 +278,7 @@ async def create_request(request: Request, fmt: Format, sessions: Sessionmaker) 
                 return case.case_no, case.tracking_code
 
         case_no, code = await codes.with_fresh_tracking_code(register)
-        await hand_over(request, case_no)
+        await route_now(request, case_no)
         row = {
             "service_request_id": case_no,
             "service_notice": f"跟踪码 {code}",
