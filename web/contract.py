@@ -114,10 +114,12 @@ def document(app: FastAPI) -> None:
 
 AUTH = """Every call but the health checks, the citizen's tracking look-up, the signed webhooks
 (the hotline's orders, the SMS provider's pushes) and Open311's public reads carries an API
-key: `Authorization: Bearer <key>`. Keys are issued by an admin (`POST /api/v1/keys` or
-`gaodedim keys create`) for one role: portal, hotline, window, department (bound to one
-department), coordinator, supervisor, dashboard or admin. A key sees and does what its role
-may (a department key: the cases its department leads, helps with or first answered for).
+key: `Authorization: Bearer <key>`. Keys are issued by the security administrator (`POST
+/api/v1/keys`, or `gaodedim keys create` at the servers' shell) for one role: portal, hotline,
+window, department (bound to one department), coordinator, supervisor, dashboard or admin; the
+auditor's and the security administrator's own keys only at the shell (三员分立). A key sees and
+does what its role may (a department key: the cases its department leads, helps with or first
+answered for).
 
 Errors are `application/problem+json` (RFC 9457) with `errors[]` naming each invalid field.
 Lists answer `{items, next_cursor, limit}`; hand `next_cursor` back as `cursor`, as it came.
@@ -131,7 +133,7 @@ TAGS: dict[str, str] = {
     "notices": "通知模板 · the words of the notices sent to applicants, versioned",
     "sms": "短信回复与回执 · the SMS provider's pushes: applicants' replies, delivery receipts",
     "open311": "Open311 GeoReport v2 · for portals and apps that speak it",
-    "keys": "API 密钥 · issuing and revoking keys (admin)",
+    "keys": "API 密钥 · issuing, revoking and binding keys (the security administrator, 三员分立)",
     "departments": "部门 · the departments cases go to, and their webhooks",
     "rules": "分办规则 · the first-inquiry rule table: draft, publish, explain, simulate",
     "workflow": "部门办理 · signing, returning, transferring, suspending, replying, extensions",
