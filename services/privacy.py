@@ -50,13 +50,6 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def mask_code(code: str | None) -> str | None:
-    """K7M2Q9XD → K7******: a tracking code (the citizen's credential) told apart, not usable."""
-    if not code:
-        return code
-    return code[:2] + "*" * (len(code) - 2)
-
-
 def mask_address(address: str | None) -> str | None:
     """广州市越秀区东风中路437号3栋1201房 → 广州市越秀区****: the start (city, district) stays,
     so a reader without need to know still sees roughly where; never more than a third of it

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-from shared.text import ID_NUMBER_IN_TEXT, MOBILE_IN_TEXT, TRACKING_IN_TEXT
+from shared.text import ID_NUMBER_IN_TEXT, MOBILE_IN_TEXT, TRACKING_IN_TEXT, mask_code
 
 FOREIGN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "sqlalchemy", "asyncio")
 """Libraries that install handlers of their own (uvicorn's CLI does); they are made to propagate
@@ -31,7 +31,7 @@ to the root handler below instead, so their lines are JSON and scrubbed like our
 def scrub(text: str) -> str:
     # ID numbers first: a mobile-shaped run of digits may sit inside a spaced-out ID number.
     text = MOBILE_IN_TEXT.sub("<phone>", ID_NUMBER_IN_TEXT.sub("<id-number>", text))
-    return TRACKING_IN_TEXT.sub(r"\1\2******", text)
+    return TRACKING_IN_TEXT.sub(lambda m: m.group(1) + (mask_code(m.group(2)) or ""), text)
 
 
 def _scrub_value(value: Any) -> Any:
@@ -48,7 +48,7 @@ def _scrub_value(value: Any) -> Any:
 
 
 def _masked_code(value: Any) -> Any:
-    return value[:2] + "******" if isinstance(value, str) else value
+    return mask_code(value) if isinstance(value, str) else value
 
 
 def _exception_record(

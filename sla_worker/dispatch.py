@@ -32,8 +32,8 @@ async def dispatch_once(
     async with transaction(sessionmaker) as session:
         claimed = await outbox.claim(session, list(handlers), limit=batch)
     delivered = 0
+    # Topics retried until done that failed in this batch: the rest of the batch waits.
     down: dict[str, str] = {}
-    """Topics retried until done that failed in this batch: the rest of the batch waits."""
     recovered: set[str] = set()
     for message in claimed:
         retry = retries.get(message.topic, outbox.DEFAULT)

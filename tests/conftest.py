@@ -274,19 +274,41 @@ async def sample_departments(sessionmaker: async_sessionmaker[AsyncSession]) -> 
         await departments.import_all(session, load_departments())
 
 
+@dataclass(frozen=True)
+class Key:
+    """A real key as the servers' shell issues it: its id (to find its rows on the audit
+    trail), its holder, and the Authorization header that uses it."""
+
+    id: uuid.UUID
+    holder: str
+    headers: dict[str, str]
+
+
+IssueFactory = Callable[..., Awaitable[Key]]
 KeyFactory = Callable[..., Awaitable[dict[str, str]]]
 
 
 @pytest.fixture
-def make_key(sessionmaker: async_sessionmaker[AsyncSession]) -> KeyFactory:
+def issue(sessionmaker: async_sessionmaker[AsyncSession]) -> IssueFactory:
+    """Issue a real key of `role` (any role: the shell's), each with a holder of its own."""
+
+    async def factory(role: str, department: str | None = None) -> Key:
+        holder = f"{role}-{uuid.uuid4().hex[:6]}"
+        async with transaction(sessionmaker) as session:
+            issued = await apikeys.issue(
+                session, holder=holder, issuer=SYSTEM, role=Role(role), department=department
+            )
+        return Key(issued.id, holder, {"Authorization": f"Bearer {issued.key}"})
+
+    return factory
+
+
+@pytest.fixture
+def make_key(issue: IssueFactory) -> KeyFactory:
     """Issue a real key and return the Authorization header for it."""
 
     async def factory(role: str, department: str | None = None) -> dict[str, str]:
-        async with transaction(sessionmaker) as session:
-            issued = await apikeys.issue(
-                session, holder="test", issuer=SYSTEM, role=Role(role), department=department
-            )
-        return {"Authorization": f"Bearer {issued.key}"}
+        return (await issue(role, department)).headers
 
     return factory
 

@@ -18,33 +18,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.apikey import service as apikeys
 from services.audit import trail
 from shared.database import transaction
-from shared.enums import Role
-from shared.principal import SYSTEM
 from shared.settings import Settings
 from sla_worker import worker as worker_module
-from tests.conftest import ESTATE
+from tests.conftest import ESTATE, IssueFactory, Key
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
-
-
-class Key:
-    def __init__(self, key_id: uuid.UUID, secret: str) -> None:
-        self.id, self.headers = key_id, {"Authorization": f"Bearer {secret}"}
-
-
-@pytest.fixture
-def issue(sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
-    async def factory(role: str, department: str | None = None) -> Key:
-        async with transaction(sessionmaker) as session:
-            issued = await apikeys.issue(
-                session, holder="test", issuer=SYSTEM, role=Role(role), department=department
-            )
-        return Key(issued.id, issued.key)
-
-    return factory
 
 
 async def rows_of(routing: httpx.AsyncClient, auditor: Key, key: Key, **filters: str) -> Any:
@@ -56,7 +36,7 @@ async def rows_of(routing: httpx.AsyncClient, auditor: Key, key: Key, **filters:
 
 
 async def test_each_clear_read_writes_one_row_and_a_masked_one_none(
-    intake: httpx.AsyncClient, routing: httpx.AsyncClient, keys: dict[str, Any], issue: Any
+    intake: httpx.AsyncClient, routing: httpx.AsyncClient, keys: dict[str, Any], issue: IssueFactory
 ) -> None:
     window, supervisor, auditor = (
         await issue("window"),
@@ -100,7 +80,7 @@ async def test_each_clear_read_writes_one_row_and_a_masked_one_none(
 
 
 async def test_a_supervisor_unmasks_one_case_saying_why(
-    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: Any
+    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: IssueFactory
 ) -> None:
     window, supervisor, auditor = (
         await issue("window"),
@@ -132,7 +112,7 @@ async def test_a_supervisor_unmasks_one_case_saying_why(
     assert len(rows) == 1, [(r["operation"], r["fields"], r["subject"]) for r in rows]
 
 
-async def test_an_export_writes_one_row(routing: httpx.AsyncClient, issue: Any) -> None:
+async def test_an_export_writes_one_row(routing: httpx.AsyncClient, issue: IssueFactory) -> None:
     dashboard, auditor = await issue("dashboard"), await issue("auditor")
     for format in ("json", "xlsx"):
         r = await routing.get(
@@ -149,7 +129,7 @@ async def test_an_export_writes_one_row(routing: httpx.AsyncClient, issue: Any) 
 
 
 async def test_the_auditor_reads_the_trail_and_nothing_else(
-    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: Any
+    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: IssueFactory
 ) -> None:
     auditor, admin, window = await issue("auditor"), await issue("admin"), await issue("window")
     for path in ("/api/v1/cases", "/api/v1/sms-replies"):
@@ -225,7 +205,7 @@ async def test_the_worker_job_prunes_past_the_retention(
 
 
 async def test_an_open311_keyed_read_writes_one_row_and_the_public_feed_none(
-    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: Any
+    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: IssueFactory
 ) -> None:
     portal, auditor = await issue("portal"), await issue("auditor")
     secret = portal.headers["Authorization"].removeprefix("Bearer ")
@@ -238,7 +218,7 @@ async def test_an_open311_keyed_read_writes_one_row_and_the_public_feed_none(
 
 
 async def test_a_replayed_answer_in_clear_writes_its_own_row(
-    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: Any
+    intake: httpx.AsyncClient, routing: httpx.AsyncClient, issue: IssueFactory
 ) -> None:
     """Sent again under its Idempotency-Key, the stored answer discloses the applicant again."""
     window, auditor = await issue("window", "GZ-BDC"), await issue("auditor")

@@ -9,7 +9,6 @@ the keys it issued."""
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import httpx
@@ -17,11 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.apikey import service as apikeys
-from shared.database import transaction
-from shared.enums import Role
 from shared.models import ApiKey, AuditEntry
-from shared.principal import SYSTEM
+from tests.conftest import IssueFactory, Key
 from tests.test_cli import _cli
 from tests.test_routing_api import SAMPLE_TABLE
 
@@ -30,27 +26,6 @@ pytestmark = pytest.mark.usefixtures("sample_departments")
 SHELL_ONLY = ("auditor", "security_admin")
 ORDINARY = ("portal", "hotline", "window", "coordinator", "supervisor", "dashboard", "admin")
 ACTORS = (*ORDINARY, "department", *SHELL_ONLY)
-
-
-class Key:
-    def __init__(self, key_id: uuid.UUID, secret: str, holder: str) -> None:
-        self.id, self.holder = key_id, holder
-        self.headers = {"Authorization": f"Bearer {secret}"}
-
-
-@pytest.fixture
-def shell(sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
-    """A key as `gaodedim keys create` makes it at the servers' shell."""
-
-    async def factory(role: str, department: str | None = None) -> Key:
-        holder = f"{role}-{uuid.uuid4().hex[:6]}"
-        async with transaction(sessionmaker) as session:
-            issued = await apikeys.issue(
-                session, role=Role(role), holder=holder, issuer=SYSTEM, department=department
-            )
-        return Key(issued.id, issued.key, holder)
-
-    return factory
 
 
 async def trail_of(routing: httpx.AsyncClient, auditor: Key, actor: Key) -> list[dict[str, Any]]:
@@ -64,11 +39,11 @@ async def trail_of(routing: httpx.AsyncClient, auditor: Key, actor: Key) -> list
 @pytest.mark.parametrize("actor_role", ACTORS)
 @pytest.mark.parametrize("target", [*ORDINARY, *SHELL_ONLY])
 async def test_who_may_issue_which_key(
-    routing: httpx.AsyncClient, shell: Any, actor_role: str, target: str
+    routing: httpx.AsyncClient, issue: IssueFactory, actor_role: str, target: str
 ) -> None:
     """Only the security administrator issues keys over the API, and never the two shell-only
     kinds: no administrator can hand themselves the trail or another administrator's power."""
-    actor = await shell(actor_role, "GZ-BDC" if actor_role == "department" else None)
+    actor = await issue(actor_role, "GZ-BDC" if actor_role == "department" else None)
     r = await routing.post(
         "/api/v1/keys", json={"role": target, "holder": "王五"}, headers=actor.headers
     )
@@ -81,9 +56,13 @@ async def test_who_may_issue_which_key(
 @pytest.mark.parametrize("target", [*ORDINARY, *SHELL_ONLY])
 @pytest.mark.parametrize("actor_role", ["admin", "security_admin", "supervisor"])
 async def test_who_may_revoke_which_key(
-    routing: httpx.AsyncClient, intake: httpx.AsyncClient, shell: Any, actor_role: str, target: str
+    routing: httpx.AsyncClient,
+    intake: httpx.AsyncClient,
+    issue: IssueFactory,
+    actor_role: str,
+    target: str,
 ) -> None:
-    actor, victim = await shell(actor_role), await shell(target)
+    actor, victim = await issue(actor_role), await issue(target)
     r = await routing.delete(f"/api/v1/keys/{victim.id}", headers=actor.headers)
     revoked = actor_role == "security_admin" and target in ORDINARY
     assert r.status_code == (204 if revoked else 403), r.text
@@ -95,10 +74,10 @@ async def test_who_may_revoke_which_key(
 async def test_every_key_operation_leaves_a_row_naming_actor_and_holder(
     routing: httpx.AsyncClient,
     intake: httpx.AsyncClient,
-    shell: Any,
+    issue: IssueFactory,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    auditor, keyholder = await shell("auditor"), await shell("security_admin")
+    auditor, keyholder = await issue("auditor"), await issue("security_admin")
     issued = await routing.post(
         "/api/v1/keys",
         json={"role": "supervisor", "holder": "王主任 (督查室)"},
@@ -116,7 +95,7 @@ async def test_every_key_operation_leaves_a_row_naming_actor_and_holder(
     assert "王主任 (督查室)" in rows[0]["subject"]
     assert secret not in json.dumps(rows)
 
-    window = await shell("window")
+    window = await issue("window")
     bound = await routing.put(
         f"/api/v1/keys/{window.id}/hall", json={"department": "GZ-BDC"}, headers=keyholder.headers
     )
@@ -156,9 +135,9 @@ async def test_every_key_operation_leaves_a_row_naming_actor_and_holder(
 
 
 async def test_every_configuration_change_leaves_a_row(
-    routing: httpx.AsyncClient, shell: Any
+    routing: httpx.AsyncClient, issue: IssueFactory
 ) -> None:
-    auditor, admin = await shell("auditor"), await shell("admin")
+    auditor, admin = await issue("auditor"), await issue("admin")
     h = admin.headers
     steps: list[tuple[str, str, dict[str, Any], str]] = [
         ("PUT", "/api/v1/rules", {"json": SAMPLE_TABLE}, "rule table draft saved"),

@@ -10,13 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.apikey import service as apikeys
-from shared.database import transaction
-from shared.enums import Role
-from shared.principal import SYSTEM
-from tests.conftest import ESTATE, KeyFactory, case_body
+from tests.conftest import ESTATE, IssueFactory, KeyFactory, case_body
 from tests.test_hotline import order, post, signed
 from tests.test_routing_api import SAMPLE_TABLE
 from tests.test_sms_replies import texted
@@ -86,16 +81,15 @@ async def test_simulate_shows_no_applicant_and_is_audited(
     routing: httpx.AsyncClient,
     keys: dict[str, dict[str, str]],
     make_key: KeyFactory,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    issue: IssueFactory,
 ) -> None:
     """#4: a rule simulation returned stored titles verbatim, unaudited."""
     case = await _routed(intake, keys["window"], title=f"{TYPED}抵押登记注销拖延")
     table = copy.deepcopy(SAMPLE_TABLE)
     for rule in table["rules"]:
         rule["lead_department"] = "GZ-GHZY"  # every case moves: the examples name this one
-    async with transaction(sessionmaker) as session:
-        issued = await apikeys.issue(session, role=Role.admin, holder="运维", issuer=SYSTEM)
-    admin = {"Authorization": f"Bearer {issued.key}"}
+    issued = await issue("admin")
+    admin = issued.headers
     r = await routing.post("/api/v1/route/simulate", json={"table": table}, headers=admin)
     assert r.status_code == 200, r.text
     shown = json.dumps(r.json(), ensure_ascii=False)
@@ -299,18 +293,13 @@ async def test_reading_what_applicants_texted_is_audited(
     routing: httpx.AsyncClient,
     keys: dict[str, dict[str, str]],
     make_key: KeyFactory,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    issue: IssueFactory,
 ) -> None:
     """#7: the SMS reply inbox showed the applicants' own words with no audit row."""
     no = (await _routed(intake, keys["window"]))["case_no"]
     await texted(intake, "请尽快处理，我是黄丽华", phone=APPLICANT["phone"])
-    async with transaction(sessionmaker) as session:
-        coordinator = await apikeys.issue(
-            session, role=Role.coordinator, holder="值班领导", issuer=SYSTEM
-        )
-    r = await intake.get(
-        "/api/v1/sms-replies", headers={"Authorization": f"Bearer {coordinator.key}"}
-    )
+    coordinator = await issue("coordinator")
+    r = await intake.get("/api/v1/sms-replies", headers=coordinator.headers)
     assert r.status_code == 200, r.text
     assert [item["case_no"] for item in r.json()["items"]] == [no]
     auditor = await make_key("auditor")

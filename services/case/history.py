@@ -169,9 +169,6 @@ async def append(session: AsyncSession, events: list[dict[str, Any]]) -> None:
     )
 
 
-"""A status change or card on a case whose channel asked to hear of them (the 12345 order)."""
-
-
 def callback(
     case: Reported, action: str, at: datetime | None, data: dict[str, Any]
 ) -> outbox.Message:

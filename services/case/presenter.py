@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from services import privacy
 from services.case import access
 from services.case.lifecycle import allowed_actions
 from services.privacy import (
     applicant_of,
     each_text,
+    found_in,
     mask_address,
-    mask_code,
     mask_id_number,
     mask_name,
     mask_phone,
@@ -21,6 +20,7 @@ from shared import audit
 from shared.enums import CaseStatus, Note
 from shared.models import Case, CaseEvent, Extension, Notice
 from shared.principal import Principal
+from shared.text import mask_code
 from shared.timeutil import shanghai_iso
 
 STATUS_LABELS = {
@@ -279,7 +279,7 @@ def tracking_out(
     applicant = applicant_of(case)
     # Whoever holds the code reads this: people-written words carry the applicant's data
     # redacted (a title or a material list typed with a name and a phone, issue 26 #2).
-    body = {
+    return {
         "tracking_code": case.tracking_code,
         "case_no": case.case_no,
         "status": case.status,
@@ -300,22 +300,21 @@ def tracking_out(
             for e in events
         ],
     }
-    return body
 
 
 def extension_out(ext: Extension, case: Case, viewer: Principal) -> dict[str, Any]:
     """Why a department needs more time, and the decision: people's words, which may quote the
     applicant; a reader without need to know sees them redacted (issue 26 #6), one with it has
     the case's audit row (noted here, as the case's answer notes its own)."""
-    clear = access.sees_in_clear(viewer, case)
+    applicant = applicant_of(case)
     words: dict[str, str | None] = {"reason": ext.reason, "decision_note": ext.decision_note}
-    if clear:
-        shown = privacy.found_in(" ".join(w for w in words.values() if w), **applicant_of(case))
+    if access.sees_in_clear(viewer, case):
+        shown = found_in(" ".join(w for w in words.values() if w), **applicant)
         fields = [name for name, found in shown.items() if found]
         if fields:
             audit.disclosed(case.case_no, fields)
     else:
-        words = {k: redact(v, **applicant_of(case)) for k, v in words.items()}
+        words = {k: redact(v, **applicant) for k, v in words.items()}
     return {
         "id": ext.id,
         "case_no": case.case_no,

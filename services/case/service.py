@@ -38,7 +38,6 @@ from shared.principal import Principal
 from shared.signing import same_secret
 from shared.timeutil import shanghai_iso, to_shanghai
 
-"""Asks for routing. Written with the case, so routing being down never loses one."""
 HANDOVER_GRACE = timedelta(seconds=10)
 """How long the routing message waits before the worker may deliver it. Intake hands the case
 to routing right after its commit, and routing settles the message in the same transaction that

@@ -9,10 +9,12 @@ from enum import StrEnum
 
 class Topic(StrEnum):
     registered = "case.registered"
-    """A case to hand to routing (intake writes it with the case; routing settles it)."""
+    """A case to hand to routing: written with the case, so routing being down never loses one
+    (routing settles it when it routes the case)."""
     department_notify = "department.notify"
     """A department's webhook: a case it leads or helps with changed."""
     channel_callback = "channel.callback"
-    """A channel's callback (the 12345 hotline's `callback_url`): its order changed."""
+    """A status change or card on a case whose channel asked to hear of them (the 12345
+    hotline's `callback_url`)."""
     applicant_notice = "applicant.notice"
     """An SMS or WeChat notice to the applicant, rendered and sent by the worker."""
