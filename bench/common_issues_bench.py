@@ -68,7 +68,7 @@ async def time_calls(sessionmaker: async_sessionmaker[AsyncSession], label: str)
             times.append((time.perf_counter() - t0) * 1000)
     print(
         f"common_issues, {label:26} median {statistics.median(times):6.0f} ms  "
-        f"max {max(times):6.0f} ms  ({len(topics)} topics, largest {topics[0]['cases']} cases)"
+        f"max {max(times):6.0f} ms  ({len(topics)} topics, largest {topics[0].cases} cases)"
     )
 
 

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from services.rules.engine import CompiledTable, evaluate
 from services.rules.schemas import CaseFacts, RuleTable
+from shared.enums import Category, Channel
 
 HERE = Path(__file__).resolve().parent.parent / "examples"
 RULES = 10_000
@@ -83,10 +84,10 @@ def make_table(rng: random.Random, n: int) -> RuleTable:
 def make_case(rng: random.Random) -> CaseFacts:
     text = "".join(rng.choice(HANZI) for _ in range(rng.randint(40, 300)))
     return CaseFacts(
-        channel=rng.choice(CHANNELS),
+        channel=Channel(rng.choice(CHANNELS)),
         title=word(rng) + word(rng),
         description=text,
-        category=rng.choice(CATEGORIES),
+        category=Category(rng.choice(CATEGORIES)),
         district=rng.choice(DISTRICTS),
         matter_code=f"M{rng.randint(0, 150)}.{rng.randint(0, 9)}",
         urgent=rng.random() < 0.1,

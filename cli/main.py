@@ -194,7 +194,7 @@ def cmd_departments_list(_: argparse.Namespace, settings: Settings) -> int:
     from services.department.service import department_out
 
     async def work(session: AsyncSession) -> list[dict[str, Any]]:
-        return [department_out(d) for d in await repository.all_departments(session)]
+        return [department_out(d).model_dump() for d in await repository.all_departments(session)]
 
     for row in _with_session(settings, work):
         print(json.dumps(row, ensure_ascii=False))
@@ -275,11 +275,12 @@ def _operator() -> str:
 
 def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
     from services.reports import monthly
+    from services.reports.responses import MonthlyReport
     from shared import audit
 
     workbook = args.out.endswith(".xlsx")
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
+    async def work(session: AsyncSession) -> MonthlyReport:
         report = await monthly.build(session, args.month, now=utcnow())
         # The report leaves the database here: its row commits with the read, before the file
         # is written (a row for a file that failed to write, never a file without its row).
@@ -291,7 +292,7 @@ def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
     if workbook:
         Path(args.out).write_bytes(monthly.to_xlsx(report))
     else:
-        Path(args.out).write_text(json.dumps(report, ensure_ascii=False, indent=2))
+        Path(args.out).write_text(report.model_dump_json(indent=2))
     print(f"wrote {args.out}")
     return 0
 

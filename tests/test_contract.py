@@ -5,6 +5,7 @@ each is a valid OpenAPI document."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from openapi_spec_validator import validate
 
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
+from services.authz import ROLES, May
+from shared.enums import Role
 from shared.settings import Settings
 from tests.conformance import Conformance
 from web.summaries import OPERATIONS
@@ -138,7 +141,7 @@ def test_every_operation_has_its_summary_and_every_body_an_example() -> None:
         summary, who = OPERATIONS[operation["operationId"]]
         assert operation["summary"] == summary, (name, method, path)
         assert " · " in summary, summary  # 中文 · English
-        assert operation["description"].startswith(who)
+        assert who in operation["description"].split("\n\n")[0], (name, method, path)
         for media, body in operation.get("requestBody", {}).get("content", {}).items():
             schema = body["schema"]
             if "$ref" in schema:
@@ -146,3 +149,39 @@ def test_every_operation_has_its_summary_and_every_body_an_example() -> None:
                 schema = document["components"]["schemas"][schema["$ref"].split("/")[-1]]
             assert "example" in body or "examples" in schema, (name, method, path, media)
     assert ids == set(OPERATIONS)
+
+
+def test_who_may_call_each_operation_is_the_authz_table() -> None:
+    """The committed documents name, for every operation a role check guards, exactly the roles
+    services/authz.py gives its permission: read back from the text, not rebuilt the same way."""
+    checked = 0
+    for _, method, path, operation in operations():
+        first = operation.get("description", "").split("\n\n")[0]
+        if not first.startswith("May "):
+            continue
+        said, _, rest = first.partition(": ")
+        permissions = _permissions(said.removeprefix("May "))
+        named = set(re.findall(r"`([a-z_]+)`", rest.split(" key")[0]))
+        if "the services' own" in rest.split(" key")[0]:
+            named.add(Role.system.value)
+        expected = {role.value for p in permissions for role in ROLES[p]}
+        assert named == expected, (method, path)
+        checked += 1
+    settings = Settings(_env_file=None)
+    guarded = sum(len(factory(settings).state.permissions) for factory in APPS.values())
+    assert checked == guarded > 40
+
+
+def _permissions(said: str) -> list[May]:
+    """ "handle cases as a department or assign cases, transfer any case or decide extensions":
+    permissions joined by " or ", which a permission's own words may hold too."""
+    if not said:
+        return []
+    for permission in May:
+        if said == permission.value:
+            return [permission]
+        if said.startswith(permission.value + " or "):
+            rest = _permissions(said.removeprefix(permission.value + " or "))
+            if rest:
+                return [permission, *rest]
+    return []

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.case.views import HotlineCallback
+from services.case.responses import HotlineCallback
 from services.hotline.schemas import EXAMPLE
 from shared.signing import signature, verify
 from sla_worker import handlers

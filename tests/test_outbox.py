@@ -13,7 +13,7 @@ from arq.worker import Worker
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.case.views import DepartmentNotice
+from services.case.responses import DepartmentNotice
 from services.outbox import service as outbox
 from shared.database import transaction
 from shared.models import OutboxMessage

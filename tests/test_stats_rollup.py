@@ -169,20 +169,21 @@ async def reference(
 
 async def figures(
     session: AsyncSession, period: service.Period
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[Any]]:
+) -> tuple[dict[str, Any], dict[Any, Any], dict[Any, Any], list[Any]]:
     departments = {
-        d["department"]: (d["cases"], d["in_progress"], d["on_time_rate"])
+        d.department: (d.cases, d.in_progress, d.on_time_rate)
         for d in await service.departments(session, period)
     }
     categories = {
-        c["category"]: (c["cases"], c["in_progress"], c["resolved_on_spot"])
+        c.category: (c.cases, c.in_progress, c.resolved_on_spot)
         for c in await service.categories(session, period)
     }
     trend = [
-        [d["date"], d["received"], d["resolved_on_spot"], d["replied"]]
+        [d.date, d.received, d.resolved_on_spot, d.replied]
         for d in await service.trend(session, period)
     ]
-    return await service.summary(session, period), departments, categories, trend
+    summary = (await service.summary(session, period)).model_dump()
+    return summary, departments, categories, trend
 
 
 PERIODS = [

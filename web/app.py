@@ -20,31 +20,25 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import Field
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services import keywords
 from services.apikey import service as keys
 from services.apikey.cache import KeyCache
-from services.case import partitions
 from services.case.codes import CaseNumbers
-from services.case.lifecycle import OPEN
-from services.clock import years
-from services.outbox import service as outbox
-from services.sla.sweep import lag_seconds
-from services.stats import service as stats
+from services.stats import gauges
 from shared import metrics
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.enums import CaseStatus
 from shared.logging import configure as configure_logging
 from shared.migrate import schema_state
-from shared.models import Card, Case
 from shared.process import SUPERVISED, die_with_parent
 from shared.queue import make_redis
 from shared.routing_client import make_client
 from shared.settings import Settings, get_settings
-from shared.timeutil import SHANGHAI, Clock, to_shanghai, utcnow
+from shared.timeutil import Clock, utcnow
 from shared.version import package_version
 from shared.view import View
 from web import contract, problems, telemetry
@@ -143,10 +137,11 @@ def build_app(
         # Only a configured proxy may name the client (X-Forwarded-For, right-most untrusted
         # address); uvicorn runs with --no-proxy-headers so it trusts nobody itself.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
-    for router in [_health_router(), *routers]:
+    every = [_health_router(), *routers]
+    for router in every:
         # A router that names its own problems (a keyless one) is documented with just those.
         app.include_router(router, responses={} if router.responses else contract.PROBLEM_RESPONSES)
-    contract.document(app)
+    contract.document(app, every)
     return app
 
 
@@ -237,35 +232,19 @@ def _record_readiness(ready: bool) -> None:
 
 
 async def refresh_gauges(session: AsyncSession, now: datetime) -> None:
-    counts = await stats.cases_by_status(session)
+    """The service's state (read in `services.stats.gauges`) onto the Prometheus gauges."""
+    read = await gauges.read(session, now)
     for status in CaseStatus:
-        metrics.CASES_BY_STATUS.labels(status.value).set(counts.get(status.value, 0))
-    overdue = await session.scalar(
-        select(func.count())
-        .select_from(Case)
-        .where(
-            Case.status.in_([s.value for s in OPEN]),
-            Case.handle_due_at.is_not(None),
-            Case.handle_due_at < now,
-        )
-    )
-    metrics.CASES_OVERDUE.set(overdue or 0)
-    unknown = (await years.load(session)).first_unknown_year(to_shanghai(now).year)
-    metrics.CALENDAR_KNOWN_UNTIL.set(datetime(unknown, 1, 1, tzinfo=SHANGHAI).timestamp())
-    for state, n in (await outbox.backlog(session)).items():
+        metrics.CASES_BY_STATUS.labels(status.value).set(read.cases_by_status.get(status.value, 0))
+    metrics.CASES_OVERDUE.set(read.overdue)
+    metrics.CALENDAR_KNOWN_UNTIL.set(read.calendar_known_until)
+    for state, n in read.outbox_backlog.items():
         metrics.OUTBOX_BACKLOG.labels(state).set(n)
     metrics.OUTBOX_OLDEST_RETRYING.clear()
-    for topic, age in (await outbox.oldest_retrying(session)).items():
+    for topic, age in read.outbox_oldest_retrying.items():
         metrics.OUTBOX_OLDEST_RETRYING.labels(topic).set(age)
-    metrics.SWEEP_LAG.set(await lag_seconds(session, now))
-    metrics.STATS_DIRTY_DAYS.set(await stats.dirty_days(session))
-    metrics.CASES_IN_DEFAULT_PARTITION.set(await partitions.in_default(session))
-    month = to_shanghai(now).strftime("%Y-%m")
-    cards = await session.execute(
-        select(Card.colour, func.count())
-        .where(Card.month == month, Card.status != "revoked")
-        .group_by(Card.colour)
-    )
-    counted = {colour: n for colour, n in cards.tuples()}
+    metrics.SWEEP_LAG.set(read.sweep_lag_seconds)
+    metrics.STATS_DIRTY_DAYS.set(read.stats_dirty_days)
+    metrics.CASES_IN_DEFAULT_PARTITION.set(read.cases_in_default_partition)
     for colour in ("yellow", "red"):
-        metrics.CARDS_THIS_MONTH.labels(colour).set(counted.get(colour, 0))
+        metrics.CARDS_THIS_MONTH.labels(colour).set(read.cards_this_month.get(colour, 0))

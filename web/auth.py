@@ -41,21 +41,24 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: Role, what: str = "do this") -> object:
-    permitted = frozenset(roles)
+class Allowed:
+    """The dependency `allowed` puts on a route: it checks the key's role, and it tells the
+    OpenAPI document (`web.contract`) which permissions the route needs, so "who may call" is
+    written from the table in services/authz.py and cannot drift from it."""
 
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in permitted:
-            raise forbidden(f"role '{principal.role.value}' may not {what}")
+    def __init__(self, permissions: tuple[May, ...]) -> None:
+        self.permissions = permissions
+        self.roles = frozenset[Role]().union(*(ROLES[p] for p in permissions))
+        self.what = " or ".join(p.value for p in permissions)
+
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+        if principal.role not in self.roles:
+            raise forbidden(f"role '{principal.role.value}' may not {self.what}")
         return principal
-
-    return Depends(check)
 
 
 def allowed(permission: May, *others: May) -> object:
     """A route open only to the roles that hold `permission` (or one of `others`: the table in
     services/authz.py). Checked with the key, before the body is validated, so a role that may
     never call the route gets 403, not 422 for its body (issue 26 #12)."""
-    roles = frozenset(ROLES[permission]).union(*(ROLES[p] for p in others))
-    what = " or ".join(p.value for p in (permission, *others))
-    return require(*roles, what=what)
+    return Depends(Allowed((permission, *others)))

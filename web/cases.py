@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case import presenter
 from services.case import service as cases
+from services.case.responses import CaseOut
 from services.idempotency import service as idempotency
 from shared.database import transaction
 from shared.models import Case
@@ -30,7 +31,7 @@ async def act_on_case(
     body: Any,
     principal: Principal,
     now: datetime,
-) -> dict[str, Any]:
+) -> CaseOut:
     async with transaction(sessionmaker) as session:
         case = await action(session, case_no, body, actor=principal, now=now)
     return presenter.case_out(case, principal)

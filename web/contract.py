@@ -5,24 +5,19 @@ which the service never sends."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.authz import ROLES, May
+from shared.enums import Role
+from web.auth import Allowed
 from web.problems import PROBLEM
 from web.summaries import OPERATIONS
-
-Item = TypeVar("Item")
-
-
-class Page(BaseModel, Generic[Item]):
-    """Every list: a page of items, and the cursor of the next page (None on the last)."""
-
-    items: list[Item]
-    next_cursor: str | None = Field(description="hand it back as `cursor`, as it came")
-    limit: int
 
 
 class FieldProblem(BaseModel):
@@ -78,12 +73,45 @@ def problems(*statuses: str) -> dict[int | str, dict[str, Any]]:
 PROBLEM_RESPONSES = problems(*ERRORS)
 
 
-def document(app: FastAPI) -> None:
+def who_may(permissions: tuple[May, ...]) -> str:
+    """The sentence the OpenAPI document opens an operation's description with, written from
+    services/authz.py: the permission and the roles that hold it."""
+    roles = frozenset[Role]().union(*(ROLES[p] for p in permissions))
+    names = [
+        "the services' own" if role is Role.system else f"`{role.value}`"
+        for role in Role
+        if role in roles
+    ]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    what = " or ".join(p.value for p in permissions)
+    return f"May {what}: {listed} {'key' if len(names) == 1 else 'keys'}."
+
+
+def permissions_of(routers: Sequence[APIRouter]) -> dict[str, tuple[May, ...]]:
+    """Each operation's permissions, as its `allowed` dependency holds them."""
+
+    def found(dependant: Dependant) -> Iterator[May]:
+        if isinstance(dependant.call, Allowed):
+            yield from dependant.call.permissions
+        for sub in dependant.dependencies:
+            yield from found(sub)
+
+    return {
+        route.name: tuple(found(route.dependant))
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and any(True for _ in found(route.dependant))
+    }
+
+
+def document(app: FastAPI, routers: Sequence[APIRouter]) -> None:
     """Finish the app's OpenAPI document: `Problem` in the components (the default 422 schemas
     go, as nothing refers to them once every router was included with its problems), and each
-    operation's bilingual summary and who may call it (`summaries.OPERATIONS`) before the
-    route's own description."""
+    operation's bilingual summary, who may call it (from services/authz.py) and what more to
+    know of it (`summaries.OPERATIONS`) before the route's own description."""
     generate = app.openapi
+    permissions = permissions_of(routers)
+    app.state.permissions = permissions
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -96,7 +124,9 @@ def document(app: FastAPI) -> None:
             schemas["Problem"] = problem
             for operations in schema["paths"].values():
                 for operation in operations.values():
-                    summary, who = OPERATIONS[operation["operationId"]]
+                    summary, note = OPERATIONS[operation["operationId"]]
+                    needs = permissions.get(operation["operationId"])
+                    who = " ".join(t for t in (who_may(needs) if needs else "", note) if t)
                     operation["summary"] = summary
                     told = operation.get("description")
                     operation["description"] = f"{who}\n\n{told}" if told else who

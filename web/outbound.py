@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.case.views import DepartmentNotice, HotlineCallback
+from services.case.responses import DepartmentNotice, HotlineCallback
 
 
 def _signed(prefix: str, secret: str) -> dict[str, Any]:

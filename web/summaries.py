@@ -1,6 +1,10 @@
-"""Each operation's summary (Chinese for the staff who use it, English for integrators) and who
-may call it, written into the OpenAPI documents by `contract.document`. One table, so a new route
-without a line here fails `tests/test_contract.py` instead of showing its function name."""
+"""Each operation's summary (Chinese for the staff who use it, English for integrators) and what
+more a caller should know of who may call it, written into the OpenAPI documents by
+`contract.document`. The roles a route is open to are not written here: the document takes them
+from `services/authz.py` through the route's `allowed` (so they cannot drift apart); a note says
+what the service decides per case (which department leads it, which hall registered it). One
+table, so a new route without a line here fails `tests/test_contract.py` instead of showing its
+function name."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ STAFF = (
     "registered."
 )
 
+LEAD = "Only the case's lead department."
+
 OPERATIONS: dict[str, tuple[str, str]] = {
     # health
     "healthz": ("存活检查 · Liveness", KEYLESS),
@@ -19,26 +25,26 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     # intake: cases
     "register_case": (
         "登记诉求 · Register a case",
-        "Portal, hotline, window, coordinator and admin keys; a channel's key registers its own "
-        "channel only. Send an `Idempotency-Key` so a retry stores the case once.",
+        "A channel's key registers its own channel only. Send an `Idempotency-Key` so a retry "
+        "stores the case once.",
     ),
     "list_cases": ("诉求列表 · List cases, newest first", STAFF),
     "get_case": ("诉求详情 · One case with its history", STAFF),
     "resolve_on_spot": (
         "当场解决 · Resolved on the spot",
-        "Window, coordinator and admin keys, while the case is registered (held at the window).",
+        "While the case is registered (held at the window); a window key at its own hall.",
     ),
     "hand_over": (
         "移交分办 · Hand a held case over to routing",
-        "Window, coordinator and admin keys.",
+        "A window key at its own hall.",
     ),
     "out_of_scope": (
         "非政务服务范围 · Out of scope: explained and referred",
-        "Window, coordinator and admin keys.",
+        "A window key at its own hall.",
     ),
     "feedback": (
         "回访评价 · The applicant's satisfaction (unsatisfied reopens)",
-        "Portal, hotline, window, coordinator and admin keys, once the case is replied.",
+        "Once the case is replied.",
     ),
     "track": (
         "进度查询 · The citizen looks a case up",
@@ -54,39 +60,39 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     ),
     "list_notice_templates": (
         "通知模板 · The text each notice to applicants is sent with",
-        "Admin keys (they configure).",
+        "",
     ),
     "get_notice_template": (
         "通知模板版本 · One notice's text and every saved version",
-        "Admin keys.",
+        "",
     ),
     "save_notice_template": (
         "修改通知模板 · Save a notice's text as a new version",
-        "Admin keys. Only the placeholders we fill are allowed; the answer shows "
-        "the text filled in for a sample case and the SMS parts it takes.",
+        "Only the placeholders we fill are allowed; the answer shows the text filled in for a "
+        "sample case and the SMS parts it takes.",
     ),
     "preview_notice_template": (
         "预览通知 · A notice's text filled in for a sample case",
-        "Admin keys. Nothing is saved or sent.",
+        "Nothing is saved or sent.",
     ),
     "list_sms_replies": (
         "短信回复待阅 · What applicants texted back that needs a person",
-        "Window keys: replies on their hall's cases and their own registrations; coordinator "
-        "keys: every one. Newest first; `waiting=false` lists every reply, ratings and TD "
-        "included.",
+        "A window key reads the replies on its hall's cases and its own registrations; a "
+        "coordinator key every one. Newest first; `waiting=false` lists every reply, ratings "
+        "and TD included.",
     ),
     "mark_sms_reply_read": (
         "标记已阅 · Mark an applicant's reply read",
-        "Window and coordinator keys. Marking it again keeps the first time.",
+        "Marking it again keeps the first time.",
     ),
     "unmask": (
         "查看明文 · A supervisor sees one case's applicant in clear, saying why",
-        "Supervisor keys. `{reason}` is required and kept on the audit row this answer writes.",
+        "`{reason}` is required and kept on the audit row this answer writes.",
     ),
     "list_audit": (
         "审计日志 · Who saw applicants' personal data, unmasked a case or exported",
-        "Auditor keys only. Filters `case_no`, `key_id`, `role`, `from`, `to` (Shanghai days); "
-        "newest first.",
+        "Not even an admin reads it. Filters `case_no`, `key_id`, `role`, `from`, `to` (Shanghai "
+        "days); newest first.",
     ),
     "receive_replies": (
         "短信回复 · What applicants texted back (Alibaba Cloud SmsUp push)",
@@ -120,121 +126,82 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "As the list: public view without a key, in full with the portal's own `api_key`.",
     ),
     # routing: keys
-    "create_key": ("创建密钥 · Issue an API key (shown once)", "Admin keys."),
-    "list_keys": ("密钥列表 · API keys (never the keys themselves)", "Admin keys."),
-    "revoke_key": ("吊销密钥 · Revoke a key", "Admin keys."),
+    "create_key": (
+        "创建密钥 · Issue an API key (shown once)",
+        "The auditor's and the security administrator's own keys are issued only at the "
+        "servers' shell (`gaodedim keys create`).",
+    ),
+    "list_keys": ("密钥列表 · API keys (never the keys themselves)", ""),
+    "revoke_key": ("吊销密钥 · Revoke a key", ""),
     "bind_hall": (
         "绑定大厅 · Bind a window key to its service hall",
-        "Admin keys. Takes effect within KEY_CACHE_SECONDS.",
+        "Takes effect within KEY_CACHE_SECONDS.",
     ),
     # departments
     "list_departments": ("部门列表 · Departments", "Any key."),
-    "create_department": ("新增部门 · Add a department", "Admin keys."),
+    "create_department": ("新增部门 · Add a department", ""),
     "get_department": ("部门详情 · One department", "Any key."),
-    "update_department": ("修改部门 · Change a department", "Admin keys."),
+    "update_department": ("修改部门 · Change a department", ""),
     "delete_department": (
         "删除部门 · Delete a department (deactivated if it has cases or keys)",
-        "Admin keys.",
+        "",
     ),
     # rules
-    "get_rules": (
-        "分办规则 · The rule table: draft and current version",
-        "Admin, supervisor, coordinator and window keys.",
-    ),
-    "put_draft": ("保存草稿 · Save the draft rule table", "Admin keys."),
-    "publish": ("发布规则 · Publish the draft as a new version", "Admin keys."),
-    "get_version": (
-        "历史版本 · A published version, as it was",
-        "Admin, supervisor, coordinator and window keys.",
-    ),
-    "explain": (
-        "分办试算 · Where would this case go, and why",
-        "Admin, supervisor, coordinator and window keys.",
-    ),
-    "simulate": (
-        "规则模拟 · What a table would move over stored cases",
-        "Admin keys.",
-    ),
+    "get_rules": ("分办规则 · The rule table: draft and current version", ""),
+    "put_draft": ("保存草稿 · Save the draft rule table", ""),
+    "publish": ("发布规则 · Publish the draft as a new version", ""),
+    "get_version": ("历史版本 · A published version, as it was", ""),
+    "explain": ("分办试算 · Where would this case go, and why", ""),
+    "simulate": ("规则模拟 · What a table would move over stored cases", ""),
     # workflow
     "route": (
         "分办 · Route a registered case",
-        "The services' own key, coordinator and admin keys. A routed case answers "
-        "`routed: false` and is not changed.",
+        "A routed case answers `routed: false` and is not changed.",
     ),
-    "sign": ("签收 · The lead department signs for the case", "The lead department's key."),
+    "sign": ("签收 · The lead department signs for the case", LEAD),
     "return_case": (
         "退单 · Return a mis-routed case, with a reason",
-        "The lead department's key, within the return window, before the assignment is final.",
+        f"{LEAD} Within the return window, before the assignment is final.",
     ),
     "transfer": (
         "转办 · Hand the case on to another department",
-        "The lead department's key, or a coordinator's. The first-responsible department stays "
-        "on record.",
+        "A department key for a case its department leads. The first-responsible department "
+        "stays on record.",
     ),
-    "suspend": (
-        "挂起 · Wait for the applicant: the clock stops",
-        "The lead department's key.",
-    ),
-    "resume": (
-        "恢复 · Resume: the deadline moves by the time suspended",
-        "The lead department's key.",
-    ),
-    "reply": ("答复 · The department's answer to the applicant", "The lead department's key."),
-    "assign": (
-        "派单 · A coordinator assigns the case (final after the return limit)",
-        "Coordinator and admin keys.",
-    ),
+    "suspend": ("挂起 · Wait for the applicant: the clock stops", LEAD),
+    "resume": ("恢复 · Resume: the deadline moves by the time suspended", LEAD),
+    "reply": ("答复 · The department's answer to the applicant", LEAD),
+    "assign": ("派单 · A coordinator assigns the case (final after the return limit)", ""),
     "request_extension": (
         "延期申请 · Ask for more working time",
-        "The lead department's key, before the handling deadline.",
+        f"{LEAD} Before the handling deadline.",
     ),
-    "decide_extension": (
-        "延期审批 · Approve or refuse an extension",
-        "Coordinator and admin keys.",
-    ),
+    "decide_extension": ("延期审批 · Approve or refuse an extension", ""),
     # calendar
     "get_year": ("工作日历 · A year as deadlines count it", "Any key."),
     "put_year": (
         "载入日历 · Load or correct a year's holidays and make-up days",
-        "Admin keys. Open cases' deadlines are recomputed.",
+        "Open cases' deadlines are recomputed.",
     ),
     # cards
-    "list_cards": (
-        "黄红牌列表 · Cards",
-        "Supervisor, coordinator, admin and dashboard keys; a department key its own.",
-    ),
+    "list_cards": ("黄红牌列表 · Cards", "A department key sees its own department's."),
     "score": (
         "部门考核 · A department's monthly score",
-        "Supervisor, coordinator, admin and dashboard keys; a department key its own.",
+        "A department key sees its own department's.",
     ),
-    "appeal": ("申诉 · The carded department appeals", "The carded department's key."),
-    "decide": ("申诉裁定 · Uphold or revoke an appealed card", "Supervisor keys."),
+    "appeal": (
+        "申诉 · The carded department appeals",
+        "Only the carded department, while the card is active.",
+    ),
+    "decide": ("申诉裁定 · Uphold or revoke an appealed card", ""),
     # outbox
-    "list_messages": (
-        "消息投递 · Webhooks and callbacks: pending, delivered, failed",
-        "Admin and supervisor keys.",
-    ),
-    "retry": ("重新投递 · Retry a failed message", "Admin and supervisor keys."),
+    "list_messages": ("消息投递 · Webhooks and callbacks: pending, delivered, failed", ""),
+    "retry": ("重新投递 · Retry a failed message", ""),
     # stats and reports
-    "summary": (
-        "总体数据 · The headline figures",
-        "Dashboard, supervisor, coordinator and admin keys.",
-    ),
-    "departments": (
-        "部门数据 · Figures per department",
-        "Dashboard, supervisor, coordinator and admin keys.",
-    ),
-    "categories": (
-        "问题类别 · Figures per blockage category",
-        "Dashboard, supervisor, coordinator and admin keys.",
-    ),
-    "trend": ("趋势 · Figures per day", "Dashboard, supervisor, coordinator and admin keys."),
-    "common_issues": (
-        "共性问题 · Recurring topics among the period's cases",
-        "Dashboard, supervisor, coordinator and admin keys.",
-    ),
-    "monthly_report": (
-        "月度报告 · The monthly report, as JSON or an Excel workbook",
-        "Supervisor, admin and dashboard keys.",
-    ),
+    "summary": ("总体数据 · The headline figures", ""),
+    "departments": ("部门数据 · Figures per department", ""),
+    "categories": ("问题类别 · Figures per blockage category", ""),
+    "trend": ("趋势 · Figures per day", ""),
+    "common_issues": ("共性问题 · Recurring topics among the period's cases", ""),
+    "monthly_report": ("月度报告 · The monthly report, as JSON or an Excel workbook", ""),
 }

@@ -11,23 +11,24 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import May
-from services.case import access, codes, presenter, service
+from services.case import access, presenter, service
 from services.case.repository import CaseFilter
+from services.case.responses import CaseOut, LinkedOut
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot, Unmask
-from services.case.views import CaseOut, LinkedOut
 from shared.database import transaction
 from shared.durations import parse_duration
 from shared.enums import CaseStatus, Channel
 from shared.errors import invalid
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI, year_problem
+from shared.view import Page
 from web import cases as edge
 from web import idempotent
 from web.auth import CurrentPrincipal, allowed
 from web.cases import act_on_case
-from web.contract import Page
 from web.deps import Now, Sessionmaker, settings_of
 from web.params import Cursor
+from web.registration import register
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -55,16 +56,22 @@ async def register_case(
 ) -> JSONResponse:
     """Store the complaint first; routing happens after, from the outbox, so none is lost."""
     settings = settings_of(request)
-    outcome = await codes.with_fresh_tracking_code(
-        lambda: _register(request, body, principal, sessions, now, idempotency_key)
+    registration = await register(
+        request,
+        sessions,
+        lambda session: _store(session, request, body, principal, now, idempotency_key),
+        to_route=_to_route,
+        idempotency_record=lambda outcome: outcome.record_id,
     )
+    outcome = registration.stored
     case_no = outcome.body["case_no"]
     if idempotency_key is not None and outcome.replayed:
 
         async def current(session: AsyncSession) -> tuple[bool, Any]:
             case = await service.get_visible(session, case_no, actor=principal)
-            body = {**presenter.case_out(case, principal), "repeat": False}
-            return case.status != CaseStatus.registered, body
+            return case.status != CaseStatus.registered, _answer(
+                presenter.case_out(case, principal), repeat=False
+            )
 
         if outcome.settled:  # the stored answer itself goes out again
             presenter.replayed(outcome.body)
@@ -76,63 +83,67 @@ async def register_case(
             wait_seconds=settings.routing_timeout_seconds + 2,
             current=current,
         )
-    if not outcome.replayed and _hands_over(outcome.status, outcome.body):
-        routed = await edge.route_now(request, case_no, idempotency_record=outcome.record_id)
-        if routed is not None:
-            # Routing's answer is the case as it now stands: shown to this caller, no re-read,
-            # and nothing more to write (a replay reads the routed case itself).
-            body_now = {
-                **presenter.seen_by(routed, principal, registered_by_viewer=True),
-                "repeat": False,
-            }
-            outcome = replace(outcome, body=body_now)
+    if registration.routed is not None:
+        # Routing's answer is the case as it now stands: shown to this caller, no re-read, and
+        # nothing more to write (a replay reads the routed case itself).
+        shown = presenter.seen_by(registration.routed, principal, registered_by_viewer=True)
+        outcome = replace(outcome, body=_answer(shown, repeat=False))
     return idempotent.response(outcome, {"Location": f"{request.url.path}/{case_no}"})
 
 
-async def _register(
+async def _store(
+    session: AsyncSession,
     request: Request,
     body: CaseCreate,
     principal: Principal,
-    sessions: Sessionmaker,
     now: datetime,
     idempotency_key: str | None,
 ) -> idempotent.Outcome:
     """Intake's one transaction: the idempotency record, the case (or the repeat it joins),
-    its first event and its hand-over message."""
+    its first event and its routing message."""
     settings = settings_of(request)
-    async with transaction(sessions) as session:
 
-        async def create() -> tuple[int, Any]:
-            case, repeat = await service.register_or_link(
-                session,
-                body,
-                actor=principal,
-                now=now,
-                numbers=request.app.state.case_numbers,
-                case_no_prefix=settings.case_no_prefix,
-                repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
-                hold_for=parse_duration(settings.window_hold).natural(),
-            )
-            if repeat and not access.can_read(principal, case):
-                return 200, presenter.linked_out(case)
-            return (200 if repeat else 201), {
-                **presenter.case_out(case, principal),
-                "repeat": repeat,
-            }
-
-        return await idempotent.run(
+    async def create() -> tuple[int, Any]:
+        case, repeat = await service.register_or_link(
             session,
-            principal=principal,
-            key=idempotency_key,
-            method="POST",
-            path=request.url.path,
-            body=body.model_dump(mode="json"),
-            create=create,
-            unsettled=_hands_over,
+            body,
+            actor=principal,
+            now=now,
+            numbers=request.app.state.case_numbers,
+            case_no_prefix=settings.case_no_prefix,
+            repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
+            hold_for=parse_duration(settings.window_hold).natural(),
         )
+        if repeat and not access.can_read(principal, case):
+            return 200, presenter.linked_out(case).body()
+        return (200 if repeat else 201), _answer(presenter.case_out(case, principal), repeat=repeat)
+
+    return await idempotent.run(
+        session,
+        principal=principal,
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=body.model_dump(mode="json"),
+        create=create,
+        unsettled=_routed_at_once,
+    )
 
 
-def _hands_over(status: int, body: Any) -> bool:
+def _to_route(outcome: idempotent.Outcome) -> str | None:
+    """A new case not held at the window is routed at once; a replay or a repeat is not."""
+    if outcome.replayed or not _routed_at_once(outcome.status, outcome.body):
+        return None
+    return str(outcome.body["case_no"])
+
+
+def _answer(out: CaseOut, *, repeat: bool) -> dict[str, Any]:
+    """The registration's answer, as its idempotency record stores it for replays."""
+    out.repeat = repeat
+    return out.body()
+
+
+def _routed_at_once(status: int, body: Any) -> bool:
     """A new case routed right after the commit: its answer then names the department."""
     return status == 201 and not body.get("held_until")
 
@@ -183,7 +194,7 @@ async def list_cases(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Page[CaseOut]:
     flt = CaseFilter(
         statuses=_statuses(status),
         department=department,
@@ -197,13 +208,11 @@ async def list_cases(
             session, flt, actor=principal, now=now, limit=limit, cursor=cursor
         )
         items = [presenter.case_out(c, principal) for c in rows]
-    return {"items": items, "next_cursor": next_cursor, "limit": limit}
+    return Page[CaseOut](items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.get("/{case_no}", response_model=CaseOut, response_model_exclude_unset=True)
-async def get_case(
-    case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessionmaker
-) -> dict[str, Any]:
+async def get_case(case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessionmaker) -> CaseOut:
     async with transaction(sessions) as session:
         case = await service.get_visible(session, case_no, actor=principal)
         events = await service.history_of(session, case)
@@ -218,7 +227,7 @@ async def unmask(
     body: Unmask,
     principal: Annotated[Principal, allowed(May.unmask)],
     sessions: Sessionmaker,
-) -> dict[str, Any]:
+) -> CaseOut:
     """The case as get_case shows it, with the applicant in clear; the reason is kept on the
     audit row this answer writes."""
     async with transaction(sessions) as session:
@@ -236,14 +245,14 @@ async def resolve_on_spot(
     principal: AtWindow,
     sessions: Sessionmaker,
     now: Now,
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(sessions, service.resolve_on_spot, case_no, body, principal, now)
 
 
 @router.post("/{case_no}/hand-over", response_model=CaseOut, response_model_exclude_unset=True)
 async def hand_over(
     request: Request, case_no: CaseNo, principal: AtWindow, sessions: Sessionmaker, now: Now
-) -> dict[str, Any]:
+) -> CaseOut:
     """A held case goes to routing now; the answer already names its department when routing
     is reachable, as at registration."""
     async with transaction(sessions) as session:
@@ -254,7 +263,7 @@ async def hand_over(
     return await _fresh(sessions, case_no, principal)
 
 
-async def _fresh(sessions: Sessionmaker, case_no: str, principal: Principal) -> dict[str, Any]:
+async def _fresh(sessions: Sessionmaker, case_no: str, principal: Principal) -> CaseOut:
     """The case as it stands after a hand-over that routing could not answer at once."""
     async with transaction(sessions) as session:
         case = await service.get_visible(session, case_no, actor=principal)
@@ -264,7 +273,7 @@ async def _fresh(sessions: Sessionmaker, case_no: str, principal: Principal) -> 
 @router.post("/{case_no}/out-of-scope", response_model=CaseOut, response_model_exclude_unset=True)
 async def out_of_scope(
     case_no: CaseNo, body: OutOfScope, principal: AtWindow, sessions: Sessionmaker, now: Now
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(sessions, service.refer_out_of_scope, case_no, body, principal, now)
 
 
@@ -275,5 +284,5 @@ async def feedback(
     principal: Annotated[Principal, allowed(May.give_feedback)],
     sessions: Sessionmaker,
     now: Now,
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(sessions, service.give_feedback, case_no, body, principal, now)

@@ -11,17 +11,24 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.case import codes, presenter, service
-from services.case.views import HotlineCaseOut, HotlineLinkedOut
+from services.case import presenter, service
+from services.case.responses import (
+    CaseOut,
+    HotlineCaseOut,
+    HotlineLinkedOut,
+    HotlineOrder,
+    LinkedOut,
+)
 from services.hotline import service as hotline
 from services.hotline.schemas import EXAMPLE, HotlineOrderIn
 from shared.database import transaction
 from shared.enums import Channel
 from shared.urlguard import require_callable
 from web import contract
-from web.cases import route_now
 from web.deps import Sessionmaker, settings_of
+from web.registration import register
 from web.signed import header_parameters, parsed, signed_body
 
 router = APIRouter(tags=["hotline"], responses=contract.problems("400", "401", "413", "422", "503"))
@@ -87,39 +94,42 @@ async def receive_order(request: Request, sessions: Sessionmaker) -> JSONRespons
     order = parsed(ORDER, body)
     require_callable(str(order.callback_url), settings.callback_targets, "callback_url")
 
-    async def receive() -> hotline.Outcome:
-        async with transaction(sessions) as session:
-            return await hotline.receive(
-                session,
-                order,
-                body,
-                now=request.app.state.clock(),
-                numbers=request.app.state.case_numbers,
-                case_no_prefix=settings.case_no_prefix,
-                repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
-            )
+    async def receive(session: AsyncSession) -> hotline.Outcome:
+        return await hotline.receive(
+            session,
+            order,
+            body,
+            now=request.app.state.clock(),
+            numbers=request.app.state.case_numbers,
+            case_no_prefix=settings.case_no_prefix,
+            repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
+        )
 
-    outcome = await codes.with_fresh_tracking_code(receive)
-    case_no = outcome.case.case_no
-    routed = None
-    if outcome.created:
-        routed = await route_now(request, case_no)
-    if routed is not None:  # routing's answer is the case as it now stands: no re-read
-        out = presenter.seen_by(routed, hotline.HOTLINE)
+    registration = await register(
+        request,
+        sessions,
+        receive,
+        to_route=lambda outcome: outcome.case.case_no if outcome.created else None,
+    )
+    outcome = registration.stored
+    out: CaseOut | LinkedOut
+    if registration.routed is not None:  # routing's answer is the case as it now stands
+        out = presenter.seen_by(registration.routed, hotline.HOTLINE)
     else:
         async with transaction(sessions) as session:
-            case = await service.get_visible(session, case_no, actor=hotline.SYSTEM_VIEW)
+            case = await service.get_visible(
+                session, outcome.case.case_no, actor=hotline.SYSTEM_VIEW
+            )
             if outcome.repeat and case.channel != Channel.hotline:
                 out = presenter.linked_out(case)  # another channel's case: linked, not shown
             else:
                 out = presenter.case_out(case, hotline.HOTLINE)
+    order_out = HotlineOrder(
+        order_id=order.order_id,
+        created=outcome.created,
+        supplement=outcome.supplement,
+        repeat=outcome.repeat,
+    )
     return JSONResponse(
-        {
-            "order_id": order.order_id,
-            "created": outcome.created,
-            "supplement": outcome.supplement,
-            "repeat": outcome.repeat,
-            **out,
-        },
-        status_code=201 if outcome.created else 200,
+        {**out.body(), **order_out.body()}, status_code=201 if outcome.created else 200
     )

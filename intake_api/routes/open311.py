@@ -9,22 +9,22 @@ key.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import open311
 from services.apikey.cache import KeyCache
-from services.case import codes, service
-from services.case.lifecycle import FINISHED
+from services.case import repository, service
+from services.case.repository import RequestFilter
 from services.case.schemas import Applicant, CaseCreate, Location
 from services.department import repository as departments
-from services.open311.views import (
+from services.open311.responses import (
     Created,
     Discovery,
     Open311Error,
@@ -36,11 +36,11 @@ from shared import audit
 from shared.database import transaction
 from shared.enums import Category, Channel
 from shared.errors import DomainError
-from shared.models import Case
 from shared.principal import Principal
+from shared.view import View
 from web import contract
-from web.cases import route_now
 from web.deps import Sessionmaker, settings_of
+from web.registration import register
 
 router = APIRouter(
     prefix="/open311/v2", tags=["open311"], responses=contract.problems("413", "422", "503")
@@ -134,9 +134,10 @@ CREATE_BODY = {
 }
 
 
-def _render(
-    fmt: str, root: str, item: str, rows: list[dict[str, Any]], status: int = 200
-) -> Response:
+def _render(fmt: str, root: str, item: str, shown: Sequence[View], status: int = 200) -> Response:
+    """Open311 answers a list (or, for discovery and a definition, one object) as JSON, or the
+    same members as XML: sent as built, the one shape for both formats."""
+    rows = [one.body() for one in shown]
     if fmt == "xml":
         return Response(
             open311.to_xml(root, item, rows), status, media_type="text/xml; charset=utf-8"
@@ -151,9 +152,8 @@ async def _open311(fmt: str, work: Callable[[], Awaitable[Response]]) -> Respons
         return await work()
     except DomainError as exc:
         detail = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
-        return _render(
-            fmt, "errors", "error", [{"code": exc.status, "description": detail}], exc.status
-        )
+        error = Open311Error(code=exc.status, description=detail)
+        return _render(fmt, "errors", "error", [error], exc.status)
 
 
 async def _principal(request: Request, sessions: Sessionmaker, api_key: str | None) -> Principal:
@@ -178,12 +178,12 @@ async def discovery(request: Request, fmt: Format) -> Response:
         "discovery",
         "discovery",
         [
-            {
-                "changeset": "2026-11-22T00:00:00+08:00",
-                "contact": "12345",
-                "key_service": "向政务服务管理部门申请 portal 角色的 API key",
-                "endpoints": [f"{base} GeoReport_v2 production application/json text/xml"],
-            }
+            Discovery(
+                changeset="2026-11-22T00:00:00+08:00",
+                contact="12345",
+                key_service="向政务服务管理部门申请 portal 角色的 API key",
+                endpoints=[f"{base} GeoReport_v2 production application/json text/xml"],
+            )
         ],
     )
 
@@ -208,8 +208,8 @@ async def service_definition(code: str, fmt: Format) -> Response:
             raise DomainError(
                 detail=f"unknown service_code '{code}'", status=404, title="Not found"
             )
-        rows = [open311.definition(code)]
-        return _render(fmt, "service_definition", "service_definition", rows)
+        shown = [open311.definition(code)]
+        return _render(fmt, "service_definition", "service_definition", shown)
 
     return await _open311(fmt, work)
 
@@ -249,13 +249,17 @@ async def create_request(request: Request, fmt: Format, sessions: Sessionmaker) 
                 if "lat" in form and "long" in form
                 else None
             )
-            data = CaseCreate(
-                channel=Channel.portal,
-                description=form.get("description", ""),
-                category=form.get("service_code"),
-                applicant=Applicant(name=name, phone=form.get("phone", "")),
-                location=location,
-                attachments=[form["media_url"]] if form.get("media_url") else [],
+            # Validated as a REST body is: an unknown service_code or a bad media_url is a
+            # field error the caller reads in Open311's error list.
+            data = CaseCreate.model_validate(
+                {
+                    "channel": Channel.portal,
+                    "description": form.get("description", ""),
+                    "category": form.get("service_code"),
+                    "applicant": Applicant(name=name, phone=form.get("phone", "")),
+                    "location": location,
+                    "attachments": [form["media_url"]] if form.get("media_url") else [],
+                }
             )
         except (ValidationError, ValueError) as exc:
             errors = exc.errors() if isinstance(exc, ValidationError) else []
@@ -265,26 +269,23 @@ async def create_request(request: Request, fmt: Format, sessions: Sessionmaker) 
             raise DomainError(detail=detail, status=400) from exc
         settings = settings_of(request)
 
-        async def register() -> tuple[str, str]:
-            async with transaction(sessions) as session:
-                case = await service.register(
-                    session,
-                    data,
-                    actor=principal,
-                    now=request.app.state.clock(),
-                    numbers=request.app.state.case_numbers,
-                    case_no_prefix=settings.case_no_prefix,
-                )
-                return case.case_no, case.tracking_code
+        async def store(session: AsyncSession) -> tuple[str, str]:
+            case = await service.register(
+                session,
+                data,
+                actor=principal,
+                now=request.app.state.clock(),
+                numbers=request.app.state.case_numbers,
+                case_no_prefix=settings.case_no_prefix,
+            )
+            return case.case_no, case.tracking_code
 
-        case_no, code = await codes.with_fresh_tracking_code(register)
-        await route_now(request, case_no)
-        row = {
-            "service_request_id": case_no,
-            "service_notice": f"跟踪码 {code}",
-            "account_id": None,
-        }
-        return _render(fmt, "service_requests", "request", [row], 201)
+        registration = await register(request, sessions, store, to_route=lambda stored: stored[0])
+        case_no, code = registration.stored
+        created = Created(
+            service_request_id=case_no, service_notice=f"跟踪码 {code}", account_id=None
+        )
+        return _render(fmt, "service_requests", "request", [created], 201)
 
     return await _open311(fmt, work)
 
@@ -307,33 +308,22 @@ async def _requests(
     principal: Principal | None,
     ids: list[str] | None,
     params: dict[str, str],
-) -> list[dict[str, Any]]:
+) -> list[RequestOut]:
     """The portal's own requests in full with its api_key; without one, the public feed: only
     cases from the channels configured as public, in the public view. A case outside the feed
     answers exactly as a case that does not exist, so ids cannot be probed."""
     size = _bounded(params, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
     page = _bounded(params, "page", 1, MAX_PAGE)
+    status = params.get("status")
+    filters = RequestFilter(
+        created_by=principal.key_id if principal is not None else None,
+        channels=None if principal is not None else tuple(settings_of(request).public_channels),
+        case_nos=tuple(ids) if ids else None,
+        category=params.get("service_code") or None,
+        finished={"closed": True, "open": False}.get(status) if status else None,
+    )
     async with transaction(sessions) as session:
-        stmt = (
-            select(Case)
-            .order_by(Case.created_at.desc(), Case.id.desc())
-            .limit(size)
-            .offset((page - 1) * size)
-        )
-        if principal is not None:
-            stmt = stmt.where(Case.created_by_key_id == principal.key_id)
-        else:
-            stmt = stmt.where(Case.channel.in_(settings_of(request).public_channels))
-        if ids:
-            stmt = stmt.where(Case.case_no.in_(ids))
-        if params.get("service_code"):
-            stmt = stmt.where(Case.category == params["service_code"])
-        finished = [s.value for s in FINISHED]
-        if params.get("status") == "closed":
-            stmt = stmt.where(Case.status.in_(finished))
-        elif params.get("status") == "open":
-            stmt = stmt.where(Case.status.not_in(finished))
-        rows = list((await session.execute(stmt)).scalars())
+        rows = await repository.requests(session, filters, size=size, page=page)
         names = await departments.names(
             session, [c.lead_department for c in rows if c.lead_department]
         )

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.authz import May
 from services.case import access
 from services.notices import inbox
-from services.notices.schemas import SmsReplyOut
+from services.notices.responses import SmsReplyOut
 from shared.database import transaction
 from shared.principal import Principal
+from shared.view import Page
 from web.auth import allowed
-from web.contract import Page
 from web.deps import Now, Sessionmaker
 from web.params import Cursor, RowId
 
@@ -30,17 +30,17 @@ async def list_sms_replies(
     ] = True,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Page[SmsReplyOut]:
     async with transaction(sessions) as session:
         items, next_cursor = await inbox.page(
             session, access.inbox_scope(reader), waiting=waiting, limit=limit, cursor=cursor
         )
-    return {"items": items, "next_cursor": next_cursor, "limit": limit}
+    return Page[SmsReplyOut](items=items, next_cursor=next_cursor, limit=limit)
 
 
 @router.post("/{reply_id}/read", response_model=SmsReplyOut)
 async def mark_sms_reply_read(
     reply_id: RowId, reader: Reader, sessions: Sessionmaker, now: Now
-) -> dict[str, Any]:
+) -> SmsReplyOut:
     async with transaction(sessions) as session:
         return await inbox.mark_read(session, reply_id, access.inbox_scope(reader), now=now)

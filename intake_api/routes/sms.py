@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from services.case import sms_replies as replies
 from services.notices import receipts
+from services.notices.responses import Received
 from shared.database import transaction
 from web import contract
 from web.deps import Sessionmaker, kick_worker, settings_of
@@ -57,13 +58,6 @@ class SmsReportIn(BaseModel):
     report_time: str | None = Field(default=None, max_length=32)
     sms_size: str | int | None = None
     out_id: str | None = Field(default=None, max_length=64)
-
-
-class Received(BaseModel):
-    """What Alibaba Cloud's push expects back; it reads only that `code` is a number."""
-
-    code: int = 0
-    msg: str = "接收成功"
 
 
 T = TypeVar("T")
@@ -133,7 +127,7 @@ async def _body(request: Request) -> bytes:
     openapi_extra=_openapi(SmsUpIn, REPLY_EXAMPLE),
     responses={401: {"description": "no signature, a bad one, or one older than five minutes"}},
 )
-async def receive_replies(request: Request, sessions: Sessionmaker) -> dict[str, Any]:
+async def receive_replies(request: Request, sessions: Sessionmaker) -> Received:
     """1, 2 or 3 with the case's reply code (14821; a bare 1 when the phone has one case
     waiting) records the applicant's feedback exactly as the window's does, and 3 reopens the
     case; TD stops notices; anything else is kept for the window to read. Each message acts
@@ -148,7 +142,7 @@ async def receive_replies(request: Request, sessions: Sessionmaker) -> dict[str,
         async with transaction(sessions) as session:
             await replies.receive(session, inbound, now=request.app.state.clock())
     await kick_worker(request)
-    return Received().model_dump()
+    return Received()
 
 
 @router.post(
@@ -157,7 +151,7 @@ async def receive_replies(request: Request, sessions: Sessionmaker) -> dict[str,
     openapi_extra=_openapi(SmsReportIn, RECEIPT_EXAMPLE),
     responses={401: {"description": "no signature, a bad one, or one older than five minutes"}},
 )
-async def receive_receipts(request: Request, sessions: Sessionmaker) -> dict[str, Any]:
+async def receive_receipts(request: Request, sessions: Sessionmaker) -> Received:
     """Whether each notice reached the phone, kept on the notice the window reads."""
     reports = _batch(Reports, await _body(request))
     now = request.app.state.clock()
@@ -166,4 +160,4 @@ async def receive_receipts(request: Request, sessions: Sessionmaker) -> dict[str
             await receipts.record(
                 session, report.biz_id, delivered=report.success, code=report.err_code, at=now
             )
-    return Received().model_dump()
+    return Received()

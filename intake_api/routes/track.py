@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case import codes, service
+from services.case.responses import TrackingOut
 from services.case.schemas import NoticeChoice
-from services.case.views import TrackingOut
 from shared.database import transaction
 from shared.errors import DomainError
 from web import contract, ratelimit
@@ -39,8 +39,8 @@ async def track(
             pattern=r"^[0-9]{4}$", description="last four digits of the phone given at registration"
         ),
     ],
-) -> dict[str, Any]:
-    async def look_up(session: AsyncSession, code: str) -> dict[str, Any] | None:
+) -> TrackingOut:
+    async def look_up(session: AsyncSession, code: str) -> TrackingOut | None:
         return await service.track(session, code, phone_last4)
 
     return await _proven(request, sessions, tracking_code, look_up)
@@ -51,10 +51,10 @@ async def track(
 )
 async def choose_notices(
     request: Request, sessions: Sessionmaker, tracking_code: TrackingCode, choice: NoticeChoice
-) -> dict[str, Any]:
+) -> TrackingOut:
     """Guarded as the look-up is (the same limits, lock-out and 404): it proves the same."""
 
-    async def choose(session: AsyncSession, code: str) -> dict[str, Any] | None:
+    async def choose(session: AsyncSession, code: str) -> TrackingOut | None:
         return await service.choose_notices(
             session, code, choice.phone_last4, wanted=choice.notices
         )
@@ -73,8 +73,8 @@ async def _proven(
     request: Request,
     sessions: async_sessionmaker[AsyncSession],
     tracking_code: str,
-    act: Callable[[AsyncSession, str], Awaitable[dict[str, Any] | None]],
-) -> dict[str, Any]:
+    act: Callable[[AsyncSession, str], Awaitable[TrackingOut | None]],
+) -> TrackingOut:
     """Rate limits per address and per code, the lock-out after wrong digits, and one 404 for
     every kind of miss, around what the code and digits prove (`act`, None on a miss)."""
     settings = settings_of(request)

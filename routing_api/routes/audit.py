@@ -4,45 +4,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import Field
 
 from services.audit import trail
+from services.audit.responses import AuditEntryOut
 from services.authz import May
 from shared.database import transaction
 from shared.enums import Role
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI
-from shared.view import View
+from shared.view import Page
 from web.auth import allowed
-from web.contract import Page
 from web.deps import Sessionmaker
 from web.params import Cursor
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 Auditor = Annotated[Principal, allowed(May.read_audit)]
-
-
-class AuditEntryOut(View):
-    """One disclosure: who (key and role), when, which cases and fields, how, from where."""
-
-    id: int
-    at: str | None
-    key_id: str | None
-    role: str = Field(examples=["window"])
-    operation: str = Field(examples=["GET /api/v1/cases/{case_no}"])
-    case_nos: list[str]
-    fields: list[str] = Field(examples=[["name", "phone", "id_number"]])
-    address: str | None
-    reason: str | None = Field(description="a supervisor's stated reason for unmasking")
-    subject: str | None = Field(
-        default=None,
-        description="what a change changed: a key and its holder, a department, a rule table "
-        "version, a year's calendar, a notice template",
-        examples=["key 3f0c…: issued, role supervisor, held by 王主任 (督查室)"],
-    )
 
 
 Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2999, 12, 31))]
@@ -59,7 +38,7 @@ async def list_audit(
     date_to: Annotated[Day, Query(alias="to", description="Shanghai day, inclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Page[AuditEntryOut]:
     filters = trail.TrailFilter(
         case_no=case_no,
         key_id=key_id,
@@ -69,7 +48,7 @@ async def list_audit(
     )
     async with transaction(sessions) as session:
         items, next_cursor = await trail.page(session, filters, limit=limit, cursor=cursor)
-    return {"items": items, "next_cursor": next_cursor, "limit": limit}
+    return Page[AuditEntryOut](items=items, next_cursor=next_cursor, limit=limit)
 
 
 def _start(day: date | None) -> datetime | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from services.authz import May
 from services.clock import years
+from services.clock.responses import YearOut, YearSaved
 from services.sla.recompute import recompute_year
 from shared.database import transaction
 from shared.errors import DomainError, FieldError
@@ -20,16 +21,16 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 Editor = Annotated[Principal, allowed(May.configure)]
 
 
-@router.get("/{year}", response_model=years.YearOut)
-async def get_year(year: Year, _: CurrentPrincipal, sessions: Sessionmaker) -> dict[str, Any]:
+@router.get("/{year}", response_model=YearOut)
+async def get_year(year: Year, _: CurrentPrincipal, sessions: Sessionmaker) -> YearOut:
     async with transaction(sessions) as session:
         return await years.year_out(session, year)
 
 
-@router.put("/{year}", response_model=years.YearSaved)
+@router.put("/{year}", response_model=YearSaved)
 async def put_year(
     year: Year, body: years.YearIn, actor: Editor, sessions: Sessionmaker
-) -> dict[str, Any]:
+) -> YearSaved:
     """Load (or correct) a year's schedule: its holidays and make-up working days."""
     problems = body.check_year(year)
     if problems:
@@ -44,4 +45,5 @@ async def put_year(
         await years.save_year(session, year, body, actor=actor)
         recomputed = await recompute_year(session, year, await years.load(session))
     async with transaction(sessions) as session:
-        return {**await years.year_out(session, year), "cases_recomputed": recomputed}
+        shown = await years.year_out(session, year)
+    return YearSaved(**dict(shown), cases_recomputed=recomputed)

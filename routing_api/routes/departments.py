@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
 from services.authz import May
 from services.department import repository, service
-from services.department.schemas import DepartmentIn, DepartmentOut, DepartmentUpdate
+from services.department.responses import DepartmentOut
+from services.department.schemas import DepartmentIn, DepartmentUpdate
 from shared.database import transaction
 from shared.errors import not_found
 from shared.principal import Principal
 from shared.urlguard import require_callable
+from shared.view import Page
 from web.auth import CurrentPrincipal, allowed
-from web.contract import Page
 from web.deps import Sessionmaker, settings_of
 from web.params import Cursor
 
@@ -29,18 +30,16 @@ async def list_departments(
     sessions: Sessionmaker,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Page[DepartmentOut]:
     async with transaction(sessions) as session:
         rows, next_cursor = await repository.page_departments(session, limit=limit, cursor=cursor)
-    return {
-        "items": [service.department_out(d) for d in rows],
-        "next_cursor": next_cursor,
-        "limit": limit,
-    }
+    return Page[DepartmentOut](
+        items=[service.department_out(d) for d in rows], next_cursor=next_cursor, limit=limit
+    )
 
 
 @router.get("/{code}", response_model=DepartmentOut)
-async def get_department(code: Code, _: CurrentPrincipal, sessions: Sessionmaker) -> dict[str, Any]:
+async def get_department(code: Code, _: CurrentPrincipal, sessions: Sessionmaker) -> DepartmentOut:
     async with transaction(sessions) as session:
         row = await repository.get(session, code)
         if row is None:
@@ -56,7 +55,7 @@ def _deliverable_webhook(request: Request, url: object) -> None:
 @router.post("", status_code=201, response_model=DepartmentOut)
 async def create_department(
     request: Request, body: DepartmentIn, _: Editor, sessions: Sessionmaker
-) -> dict[str, Any]:
+) -> DepartmentOut:
     _deliverable_webhook(request, body.webhook)
     async with transaction(sessions) as session:
         row = await service.create(session, body)
@@ -66,7 +65,7 @@ async def create_department(
 @router.put("/{code}", response_model=DepartmentOut)
 async def update_department(
     request: Request, code: Code, body: DepartmentUpdate, _: Editor, sessions: Sessionmaker
-) -> dict[str, Any]:
+) -> DepartmentOut:
     _deliverable_webhook(request, body.webhook)
     async with transaction(sessions) as session:
         row = await service.update_department(session, code, body)

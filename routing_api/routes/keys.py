@@ -6,19 +6,19 @@ servers' shell."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.apikey import service as keys
+from services.apikey.responses import IssuedKey, KeyOut
 from services.authz import May
 from shared.database import transaction
 from shared.enums import Role
-from shared.models import ApiKey
 from shared.principal import Principal
+from shared.view import Page
 from web.auth import allowed
-from web.contract import Page
 from web.deps import Now, Sessionmaker
 from web.params import Cursor
 
@@ -54,36 +54,8 @@ class KeyCreate(BaseModel):
     )
 
 
-class IssuedKey(BaseModel):
-    id: str
-    key: str = Field(description="the secret: shown this once, stored only as a hash")
-    role: str
-    department: str | None
-    label: str | None
-    holder: str
-
-
-class KeyOut(BaseModel):
-    id: str
-    prefix: str = Field(description="the key's first characters, to tell keys apart")
-    role: str
-    department: str | None
-    label: str | None
-    holder: str | None = Field(description="to whom it was given; null for keys before 0011")
-    issued_by_key_id: str | None = Field(description="the issuing key; null at the shell")
-    issued_by_role: str | None = Field(
-        description="`security_admin`, or `system` for the servers' shell; null before 0011"
-    )
-    created_at: str
-    revoked_at: str | None
-    revoked_by_key_id: str | None
-    revoked_by_role: str | None
-
-
 @router.post("", status_code=201, response_model=IssuedKey)
-async def create_key(
-    body: KeyCreate, actor: SecurityAdmin, sessions: Sessionmaker
-) -> dict[str, Any]:
+async def create_key(body: KeyCreate, actor: SecurityAdmin, sessions: Sessionmaker) -> IssuedKey:
     async with transaction(sessions) as session:
         issued = await keys.issue(
             session,
@@ -93,14 +65,14 @@ async def create_key(
             department=body.department,
             label=body.label,
         )
-    return {
-        "id": str(issued.id),
-        "key": issued.key,
-        "role": issued.role.value,
-        "department": issued.department,
-        "label": issued.label,
-        "holder": body.holder,
-    }
+    return IssuedKey(
+        id=str(issued.id),
+        key=issued.key,
+        role=issued.role.value,
+        department=issued.department,
+        label=issued.label,
+        holder=body.holder,
+    )
 
 
 class HallIn(BaseModel):
@@ -115,12 +87,12 @@ class HallIn(BaseModel):
 @router.put("/{key_id}/hall", response_model=KeyOut)
 async def bind_hall(
     key_id: uuid.UUID, body: HallIn, actor: SecurityAdmin, sessions: Sessionmaker
-) -> dict[str, Any]:
+) -> KeyOut:
     """A window key bound to its service hall sees that hall's cases in clear; until then it
     sees every case masked, except those it registered itself."""
     async with transaction(sessions) as session:
         row = await keys.bind_hall(session, key_id, body.department, actor=actor)
-        return _key_out(row)
+        return keys.key_out(row)
 
 
 @router.get("", response_model=Page[KeyOut])
@@ -129,31 +101,10 @@ async def list_keys(
     sessions: Sessionmaker,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Page[KeyOut]:
     async with transaction(sessions) as session:
         rows, next_cursor = await keys.page_keys(session, limit=limit, cursor=cursor)
-    return {
-        "next_cursor": next_cursor,
-        "limit": limit,
-        "items": [_key_out(k) for k in rows],
-    }
-
-
-def _key_out(k: ApiKey) -> dict[str, Any]:
-    return {
-        "id": str(k.id),
-        "prefix": k.prefix,
-        "role": k.role,
-        "department": k.department_code,
-        "label": k.label,
-        "holder": k.holder,
-        "issued_by_key_id": str(k.issued_by_key_id) if k.issued_by_key_id else None,
-        "issued_by_role": k.issued_by_role,
-        "created_at": k.created_at.isoformat(),
-        "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
-        "revoked_by_key_id": str(k.revoked_by_key_id) if k.revoked_by_key_id else None,
-        "revoked_by_role": k.revoked_by_role,
-    }
+    return Page[KeyOut](items=[keys.key_out(k) for k in rows], next_cursor=next_cursor, limit=limit)
 
 
 @router.delete("/{key_id}", status_code=204)

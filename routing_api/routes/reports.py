@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.authz import May
 from services.reports import monthly
-from services.reports.views import MonthlyReport
+from services.reports.responses import MonthlyReport
 from shared import audit
 from shared.database import transaction
 from shared.principal import Principal
@@ -33,7 +33,7 @@ async def monthly_report(
     month: Month,
     now: Now,
     format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",
-) -> Response | dict[str, Any]:
+) -> Response | MonthlyReport:
     async with transaction(sessions) as session:
         report = await monthly.build(session, month, now=now)
     # Written on the primary by the web edge before the first byte (the figures may come

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from routing_api.deps import Calendar
 from services.authz import May
 from services.routing import service
-from services.rules import versions, views
+from services.rules import responses, versions
 from services.rules.schemas import CaseFacts, RuleTable
 from shared.database import transaction
 from shared.errors import conflict, invalid
@@ -24,44 +24,40 @@ Editor = Annotated[Principal, allowed(May.configure)]
 Reader = Annotated[Principal, allowed(May.read_rules)]
 
 
-@router.get("/rules", response_model=views.RulesOut)
-async def get_rules(_: Reader, sessions: Sessionmaker) -> dict[str, Any]:
+@router.get("/rules", response_model=responses.RulesOut)
+async def get_rules(_: Reader, sessions: Sessionmaker) -> responses.RulesOut:
     async with transaction(sessions) as session:
         draft = await versions.draft(session)
         number = await versions.latest_version(session)
         published = await versions.version(session, number) if number else None
-    return {
-        "draft": versions.table_out(draft) if draft else None,
-        "current_version": number,
-        "current": versions.table_out(published) if published else None,
-    }
+    return responses.RulesOut(draft=draft, current_version=number, current=published)
 
 
-@router.put("/rules", response_model=views.DraftSaved)
-async def put_draft(body: RuleTable, actor: Editor, sessions: Sessionmaker) -> dict[str, Any]:
+@router.put("/rules", response_model=responses.DraftSaved)
+async def put_draft(body: RuleTable, actor: Editor, sessions: Sessionmaker) -> responses.DraftSaved:
     """Save the draft; refused whole (422 naming the rule and field) if anything is wrong."""
     async with transaction(sessions) as session:
         await versions.save_draft(session, body, actor=actor)
-    return {"draft": versions.table_out(body), "rules": len(body.rules)}
+    return responses.DraftSaved(draft=body, rules=len(body.rules))
 
 
-@router.post("/rules/publish", status_code=201, response_model=views.Published)
-async def publish(actor: Editor, sessions: Sessionmaker) -> dict[str, Any]:
+@router.post("/rules/publish", status_code=201, response_model=responses.Published)
+async def publish(actor: Editor, sessions: Sessionmaker) -> responses.Published:
     async with transaction(sessions) as session:
         number = await versions.publish(session, actor=actor)
-    return {"version": number}
+    return responses.Published(version=number)
 
 
 @router.get(
     "/rules/versions/{number}",
-    response_model=views.VersionOut,
+    response_model=responses.VersionOut,
 )
 async def get_version(
     number: Annotated[int, Path(ge=1, le=INT32_MAX)], _: Reader, sessions: Sessionmaker
-) -> dict[str, Any]:
+) -> responses.VersionOut:
     async with transaction(sessions) as session:
         table = await versions.version(session, number)
-    return {"version": number, "table": versions.table_out(table)}
+    return responses.VersionOut(version=number, table=table)
 
 
 class ExplainBody(CaseFacts):
@@ -83,10 +79,10 @@ class ExplainBody(CaseFacts):
     draft: bool = False
 
 
-@router.post("/route/explain", response_model=views.Explanation)
+@router.post("/route/explain", response_model=responses.Explanation)
 async def explain(
     body: ExplainBody, _: Reader, sessions: Sessionmaker, calendar: Calendar, now: Now
-) -> dict[str, Any]:
+) -> responses.Explanation:
     """Dry run for a case body against the latest version, a given `version`, or the draft."""
     async with transaction(sessions) as session:
         if body.draft:
@@ -100,7 +96,7 @@ async def explain(
                 raise conflict("no rule table has been published yet")
             table, label = await versions.version(session, number), number
     facts = CaseFacts.model_validate(body.model_dump(exclude={"version", "draft"}))
-    return {"table": label, **service.explain(table, facts, calendar, now)}
+    return service.explain(table, facts, calendar, now, label=label)
 
 
 class SimulateBody(BaseModel):
@@ -109,12 +105,12 @@ class SimulateBody(BaseModel):
     limit: Annotated[int, Field(ge=1, le=50_000)] = 1000
 
 
-@router.post("/route/simulate", response_model=views.Simulation)
-async def simulate(body: SimulateBody, _: Editor, sessions: Sessionmaker) -> dict[str, Any]:
+@router.post("/route/simulate", response_model=responses.Simulation)
+async def simulate(body: SimulateBody, _: Editor, sessions: Sessionmaker) -> responses.Simulation:
     """Replay a table (the body's, else the draft) over the newest stored cases."""
     async with transaction(sessions) as session:
         table = body.table or await versions.draft(session)
         if table is None:
             raise invalid("table", "give a table or save a draft first")
         await versions.check(session, table)
-        return {"limit": body.limit, **await service.simulate(session, table, limit=body.limit)}
+        return await service.simulate(session, table, limit=body.limit)

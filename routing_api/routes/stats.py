@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from services.authz import May
 from services.stats import common_issues as issues
-from services.stats import service, views
+from services.stats import responses, service
 from shared.database import transaction
 from shared.errors import invalid
 from shared.principal import Principal
@@ -40,37 +40,42 @@ async def period(
 Period = Annotated[service.Period, Depends(period)]
 
 
-@router.get("/summary", response_model=views.Summary)
-async def summary(_: Reader, sessions: ReadSessionmaker, p: Period) -> dict[str, Any]:
+@router.get("/summary", response_model=responses.Summary)
+async def summary(_: Reader, sessions: ReadSessionmaker, p: Period) -> responses.Summary:
     async with transaction(sessions) as session:
         return await service.summary(session, p)
 
 
-@router.get("/departments", response_model=Items[views.DepartmentFigures])
-async def departments(_: Reader, sessions: ReadSessionmaker, p: Period) -> dict[str, Any]:
+@router.get("/departments", response_model=Items[responses.DepartmentFigures])
+async def departments(
+    _: Reader, sessions: ReadSessionmaker, p: Period
+) -> Items[responses.DepartmentFigures]:
     async with transaction(sessions) as session:
-        return {"items": await service.departments(session, p)}
+        return Items[responses.DepartmentFigures](items=await service.departments(session, p))
 
 
-@router.get("/categories", response_model=Items[views.CategoryFigures])
-async def categories(_: Reader, sessions: ReadSessionmaker, p: Period) -> dict[str, Any]:
+@router.get("/categories", response_model=Items[responses.CategoryFigures])
+async def categories(
+    _: Reader, sessions: ReadSessionmaker, p: Period
+) -> Items[responses.CategoryFigures]:
     async with transaction(sessions) as session:
-        return {"items": await service.categories(session, p)}
+        return Items[responses.CategoryFigures](items=await service.categories(session, p))
 
 
-@router.get("/trend", response_model=Items[views.DayFigures])
-async def trend(_: Reader, sessions: ReadSessionmaker, p: Period) -> dict[str, Any]:
+@router.get("/trend", response_model=Items[responses.DayFigures])
+async def trend(_: Reader, sessions: ReadSessionmaker, p: Period) -> Items[responses.DayFigures]:
     async with transaction(sessions) as session:
-        return {"items": await service.trend(session, p)}
+        return Items[responses.DayFigures](items=await service.trend(session, p))
 
 
-@router.get("/common-issues", response_model=Items[views.Topic])
+@router.get("/common-issues", response_model=Items[responses.Topic])
 async def common_issues(
     _: Reader,
     sessions: ReadSessionmaker,
     p: Period,
     min_cases: Annotated[int, Query(ge=2, le=1000)] = 3,
-) -> dict[str, Any]:
+) -> Items[responses.Topic]:
     """共性问题: recurring topics in the period's cases (the newest 5,000)."""
     async with transaction(sessions) as session:
-        return {"items": await issues.common_issues(session, p, min_cases=min_cases)}
+        topics = await issues.common_issues(session, p, min_cases=min_cases)
+    return Items[responses.Topic](items=topics)

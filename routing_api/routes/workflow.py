@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from pydantic import Field
 
 from routing_api.deps import Calendar, Policy
 from services.authz import May
 from services.case import presenter, workflow
-from services.case.views import CaseOut, ExtensionDecided, ExtensionOut
+from services.case.responses import CaseOut, ExtensionDecided, ExtensionOut, Routed
 from services.case.workflow_schemas import (
     Assign,
     ExtensionDecision,
@@ -31,11 +30,6 @@ from web.cases import act_on_case
 from web.deps import Now, Sessionmaker, settings_of
 from web.params import RowId
 
-
-class Routed(CaseOut):
-    routed: bool = Field(description="false when the case had been routed already (a retry)")
-
-
 router = APIRouter(prefix="/api/v1", tags=["workflow"])
 CaseNo = Annotated[str, Path(max_length=40)]
 Department = Annotated[Principal, allowed(May.handle_cases)]
@@ -54,7 +48,7 @@ async def route(
     sessions: Sessionmaker,
     calendar: Calendar,
     now: Now,
-) -> dict[str, Any]:
+) -> Routed:
     """Route a registered case with the latest table. Safe to repeat: a routed case is returned
     unchanged with `routed: false`, so a retried hand-over never routes twice."""
     async with transaction(sessions) as session:
@@ -66,13 +60,16 @@ async def route(
             calendar=calendar,
             table_max_age=settings_of(request).config_cache_seconds,
         )
-    return {**presenter.case_out(case, actor), "routed": routed}
+    out = presenter.case_out(case, actor)
+    # Built from the case's answer as it stands (every intake registration comes this way):
+    # already checked, so not validated twice.
+    return Routed.model_construct(out.model_fields_set | {"routed"}, **dict(out), routed=routed)
 
 
 @router.post("/cases/{case_no}/sign", response_model=CaseOut, response_model_exclude_unset=True)
 async def sign(
     case_no: CaseNo, body: Sign, actor: Department, sessions: Sessionmaker, now: Now
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(sessions, workflow.sign, case_no, body, actor, now)
 
 
@@ -84,7 +81,7 @@ async def return_case(
     sessions: Sessionmaker,
     policy: Policy,
     now: Now,
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(
         sessions, partial(workflow.return_case, policy=policy), case_no, body, actor, now
     )
@@ -98,7 +95,7 @@ async def transfer(
     sessions: Sessionmaker,
     calendar: Calendar,
     now: Now,
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(
         sessions, partial(workflow.transfer, calendar=calendar), case_no, body, actor, now
     )
@@ -107,7 +104,7 @@ async def transfer(
 @router.post("/cases/{case_no}/suspend", response_model=CaseOut, response_model_exclude_unset=True)
 async def suspend(
     case_no: CaseNo, body: Suspend, actor: Department, sessions: Sessionmaker, now: Now
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(sessions, workflow.suspend, case_no, body, actor, now)
 
 
@@ -119,7 +116,7 @@ async def resume(
     sessions: Sessionmaker,
     calendar: Calendar,
     now: Now,
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(
         sessions, partial(workflow.resume, calendar=calendar), case_no, body, actor, now
     )
@@ -128,7 +125,7 @@ async def resume(
 @router.post("/cases/{case_no}/reply", response_model=CaseOut, response_model_exclude_unset=True)
 async def reply(
     case_no: CaseNo, body: Reply, actor: Department, sessions: Sessionmaker, now: Now
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(sessions, workflow.reply, case_no, body, actor, now)
 
 
@@ -140,7 +137,7 @@ async def assign(
     sessions: Sessionmaker,
     policy: Policy,
     now: Now,
-) -> dict[str, Any]:
+) -> CaseOut:
     return await act_on_case(
         sessions, partial(workflow.assign, policy=policy), case_no, body, actor, now
     )
@@ -149,7 +146,7 @@ async def assign(
 @router.post("/cases/{case_no}/extensions", status_code=201, response_model=ExtensionOut)
 async def request_extension(
     case_no: CaseNo, body: ExtensionRequest, actor: Department, sessions: Sessionmaker, now: Now
-) -> dict[str, Any]:
+) -> ExtensionOut:
     async with transaction(sessions) as session:
         ext, case = await workflow.request_extension(session, case_no, body, actor=actor, now=now)
     return presenter.extension_out(ext, case, actor)
@@ -167,12 +164,11 @@ async def decide_extension(
     sessions: Sessionmaker,
     calendar: Calendar,
     now: Now,
-) -> dict[str, Any]:
+) -> ExtensionDecided:
     async with transaction(sessions) as session:
         ext, case = await workflow.decide_extension(
             session, extension_id, body, actor=actor, now=now, calendar=calendar
         )
-    return {
-        "extension": presenter.extension_out(ext, case, actor),
-        "case": presenter.case_out(case, actor),
-    }
+    return ExtensionDecided(
+        extension=presenter.extension_out(ext, case, actor), case=presenter.case_out(case, actor)
+    )

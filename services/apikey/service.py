@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.apikey.responses import KeyOut
 from services.department import repository as departments
 from shared import audit, pagination
 from shared.enums import Role
@@ -190,3 +191,20 @@ async def bootstrap_admin(session: AsyncSession, secret: str) -> bool:
         .returning(ApiKey.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+def key_out(k: ApiKey) -> KeyOut:
+    return KeyOut(
+        id=str(k.id),
+        prefix=k.prefix,
+        role=k.role,
+        department=k.department_code,
+        label=k.label,
+        holder=k.holder,
+        issued_by_key_id=str(k.issued_by_key_id) if k.issued_by_key_id else None,
+        issued_by_role=k.issued_by_role,
+        created_at=k.created_at.isoformat(),
+        revoked_at=k.revoked_at.isoformat() if k.revoked_at else None,
+        revoked_by_key_id=str(k.revoked_by_key_id) if k.revoked_by_key_id else None,
+        revoked_by_role=k.revoked_by_role,
+    )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit.responses import AuditEntryOut
 from shared import pagination
 from shared.database import delete_first
 from shared.models import AuditEntry
@@ -29,24 +29,24 @@ class TrailFilter:
     date_to: datetime | None = None
 
 
-def entry_out(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": shanghai_iso(entry.at),
-        "key_id": str(entry.key_id) if entry.key_id else None,
-        "role": entry.role,
-        "operation": entry.operation,
-        "case_nos": list(entry.case_nos),
-        "fields": list(entry.fields),
-        "address": entry.address,
-        "reason": entry.reason,
-        "subject": entry.subject,
-    }
+def entry_out(entry: AuditEntry) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=entry.id,
+        at=shanghai_iso(entry.at),
+        key_id=str(entry.key_id) if entry.key_id else None,
+        role=entry.role,
+        operation=entry.operation,
+        case_nos=list(entry.case_nos),
+        fields=list(entry.fields),
+        address=entry.address,
+        reason=entry.reason,
+        subject=entry.subject,
+    )
 
 
 async def page(
     session: AsyncSession, filters: TrailFilter, *, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[AuditEntryOut], str | None]:
     """Newest first; a case number through the GIN index on the rows' case lists."""
     stmt = select(AuditEntry)
     if filters.case_no:
@@ -64,7 +64,7 @@ async def page(
         stmt = stmt.where(AuditEntry.id < before)
     stmt = stmt.order_by(AuditEntry.id.desc()).limit(limit + 1)
     rows = [entry_out(e) for e in (await session.execute(stmt)).scalars()]
-    return pagination.page(rows, limit, lambda r: (r["id"],))
+    return pagination.page(rows, limit, lambda r: (r.id,))
 
 
 async def prune(session: AsyncSession, *, older_than: timedelta, batch: int = PRUNE_BATCH) -> int:

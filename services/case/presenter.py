@@ -6,6 +6,21 @@ from typing import Any
 
 from services.case import access
 from services.case.lifecycle import allowed_actions
+from services.case.responses import (
+    Actor,
+    ApplicantOut,
+    CaseOut,
+    Deadlines,
+    EventOut,
+    ExtensionOut,
+    FeedbackOut,
+    LinkedOut,
+    NoticeOut,
+    Resolution,
+    Step,
+    TrackingOut,
+)
+from services.notices.responses import SmsReplyOut
 from services.privacy import (
     applicant_of,
     each_text,
@@ -41,118 +56,134 @@ PERSONAL = ("name", "phone", "id_number")
 """The applicant's fields masked for those without need-to-know, and audited when shown."""
 
 
-def _for(body: dict[str, Any], clear: bool) -> dict[str, Any]:
+def _for(out: CaseOut, clear: bool) -> CaseOut:
     """The case's answer as a reader sees it: in clear (and noted for the audit trail), or with
     the personal fields masked; `masked` names what was withheld, so a screen can say so."""
-    fields = _personal_fields(body)
+    fields = _personal_fields(out)
     if clear:
-        audit.disclosed(str(body.get("case_no")), fields)
-        return {**body, "masked": []}
-    applicant = body.get("applicant") or {}
-    location = body.get("location")
-    redacted = _redacted(body, applicant)
-    card = redacted.get("tracking_card")
-    if isinstance(card, dict) and card.get("code"):
-        redacted["tracking_card"] = {**card, "code": mask_code(card["code"])}
-    return {
-        **redacted,
-        "applicant": {
-            **applicant,
-            "name": mask_name(applicant.get("name")),
-            "phone": mask_phone(applicant.get("phone")),
-            "id_number": mask_id_number(applicant.get("id_number")),
-        },
-        "location": (
-            {
-                "address": mask_address(location.get("address")),
-                "lat": None,
-                "long": None,
-                "public": False,
-            }
-            if "address" in fields and location
-            else location
-        ),
-        "attachments": [],
-        "tracking_code": mask_code(body.get("tracking_code")),
-        "masked": fields,
-    }
+        audit.disclosed(out.case_no, fields)
+        out.masked = []
+        return out
+    applicant = out.applicant
+    location = out.location
+    masked = _redacted(out)
+    if masked.tracking_card.get("code"):
+        masked.tracking_card = {
+            **masked.tracking_card,
+            "code": mask_code(masked.tracking_card["code"]),
+        }
+    masked.applicant = applicant.model_copy(
+        update={
+            "name": mask_name(applicant.name),
+            "phone": mask_phone(applicant.phone),
+            "id_number": mask_id_number(applicant.id_number),
+        }
+    )
+    if "address" in fields and location:
+        masked.location = {
+            "address": mask_address(location.get("address")),
+            "lat": None,
+            "long": None,
+            "public": False,
+        }
+    masked.attachments = []
+    masked.tracking_code = mask_code(out.tracking_code) or ""
+    masked.masked = fields
+    return masked
 
 
-FREE_TEXT: dict[str, tuple[str, ...]] = {
-    "title": (),
-    "tracking_card": (),
-    "description": (),
-    "reply": (),
-    "resolution": (),
-    "feedback": ("comment",),
-    "history": ("reason", "data"),
-    "notices": ("text",),
-}
-"""Where people write whatever they like (staff too: "已电话联系黄丽华13800138001"), and for an
-object or a list of them, which keys (all when none are named): masked readers see the
-applicant's name, phone and ID number, and anything shaped like a phone or ID number, masked
-there as well."""
+def _redacted(out: CaseOut) -> CaseOut:
+    """Where people write whatever they like (staff too: "已电话联系黄丽华13800138001"): masked
+    readers see the applicant's name, phone and ID number, and anything shaped like a phone or
+    ID number, masked there as well: the title, description, reply, tracking card, resolution,
+    the feedback's comment, the history's reasons and data, and the notices' texts."""
+    a = out.applicant
 
+    def clean(text: str | None) -> str | None:
+        return redact(text, name=a.name, phone=a.phone, id_number=a.id_number)
 
-def _redacted(body: dict[str, Any], applicant: dict[str, Any]) -> dict[str, Any]:
-    def clean(value: Any) -> Any:
-        return each_text(
-            value,
-            lambda text: redact(
-                text,
-                name=applicant.get("name"),
-                phone=applicant.get("phone"),
-                id_number=applicant.get("id_number"),
+    def clean_all(value: Any) -> Any:
+        return each_text(value, clean)
+
+    return out.model_copy(
+        update={
+            "title": clean(out.title),
+            "description": clean(out.description) or "",
+            "reply": clean(out.reply),
+            "tracking_card": clean_all(out.tracking_card),
+            "resolution": Resolution(
+                note=clean(out.resolution.note),
+                referred_to=clean(out.resolution.referred_to),
+                explanation=clean(out.resolution.explanation),
             ),
+            "feedback": out.feedback.model_copy(update={"comment": clean(out.feedback.comment)}),
+        }
+        | (
+            {
+                "history": [
+                    e.model_copy(update={"reason": clean(e.reason), "data": clean_all(e.data)})
+                    for e in out.history
+                ]
+            }
+            if out.history
+            else {}
         )
-
-    def part(value: Any, keys: tuple[str, ...]) -> Any:
-        if not keys:
-            return clean(value)
-        if isinstance(value, list):
-            return [part(item, keys) for item in value]
-        return {k: clean(v) if k in keys else v for k, v in value.items()}
-
-    return {**body, **{k: part(body[k], keys) for k, keys in FREE_TEXT.items() if body.get(k)}}
+        | (
+            {"notices": [n.model_copy(update={"text": clean(n.text)}) for n in out.notices]}
+            if out.notices
+            else {}
+        )
+    )
 
 
 def replayed(body: dict[str, Any]) -> None:
     """A stored answer sent again (an idempotent replay) discloses what it showed once more:
     it leaves its own audit row, as the first answer did."""
-    if not body.get("masked"):
-        audit.disclosed(str(body.get("case_no")), _personal_fields(body))
+    if "applicant" in body and not body.get("masked"):
+        audit.disclosed(str(body.get("case_no")), _personal_fields(CaseOut.model_validate(body)))
 
 
-def _personal_fields(body: dict[str, Any]) -> list[str]:
+def _personal_fields(out: CaseOut) -> list[str]:
     """What of this answer a reader without need to know is not shown in clear: the
     applicant's fields, a private place (its address and coordinates: a home) and the
     attachments (an ID card's photo, a contract). Each is named in the answer's `masked` or,
     when shown, on the audit row."""
-    applicant = body.get("applicant") or {}
-    location = body.get("location")
-    fields = [name for name in PERSONAL if applicant.get(name)]
-    if location and not location.get("public"):
+    applicant = out.applicant
+    fields = [name for name in PERSONAL if getattr(applicant, name)]
+    if out.location and not out.location.get("public"):
         fields.append("address")
-    if body.get("attachments"):
+    if out.attachments:
         fields.append("attachments")
-    if body.get("tracking_code"):
+    if out.tracking_code:
         # The citizen's credential for the keyless look-up (issue 26 #2): with it and the
         # phone's last four digits anyone reads where the case stands and changes its notices.
         fields.append("tracking_code")
     return fields
 
 
-def event_out(event: CaseEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": shanghai_iso(event.at),
-        "action": event.action,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "actor": {"role": event.actor_role, "department": event.actor_department},
-        "reason": event.reason,
-        "data": event.data,
-    }
+def event_out(event: CaseEvent) -> EventOut:
+    return EventOut(
+        id=event.id,
+        at=shanghai_iso(event.at),
+        action=event.action,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        actor=Actor(role=event.actor_role, department=event.actor_department),
+        reason=event.reason,
+        data=event.data,
+    )
+
+
+def notice_out(notice: Notice) -> NoticeOut:
+    return NoticeOut(
+        event=notice.event,
+        channel=notice.channel,
+        text=notice.text,
+        segments=notice.segments,
+        sent_at=shanghai_iso(notice.sent_at),
+        delivered=notice.delivered,
+        delivery_code=notice.delivery_code,
+    )
 
 
 def _actions(case: Case) -> list[str]:
@@ -166,26 +197,26 @@ def _actions(case: Case) -> list[str]:
 
 def seen_by(
     shown: dict[str, Any], viewer: Principal, *, registered_by_viewer: bool = False
-) -> dict[str, Any]:
+) -> CaseOut:
     """A case shown to the service key (routing's answer to intake) as `viewer` sees it: the
     applicant masked unless they need to know, without routing's own `routed` flag."""
-    out = {k: v for k, v in shown.items() if k != "routed"}
+    out = CaseOut.model_validate({k: v for k, v in shown.items() if k != "routed"})
     clear = access.sees_shown_in_clear(viewer, shown, registered_by_viewer=registered_by_viewer)
     return _for(out, clear)
 
 
-def linked_out(case: Case) -> dict[str, Any]:
+def linked_out(case: Case) -> LinkedOut:
     """A repeat (重复件) linked to a case the caller may not read (another channel's, another
     citizen's number typed twice): the caller learns that it was recorded on an open case and
     how that case stands, but none of its content, not even its tracking code."""
     status = CaseStatus(case.status)
-    return {
-        "case_no": case.case_no,
-        "status": status.value,
-        "status_label": STATUS_LABELS[status],
-        "repeat": True,
-        "visible": False,
-    }
+    return LinkedOut(
+        case_no=case.case_no,
+        status=status.value,
+        status_label=STATUS_LABELS[status],
+        repeat=True,
+        visible=False,
+    )
 
 
 def case_out(
@@ -193,135 +224,127 @@ def case_out(
     viewer: Principal,
     events: list[CaseEvent] | None = None,
     notices: list[Notice] | None = None,
-    sms_replies: list[dict[str, Any]] | None = None,
+    sms_replies: list[SmsReplyOut] | None = None,
     *,
     unmasked: bool = False,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "case_no": case.case_no,
-        "tracking_code": case.tracking_code,
-        "status": case.status,
-        "status_label": STATUS_LABELS[CaseStatus(case.status)],
-        "allowed_actions": _actions(case),
-        "held_until": shanghai_iso(case.held_until),
-        "channel": case.channel,
-        "title": case.title,
-        "description": case.description,
-        "category": case.category,
-        "trigger": case.trigger,
-        "kind": case.kind,
-        "matter_code": case.matter_code,
-        "district": case.district,
-        "urgent": case.urgent,
-        "vulnerable": case.vulnerable,
-        "intake_department": case.intake_department,
-        "intake_hall": case.intake_hall,
-        "first_responsible_department": case.first_responsible_department,
-        "lead_department": case.lead_department,
-        "co_departments": list(case.co_departments or []),
-        "routing": case.routing,
-        "deadlines": {
-            "sign_due_at": shanghai_iso(case.sign_due_at),
-            "handle_due_at": shanghai_iso(case.handle_due_at),
-        },
-        "tracking_card": case.tracking_card,
-        "applicant": {
-            "name": case.applicant_name,
-            "phone": case.applicant_phone,
-            "id_number": case.applicant_id_number,
-            "type": case.applicant_type,
-            "org_name": case.applicant_org_name,
-        },
-        "attachments": list(case.attachments or []),
-        "location": case.location,
-        "resolution": {
-            "note": case.resolution_note,
-            "referred_to": case.referred_to,
-            "explanation": case.explanation,
-        },
-        "feedback": {"satisfaction": case.satisfaction, "comment": case.feedback_comment},
-        "reopen_count": case.reopen_count,
-        "return_count": case.return_count,
-        "repeat_count": case.repeat_count,
-        "assignment_final": case.assignment_final,
-        "reply": case.reply,
-        "notices_opted_out": case.notices_opted_out,
-        "created_at": shanghai_iso(case.created_at),
-        "updated_at": shanghai_iso(case.updated_at),
-        "closed_at": shanghai_iso(case.closed_at),
-    }
+) -> CaseOut:
+    """`history`, `notices` and `sms_replies` are in the answer only when given (one case read),
+    not as nulls on every case of a list."""
+    out = CaseOut(
+        case_no=case.case_no,
+        tracking_code=case.tracking_code,
+        status=case.status,
+        status_label=STATUS_LABELS[CaseStatus(case.status)],
+        allowed_actions=_actions(case),
+        held_until=shanghai_iso(case.held_until),
+        channel=case.channel,
+        title=case.title,
+        description=case.description,
+        category=case.category,
+        trigger=case.trigger,
+        kind=case.kind,
+        matter_code=case.matter_code,
+        district=case.district,
+        urgent=case.urgent,
+        vulnerable=case.vulnerable,
+        intake_department=case.intake_department,
+        intake_hall=case.intake_hall,
+        first_responsible_department=case.first_responsible_department,
+        lead_department=case.lead_department,
+        co_departments=list(case.co_departments or []),
+        routing=case.routing,
+        deadlines=Deadlines(
+            sign_due_at=shanghai_iso(case.sign_due_at),
+            handle_due_at=shanghai_iso(case.handle_due_at),
+        ),
+        tracking_card=case.tracking_card,
+        applicant=ApplicantOut(
+            name=case.applicant_name,
+            phone=case.applicant_phone,
+            id_number=case.applicant_id_number,
+            type=case.applicant_type,
+            org_name=case.applicant_org_name,
+        ),
+        attachments=list(case.attachments or []),
+        location=case.location,
+        resolution=Resolution(
+            note=case.resolution_note,
+            referred_to=case.referred_to,
+            explanation=case.explanation,
+        ),
+        feedback=FeedbackOut(satisfaction=case.satisfaction, comment=case.feedback_comment),
+        reopen_count=case.reopen_count,
+        return_count=case.return_count,
+        repeat_count=case.repeat_count,
+        assignment_final=case.assignment_final,
+        reply=case.reply,
+        notices_opted_out=case.notices_opted_out,
+        created_at=shanghai_iso(case.created_at),
+        updated_at=shanghai_iso(case.updated_at),
+        closed_at=shanghai_iso(case.closed_at),
+    )
     if events is not None:
-        body["history"] = [event_out(e) for e in events]
+        out.history = [event_out(e) for e in events]
     if notices is not None:
-        body["notices"] = [
-            {
-                "event": n.event,
-                "channel": n.channel,
-                "text": n.text,
-                "segments": n.segments,
-                "sent_at": shanghai_iso(n.sent_at),
-                "delivered": n.delivered,
-                "delivery_code": n.delivery_code,
-            }
-            for n in notices
-        ]
+        out.notices = [notice_out(n) for n in notices]
     if sms_replies is not None:
-        body["sms_replies"] = sms_replies
-    return _for(body, unmasked or access.sees_in_clear(viewer, case))
+        out.sms_replies = sms_replies
+    return _for(out, unmasked or access.sees_in_clear(viewer, case))
 
 
 def tracking_out(
     case: Case, events: list[CaseEvent], department_names: dict[str, str]
-) -> dict[str, Any]:
+) -> TrackingOut:
     """What anyone holding the code and the phone's last four digits may see: no personal data,
     no internal reasons, just where the matter stands and what to bring next time."""
     lead = case.lead_department or case.first_responsible_department
     applicant = applicant_of(case)
     # Whoever holds the code reads this: people-written words carry the applicant's data
     # redacted (a title or a material list typed with a name and a phone, issue 26 #2).
-    return {
-        "tracking_code": case.tracking_code,
-        "case_no": case.case_no,
-        "status": case.status,
-        "status_label": STATUS_LABELS[CaseStatus(case.status)],
-        "title": redact(case.title, **applicant),
-        "handling_department": department_names.get(lead, lead) if lead else None,
-        "handle_due_at": shanghai_iso(case.handle_due_at),
-        "tracking_card": each_text(case.tracking_card, lambda text: redact(text, **applicant)),
-        "notices": not case.notices_opted_out,
-        "created_at": shanghai_iso(case.created_at),
-        "updated_at": shanghai_iso(case.updated_at),
-        "timeline": [
-            {
-                "at": shanghai_iso(e.at),
-                "status": e.to_status,
-                "label": STATUS_LABELS[CaseStatus(e.to_status)],
-            }
+    return TrackingOut(
+        tracking_code=case.tracking_code,
+        case_no=case.case_no,
+        status=case.status,
+        status_label=STATUS_LABELS[CaseStatus(case.status)],
+        title=redact(case.title, **applicant),
+        handling_department=department_names.get(lead, lead) if lead else None,
+        handle_due_at=shanghai_iso(case.handle_due_at),
+        tracking_card=each_text(case.tracking_card, lambda text: redact(text, **applicant)),
+        notices=not case.notices_opted_out,
+        created_at=shanghai_iso(case.created_at),
+        updated_at=shanghai_iso(case.updated_at),
+        timeline=[
+            Step(
+                at=shanghai_iso(e.at),
+                status=e.to_status,
+                label=STATUS_LABELS[CaseStatus(e.to_status)],
+            )
             for e in events
         ],
-    }
+    )
 
 
-def extension_out(ext: Extension, case: Case, viewer: Principal) -> dict[str, Any]:
+def extension_out(ext: Extension, case: Case, viewer: Principal) -> ExtensionOut:
     """Why a department needs more time, and the decision: people's words, which may quote the
     applicant; a reader without need to know sees them redacted (issue 26 #6), one with it has
     the case's audit row (noted here, as the case's answer notes its own)."""
     applicant = applicant_of(case)
-    words: dict[str, str | None] = {"reason": ext.reason, "decision_note": ext.decision_note}
+    reason, note = ext.reason, ext.decision_note
     if access.sees_in_clear(viewer, case):
-        shown = found_in(" ".join(w for w in words.values() if w), **applicant)
+        shown = found_in(" ".join(w for w in (reason, note) if w), **applicant)
         fields = [name for name, found in shown.items() if found]
         if fields:
             audit.disclosed(case.case_no, fields)
     else:
-        words = {k: redact(v, **applicant) for k, v in words.items()}
-    return {
-        "id": ext.id,
-        "case_no": case.case_no,
-        "department": ext.department,
-        "extend_by": ext.extend_by,
-        "status": ext.status,
-        "requested_at": shanghai_iso(ext.requested_at),
-        "decided_at": shanghai_iso(ext.decided_at),
-        **words,
-    }
+        reason, note = redact(reason, **applicant) or "", redact(note, **applicant)
+    return ExtensionOut(
+        id=ext.id,
+        case_no=case.case_no,
+        department=ext.department,
+        extend_by=ext.extend_by,
+        status=ext.status,
+        requested_at=shanghai_iso(ext.requested_at),
+        decided_at=shanghai_iso(ext.decided_at),
+        reason=reason,
+        decision_note=note,
+    )

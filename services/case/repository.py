@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import partitions
-from services.case.lifecycle import OPEN
+from services.case.lifecycle import FINISHED, OPEN
 from shared import pagination
 from shared.enums import CaseStatus
 from shared.errors import not_found
@@ -124,3 +125,36 @@ async def page(
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
     rows = (await session.execute(stmt)).scalars().all()
     return pagination.page(rows, limit, lambda c: (c.created_at, c.id))
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """Open311's query of requests (GeoReport v2): numbered pages, not cursors, as its clients
+    page. `created_by` (a portal's key) or `channels` (the public feed's) bounds what is read."""
+
+    created_by: uuid.UUID | None = None
+    channels: tuple[str, ...] | None = None
+    case_nos: tuple[str, ...] | None = None
+    category: str | None = None
+    finished: bool | None = None
+    """True: only closed (finished) requests; False: only open ones; None: both."""
+
+
+async def requests(
+    session: AsyncSession, filters: RequestFilter, *, size: int, page: int
+) -> list[Case]:
+    """Newest first, `size` to a page."""
+    stmt = select(Case).order_by(Case.created_at.desc(), Case.id.desc())
+    if filters.created_by is not None:
+        stmt = stmt.where(Case.created_by_key_id == filters.created_by)
+    if filters.channels is not None:
+        stmt = stmt.where(Case.channel.in_(filters.channels))
+    if filters.case_nos:
+        stmt = stmt.where(Case.case_no.in_(filters.case_nos))
+    if filters.category:
+        stmt = stmt.where(Case.category == filters.category)
+    if filters.finished is not None:
+        finished = Case.status.in_([s.value for s in FINISHED])
+        stmt = stmt.where(finished if filters.finished else ~finished)
+    stmt = stmt.limit(size).offset((page - 1) * size)
+    return list((await session.execute(stmt)).scalars())

@@ -20,12 +20,14 @@ from services.case.history import note, record, transition
 from services.case.lifecycle import allowed_actions
 from services.case.presenter import tracking_out
 from services.case.repeats import find_open_repeat
+from services.case.responses import TrackingOut
 from services.case.routing_record import RoutingRecord
 from services.case.schedule import reschedule
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
 from services.clock import years as calendars
 from services.department import repository as departments
 from services.notices import inbox
+from services.notices.responses import SmsReplyOut
 from services.outbox import service as outbox
 from services.outbox.topics import Topic
 from services.rules import versions
@@ -392,7 +394,7 @@ async def unmask(session: AsyncSession, case_no: str, reason: str, *, actor: Pri
 
 async def replies_of(
     session: AsyncSession, case: Case, *, actor: Principal
-) -> list[dict[str, Any]] | None:
+) -> list[SmsReplyOut] | None:
     """What the applicant texted back: their own words, which may hold anything, so only for
     those who see their data unmasked (None for everyone else)."""
     if not access.sees_in_clear(actor, case):
@@ -400,7 +402,7 @@ async def replies_of(
     return await inbox.of_case(session, case.id, case.case_no)
 
 
-async def track(session: AsyncSession, code: str, phone_last4: str) -> dict[str, Any] | None:
+async def track(session: AsyncSession, code: str, phone_last4: str) -> TrackingOut | None:
     """The citizen's look-up. None for a wrong code and for wrong digits alike, so the answer
     never tells a guesser which half was right."""
     case = await _tracked(session, code, phone_last4)
@@ -409,7 +411,7 @@ async def track(session: AsyncSession, code: str, phone_last4: str) -> dict[str,
 
 async def choose_notices(
     session: AsyncSession, code: str, phone_last4: str, *, wanted: bool
-) -> dict[str, Any] | None:
+) -> TrackingOut | None:
     """The applicant turns this case's notices off (or on again), proving it is theirs as
     tracking does. Notices already written and not yet sent are dropped when their turn comes."""
     case = await _tracked(session, code, phone_last4)
@@ -427,7 +429,7 @@ async def _tracked(session: AsyncSession, code: str, phone_last4: str) -> Case |
     return case
 
 
-async def _tracking(session: AsyncSession, case: Case) -> dict[str, Any]:
+async def _tracking(session: AsyncSession, case: Case) -> TrackingOut:
     events = await repository.history(session, case.id)
     lead = case.lead_department or case.first_responsible_department
     names = await departments.names(session, [lead] if lead else [])

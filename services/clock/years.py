@@ -7,7 +7,7 @@ A process keeps its WorkCalendar until the table changes: each use reads only th
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import chinese_calendar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,11 +16,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.clock.calendar import WorkCalendar, YearSchedule, library_years
+from services.clock.responses import DayOut, Schedule, YearOut
 from shared import audit
 from shared.models import CalendarYear
 from shared.principal import Principal
 from shared.recent import Recent
-from shared.view import View
 
 _cache: tuple[tuple[int, datetime | None], WorkCalendar] | None = None
 _checked: Recent[WorkCalendar] = Recent()
@@ -50,38 +50,6 @@ class YearIn(BaseModel):
                 if day.year != year:
                     problems.append((f"{name}[{i}]", f"{day} is not in {year}"))
         return problems
-
-
-class DayOut(View):
-    date: str = Field(examples=["2026-10-01"])
-    kind: str = Field(
-        examples=["holiday", "workday"], description="off on a weekday, or on at a weekend"
-    )
-    name: str | None = Field(examples=["National Day"], description="the holiday's name")
-    source: str = Field(examples=["chinese-calendar", "operator"])
-
-
-class Schedule(View):
-    holidays: list[str]
-    workdays: list[str]
-
-
-class YearOut(View):
-    """A year as deadlines count it: every weekday off, every weekend day on, and whence."""
-
-    year: int = Field(examples=[2027])
-    known: bool = Field(description="false: deadlines falling in this year are refused (load it)")
-    source: str | None = Field(examples=["chinese-calendar+operator"])
-    library_years: list[int] = Field(description="first and last year the library ships")
-    holidays: list[str]
-    workdays: list[str]
-    days: list[DayOut]
-    operator_schedule: Schedule
-    working_days: int
-
-
-class YearSaved(YearOut):
-    cases_recomputed: int = Field(description="open cases whose deadlines the change moved")
 
 
 async def load(session: AsyncSession, *, max_age: float = 0) -> WorkCalendar:
@@ -137,7 +105,7 @@ def _holiday_name(day: date) -> str | None:
     return str(name) if name else None
 
 
-async def year_out(session: AsyncSession, year: int) -> dict[str, Any]:
+async def year_out(session: AsyncSession, year: int) -> YearOut:
     """The year as deadlines see it: every weekday off and every weekend day on, each with where
     it comes from (the library, or an operator's schedule), and the operator's own entries."""
     row = await session.get(CalendarYear, year)
@@ -147,29 +115,29 @@ async def year_out(session: AsyncSession, year: int) -> dict[str, Any]:
     operator = set(row.holidays if row else []) | set(row.workdays if row else [])
     off, on = calendar.exceptions_of(year) if known else ([], [])
 
-    def detail(day: date, kind: str) -> dict[str, Any]:
-        return {
-            "date": day.isoformat(),
-            "kind": kind,
-            "name": _holiday_name(day) if in_library else None,
-            "source": "operator" if day in operator or not in_library else "chinese-calendar",
-        }
+    def detail(day: date, kind: str) -> DayOut:
+        return DayOut(
+            date=day.isoformat(),
+            kind=kind,
+            name=_holiday_name(day) if in_library else None,
+            source="operator" if day in operator or not in_library else "chinese-calendar",
+        )
 
     sources = [name for name, used in (("chinese-calendar", in_library), ("operator", row)) if used]
-    return {
-        "year": year,
-        "known": known,
-        "source": "+".join(sources) if known else None,
-        "library_years": [library_years().start, library_years().stop - 1],
-        "holidays": [d.isoformat() for d in off],
-        "workdays": [d.isoformat() for d in on],
-        "days": sorted(
+    return YearOut(
+        year=year,
+        known=known,
+        source="+".join(sources) if known else None,
+        library_years=[library_years().start, library_years().stop - 1],
+        holidays=[d.isoformat() for d in off],
+        workdays=[d.isoformat() for d in on],
+        days=sorted(
             [detail(d, "holiday") for d in off] + [detail(d, "workday") for d in on],
-            key=lambda d: str(d["date"]),
+            key=lambda d: d.date,
         ),
-        "operator_schedule": {
-            "holidays": [d.isoformat() for d in (row.holidays if row else [])],
-            "workdays": [d.isoformat() for d in (row.workdays if row else [])],
-        },
-        "working_days": len(calendar.workdays_of(year)) if known else 0,
-    }
+        operator_schedule=Schedule(
+            holidays=[d.isoformat() for d in (row.holidays if row else [])],
+            workdays=[d.isoformat() for d in (row.workdays if row else [])],
+        ),
+        working_days=len(calendar.workdays_of(year)) if known else 0,
+    )

@@ -51,13 +51,3 @@ class DepartmentUpdate(BaseModel):
     contact: Annotated[str, Field(max_length=100)] | None = None
     webhook: HttpUrl | None = None
     role: Annotated[str, StringConstraints(pattern=r"^(coordinator)$")] | None = None
-
-
-class DepartmentOut(BaseModel):
-    code: str = Field(examples=["GZ-BDC"])
-    name: str = Field(examples=["广州市不动产登记中心"])
-    parent: str | None = Field(examples=["GZ-GHZY"])
-    contact: str | None = Field(examples=["020-83190000"])
-    webhook: str | None = Field(description="where its notices are POSTed, signed")
-    role: str | None = Field(description="`coordinator` for the office that assigns cases")
-    active: bool

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository
+from services.department.responses import DepartmentOut
 from services.department.schemas import DepartmentIn, DepartmentUpdate
 from shared import audit
 from shared.errors import DomainError, FieldError, conflict, invalid, not_found
 from shared.models import ApiKey, Case, Department
 
 
-def department_out(d: Department) -> dict[str, Any]:
-    return {
-        "code": d.code,
-        "name": d.name,
-        "parent": d.parent_code,
-        "contact": d.contact,
-        "webhook": d.webhook_url,
-        "role": d.role,
-        "active": d.active,
-    }
+def department_out(d: Department) -> DepartmentOut:
+    return DepartmentOut(
+        code=d.code,
+        name=d.name,
+        parent=d.parent_code,
+        contact=d.contact,
+        webhook=d.webhook_url,
+        role=d.role,
+        active=d.active,
+    )
 
 
 def _find_cycle(parents: dict[str, str | None], start: str) -> list[str] | None:

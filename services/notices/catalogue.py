@@ -16,9 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notices import templates
+from services.notices.responses import PreviewOut, TemplateOut
 from shared import audit
 from shared.errors import conflict, invalid
 from shared.models import NoticeTemplate
+from shared.timeutil import shanghai_iso
 
 EVENTS = tuple(templates.DEFAULTS)
 MAX_TEXT = 300
@@ -67,14 +69,23 @@ def require_valid(text: str) -> None:
         raise invalid("text", why)
 
 
-def preview(text: str) -> dict[str, object]:
+def preview(text: str) -> PreviewOut:
     """The text as the sample case's applicant would read it, and what it costs."""
     rendered = templates.render(text, SAMPLE)
-    return {
-        "text": rendered,
-        "characters": len(rendered),
-        "segments": templates.segments(rendered),
-    }
+    return PreviewOut(
+        text=rendered, characters=len(rendered), segments=templates.segments(rendered)
+    )
+
+
+def template_out(wording: Wording) -> TemplateOut:
+    return TemplateOut(
+        event=wording.event,
+        text=wording.text,
+        version=wording.version,
+        saved_at=shanghai_iso(wording.saved_at),
+        saved_by=wording.saved_by,
+        preview=preview(wording.text),
+    )
 
 
 async def current(session: AsyncSession, event: str) -> Wording:

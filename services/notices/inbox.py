@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notices.responses import SmsReplyOut
 from shared import audit, pagination
 from shared.errors import not_found
 from shared.models import Case, SmsReply
@@ -40,25 +40,25 @@ def _rows() -> Select[tuple[SmsReply, str]]:
     return select(SmsReply, Case.case_no).outerjoin(Case, Case.id == SmsReply.case_id)
 
 
-def reply_out(reply: SmsReply, case_no: str | None) -> dict[str, Any]:
+def reply_out(reply: SmsReply, case_no: str | None) -> SmsReplyOut:
     """The applicant's own words, in clear: the reading writes an audit row naming the case
     (issue 26 #7)."""
     if case_no is not None and reply.text:
         audit.disclosed(case_no, ["sms_text"])
-    return {
-        "id": reply.id,
-        "received_at": shanghai_iso(reply.received_at),
-        "case_no": case_no,
-        "phone_last4": reply.phone_last4,
-        "text": reply.text,
-        "outcome": reply.outcome,
-        "read_at": shanghai_iso(reply.read_at),
-    }
+    return SmsReplyOut(
+        id=reply.id,
+        received_at=shanghai_iso(reply.received_at),
+        case_no=case_no,
+        phone_last4=reply.phone_last4,
+        text=reply.text,
+        outcome=reply.outcome,
+        read_at=shanghai_iso(reply.read_at),
+    )
 
 
 async def page(
     session: AsyncSession, scope: Scope, *, waiting: bool, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[SmsReplyOut], str | None]:
     """Newest first; `waiting`: only the messages for a person nobody has read yet (their own
     partial index, however many ratings pile up beside them)."""
     stmt = _rows()
@@ -74,10 +74,10 @@ async def page(
     if rows:
         # Replies matched to no case are shown too: the inbox's row says it was read.
         audit.exported(f"sms reply inbox, {min(len(rows), limit)} replies")
-    return pagination.page(rows, limit, lambda r: (r["id"],))
+    return pagination.page(rows, limit, lambda r: (r.id,))
 
 
-async def of_case(session: AsyncSession, case_id: int, case_no: str) -> list[dict[str, Any]]:
+async def of_case(session: AsyncSession, case_id: int, case_no: str) -> list[SmsReplyOut]:
     """One case's replies: the number is the caller's, so no join to the (partitioned) cases,
     which cost a case read as much as its audit row."""
     stmt = select(SmsReply).where(SmsReply.case_id == case_id).order_by(SmsReply.id)
@@ -86,7 +86,7 @@ async def of_case(session: AsyncSession, case_id: int, case_no: str) -> list[dic
 
 async def mark_read(
     session: AsyncSession, reply_id: int, scope: Scope, *, now: datetime
-) -> dict[str, Any]:
+) -> SmsReplyOut:
     """Read once: marking it again keeps the first reader's time. A reply the reader may not
     see is as missing as one that does not exist."""
     stmt = _rows().where(SmsReply.id == reply_id).with_for_update(of=SmsReply)

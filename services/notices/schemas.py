@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.notices.catalogue import MAX_TEXT
-from shared.view import View
 
 Event = Literal[
     "registered",
@@ -54,38 +53,3 @@ class PreviewIn(BaseModel):
     text: TemplateText | None = Field(
         default=None, description="a text to try before saving it; none: the one in use"
     )
-
-
-class PreviewOut(View):
-    """The text filled in for a made-up case, and what it costs."""
-
-    text: str
-    characters: int
-    segments: int = Field(description="SMS parts (70 characters, or 67 a part)")
-
-
-class TemplateOut(View):
-    event: str = Field(examples=["replied"])
-    text: str
-    version: int | None = Field(description="none: the built-in text, never saved over")
-    saved_at: str | None
-    saved_by: str | None = Field(description="the id of the key that saved it")
-    preview: PreviewOut
-
-
-class TemplateHistoryOut(View):
-    event: str
-    current: TemplateOut
-    versions: list[TemplateOut] = Field(description="every saved version, newest first")
-
-
-class SmsReplyOut(View):
-    """A message an applicant texted back, as the window reads it."""
-
-    id: int
-    received_at: str | None
-    case_no: str | None = Field(description="the case it most likely concerns, if any")
-    phone_last4: str
-    text: str
-    outcome: str = Field(examples=["rating", "opt_out", "other"])
-    read_at: str | None

@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.outbox.responses import OutboxMessageOut
 from shared import audit, pagination
 from shared.database import NO_SYNC, delete_first
 from shared.models import OutboxMessage
+from shared.timeutil import shanghai_iso
 
 LEASE = timedelta(seconds=30)
 """How long a claimed message is hidden from other workers: longer than any delivery may take
@@ -305,3 +307,21 @@ async def retry(session: AsyncSession, message_id: int) -> bool:
     if retried:
         audit.changed(f"outbox message {message_id}: retried")
     return retried
+
+
+def message_out(m: OutboxMessage) -> OutboxMessageOut:
+    """Where a message stands, never its payload: only the case, department and event it
+    concerns (a payload can hold a case's callback URL and the like)."""
+    return OutboxMessageOut(
+        id=m.id,
+        topic=m.topic,
+        attempts=m.attempts,
+        last_error=m.last_error,
+        created_at=shanghai_iso(m.created_at),
+        next_attempt_at=shanghai_iso(m.available_at),
+        delivered_at=shanghai_iso(m.delivered_at),
+        failed_at=shanghai_iso(m.failed_at),
+        case_no=m.payload.get("case_no"),
+        department=m.payload.get("department"),
+        event=m.payload.get("event"),
+    )

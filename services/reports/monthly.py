@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository as departments
+from services.reports.responses import CardCounts, MonthlyReport, ReportCard
 from services.sla import cards
 from services.stats import common_issues, service
 from shared.timeutil import shanghai_iso
@@ -25,32 +26,31 @@ def period_of(month: str) -> service.Period:
     return service.Period(date(year, mon, 1), date(year, mon, months.monthrange(year, mon)[1]))
 
 
-async def build(session: AsyncSession, month: str, *, now: datetime) -> dict[str, Any]:
+async def build(session: AsyncSession, month: str, *, now: datetime) -> MonthlyReport:
     """The month's report as of `now` (its figures can still move while the month is open)."""
     period = period_of(month)
     issued = await cards.of_month(session, month)
-    names = await departments.names(session, (c["department"] for c in issued))
-    for card in issued:
-        card["department_name"] = names.get(card["department"])
-    statuses = Counter(c["status"] for c in issued)
-    colours = Counter(c["colour"] for c in issued)
-    return {
-        "month": month,
-        "generated_at": shanghai_iso(now),
-        "summary": await service.summary(session, period),
-        "departments": await service.departments(session, period),
-        "categories": await service.categories(session, period),
-        "common_issues": await common_issues.common_issues(session, period),
-        "cards": {
-            "yellow": colours["yellow"],
-            "red": colours["red"],
-            "appealed": statuses["appealed"],
-            "upheld": statuses["upheld"],
-            "revoked": statuses["revoked"],
-        },
-        "card_list": issued,
-        "appeals": [c for c in issued if c["appealed_at"]],
-    }
+    names = await departments.names(session, (c.department for c in issued))
+    listed = [ReportCard(**dict(c), department_name=names.get(c.department)) for c in issued]
+    statuses = Counter(c.status for c in issued)
+    colours = Counter(c.colour for c in issued)
+    return MonthlyReport(
+        month=month,
+        generated_at=shanghai_iso(now),
+        summary=await service.summary(session, period),
+        departments=await service.departments(session, period),
+        categories=await service.categories(session, period),
+        common_issues=await common_issues.common_issues(session, period),
+        cards=CardCounts(
+            yellow=colours["yellow"],
+            red=colours["red"],
+            appealed=statuses["appealed"],
+            upheld=statuses["upheld"],
+            revoked=statuses["revoked"],
+        ),
+        card_list=listed,
+        appeals=[c for c in listed if c.appealed_at],
+    )
 
 
 SUMMARY_LABELS = {
@@ -134,15 +134,15 @@ def _sheet(
         sheet.column_dimensions[get_column_letter(i)].width = min(60, width)
 
 
-def to_xlsx(report: dict[str, Any]) -> bytes:
+def to_xlsx(report: MonthlyReport) -> bytes:
     book = Workbook()
     book.remove(book.active)
-    summary = report["summary"]
-    generated = local_time(report["generated_at"])
+    summary = report.summary.model_dump()
+    generated = local_time(report.generated_at)
     caption = (
-        f"办不成事反映窗口 月度报告 {report['month']}(生成于 {generated:%Y-%m-%d %H:%M},北京时间)"
+        f"办不成事反映窗口 月度报告 {report.month}(生成于 {generated:%Y-%m-%d %H:%M},北京时间)"
         if generated
-        else f"办不成事反映窗口 月度报告 {report['month']}"
+        else f"办不成事反映窗口 月度报告 {report.month}"
     )
     _sheet(
         book,
@@ -150,10 +150,10 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         ["指标", "数值"],
         [[label, summary[key]] for key, label in SUMMARY_LABELS.items()]
         + [
-            ["黄牌", report["cards"]["yellow"]],
-            ["红牌", report["cards"]["red"]],
-            ["申诉", report["cards"]["appealed"]],
-            ["申诉撤销", report["cards"]["revoked"]],
+            ["黄牌", report.cards.yellow],
+            ["红牌", report.cards.red],
+            ["申诉", report.cards.appealed],
+            ["申诉撤销", report.cards.revoked],
         ],
         caption,
     )
@@ -163,17 +163,17 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         ["部门代码", "部门", "案件数", "办理中", "按时办结率(%)", "黄牌", "红牌", "扣分", "得分"],
         [
             [
-                d["department"],
-                d["name"],
-                d["cases"],
-                d["in_progress"],
-                d["on_time_rate"],
-                d["yellow"],
-                d["red"],
-                d["deducted"],
-                d["score"],
+                d.department,
+                d.name,
+                d.cases,
+                d.in_progress,
+                d.on_time_rate,
+                d.yellow,
+                d.red,
+                d.deducted,
+                d.score,
             ]
-            for d in report["departments"]
+            for d in report.departments
         ],
         caption,
     )
@@ -181,10 +181,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         book,
         "问题类别",
         ["类别", "案件数", "办理中", "当场解决"],
-        [
-            [c["label"], c["cases"], c["in_progress"], c["resolved_on_spot"]]
-            for c in report["categories"]
-        ],
+        [[c.label, c.cases, c.in_progress, c.resolved_on_spot] for c in report.categories],
         caption,
     )
     _sheet(
@@ -193,13 +190,13 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         ["主题", "关键词", "案件数", "涉及部门", "示例案件"],
         [
             [
-                t["topic"],
-                "、".join(t["keywords"]),
-                t["cases"],
-                "、".join(f"{d['department']}({d['cases']})" for d in t["departments"]),
-                "、".join(e["case_no"] for e in t["examples"]),
+                t.topic,
+                "、".join(t.keywords),
+                t.cases,
+                "、".join(f"{d.department}({d.cases})" for d in t.departments),
+                "、".join(e.case_no for e in t.examples),
             ]
-            for t in report["common_issues"]
+            for t in report.common_issues
         ],
         caption,
     )
@@ -209,17 +206,17 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         ["部门代码", "部门", "案件编号", "颜色", "环节", "应完成时间", "扣分", "状态", "发出时间"],
         [
             [
-                c["department"],
-                c["department_name"],
-                c["case_no"] or "(月度)",
-                COLOURS[c["colour"]],
-                DEADLINES[c["deadline"]],
-                local_time(c["due_at"]),
-                c["points"],
-                STATUSES[c["status"]],
-                local_time(c["issued_at"]),
+                c.department,
+                c.department_name,
+                c.case_no or "(月度)",
+                COLOURS[c.colour],
+                DEADLINES[c.deadline],
+                local_time(c.due_at),
+                c.points,
+                STATUSES[c.status],
+                local_time(c.issued_at),
             ]
-            for c in report["card_list"]
+            for c in report.card_list
         ],
         caption,
     )
@@ -240,18 +237,18 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         ],
         [
             [
-                c["department"],
-                c["department_name"],
-                c["case_no"] or "(月度)",
-                COLOURS[c["colour"]],
-                c["points"],
-                c["appeal_reason"],
-                local_time(c["appealed_at"]),
-                STATUSES[c["status"]],
-                local_time(c["decided_at"]),
-                c["decision_note"],
+                c.department,
+                c.department_name,
+                c.case_no or "(月度)",
+                COLOURS[c.colour],
+                c.points,
+                c.appeal_reason,
+                local_time(c.appealed_at),
+                STATUSES[c.status],
+                local_time(c.decided_at),
+                c.decision_note,
             ]
-            for c in report["appeals"]
+            for c in report.appeals
         ],
         caption,
     )

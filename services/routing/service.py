@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +20,10 @@ from services.outbox.topics import Topic
 from services.privacy import applicant_of, redact
 from services.rules import versions
 from services.rules.engine import CompiledTable, Decision, evaluate
+from services.rules.responses import DryDeadlines, Explanation, Move, MovedCase, Simulation, Tried
 from services.rules.schemas import CaseFacts, RuleTable
 from shared import audit
-from shared.enums import Action, CaseStatus
+from shared.enums import Action, ApplicantType, CaseStatus, Category, Channel
 from shared.errors import conflict
 from shared.models import Case
 from shared.principal import Principal
@@ -32,13 +32,13 @@ from shared.timeutil import shanghai_iso
 
 def facts_of(case: Case) -> CaseFacts:
     return CaseFacts(
-        channel=case.channel,
+        channel=Channel(case.channel),
         title=case.title,
         description=case.description,
-        category=case.category,
+        category=Category(case.category) if case.category else None,
         matter_code=case.matter_code,
         district=case.district,
-        applicant_type=case.applicant_type,
+        applicant_type=ApplicantType(case.applicant_type),
         urgent=case.urgent,
         vulnerable=case.vulnerable,
         intake_department=case.intake_department,
@@ -119,8 +119,13 @@ async def route_case(
 
 
 def explain(
-    compiled_or_table: RuleTable, facts: CaseFacts, calendar: WorkCalendar, now: datetime
-) -> dict[str, Any]:
+    compiled_or_table: RuleTable,
+    facts: CaseFacts,
+    calendar: WorkCalendar,
+    now: datetime,
+    *,
+    label: int | str,
+) -> Explanation:
     """A dry run: the decision, the policy and deadlines it would get now, and every rule tried."""
     decision, trace = evaluate(compiled_or_table, facts)
     policy_name, due = choose(
@@ -131,25 +136,26 @@ def explain(
         start=now,
         calendar=calendar,
     )
-    return {
-        "lead_department": decision.lead_department,
-        "co_departments": list(decision.co_departments),
-        "rule_id": decision.rule_id,
-        "reason": decision.reason,
-        "fallback": decision.fallback,
-        "sla_policy": policy_name,
-        "deadlines": {
-            "sign_due_at": shanghai_iso(due.sign_due_at),
-            "handle_due_at": shanghai_iso(due.handle_due_at),
-            "alert": due.alert,
-        },
-        "rules": [asdict(t) for t in trace],
-    }
+    return Explanation(
+        table=label,
+        lead_department=decision.lead_department,
+        co_departments=list(decision.co_departments),
+        rule_id=decision.rule_id,
+        reason=decision.reason,
+        fallback=decision.fallback,
+        sla_policy=policy_name,
+        deadlines=DryDeadlines(
+            sign_due_at=shanghai_iso(due.sign_due_at),
+            handle_due_at=shanghai_iso(due.handle_due_at),
+            alert=due.alert,
+        ),
+        rules=[Tried(**asdict(t)) for t in trace],
+    )
 
 
 async def simulate(
     session: AsyncSession, table: RuleTable, *, limit: int, since: datetime | None = None
-) -> dict[str, Any]:
+) -> Simulation:
     """Replay `table` over the newest stored cases: how many would move, from where to where."""
     compiled = CompiledTable(table)
     stmt = select(Case).where(Case.lead_department.is_not(None))
@@ -158,7 +164,7 @@ async def simulate(
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
     cases = list((await session.execute(stmt)).scalars())
     moves: Counter[tuple[str, str]] = Counter()
-    examples: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    examples: dict[tuple[str, str], list[MovedCase]] = defaultdict(list)
     rules_hit: Counter[str] = Counter()
     for case in cases:
         decision: Decision = compiled.route(facts_of(case))
@@ -172,21 +178,25 @@ async def simulate(
                 # and the cases it named on the audit row (issue 26 #4).
                 audit.disclosed(case.case_no, ["title"])
                 examples[key].append(
-                    {
-                        "case_no": case.case_no,
-                        "title": redact(case.title, **applicant_of(case)),
-                        "old_rule": routing_of(case).rule_id,
-                        "new_rule": decision.rule_id,
-                    }
+                    MovedCase(
+                        case_no=case.case_no,
+                        title=redact(case.title, **applicant_of(case)),
+                        old_rule=routing_of(case).rule_id,
+                        new_rule=decision.rule_id,
+                    )
                 )
     audit.exported(f"route simulation over {len(cases)} stored cases")
-    return {
-        "cases": len(cases),
-        "moved": sum(moves.values()),
-        "unchanged": len(cases) - sum(moves.values()),
-        "moves": [
-            {"from": frm, "to": to, "count": n, "examples": examples[(frm, to)]}
+    return Simulation(
+        limit=limit,
+        cases=len(cases),
+        moved=sum(moves.values()),
+        unchanged=len(cases) - sum(moves.values()),
+        moves=[
+            # `from` is a keyword: the member is given by its name in the answer.
+            Move.model_validate(
+                {"from": frm, "to": to, "count": n, "examples": examples[(frm, to)]}
+            )
             for (frm, to), n in moves.most_common()
         ],
-        "rules_hit": dict(rules_hit.most_common()),
-    }
+        rules_hit=dict(rules_hit.most_common()),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,7 @@ from services.authz import May
 from services.case.history import note
 from services.case.schemas import Strict, Text
 from services.privacy import APPLICANT, applicant_of, redact
+from services.sla.responses import CardOut, Score
 from shared import pagination
 from shared.enums import Note, Role
 from shared.errors import conflict, forbidden, not_found
@@ -23,37 +24,6 @@ from shared.timeutil import shanghai_iso
 
 BASE_SCORE = 100
 """The monthly assessment starts from 100; each card that stands deducts its points."""
-
-
-class CardOut(BaseModel):
-    id: int
-    case_no: str | None = Field(description="None for a department's monthly red card")
-    department: str
-    colour: str = Field(examples=["yellow", "red"])
-    deadline: str = Field(examples=["sign", "handle", "drag", "monthly"])
-    due_at: str | None
-    month: str = Field(examples=["2026-11"])
-    points: int
-    status: str = Field(examples=["active", "appealed", "upheld", "revoked"])
-    issued_at: str | None
-    appeal_reason: str | None = Field(
-        description="the department's words, with the applicant's name and numbers masked"
-    )
-    appealed_at: str | None
-    decided_at: str | None
-    decision_note: str | None = Field(
-        description="the supervisor's words, with the applicant's name and numbers masked"
-    )
-
-
-class Score(BaseModel):
-    department: str
-    month: str
-    base: int
-    deducted: int
-    score: int
-    yellow: int
-    red: int
 
 
 class Appeal(Strict):
@@ -89,27 +59,27 @@ class CardCase(Protocol):
 CASE_COLUMNS = (Case.case_no, *APPLICANT)
 
 
-def card_out(card: Card, case: CardCase | None) -> dict[str, Any]:
+def card_out(card: Card, case: CardCase | None) -> CardOut:
     """A card is about a department's deadline, and every department, supervisor, dashboard and
     the monthly report's readers see it: the applicant's name and numbers, where an appeal or a
     ruling quotes them, are masked for all of them, as on a masked case."""
     who = applicant_of(case)
-    return {
-        "id": card.id,
-        "case_no": case.case_no if case else None,
-        "department": card.department,
-        "colour": card.colour,
-        "deadline": card.deadline,
-        "due_at": shanghai_iso(card.due_at),
-        "month": card.month,
-        "points": card.points,
-        "status": card.status,
-        "issued_at": shanghai_iso(card.issued_at),
-        "appeal_reason": redact(card.appeal_reason, **who),
-        "appealed_at": shanghai_iso(card.appealed_at),
-        "decided_at": shanghai_iso(card.decided_at),
-        "decision_note": redact(card.decision_note, **who),
-    }
+    return CardOut(
+        id=card.id,
+        case_no=case.case_no if case else None,
+        department=card.department,
+        colour=card.colour,
+        deadline=card.deadline,
+        due_at=shanghai_iso(card.due_at),
+        month=card.month,
+        points=card.points,
+        status=card.status,
+        issued_at=shanghai_iso(card.issued_at),
+        appeal_reason=redact(card.appeal_reason, **who),
+        appealed_at=shanghai_iso(card.appealed_at),
+        decided_at=shanghai_iso(card.decided_at),
+        decision_note=redact(card.decision_note, **who),
+    )
 
 
 def _scope(actor: Principal, department: str | None) -> str | None:
@@ -131,7 +101,7 @@ async def list_cards(
     status: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[CardOut], str | None]:
     department = _scope(actor, department)
     stmt = select(Card, *CASE_COLUMNS).outerjoin(Case, Case.id == Card.case_id)
     for column, value in (
@@ -152,9 +122,7 @@ async def list_cards(
     return [_out(row) for row in rows], next_cursor
 
 
-async def score(
-    session: AsyncSession, actor: Principal, department: str, month: str
-) -> dict[str, Any]:
+async def score(session: AsyncSession, actor: Principal, department: str, month: str) -> Score:
     department = _scope(actor, department) or department
     rows = await session.execute(
         select(Card.colour, func.count(), func.coalesce(func.sum(Card.points), 0))
@@ -163,18 +131,18 @@ async def score(
     )
     by_colour = {colour: (int(n), int(points)) for colour, n, points in rows.tuples()}
     deducted = sum(points for _, points in by_colour.values())
-    return {
-        "department": department,
-        "month": month,
-        "base": BASE_SCORE,
-        "deducted": deducted,
-        "score": BASE_SCORE - deducted,
-        "yellow": by_colour.get("yellow", (0, 0))[0],
-        "red": by_colour.get("red", (0, 0))[0],
-    }
+    return Score(
+        department=department,
+        month=month,
+        base=BASE_SCORE,
+        deducted=deducted,
+        score=BASE_SCORE - deducted,
+        yellow=by_colour.get("yellow", (0, 0))[0],
+        red=by_colour.get("red", (0, 0))[0],
+    )
 
 
-async def of_month(session: AsyncSession, month: str) -> list[dict[str, Any]]:
+async def of_month(session: AsyncSession, month: str) -> list[CardOut]:
     """Every card counted in an assessment month, by department then issue time: the list the
     monthly report hands to the government, appeals and rulings included."""
     rows = await session.execute(
@@ -186,7 +154,7 @@ async def of_month(session: AsyncSession, month: str) -> list[dict[str, Any]]:
     return [_out(row) for row in rows]
 
 
-def _out(row: Any) -> dict[str, Any]:
+def _out(row: Any) -> CardOut:
     """A row of (Card, *CASE_COLUMNS); the case's columns are None for a monthly red card."""
     return card_out(row[0], row if row.case_no is not None else None)
 

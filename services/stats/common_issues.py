@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import keywords as words_of
 from services.privacy import APPLICANT, applicant_of, erase
+from services.stats import responses
 from services.stats.service import Period
 from shared.models import Case
 
@@ -89,7 +90,7 @@ def _shown(item: Item, rows: dict[int, Any]) -> str | None:
 
 async def common_issues(
     session: AsyncSession, period: Period, *, limit: int = 5000, min_cases: int = 3
-) -> list[dict[str, Any]]:
+) -> list[responses.Topic]:
     rows = (
         await session.execute(
             period.where(
@@ -124,17 +125,19 @@ async def common_issues(
     for topic in topics:
         departments = Counter(i.lead_department for i in topic.items if i.lead_department)
         out.append(
-            {
-                "topic": topic.label,
-                "keywords": topic.keywords,
-                "cases": len(topic.items),
-                "examples": [
-                    {"case_no": i.case_no, "title": _shown(i, by_id)} for i in topic.items[:5]
+            responses.Topic(
+                topic=topic.label,
+                keywords=topic.keywords,
+                cases=len(topic.items),
+                examples=[
+                    responses.TopicExample(case_no=i.case_no, title=_shown(i, by_id))
+                    for i in topic.items[:5]
                 ],
-                "departments": [
-                    {"department": d, "cases": n} for d, n in departments.most_common()
+                departments=[
+                    responses.TopicDepartment(department=d, cases=n)
+                    for d, n in departments.most_common()
                 ],
-            }
+            )
         )
     return out
 

@@ -29,6 +29,7 @@ from sqlalchemy.sql import Subquery
 from services.case.categories import label as category_label
 from services.sla.cards import BASE_SCORE
 from services.stats import rollup
+from services.stats.responses import CategoryFigures, DayFigures, DepartmentFigures, Summary
 from shared.models import Card, Case, Department
 from shared.timeutil import SHANGHAI
 
@@ -65,30 +66,30 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-async def summary(session: AsyncSession, period: Period) -> dict[str, Any]:
+async def summary(session: AsyncSession, period: Period) -> Summary:
     figures = period.figures(rollup.BY_DAY)
     row = (await session.execute(select(*rollup.totals(figures)))).one()
     n = {name: int(value) for name, value in row._mapping.items()}
-    return {
-        "received": n["received"],
-        "resolved_on_spot": n["on_spot"],
-        "resolved_on_spot_rate": _rate(n["on_spot"], n["received"]),
-        "out_of_scope": n["out_of_scope"],
-        "in_progress": n["in_progress"],
-        "closed": n["closed"],
-        "closed_on_time": n["on_time"],
-        "closed_on_time_rate": _rate(n["on_time"], n["timed"]),
-        "satisfaction_rate": _rate(n["good"], n["rated"]),
-        "rated": n["rated"],
-        "asked_to_rate": n["asked"],
-        "rating_response_rate": _rate(n["rated"], n["asked"]),
-        "followed_up": n["followed"],
-        "followed_up_resolved": n["followed_resolved"],
-        "repeats": n["repeats"],
-    }
+    return Summary(
+        received=n["received"],
+        resolved_on_spot=n["on_spot"],
+        resolved_on_spot_rate=_rate(n["on_spot"], n["received"]),
+        out_of_scope=n["out_of_scope"],
+        in_progress=n["in_progress"],
+        closed=n["closed"],
+        closed_on_time=n["on_time"],
+        closed_on_time_rate=_rate(n["on_time"], n["timed"]),
+        satisfaction_rate=_rate(n["good"], n["rated"]),
+        rated=n["rated"],
+        asked_to_rate=n["asked"],
+        rating_response_rate=_rate(n["rated"], n["asked"]),
+        followed_up=n["followed"],
+        followed_up_resolved=n["followed_resolved"],
+        repeats=n["repeats"],
+    )
 
 
-async def departments(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
+async def departments(session: AsyncSession, period: Period) -> list[DepartmentFigures]:
     figures = period.figures(rollup.BY_DEPARTMENT)
     dept = figures.c.lead_department
     rows = {
@@ -117,22 +118,22 @@ async def departments(session: AsyncSession, period: Period) -> list[dict[str, A
         row = rows.get(code)
         yellow, red, points = card_rows.get(code, (0, 0, 0))
         out.append(
-            {
-                "department": code,
-                "name": names.get(code),
-                "cases": int(row.received) if row else 0,
-                "in_progress": int(row.in_progress) if row else 0,
-                "on_time_rate": _rate(int(row.on_time), int(row.timed)) if row else None,
-                "yellow": yellow,
-                "red": red,
-                "deducted": points,
-                "score": BASE_SCORE - points,
-            }
+            DepartmentFigures(
+                department=code,
+                name=names.get(code),
+                cases=int(row.received) if row else 0,
+                in_progress=int(row.in_progress) if row else 0,
+                on_time_rate=_rate(int(row.on_time), int(row.timed)) if row else None,
+                yellow=yellow,
+                red=red,
+                deducted=points,
+                score=BASE_SCORE - points,
+            )
         )
     return out
 
 
-async def categories(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
+async def categories(session: AsyncSession, period: Period) -> list[CategoryFigures]:
     """Top blockage categories, most cases first (uncategorised last)."""
     figures = period.figures(rollup.BY_CATEGORY)
     category = figures.c.category
@@ -141,18 +142,18 @@ async def categories(session: AsyncSession, period: Period) -> list[dict[str, An
     ).all()
     ordered = sorted(rows, key=lambda r: (r.category is None, -int(r.received), r.category or ""))
     return [
-        {
-            "category": r.category,
-            "label": category_label(r.category),
-            "cases": int(r.received),
-            "in_progress": int(r.in_progress),
-            "resolved_on_spot": int(r.on_spot),
-        }
+        CategoryFigures(
+            category=r.category,
+            label=category_label(r.category),
+            cases=int(r.received),
+            in_progress=int(r.in_progress),
+            resolved_on_spot=int(r.on_spot),
+        )
         for r in ordered
     ]
 
 
-async def trend(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
+async def trend(session: AsyncSession, period: Period) -> list[DayFigures]:
     """Cases received, resolved on the spot and replied, per Shanghai day of registration."""
     figures = period.figures(rollup.BY_DAY)
     day = figures.c.day
@@ -160,12 +161,12 @@ async def trend(session: AsyncSession, period: Period) -> list[dict[str, Any]]:
         await session.execute(select(day, *rollup.totals(figures)).group_by(day).order_by(day))
     ).all()
     return [
-        {
-            "date": r.day.isoformat(),
-            "received": int(r.received),
-            "resolved_on_spot": int(r.on_spot),
-            "replied": int(r.replied),
-        }
+        DayFigures(
+            date=r.day.isoformat(),
+            received=int(r.received),
+            resolved_on_spot=int(r.on_spot),
+            replied=int(r.replied),
+        )
         for r in rows
     ]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from services.notices.schemas import SmsReplyOut
+from services.notices.responses import SmsReplyOut
 from shared.view import View
 
 
@@ -250,3 +250,7 @@ class DepartmentNotice(View):
     due_at: str | None = Field(default=None, description="on a warning: when the deadline falls")
     card_id: int | None = Field(default=None, description="on a card")
     points: int | None = Field(default=None, description="on a card")
+
+
+class Routed(CaseOut):
+    routed: bool = Field(description="false when the case had been routed already (a retry)")

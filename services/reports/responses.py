@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from services.sla.cards import CardOut
-from services.stats.views import CategoryFigures, DepartmentFigures, Summary, Topic
+from services.sla.responses import CardOut
+from services.stats.responses import CategoryFigures, DepartmentFigures, Summary, Topic
 from shared.view import View
 
 

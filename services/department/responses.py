@@ -1,0 +1,15 @@
+"""What the departments' calls answer."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class DepartmentOut(BaseModel):
+    code: str = Field(examples=["GZ-BDC"])
+    name: str = Field(examples=["广州市不动产登记中心"])
+    parent: str | None = Field(examples=["GZ-GHZY"])
+    contact: str | None = Field(examples=["020-83190000"])
+    webhook: str | None = Field(description="where its notices are POSTed, signed")
+    role: str | None = Field(description="`coordinator` for the office that assigns cases")
+    active: bool
