@@ -7,21 +7,14 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import tempfile
-import threading
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -30,34 +23,29 @@ from cli.local.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_database
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
 from services.apikey import service as apikeys
-from services.clock.calendar import WorkCalendar, YearSchedule, library_years
 from services.department import service as departments
-from services.department.schemas import DepartmentIn
 from shared.database import make_engine, make_sessionmaker, transaction
 from shared.enums import Role
 from shared.migrate import upgrade
 from shared.models import Base
 from shared.principal import SYSTEM
 from shared.settings import Settings
-from shared.urlguard import Allowed
-from tests.conformance import Conformance
+from tests.helpers.bodies import load_departments
+from tests.helpers.clock import TEST_NOW, TEST_YEARS, ManualClock
+from tests.helpers.keys import IssueFactory, Key, KeyFactory
+from tests.helpers.processes import ADMIN, free_port, leftovers
+from tests.helpers.serving import (
+    HOTLINE_SECRET,
+    SERVICE_KEY,
+    SMS_SECRET,
+    Servers,
+    conformance_of,
+    routing_client_for,
+)
 
-SERVICE_KEY = "test-service-key-0123456789abcdef"
-LOCAL = Allowed.parse("127.0.0.1")
-"""Callback targets the tests run on this machine; the service refuses loopback otherwise."""
-HOTLINE_SECRET = "test-hotline-secret"
-SMS_SECRET = "test-sms-push-secret"
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TABLES = sorted(set(Base.metadata.tables) - {"audit_log"})
 """Every table the models define, emptied before each test (TRUNCATE … CASCADE: order free);
 but the audit trail, which refuses TRUNCATE: its tests read the rows of their own keys."""
-
-
-@dataclass
-class Servers:
-    admin_url: str
-    redis_url: str
-    tmp: Path
 
 
 @pytest.fixture(scope="session")
@@ -130,50 +118,9 @@ async def redis(servers: Servers) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-TEST_NOW = datetime.fromisoformat(os.environ.get("GAODEDIM_TEST_NOW", "2026-11-18T10:00:00+08:00"))
-"""The instant every test starts at, whatever the wall clock says: a Wednesday morning inside
-working hours. Run the suite at another instant (a make-up Saturday, New Year's Eve, a Sunday
-night) with GAODEDIM_TEST_NOW=2026-09-27T10:00:00+08:00 and the like; no test may assume which."""
-if TEST_NOW.tzinfo is None:
-    raise ValueError("GAODEDIM_TEST_NOW needs an offset, e.g. 2026-11-18T10:00:00+08:00")
-
-
-class ManualClock:
-    """The services' clock in tests: it stands still until a test moves it."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        if moment.tzinfo is None:
-            raise ValueError("naive datetime")
-        self.now = moment.astimezone(UTC)
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
-
-
 @pytest.fixture(scope="session")
 def clock() -> ManualClock:
     return ManualClock(TEST_NOW)
-
-
-TEST_YEARS = {
-    year: YearSchedule(holidays=frozenset({date(year, 1, 1)}))
-    for year in range(TEST_NOW.year, TEST_NOW.year + 3)
-    if year not in library_years()
-}
-"""Stand-ins for the test clock's year and the two after it where chinese-calendar does not know
-them (New Year's Day only), loaded as an operator would: a deadline counted from the clock may
-reach January, and a sweep may look months ahead."""
-
-
-def stand_in_calendar() -> WorkCalendar:
-    return WorkCalendar(schedules=dict(TEST_YEARS))
 
 
 @pytest.fixture(autouse=True)
@@ -203,29 +150,11 @@ async def emptied(engine: AsyncEngine, redis: Redis, intake_app: Any) -> None:
     await redis.flushdb()
 
 
-def conformance_of(app: Any) -> Conformance:
-    """One checker per app (it compiles the document once); see tests/conformance.py."""
-    if not hasattr(app.state, "conformance"):
-        app.state.conformance = Conformance(app)
-    checker: Conformance = app.state.conformance
-    return checker
-
-
 @pytest.fixture(scope="session")
 async def routing_app(settings: Settings, clock: ManualClock) -> AsyncIterator[Any]:
     app = create_routing(settings, clock)
     async with app.router.lifespan_context(app):
         yield app
-
-
-def routing_client_for(routing_app: Any) -> httpx.AsyncClient:
-    """What intake and the worker use to reach routing, wired to the in-process app."""
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=routing_app),
-        base_url="http://routing",
-        headers={"Authorization": f"Bearer {SERVICE_KEY}"},
-        event_hooks={"response": [conformance_of(routing_app).hook]},
-    )
 
 
 @pytest.fixture(scope="session")
@@ -259,33 +188,10 @@ async def routing(routing_app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def load_departments() -> list[DepartmentIn]:
-    import json
-
-    return [
-        DepartmentIn.model_validate(d)
-        for d in json.loads((EXAMPLES / "departments.sample.json").read_text())
-    ]
-
-
 @pytest.fixture
 async def sample_departments(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with transaction(sessionmaker) as session:
         await departments.import_all(session, load_departments())
-
-
-@dataclass(frozen=True)
-class Key:
-    """A real key as the servers' shell issues it: its id (to find its rows on the audit
-    trail), its holder, and the Authorization header that uses it."""
-
-    id: uuid.UUID
-    holder: str
-    headers: dict[str, str]
-
-
-IssueFactory = Callable[..., Awaitable[Key]]
-KeyFactory = Callable[..., Awaitable[dict[str, str]]]
 
 
 @pytest.fixture
@@ -313,45 +219,10 @@ def make_key(issue: IssueFactory) -> KeyFactory:
     return factory
 
 
-def case_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "channel": "window",
-        "intake_department": "GZ-BDC",
-        "district": "越秀区",
-        "title": "房屋转移登记因违章注记无法办理",
-        "description": (
-            "香港居民黄女士继承父亲的房屋后拟转让,因历史原因房屋存在违章注记,转移登记无法办理。"
-        ),
-        "applicant": {"name": "黄丽华", "phone": "13800138001", "type": "individual"},
-    }
-    body.update(overrides)
-    return body
-
-
-def body_for(role: str, **overrides: Any) -> dict[str, Any]:
-    """`case_body` as a key of `role` may send it: a channel's key registers its own channel's
-    cases, and only the window side names the intake (first-responsible) department."""
-    channel = {"portal": "portal", "hotline": "hotline"}.get(role)
-    if channel is None:
-        return case_body(**overrides)
-    return case_body(**{"channel": channel, "intake_department": None, **overrides})
-
-
-async def count(sessionmaker: async_sessionmaker[AsyncSession], table: str) -> int:
-    async with sessionmaker() as session:
-        return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
-
-
-ESTATE = case_body(
-    title="抵押登记注销拖延", description="抵押登记注销一直没办好", intake_department=None
-)
-"""A complaint the sample rule table routes to GZ-BDC (rule `estate`)."""
-
-
 @pytest.fixture
 async def keys(make_key: KeyFactory, routing: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     """The sample table published, and a key for each party the workflow tests need."""
-    from tests.test_routing_api import publish
+    from tests.helpers.rules import publish
 
     admin = await make_key("admin")
     await publish(routing, admin)
@@ -366,23 +237,20 @@ async def keys(make_key: KeyFactory, routing: httpx.AsyncClient) -> dict[str, di
     }
 
 
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve `app` with a real uvicorn on a free 127.0.0.1 port (in a thread with its own event
-    loop, lifespan included) for clients that speak real HTTP; yields its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not server.started:
-        raise RuntimeError("uvicorn did not start in 20 s")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+@pytest.fixture
+def run_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The environment of a `python -m cli run` of its own (tests/test_supervisor.py,
+    tests/test_faults.py): its own folder and ports, and none of its processes left behind."""
+    var = Path(tmp_path_factory.mktemp("run")) / "var"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        VAR_DIR=str(var),
+        INTAKE_PORT=str(free_port()),
+        ROUTING_PORT=str(free_port()),
+        WORKER_METRICS_PORT=str(free_port()),
+        BOOTSTRAP_ADMIN_KEY=ADMIN,
+        LOG_LEVEL="WARNING",
+    )
+    yield env
+    for proc in leftovers(var, ours=True):  # never let a failed test leak into the next one
+        proc.kill()

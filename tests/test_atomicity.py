@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.outbox import service as outbox
 from shared.database import transaction
-from tests.conftest import KeyFactory, case_body, count
+from tests.helpers.bodies import case_body
+from tests.helpers.db import count
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

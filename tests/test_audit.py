@@ -22,7 +22,8 @@ from services.audit import trail
 from shared.database import transaction
 from shared.settings import Settings
 from sla_worker import worker as worker_module
-from tests.conftest import ESTATE, IssueFactory, Key
+from tests.helpers.bodies import ESTATE
+from tests.helpers.keys import IssueFactory, Key
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.apikey import service as keys
 from shared.database import transaction
-from tests.conftest import KeyFactory, body_for, case_body
+from tests.helpers.bodies import body_for, case_body
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.database import transaction
 from shared.timeutil import SHANGHAI
-from tests.conftest import ESTATE, TEST_NOW, TEST_YEARS, KeyFactory, stand_in_calendar
-from tests.test_routing_api import SAMPLE_TABLE, publish
+from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import TEST_NOW, TEST_YEARS, stand_in_calendar
+from tests.helpers.keys import KeyFactory
+from tests.helpers.rules import SAMPLE_TABLE, publish
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

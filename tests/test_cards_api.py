@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.sla.runner import run_sweep
-from tests.conftest import ESTATE, KeyFactory
-from tests.test_routing_api import publish
-from tests.test_sla import _row
+from tests.helpers.bodies import ESTATE
+from tests.helpers.cases import stored_case
+from tests.helpers.keys import KeyFactory
+from tests.helpers.rules import publish
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -31,7 +32,7 @@ async def test_cards_score_appeal_and_ruling(
     )
     supervisor = await make_key("supervisor")
     no = (await intake.post("/api/v1/cases", json=ESTATE, headers=window)).json()["case_no"]
-    row = await _row(sessionmaker, no)
+    row = await stored_case(sessionmaker, no)
     assert row.sign_due_at is not None
     await run_sweep(sessionmaker, now=row.sign_due_at + timedelta(seconds=1))
 

@@ -2,28 +2,17 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import socket
 import subprocess
-import sys
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.apikey import service as keys
 from shared.models import AuditEntry
-from tests.conftest import EXAMPLES, count
-
-
-def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.helpers.bodies import EXAMPLES
+from tests.helpers.cli import run_cli
+from tests.helpers.db import count
 
 
 def _create_key(
@@ -31,13 +20,13 @@ def _create_key(
 ) -> subprocess.CompletedProcess[str]:
     """A department key from the shell, for `department`, held by `holder`."""
     role = ["--role", "department", "--department", department]
-    return _cli(database_url, "keys", "create", *role, "--holder", holder)
+    return run_cli(database_url, "keys", "create", *role, "--holder", holder)
 
 
 async def test_import_departments_and_manage_keys(
     database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    r = _cli(database_url, "departments", "import", str(EXAMPLES / "departments.sample.json"))
+    r = run_cli(database_url, "departments", "import", str(EXAMPLES / "departments.sample.json"))
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"created": 17, "updated": 0}
     assert await count(sessionmaker, "departments") == 17
@@ -50,7 +39,7 @@ async def test_import_departments_and_manage_keys(
     assert principal is not None
     assert principal.department == "GZ-BDC"
 
-    assert _cli(database_url, "keys", "revoke", issued["id"]).returncode == 0
+    assert run_cli(database_url, "keys", "revoke", issued["id"]).returncode == 0
     async with sessionmaker() as session:
         assert await keys.authenticate(session, issued["key"]) is None
 
@@ -64,7 +53,7 @@ async def test_import_reports_bad_files(database_url: str, tmp_path: object) -> 
 
     path = Path(str(tmp_path)) / "bad.json"
     path.write_text(json.dumps([{"code": "A", "name": "a", "parent": "NOPE"}]))
-    r = _cli(database_url, "departments", "import", str(path))
+    r = run_cli(database_url, "departments", "import", str(path))
     assert r.returncode == 2
     assert "[0].parent: unknown parent department 'NOPE'" in r.stderr
 
@@ -73,12 +62,12 @@ async def test_import_and_publish_a_rule_table(database_url: str, tmp_path: obje
     from pathlib import Path
 
     assert (
-        _cli(
+        run_cli(
             database_url, "departments", "import", str(EXAMPLES / "departments.sample.json")
         ).returncode
         == 0
     )
-    r = _cli(database_url, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
+    r = run_cli(database_url, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"draft": "saved", "rules": 17, "version": 1}
 
@@ -86,7 +75,7 @@ async def test_import_and_publish_a_rule_table(database_url: str, tmp_path: obje
     table["rules"][3]["lead_department"] = "NOPE"
     bad = Path(str(tmp_path)) / "rules.json"
     bad.write_text(json.dumps(table))
-    r = _cli(database_url, "rules", "import", str(bad))
+    r = run_cli(database_url, "rules", "import", str(bad))
     assert r.returncode == 2
     assert "rules[3].lead_department: unknown department 'NOPE'" in r.stderr
 
@@ -98,11 +87,11 @@ async def test_load_a_calendar_year(database_url: str, tmp_path: object) -> None
     path.write_text(
         json.dumps({"holidays": ["2030-01-01", "2030-02-04"], "workdays": ["2030-02-09"]})
     )
-    r = _cli(database_url, "calendar", "load", "2030", str(path))
+    r = run_cli(database_url, "calendar", "load", "2030", str(path))
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"year": 2030, "cases_recomputed": 0}
     path.write_text(json.dumps({"holidays": ["2031-01-01"]}))
-    bad = _cli(database_url, "calendar", "load", "2030", str(path))
+    bad = run_cli(database_url, "calendar", "load", "2030", str(path))
     assert bad.returncode == 2
     assert "holidays[0]: 2031-01-01 is not in 2030" in bad.stderr
 
@@ -117,7 +106,7 @@ async def test_the_monthly_report_as_a_workbook_and_as_json(
     from shared.database import transaction
     from shared.models import Case
     from shared.timeutil import to_shanghai
-    from tests.conftest import TEST_NOW
+    from tests.helpers.clock import TEST_NOW
 
     async with transaction(sessionmaker) as session:
         session.add(
@@ -139,14 +128,14 @@ async def test_the_monthly_report_as_a_workbook_and_as_json(
         before = await session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
     out, as_json = (Path(str(tmp_path)) / f"report.{ext}" for ext in ("xlsx", "json"))
     for path in (out, as_json):
-        r = _cli(database_url, "report", "monthly", "--month", month, "--out", str(path))
+        r = run_cli(database_url, "report", "monthly", "--month", month, "--out", str(path))
         assert r.returncode == 0, r.stderr
     book = load_workbook(out)
     overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=3, values_only=True)}
     assert (overview["受理总量"], overview["当场解决"], overview["当场解决率(%)"]) == (1, 1, 100)
     assert list(book["问题类别"].iter_rows(values_only=True))[2][:2] == ("咨询无果", 1)
     assert json.loads(as_json.read_text())["summary"]["resolved_on_spot"] == 1
-    bad = _cli(database_url, "report", "monthly", "--month", "2026-13", "--out", str(out))
+    bad = run_cli(database_url, "report", "monthly", "--month", "2026-13", "--out", str(out))
     assert bad.returncode == 2
     assert "month" in bad.stderr
     # Each export left its row, keyless: the account and host that ran it stand for the key.
@@ -173,10 +162,10 @@ async def test_every_refusal_is_reported_the_same_way(database_url: str, tmp_pat
     (folder / "table.json").write_text(json.dumps({"version": "x"}))
     (folder / "year.json").write_text(json.dumps({"holidays": ["2027-01-01"]}))
     runs = {
-        "missing": _cli(database_url, "departments", "import", str(folder / "nope.json")),
-        "invalid": _cli(database_url, "rules", "import", str(folder / "table.json")),
-        "wrong year": _cli(database_url, "calendar", "load", "2028", str(folder / "year.json")),
-        "no department": _cli(
+        "missing": run_cli(database_url, "departments", "import", str(folder / "nope.json")),
+        "invalid": run_cli(database_url, "rules", "import", str(folder / "table.json")),
+        "wrong year": run_cli(database_url, "calendar", "load", "2028", str(folder / "year.json")),
+        "no department": run_cli(
             database_url, "keys", "create", "--role", "department", "--holder", "x"
         ),
     }
@@ -192,24 +181,25 @@ async def test_every_refusal_is_reported_the_same_way(database_url: str, tmp_pat
 
 
 async def test_list_departments_show_rules_and_the_version(database_url: str) -> None:
-    assert _cli(database_url, "rules", "show").returncode == 2  # nothing published yet
-    imported = _cli(
+    assert run_cli(database_url, "rules", "show").returncode == 2  # nothing published yet
+    imported = run_cli(
         database_url, "departments", "import", str(EXAMPLES / "departments.sample.json")
     )
     assert imported.returncode == 0, imported.stderr
     listed = [
-        json.loads(line) for line in _cli(database_url, "departments", "list").stdout.splitlines()
+        json.loads(line)
+        for line in run_cli(database_url, "departments", "list").stdout.splitlines()
     ]
     assert len(listed) == 17
     by_code = {d["code"]: d for d in listed}
     assert by_code["GZ-BDC"]["name"] == "广州市不动产登记中心"
     assert [d["code"] for d in listed] == sorted(by_code)
-    _cli(database_url, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
-    latest = json.loads(_cli(database_url, "rules", "show").stdout)
-    first = json.loads(_cli(database_url, "rules", "show", "--version", "1").stdout)
-    draft = json.loads(_cli(database_url, "rules", "show", "--draft").stdout)
+    run_cli(database_url, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
+    latest = json.loads(run_cli(database_url, "rules", "show").stdout)
+    first = json.loads(run_cli(database_url, "rules", "show", "--version", "1").stdout)
+    draft = json.loads(run_cli(database_url, "rules", "show", "--draft").stdout)
     assert latest == first == draft
     assert len(latest["rules"]) == 17
-    version = _cli(database_url, "--version")
+    version = run_cli(database_url, "--version")
     assert version.returncode == 0
     assert version.stdout.startswith("gaodedim ")

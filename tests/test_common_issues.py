@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.database import transaction
 from shared.models import Case
 from sla_worker.worker import fill_keywords
-from tests.conftest import KeyFactory
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

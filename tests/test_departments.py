@@ -8,7 +8,8 @@ from services.department import service
 from services.department.schemas import DepartmentIn
 from shared.database import transaction
 from shared.errors import DomainError
-from tests.conftest import KeyFactory, case_body, load_departments
+from tests.helpers.bodies import case_body, load_departments
+from tests.helpers.keys import KeyFactory
 
 
 async def test_sample_import_is_idempotent(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

@@ -18,7 +18,7 @@ import pytest
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
 from shared.settings import Settings
-from tests.conftest import serve
+from tests.helpers.serving import serve
 
 CHROMIUM = next(
     (

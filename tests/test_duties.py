@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import KeyFactory
+from tests.helpers.keys import KeyFactory
 
 CONFIGURING: list[tuple[str, str, dict[str, object] | None]] = [
     ("PUT", "/api/v1/rules", {}),

@@ -19,16 +19,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.test_supervisor import (
-    _leftovers,
-    _stop,
-    _wait_ready,
-    import_samples,
-    run_env,
-    shell_key,
-)
-
-__all__ = ["run_env"]  # the fixture, shared with test_supervisor
+from tests.helpers.processes import import_samples, leftovers, shell_key, stop, wait_ready
 
 
 @pytest.fixture
@@ -41,7 +32,7 @@ def running(run_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, Any]]
         [sys.executable, "-m", "cli", "run"], env=run_env, stdout=log, stderr=log
     )
     try:
-        _wait_ready(run_env, proc)
+        wait_ready(run_env, proc)
         import_samples(run_env)
         routing = f"http://127.0.0.1:{run_env['ROUTING_PORT']}"
         yield {
@@ -55,10 +46,10 @@ def running(run_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, Any]]
         }
     finally:
         if proc.poll() is None:
-            _stop(proc, signal.SIGTERM)
+            stop(proc, signal.SIGTERM)
         log.close()
     # Nothing outlives the run: not an API process whose uvicorn master was killed outright.
-    assert _leftovers(Path(run_env["VAR_DIR"]), ours=True) == []
+    assert leftovers(Path(run_env["VAR_DIR"]), ours=True) == []
 
 
 def _part(supervisor: int, marker: str) -> psutil.Process:
@@ -147,7 +138,7 @@ def test_killed_parts_come_back_and_intake_loses_no_case(running: dict[str, Any]
 
 def _postgres(var: Path) -> list[psutil.Process]:
     """The postmaster and every backend it forked (each connection is served by its own)."""
-    postmasters = [p for p in _leftovers(var) if p.name() == "postgres"]
+    postmasters = [p for p in leftovers(var) if p.name() == "postgres"]
     return [*postmasters, *(c for p in postmasters for c in p.children(recursive=True))]
 
 
@@ -256,7 +247,7 @@ def test_a_killed_postgresql_is_restarted(running: dict[str, Any]) -> None:
     intake, window, var = running["intake"], running["window"], running["var"]
     before = httpx.post(f"{intake}/api/v1/cases", json=_complaint(7), headers=window, timeout=10)
     assert before.status_code == 201, before.text
-    (postmaster,) = [p for p in _leftovers(var) if p.name() == "postgres"]
+    (postmaster,) = [p for p in leftovers(var) if p.name() == "postgres"]
     postmaster.kill()
 
     def registering() -> bool:

@@ -22,7 +22,9 @@ import pytest
 from intake_api.app import create_app as create_intake
 from routing_api.app import create_app as create_routing
 from shared.settings import Settings
-from tests.conftest import ESTATE, KeyFactory, serve
+from tests.helpers.bodies import ESTATE
+from tests.helpers.keys import KeyFactory
+from tests.helpers.serving import serve
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("sample_departments")]
 
@@ -101,7 +103,7 @@ async def test_no_server_errors(
 ) -> None:
     import asyncio
 
-    from tests.test_routing_api import publish
+    from tests.helpers.rules import publish
 
     admin = await make_key("admin")
     await publish(routing, admin)

@@ -16,7 +16,8 @@ import pytest
 
 from intake_api.app import create_app as create_intake
 from shared.settings import Settings
-from tests.conftest import KeyFactory, serve
+from tests.helpers.keys import KeyFactory
+from tests.helpers.serving import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -10,7 +10,9 @@ from routing_api.app import create_app as create_routing
 from shared.database import make_engine
 from shared.migrate import upgrade_async
 from shared.settings import Settings
-from tests.conftest import KeyFactory, Servers, case_body
+from tests.helpers.bodies import case_body
+from tests.helpers.keys import KeyFactory
+from tests.helpers.serving import Servers
 
 
 async def test_healthz_and_readyz_on_both_apps(

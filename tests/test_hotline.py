@@ -17,32 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case.responses import HotlineCallback
 from services.hotline.schemas import EXAMPLE
-from shared.signing import signature, verify
+from shared.signing import verify
 from sla_worker import handlers
 from sla_worker.dispatch import dispatch_all
-from tests.conftest import HOTLINE_SECRET, LOCAL, KeyFactory, count, routing_client_for
-from tests.test_routing_api import publish
+from tests.helpers.db import count
+from tests.helpers.hotline import order, post, signed
+from tests.helpers.keys import KeyFactory
+from tests.helpers.rules import publish
+from tests.helpers.serving import HOTLINE_SECRET, LOCAL, routing_client_for
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
-
-
-def signed(body: bytes, *, secret: str = HOTLINE_SECRET, skew: int = 0) -> dict[str, str]:
-    stamp = str(int(time.time()) + skew)
-    return {
-        "Content-Type": "application/json",
-        "X-Hotline-Timestamp": stamp,
-        "X-Hotline-Signature": signature(secret, stamp, body),
-    }
-
-
-def order(**overrides: Any) -> bytes:
-    return json.dumps({**EXAMPLE, **overrides}, ensure_ascii=False).encode()
-
-
-async def post(intake: httpx.AsyncClient, body: bytes, headers: Any = None) -> httpx.Response:
-    return await intake.post(
-        "/webhooks/hotline", content=body, headers=headers if headers is not None else signed(body)
-    )
 
 
 @pytest.mark.parametrize(

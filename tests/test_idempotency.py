@@ -7,7 +7,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import KeyFactory, body_for, case_body, count
+from tests.helpers.bodies import body_for, case_body
+from tests.helpers.db import count
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -90,7 +92,7 @@ async def test_fifty_replays_answer_exactly_what_the_original_answered(
     """With a rule table published the original answers the routed case (`assigned`, its
     department and deadlines); replays that arrive while it is still being routed wait for that
     answer instead of replaying the snapshot taken at the commit (`registered`)."""
-    from tests.test_routing_api import publish
+    from tests.helpers.rules import publish
 
     await publish(routing, await make_key("admin"))
     headers = {**await make_key("window"), "Idempotency-Key": "fifty"}

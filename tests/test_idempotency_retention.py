@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.database import transaction
 from shared.models import IdempotencyRecord
 from sla_worker import worker as worker_module
-from tests.conftest import KeyFactory, case_body
+from tests.helpers.bodies import case_body
+from tests.helpers.keys import KeyFactory
 
 
 async def test_first_answers_are_pruned_after_the_retention(

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case import codes
 from shared.models import Case, IdempotencyRecord
-from tests.conftest import KeyFactory, body_for, case_body
+from tests.helpers.bodies import body_for, case_body
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

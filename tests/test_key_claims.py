@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import KeyFactory, body_for, case_body
-from tests.test_hotline import order, post
+from tests.helpers.bodies import body_for, case_body
+from tests.helpers.hotline import order, post
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

@@ -164,3 +164,17 @@ def test_production_runs_without_the_local_extra(database_url: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "latest migration" in done.stdout
+
+
+def test_test_modules_share_helpers_not_each_other() -> None:
+    """What tests share lives in tests/helpers (or is a fixture in conftest.py): a test module
+    imported by another runs its tests' module-level code twice and hides what is shared."""
+    tests = Path(__file__).resolve().parent
+    crossing = [
+        f"{path.name}: {node.module}"
+        for path in sorted(tests.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").startswith(("tests.test_", "tests.conftest"))
+    ]
+    assert crossing == []

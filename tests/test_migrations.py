@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from cli.local.embedded import ensure_database
 from shared.migrate import downgrade, include_name, include_object, upgrade
 from shared.models import PARTITION, Base
-from tests.conftest import Servers
+from tests.helpers.serving import Servers
 
 
 def _diff(connection: Connection) -> list[Any]:

@@ -17,7 +17,7 @@ from services.apikey import service as apikeys
 from shared.database import transaction
 from shared.enums import Role
 from shared.principal import SYSTEM
-from tests.conftest import case_body
+from tests.helpers.bodies import case_body
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notices import catalogue, templates
 from services.notices.schemas import Event
 from shared.models import Notice
-from tests.conftest import ESTATE, ManualClock
-from tests.test_notices import Phone, deliver
+from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import ManualClock
+from tests.helpers.notices import Phone, deliver
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 BASE = "/api/v1/notice-templates"

@@ -20,45 +20,11 @@ from shared.database import transaction
 from shared.models import Case, Notice, OutboxMessage
 from shared.sms.aliyun import SmsUndeliverable
 from shared.timeutil import SHANGHAI
-from sla_worker.dispatch import dispatch_all
-from sla_worker.handlers import notice_handler
-from tests.conftest import ESTATE, ManualClock, case_body
+from tests.helpers.bodies import ESTATE, case_body
+from tests.helpers.clock import ManualClock
+from tests.helpers.notices import Phone, deliver, do
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
-
-
-class Phone:
-    """A provider that keeps what it was asked to send, to whom."""
-
-    channel = "sms"
-
-    def __init__(self, *, down: bool = False) -> None:
-        self.sent: list[tuple[str, str]] = []
-        self.down = down
-
-    async def send(
-        self, phone: str, text: str, *, case_no: str, event: str, values: Mapping[str, str]
-    ) -> str | None:
-        if self.down:
-            raise ConnectionError("provider unreachable")
-        self.sent.append((phone, text))
-        return f"ref-{len(self.sent)}"
-
-
-async def deliver(
-    sessionmaker: async_sessionmaker[AsyncSession], phone: Phone, clock: ManualClock
-) -> int:
-    handler = notice_handler(sessionmaker, phone, "办不成事窗口", clock)
-    return await dispatch_all(sessionmaker, {Topic.applicant_notice: handler})
-
-
-async def do(
-    routing: httpx.AsyncClient, case_no: str, action: str, headers: dict[str, str], **body: Any
-) -> dict[str, Any]:
-    r = await routing.post(f"/api/v1/cases/{case_no}/{action}", json=body, headers=headers)
-    assert r.status_code == 200, r.text
-    result: dict[str, Any] = r.json()
-    return result
 
 
 async def test_the_applicant_hears_of_every_step_in_order(

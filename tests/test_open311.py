@@ -13,7 +13,9 @@ from georeport import GeoReport
 
 from intake_api.app import create_app
 from shared.settings import Settings
-from tests.conftest import ESTATE, KeyFactory, serve
+from tests.helpers.bodies import ESTATE
+from tests.helpers.keys import KeyFactory
+from tests.helpers.serving import serve
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

@@ -22,7 +22,9 @@ from shared.timeutil import utcnow
 from shared.urlguard import Allowed
 from sla_worker import worker as worker_module
 from sla_worker.dispatch import dispatch_all, dispatch_once
-from tests.conftest import KeyFactory, Servers, case_body
+from tests.helpers.bodies import case_body
+from tests.helpers.keys import KeyFactory
+from tests.helpers.serving import Servers
 
 
 async def _put(

@@ -16,7 +16,9 @@ from services.case import partitions
 from shared import metrics
 from shared.timeutil import SHANGHAI
 from sla_worker.worker import make_partitions
-from tests.conftest import KeyFactory, ManualClock, case_body
+from tests.helpers.bodies import case_body
+from tests.helpers.clock import ManualClock
+from tests.helpers.keys import KeyFactory
 from web.app import refresh_gauges
 
 pytestmark = pytest.mark.usefixtures("sample_departments")

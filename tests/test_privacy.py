@@ -22,7 +22,9 @@ from shared.logging import configure as configure_logging
 from shared.logging import scrub
 from shared.principal import SYSTEM
 from shared.settings import Settings
-from tests.conftest import KeyFactory, body_for, case_body, serve
+from tests.helpers.bodies import body_for, case_body
+from tests.helpers.keys import KeyFactory
+from tests.helpers.serving import serve
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -207,7 +209,7 @@ async def test_a_case_routed_at_once_is_shown_as_the_callers_role_sees_it(
 ) -> None:
     """The answer to a registration is routing's view of the routed case, masked for the caller:
     a portal sees the applicant masked, the window in full; both see the department."""
-    from tests.test_routing_api import publish
+    from tests.helpers.rules import publish
 
     await publish(routing, await make_key("admin"))
     for role, phone in (("portal", "138****8001"), ("window", "13800138001")):

@@ -17,7 +17,9 @@ from shared.enums import Role
 from shared.migrate import upgrade_async
 from shared.principal import SYSTEM
 from shared.settings import Settings
-from tests.conftest import KeyFactory, Servers, case_body
+from tests.helpers.bodies import case_body
+from tests.helpers.keys import KeyFactory
+from tests.helpers.serving import Servers
 
 
 async def test_figures_and_report_read_the_replica_and_cases_the_primary(

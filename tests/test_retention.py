@@ -17,8 +17,8 @@ from shared.database import transaction
 from shared.models import Card, Case, CaseEvent, SmsReply
 from shared.timeutil import SHANGHAI
 from sla_worker import worker as worker_module
-from tests.conftest import KeyFactory
-from tests.test_stats import case
+from tests.helpers.cases import case
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

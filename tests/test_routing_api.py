@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -21,22 +19,14 @@ from shared.principal import Principal
 from shared.routing_client import make_client
 from sla_worker import handlers
 from sla_worker.dispatch import dispatch_all
-from tests.conftest import ESTATE, EXAMPLES, LOCAL, KeyFactory, case_body, routing_client_for
+from tests.helpers.bodies import ESTATE, EXAMPLES, case_body
+from tests.helpers.keys import KeyFactory
+from tests.helpers.rules import SAMPLE_TABLE, publish, routing_down
+from tests.helpers.serving import LOCAL, routing_client_for
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
-SAMPLE_TABLE: dict[str, Any] = json.loads((EXAMPLES / "rules.sample.json").read_text())
 SAMPLES = [json.loads(line) for line in (EXAMPLES / "cases.sample.jsonl").read_text().splitlines()]
-
-
-async def publish(
-    routing: httpx.AsyncClient, headers: dict[str, str], table: dict[str, Any] | None = None
-) -> int:
-    r = await routing.put("/api/v1/rules", json=table or SAMPLE_TABLE, headers=headers)
-    assert r.status_code == 200, r.text
-    r = await routing.post("/api/v1/rules/publish", headers=headers)
-    assert r.status_code == 201, r.text
-    return int(r.json()["version"])
 
 
 @pytest.fixture
@@ -115,14 +105,20 @@ def _intake_body(sample: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in sample.items() if not k.startswith("expected")}
 
 
-async def test_the_twenty_sample_cases_route_as_expected(
-    intake: httpx.AsyncClient,
-    routing: httpx.AsyncClient,
-    admin: dict[str, str],
-    make_key: KeyFactory,
-) -> None:
+@pytest.fixture
+async def coordinator(
+    routing: httpx.AsyncClient, admin: dict[str, str], make_key: KeyFactory
+) -> dict[str, str]:
+    """The sample table published, and a coordinator's key: the samples come from every
+    channel, which only the window side may register all of."""
     await publish(routing, admin)
-    window = await make_key("coordinator")  # the samples come from every channel
+    return await make_key("coordinator")
+
+
+async def test_the_twenty_sample_cases_route_as_expected(
+    intake: httpx.AsyncClient, coordinator: dict[str, str]
+) -> None:
+    window = coordinator
     for sample in SAMPLES:
         r = await intake.post("/api/v1/cases", json=_intake_body(sample), headers=window)
         assert r.status_code == 201, r.text
@@ -164,22 +160,6 @@ async def test_urgent_and_vulnerable_cases_get_the_shorter_policy(
     assert urgent["routing"]["policy"]["handle_within"] == "24 hours"
 
 
-@asynccontextmanager
-async def _routing_down(intake_app: Any) -> AsyncIterator[None]:
-    """Intake's hand-over calls a port nobody listens on, as when routing is down."""
-    wired = intake_app.state.routing_client
-    intake_app.state.routing_client = make_client(
-        intake_app.state.settings.model_copy(
-            update={"routing_url": "http://127.0.0.1:9", "routing_timeout_seconds": 0.5}
-        )
-    )
-    try:
-        yield
-    finally:
-        await intake_app.state.routing_client.aclose()
-        intake_app.state.routing_client = wired
-
-
 async def test_routing_down_then_up_routes_every_case_once(
     intake_app: Any,
     intake: httpx.AsyncClient,
@@ -191,7 +171,7 @@ async def test_routing_down_then_up_routes_every_case_once(
 ) -> None:
     await publish(routing, admin)
     window = await make_key("coordinator")  # the samples come from every channel
-    async with _routing_down(intake_app):
+    async with routing_down(intake_app):
         created = [
             (await intake.post("/api/v1/cases", json=_intake_body(s), headers=window)).json()
             for s in SAMPLES[:6]
@@ -265,10 +245,9 @@ async def test_simulate_a_draft_over_stored_cases(
     intake: httpx.AsyncClient,
     routing: httpx.AsyncClient,
     admin: dict[str, str],
-    make_key: KeyFactory,
+    coordinator: dict[str, str],
 ) -> None:
-    await publish(routing, admin)
-    window = await make_key("coordinator")  # the samples come from every channel
+    window = coordinator
     for sample in SAMPLES:
         await intake.post("/api/v1/cases", json=_intake_body(sample), headers=window)
     draft = copy.deepcopy(SAMPLE_TABLE)
@@ -350,7 +329,6 @@ async def test_the_routing_message_waits_while_intake_hands_over(
             actor=Principal(role=Role.window),
             now=clock(),
             numbers=intake_app.state.case_numbers,
-            case_no_prefix="GZ",
         )
         case_no = case.case_no
     assert await _routing_message_due(sessionmaker, case_no) is False
@@ -377,7 +355,7 @@ async def test_a_failed_hand_over_frees_the_message_and_settles_the_answer(
     waiting for routing, also after the case has been routed."""
     await publish(routing, admin)
     headers = {**await make_key("window"), "Idempotency-Key": "down-then-up"}
-    async with _routing_down(intake_app):
+    async with routing_down(intake_app):
         first = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
     assert first.json()["status"] == "registered"
     case_no = first.json()["case_no"]

@@ -13,8 +13,10 @@ import pytest
 from routing_api.app import create_app as create_routing
 from shared.routing_client import RoutingUnavailable, make_client, request_routing, try_routing
 from shared.settings import Settings
-from tests.conftest import ESTATE, ManualClock, serve
-from tests.test_routing_api import _routing_down
+from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import ManualClock
+from tests.helpers.rules import routing_down
+from tests.helpers.serving import serve
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -26,7 +28,7 @@ async def test_the_client_routes_over_real_http(
     intake: httpx.AsyncClient,
     keys: dict[str, dict[str, str]],
 ) -> None:
-    async with _routing_down(intake_app):
+    async with routing_down(intake_app):
         case = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
     assert case["status"] == "registered"
     with serve(create_routing(settings, clock)) as url:

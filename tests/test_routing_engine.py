@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from services.rules.engine import CompiledTable, evaluate, normalise
 from services.rules.schemas import CaseFacts, Rule, RuleTable
 from shared.enums import ApplicantType, Category, Channel
-from tests.conftest import EXAMPLES
+from tests.helpers.bodies import EXAMPLES
 
 TABLE = RuleTable.model_validate_json((EXAMPLES / "rules.sample.json").read_text())
 SAMPLES = [json.loads(line) for line in (EXAMPLES / "cases.sample.jsonl").read_text().splitlines()]

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.models import ApiKey, AuditEntry
-from tests.conftest import IssueFactory, Key
-from tests.test_cli import _cli
-from tests.test_routing_api import SAMPLE_TABLE
+from tests.helpers.cli import run_cli
+from tests.helpers.keys import IssueFactory, Key
+from tests.helpers.rules import SAMPLE_TABLE
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -183,14 +183,14 @@ async def test_the_shell_issues_the_auditor_and_is_audited(
     database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     """The two shell-only keys come from `gaodedim keys create`; its row names the shell."""
-    done = _cli(database_url, "keys", "create", "--role", "auditor", "--holder", "审计员 赵六")
+    done = run_cli(database_url, "keys", "create", "--role", "auditor", "--holder", "审计员 赵六")
     assert done.returncode == 0, done.stderr
     issued = json.loads(done.stdout)
     assert issued["role"] == "auditor"
-    missing = _cli(database_url, "keys", "create", "--role", "window")
+    missing = run_cli(database_url, "keys", "create", "--role", "window")
     assert missing.returncode != 0
     assert "--holder" in missing.stderr
-    rows = [json.loads(line) for line in _cli(database_url, "keys", "list").stdout.splitlines()]
+    rows = [json.loads(line) for line in run_cli(database_url, "keys", "list").stdout.splitlines()]
     mine = next(r for r in rows if r["id"] == issued["id"])
     assert (mine["holder"], mine["issued_by"]) == ("审计员 赵六", "system")
     async with sessionmaker() as session:

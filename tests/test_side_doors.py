@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ESTATE, IssueFactory, KeyFactory, case_body
-from tests.test_hotline import order, post, signed
-from tests.test_routing_api import SAMPLE_TABLE
-from tests.test_sms_replies import texted
+from tests.helpers.bodies import ESTATE, case_body
+from tests.helpers.hotline import order, post, signed
+from tests.helpers.keys import IssueFactory, KeyFactory
+from tests.helpers.notices import texted
+from tests.helpers.rules import SAMPLE_TABLE
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

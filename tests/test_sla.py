@@ -15,7 +15,10 @@ from services.sla.runner import run_sweep
 from shared.database import transaction
 from shared.durations import parse_duration
 from shared.models import Card, Case, CaseEvent, Department, OutboxMessage, Warning
-from tests.conftest import ESTATE, KeyFactory, ManualClock, stand_in_calendar
+from tests.helpers.bodies import ESTATE
+from tests.helpers.cases import stored_case
+from tests.helpers.clock import ManualClock, stand_in_calendar
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 SECOND = timedelta(seconds=1)
@@ -27,11 +30,6 @@ async def _case(intake: httpx.AsyncClient, keys: dict[str, dict[str, str]]) -> d
     ).json()
     assert case["lead_department"] == "GZ-BDC"
     return case
-
-
-async def _row(sessionmaker: async_sessionmaker[AsyncSession], case_no: str) -> Case:
-    async with sessionmaker() as session:
-        return (await session.execute(select(Case).where(Case.case_no == case_no))).scalar_one()
 
 
 async def _cards(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[str, str]]:
@@ -53,7 +51,7 @@ async def test_every_notice_comes_once_at_its_time(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     case = await _case(intake, keys)
-    row = await _row(sessionmaker, case["case_no"])
+    row = await stored_case(sessionmaker, case["case_no"])
     assert row.sign_warn_at
     assert row.sign_due_at
     assert row.handle_warn_at
@@ -112,7 +110,7 @@ async def test_a_batch_writes_what_one_case_at_a_time_would(
             .where(Case.case_no == calling)
             .values(callback_url="https://12345.example.gov.cn/cb", external_ref="ORDER-1")
         )
-    row = await _row(sessionmaker, calling)
+    row = await stored_case(sessionmaker, calling)
     assert row.handle_due_at is not None
     red_at = add(row.handle_due_at, parse_duration("3 working_days"), stand_in_calendar())
     r = await run_sweep(sessionmaker, now=red_at + SECOND)  # everything falls due at once
@@ -182,7 +180,7 @@ async def test_signing_in_time_means_no_sign_card(
 ) -> None:
     case = await _case(intake, keys)
     await routing.post(f"/api/v1/cases/{case['case_no']}/sign", json={}, headers=keys["bdc"])
-    row = await _row(sessionmaker, case["case_no"])
+    row = await stored_case(sessionmaker, case["case_no"])
     assert row.sla_next_check_at == row.handle_warn_at
     assert row.sign_due_at is not None
     r = await run_sweep(sessionmaker, now=row.sign_due_at + timedelta(hours=1))
@@ -202,11 +200,11 @@ async def test_a_suspended_case_gets_no_cards(
     await routing.post(
         f"/api/v1/cases/{no}/suspend", json={"reason": "等材料"}, headers=keys["bdc"]
     )
-    row = await _row(sessionmaker, no)
+    row = await stored_case(sessionmaker, no)
     assert row.sla_next_check_at is None
     assert (await run_sweep(sessionmaker, now=clock.now + timedelta(days=60))).cases == 0
     await routing.post(f"/api/v1/cases/{no}/resume", json={}, headers=keys["bdc"])
-    assert (await _row(sessionmaker, no)).sla_next_check_at is not None
+    assert (await stored_case(sessionmaker, no)).sla_next_check_at is not None
 
 
 async def test_three_yellows_in_a_month_make_a_red(
@@ -214,7 +212,9 @@ async def test_three_yellows_in_a_month_make_a_red(
     keys: dict[str, dict[str, str]],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    rows = [await _row(sessionmaker, (await _case(intake, keys))["case_no"]) for _ in range(4)]
+    rows = [
+        await stored_case(sessionmaker, (await _case(intake, keys))["case_no"]) for _ in range(4)
+    ]
     latest = max(r.sign_due_at for r in rows if r.sign_due_at)
     r = await run_sweep(sessionmaker, now=latest + SECOND)
     assert r.yellow == 4
@@ -235,7 +235,7 @@ async def test_replied_cases_close_by_themselves(
     no = (await _case(intake, keys))["case_no"]
     await routing.post(f"/api/v1/cases/{no}/sign", json={}, headers=keys["bdc"])
     await routing.post(f"/api/v1/cases/{no}/reply", json={"reply": "已办结"}, headers=keys["bdc"])
-    row = await _row(sessionmaker, no)
+    row = await stored_case(sessionmaker, no)
     assert row.replied_at is not None
     assert row.sla_next_check_at == row.replied_at + timedelta(days=7)
     assert (await run_sweep(sessionmaker, now=row.replied_at + timedelta(days=6))).closed == 0
@@ -277,7 +277,7 @@ async def test_moved_deadlines_get_their_own_card(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     no = (await _case(intake, keys))["case_no"]
-    row = await _row(sessionmaker, no)
+    row = await stored_case(sessionmaker, no)
     assert row.sign_due_at is not None
     await run_sweep(sessionmaker, now=row.sign_due_at + SECOND)
     moved = row.sign_due_at + timedelta(days=1)
@@ -298,7 +298,7 @@ async def test_window_settled_cases_close_by_themselves(
 ) -> None:
     """Resolved on the spot or referred out of scope, and no feedback: closed after the
     published table's auto_close_after (7 days in the sample), like a replied case."""
-    from tests.test_routing_api import publish
+    from tests.helpers.rules import publish
 
     window = await make_key("window")
     # Registered before any table is published, so they stay at the window.
@@ -310,7 +310,9 @@ async def test_window_settled_cases_close_by_themselves(
         f"/api/v1/cases/{nos[0]}/resolve-on-spot", json={"note": "当场出具证明"}, headers=window
     )
     assert on_spot.json()["status"] == "resolved_on_spot"
-    assert (await _row(sessionmaker, nos[0])).sla_next_check_at is None  # no policy in force yet
+    assert (
+        await stored_case(sessionmaker, nos[0])
+    ).sla_next_check_at is None  # no policy in force yet
     await publish(routing, await make_key("admin"))
     for no in nos[1:]:
         r = await intake.post(
@@ -322,15 +324,15 @@ async def test_window_settled_cases_close_by_themselves(
     await intake.post(
         f"/api/v1/cases/{nos[2]}/feedback", json={"satisfaction": "satisfied"}, headers=window
     )
-    row = await _row(sessionmaker, nos[1])
+    row = await stored_case(sessionmaker, nos[1])
     assert row.routing is not None
     assert row.routing["card_policy"]["auto_close_after"] == "7 days"
     assert row.sla_next_check_at == row.updated_at + timedelta(days=7)
-    assert (await _row(sessionmaker, nos[2])).sla_next_check_at is None  # closed by feedback
+    assert (await stored_case(sessionmaker, nos[2])).sla_next_check_at is None  # closed by feedback
     assert (await run_sweep(sessionmaker, now=row.updated_at + timedelta(days=6))).closed == 0
     later = row.updated_at + timedelta(days=7, seconds=1)
     assert (await run_sweep(sessionmaker, now=later)).closed == 1
     got = (await intake.get(f"/api/v1/cases/{nos[1]}", headers=window)).json()
     assert (got["status"], got["history"][-1]["action"]) == ("closed", "auto_close")
-    statuses = [(await _row(sessionmaker, no)).status for no in nos]
+    statuses = [(await stored_case(sessionmaker, no)).status for no in nos]
     assert statuses == ["resolved_on_spot", "closed", "closed"]

@@ -14,35 +14,16 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.sla.runner import run_sweep
-from shared.database import transaction
 from shared.models import Card
+from tests.helpers.processes import CASES, breaching_cases
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
-CASES = 1000
-
-
-async def _breaching_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    async with transaction(sessionmaker) as session:
-        await session.execute(
-            text(f"""
-            INSERT INTO cases (case_no, tracking_code, status, channel, description,
-                               applicant_phone, applicant_type, lead_department,
-                               first_responsible_department,
-                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
-                               created_at, updated_at)
-            SELECT 'T-' || g, 'T' || lpad(g::text, 7, '0'), 'assigned', 'window', '测试',
-                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', now() - interval '3 hours',
-                   now() - interval '1 hour', now() + interval '5 days', now() - interval '1 hour',
-                   '{{}}'::jsonb, now(), now()
-            FROM generate_series(1, {CASES}) AS g
-        """)
-        )
 
 
 async def test_two_workers_one_killed(
     database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await _breaching_cases(sessionmaker)
+    await breaching_cases(sessionmaker)
     now = datetime.now(UTC).isoformat()
     env = {**os.environ, "DATABASE_URL": database_url}
     command = [sys.executable, "-m", "cli", "sla", "sweep", "--now", now, "--batch", "10"]

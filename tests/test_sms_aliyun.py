@@ -22,7 +22,9 @@ from shared.sms import SmsRefused
 from shared.sms.aliyun import AliyunSms, signature
 from sla_worker.dispatch import Handler, dispatch_all
 from sla_worker.handlers import notice_handler
-from tests.conftest import ESTATE, ManualClock, serve
+from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import ManualClock
+from tests.helpers.serving import serve
 
 SECRET = "sms-secret-0123456789abcdef"
 TEMPLATES = {

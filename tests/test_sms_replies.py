@@ -21,42 +21,14 @@ from shared import metrics
 from shared.database import transaction
 from shared.logging import configure as configure_logging
 from shared.models import Case, Notice, SmsReply
-from shared.signing import signed_headers
 from shared.timeutil import SHANGHAI
 from sla_worker.dispatch import dispatch_all
 from sla_worker.handlers import notice_handler
-from tests.conftest import ESTATE, SMS_SECRET, ManualClock
-from tests.test_notices import Phone, deliver, do
+from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import ManualClock
+from tests.helpers.notices import MOBILE, Phone, deliver, do, sms_signed, texted
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
-
-MOBILE = "13800138001"  # ESTATE's applicant
-
-
-def signed(body: bytes, *, secret: str = SMS_SECRET) -> dict[str, str]:
-    return signed_headers(secret, body, prefix="X-Sms")
-
-
-SEQUENCE = iter(range(1, 10**6))
-
-
-async def texted(
-    intake: httpx.AsyncClient, content: str, *, phone: str = MOBILE, sequence_id: Any = None
-) -> httpx.Response:
-    """One message pushed as Alibaba Cloud's SmsUp documents it (phone with its +86 prefix)."""
-    message = {
-        "phone_number": f"+86{phone}",
-        "send_time": "2026-11-19 10:00:00",
-        "content": content,
-        "sign_name": "办不成事窗口",
-        "dest_code": "1234",
-        "sequence_id": sequence_id if sequence_id is not None else next(SEQUENCE),
-    }
-    body = json.dumps([message], ensure_ascii=False).encode()
-    r = await intake.post("/webhooks/sms/replies", content=body, headers=signed(body))
-    assert r.status_code == 200, r.text
-    assert r.json() == {"code": 0, "msg": "接收成功"}
-    return r
 
 
 async def replied_case(
@@ -245,7 +217,7 @@ async def test_the_pushes_are_signed(intake: httpx.AsyncClient) -> None:
     for path in ("/webhooks/sms/replies", "/webhooks/sms/receipts"):
         r = await intake.post(path, content=body, headers={"Content-Type": "application/json"})
         assert r.status_code == 401
-        forged = signed(body, secret="someone-elses-secret")
+        forged = sms_signed(body, secret="someone-elses-secret")
         assert (await intake.post(path, content=body, headers=forged)).status_code == 401
     bad_bodies = {
         b'{"phone_number": "1"}': '"field": "body"',
@@ -255,7 +227,7 @@ async def test_the_pushes_are_signed(intake: httpx.AsyncClient) -> None:
         b'[{"phone_number": "1", "content": "\\u0007", "sequence_id": 1}]': "[0].content",
     }
     for bad, field in bad_bodies.items():
-        r = await intake.post("/webhooks/sms/replies", content=bad, headers=signed(bad))
+        r = await intake.post("/webhooks/sms/replies", content=bad, headers=sms_signed(bad))
         assert r.status_code == 422, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
         assert field in json.dumps(r.json()["errors"]), r.text
@@ -286,7 +258,7 @@ async def test_delivery_receipts_mark_the_notices(
         {"success": True, "err_code": "DELIVERED", "biz_id": "not-ours"},
     ]
     body = json.dumps(reports, ensure_ascii=False).encode()
-    r = await intake.post("/webhooks/sms/receipts", content=body, headers=signed(body))
+    r = await intake.post("/webhooks/sms/receipts", content=body, headers=sms_signed(body))
     assert r.status_code == 200, r.text
     case = (await intake.get(f"/api/v1/cases/{no['case_no']}", headers=keys["window"])).json()
     assert [n["delivered"] for n in case["notices"]] == [True, False]
@@ -412,7 +384,7 @@ async def test_a_strange_signed_push_is_a_4xx_or_taken_never_a_500(
 ) -> None:
     raw = json.dumps(body, ensure_ascii=False).encode()
     for path in ("/webhooks/sms/replies", "/webhooks/sms/receipts"):
-        r = await intake.post(path, content=raw, headers=signed(raw))
+        r = await intake.post(path, content=raw, headers=sms_signed(raw))
         assert r.status_code in (200, 400, 413, 422), (path, r.status_code, r.text)
         if r.status_code != 200:
             assert r.headers["content-type"].startswith("application/problem+json")

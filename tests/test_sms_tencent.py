@@ -20,7 +20,9 @@ from shared.sms import SmsRefused
 from shared.sms.tencent import TencentSms, TencentTemplate, authorization
 from sla_worker.dispatch import dispatch_all
 from sla_worker.handlers import notice_handler
-from tests.conftest import ESTATE, ManualClock, serve
+from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import ManualClock
+from tests.helpers.serving import serve
 
 SECRET_ID, SECRET_KEY = "AKIDtest0123456789", "tencent-test-secret-key-0123"
 BLACKLISTED, LIMITED = "13800000404", "13900000000"

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from shared.urlguard import Allowed, RefusedTarget, ensure_deliverable, literal_problem
-from tests.conftest import KeyFactory
-from tests.test_hotline import order, post
+from tests.helpers.hotline import order, post
+from tests.helpers.keys import KeyFactory
 
 NOTHING = Allowed.parse("")
 

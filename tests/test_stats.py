@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -12,30 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.stats import rollup
 from shared.database import transaction
 from shared.models import Card, Case
-from shared.timeutil import SHANGHAI
-from tests.conftest import KeyFactory
+from tests.helpers.cases import at, case
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
-
-
-def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 10, tzinfo=SHANGHAI)
-
-
-def case(n: int, status: str, **fields: Any) -> Case:
-    values: dict[str, Any] = {
-        "case_no": f"S-{n}",
-        "tracking_code": f"S{n:07d}",
-        "status": status,
-        "channel": "window",
-        "description": "测试",
-        "applicant_phone": "13800138001",
-        "district": "越秀区",
-        "created_at": at(11, 10),
-        "updated_at": at(11, 10),
-        **fields,
-    }
-    return Case(**values)
 
 
 @pytest.fixture(params=["live", "folded"])

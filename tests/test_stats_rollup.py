@@ -23,7 +23,7 @@ from shared.database import transaction
 from shared.models import Case, StatsByDay, StatsDirtyDay
 from shared.timeutil import SHANGHAI
 from sla_worker.worker import stats_refresh
-from tests.test_cli import _cli
+from tests.helpers.cli import run_cli
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -314,7 +314,7 @@ async def test_the_worker_job_and_the_cli_fold(
     assert await dirty_rows(sessionmaker) == 0
     async with transaction(sessionmaker) as session:
         await session.execute(update(Case).where(Case.case_no == "R-0").values(status="closed"))
-    r = _cli(database_url, "stats", "refresh")
+    r = run_cli(database_url, "stats", "refresh")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"days_refreshed": 1}
     assert await dirty_rows(sessionmaker) == 0

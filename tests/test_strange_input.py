@@ -11,8 +11,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import KeyFactory, case_body, count
-from tests.test_hotline import order, post, signed
+from tests.helpers.bodies import case_body
+from tests.helpers.db import count
+from tests.helpers.hotline import order, post, signed
+from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

@@ -18,19 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case import repository, timeline, workflow
 from services.case import service as cases
+from services.case import workflow_schemas as forms
 from services.case.routing_record import routing_of
 from services.case.schemas import Feedback
-from services.case.workflow_schemas import (
-    Assign,
-    ExtensionDecision,
-    ExtensionRequest,
-    Reply,
-    Resume,
-    Return,
-    Sign,
-    Suspend,
-    Transfer,
-)
 from services.sla.recompute import recompute_year
 from shared.database import transaction
 from shared.durations import parse_duration
@@ -38,7 +28,8 @@ from shared.enums import CaseStatus, Role
 from shared.errors import DomainError
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI
-from tests.conftest import ESTATE, ManualClock, stand_in_calendar
+from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import ManualClock, stand_in_calendar
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -64,29 +55,31 @@ async def _act(session: AsyncSession, action: str, no: str, case: Any, now: date
     lead = Principal(role=Role.department, department=case.lead_department)
     other = next(d for d in DEPARTMENTS if d != case.lead_department)
     if action == "sign":
-        await workflow.sign(session, no, Sign(), actor=lead, now=now)
+        await workflow.sign(session, no, forms.Sign(), actor=lead, now=now)
     elif action == "suspend":
-        await workflow.suspend(session, no, Suspend(reason="等材料"), actor=lead, now=now)
+        await workflow.suspend(session, no, forms.Suspend(reason="等材料"), actor=lead, now=now)
     elif action == "resume":
-        await workflow.resume(session, no, Resume(), actor=lead, now=now, calendar=CAL)
+        await workflow.resume(session, no, forms.Resume(), actor=lead, now=now, calendar=CAL)
     elif action == "extend":
-        asked = ExtensionRequest.model_validate({"extend_by": "2 working_days", "reason": "复杂"})
+        asked = forms.ExtensionRequest.model_validate(
+            {"extend_by": "2 working_days", "reason": "复杂"}
+        )
         ext, _ = await workflow.request_extension(session, no, asked, actor=lead, now=now)
-        decision = ExtensionDecision(approve=True)
+        decision = forms.ExtensionDecision(approve=True)
         await workflow.decide_extension(
             session, ext.id, decision, actor=COORDINATOR, now=now, calendar=CAL
         )
     elif action == "transfer":
-        to = Transfer(to_department=other, reason="另有职责")
+        to = forms.Transfer(to_department=other, reason="另有职责")
         await workflow.transfer(session, no, to, actor=lead, now=now, calendar=CAL)
     elif action == "return":
-        back = Return(reason="不属于本单位职责")
+        back = forms.Return(reason="不属于本单位职责")
         await workflow.return_case(session, no, back, actor=lead, now=now, policy=POLICY)
     elif action == "assign":
-        to_whom = Assign(department=other, reason="协调指派")
+        to_whom = forms.Assign(department=other, reason="协调指派")
         await workflow.assign(session, no, to_whom, actor=COORDINATOR, now=now, policy=POLICY)
     elif action == "reply":
-        await workflow.reply(session, no, Reply(reply="已办理"), actor=lead, now=now)
+        await workflow.reply(session, no, forms.Reply(reply="已办理"), actor=lead, now=now)
     elif action == "reopen":
         unhappy = Feedback.model_validate({"satisfaction": "unsatisfied"})
         await cases.give_feedback(session, no, unhappy, actor=COORDINATOR, now=now)

@@ -20,8 +20,10 @@ from shared.models import Notice
 from shared.wechat.subscribe import WechatRefused, WechatSubscribe, WechatTemplate, fit
 from sla_worker.dispatch import dispatch_all
 from sla_worker.handlers import notice_handler
-from tests.conftest import ESTATE, ManualClock, serve
-from tests.test_notices import Phone
+from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import ManualClock
+from tests.helpers.notices import Phone
+from tests.helpers.serving import serve
 
 APP_ID, SECRET = "wx0123456789abcdef", "0123456789abcdef0123456789abcdef"
 OPENID = "oAbCdEfGhIjKlMnOpQrStUvWxYz0"

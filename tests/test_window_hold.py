@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.models import Case, OutboxMessage
 from sla_worker import handlers
 from sla_worker.dispatch import dispatch_all
-from tests.conftest import ESTATE, LOCAL, count, routing_client_for
+from tests.helpers.bodies import ESTATE
+from tests.helpers.db import count
+from tests.helpers.serving import LOCAL, routing_client_for
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 HELD = {**ESTATE, "hold": True}

@@ -23,13 +23,13 @@ from cli.local.embedded import EmbeddedRedis
 from services.outbox import service as outbox
 from shared.database import transaction
 from shared.models import Card, OutboxMessage
-from tests.conftest import serve
-from tests.test_sla_processes import CASES, _breaching_cases
+from tests.helpers.processes import CASES, breaching_cases
+from tests.helpers.serving import serve
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -55,7 +55,7 @@ async def test_the_worker_delivers_and_sweeps_while_redis_is_down(
         received.append(await request.json())
         return {"ok": "yes"}
 
-    await _breaching_cases(sessionmaker)
+    await breaching_cases(sessionmaker)
     redis = EmbeddedRedis(tmp_path / "redis")
     log = (tmp_path / "worker.log").open("wb")
     with serve(department) as url:
@@ -69,7 +69,7 @@ async def test_the_worker_delivers_and_sweeps_while_redis_is_down(
             **os.environ,
             "DATABASE_URL": database_url,
             "REDIS_URL": f"unix://{redis.socket}",  # nothing listens there yet
-            "WORKER_METRICS_PORT": str(_free_port()),
+            "WORKER_METRICS_PORT": str(free_port()),
             "CALLBACK_ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "INFO",
         }

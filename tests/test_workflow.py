@@ -14,7 +14,8 @@ from services.clock.deadlines import add, working_seconds_between
 from shared.database import transaction
 from shared.durations import Duration
 from shared.models import Case, OutboxMessage
-from tests.conftest import ESTATE, ManualClock, stand_in_calendar
+from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import ManualClock, stand_in_calendar
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 

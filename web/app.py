@@ -83,7 +83,9 @@ def build_app(
         # the whole pool while the reservation waits for a connection from it.
         numbers_engine = make_engine(settings, pool_size=1, max_overflow=0)
         app.state.case_numbers = CaseNumbers(
-            make_sessionmaker(numbers_engine), block=settings.case_number_block
+            make_sessionmaker(numbers_engine),
+            block=settings.case_number_block,
+            prefix=settings.case_no_prefix,
         )
         app.state.redis = make_redis(settings)
         app.state.routing_client = make_client(settings) if settings.service_key else None

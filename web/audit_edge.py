@@ -5,23 +5,18 @@ not sent (503)."""
 from __future__ import annotations
 
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from shared import audit
 from shared.database import transaction
+from web.middleware import HttpMiddleware
 from web.problems import problem_response
 
 log = structlog.get_logger("gaodedim.audit")
 
 
-class AuditMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AuditMiddleware(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
         disclosure = audit.begin(client[0] if client else None)
         refused = False

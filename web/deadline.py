@@ -15,20 +15,18 @@ import contextlib
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.middleware import HttpMiddleware
 from web.problems import service_unavailable
 
 log = structlog.get_logger("gaodedim.deadline")
 
 
-class DeadlineMiddleware:
+class DeadlineMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
+        super().__init__(app)
         self.seconds = seconds
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = expired = False
 
         async def tracked(message: Message) -> None:

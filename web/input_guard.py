@@ -15,9 +15,10 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from shared.text import BAD_TEXT, INVISIBLE
+from web.middleware import HttpMiddleware
 from web.problems import problem_response
 
 INT64 = 2**63 - 1
@@ -114,14 +115,8 @@ def _query_pairs(raw: bytes) -> list[tuple[str, str]]:
     return parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
 
 
-class InputGuardMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class InputGuardMiddleware(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             _check_text("path", scope.get("path", ""))
             check_pairs(_query_pairs(scope.get("query_string", b"")))

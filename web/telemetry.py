@@ -11,22 +11,19 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.metrics import LATENCY, REQUESTS
+from web.middleware import HttpMiddleware
 
 log = structlog.get_logger("gaodedim.http")
 
 
-class RequestMiddleware:
-    """Counts, times and logs every request, and answers its X-Request-ID. A plain ASGI
-    middleware: Starlette's BaseHTTPMiddleware runs each request through extra tasks and
-    streams, a measurable share of a registration's time."""
+class RequestMiddleware(HttpMiddleware):
+    """Counts, times and logs every request, and answers its X-Request-ID."""
 
     def __init__(self, app: ASGIApp, app_name: str) -> None:
-        self.app, self.app_name = app, app_name
+        super().__init__(app)
+        self.app_name = app_name
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = dict(scope.get("headers", [])).get(b"x-request-id", b"")
         request_id = given.decode("latin-1")[:64] or uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -110,7 +110,6 @@ async def _store(
             actor=principal,
             now=now,
             numbers=request.app.state.case_numbers,
-            case_no_prefix=settings.case_no_prefix,
             repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
             hold_for=parse_duration(settings.window_hold).natural(),
         )

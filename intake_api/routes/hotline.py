@@ -101,7 +101,6 @@ async def receive_order(request: Request, sessions: Sessionmaker) -> JSONRespons
             body,
             now=request.app.state.clock(),
             numbers=request.app.state.case_numbers,
-            case_no_prefix=settings.case_no_prefix,
             repeats=service.RepeatPolicy.of(settings.repeat_window, settings.repeat_similarity),
         )
 

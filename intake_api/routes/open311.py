@@ -267,7 +267,6 @@ async def create_request(request: Request, fmt: Format, sessions: Sessionmaker) 
                 f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors
             ) or str(exc)
             raise DomainError(detail=detail, status=400) from exc
-        settings = settings_of(request)
 
         async def store(session: AsyncSession) -> tuple[str, str]:
             case = await service.register(
@@ -276,7 +275,6 @@ async def create_request(request: Request, fmt: Format, sessions: Sessionmaker) 
                 actor=principal,
                 now=request.app.state.clock(),
                 numbers=request.app.state.case_numbers,
-                case_no_prefix=settings.case_no_prefix,
             )
             return case.case_no, case.tracking_code
 

@@ -10,18 +10,8 @@ from fastapi import APIRouter, Path, Request
 from routing_api.deps import Calendar, Policy
 from services.authz import May
 from services.case import presenter, workflow
+from services.case import workflow_schemas as asked
 from services.case.responses import CaseOut, ExtensionDecided, ExtensionOut, Routed
-from services.case.workflow_schemas import (
-    Assign,
-    ExtensionDecision,
-    ExtensionRequest,
-    Reply,
-    Resume,
-    Return,
-    Sign,
-    Suspend,
-    Transfer,
-)
 from services.routing import service as routing
 from shared.database import transaction
 from shared.principal import Principal
@@ -68,7 +58,7 @@ async def route(
 
 @router.post("/cases/{case_no}/sign", response_model=CaseOut, response_model_exclude_unset=True)
 async def sign(
-    case_no: CaseNo, body: Sign, actor: Department, sessions: Sessionmaker, now: Now
+    case_no: CaseNo, body: asked.Sign, actor: Department, sessions: Sessionmaker, now: Now
 ) -> CaseOut:
     return await act_on_case(sessions, workflow.sign, case_no, body, actor, now)
 
@@ -76,7 +66,7 @@ async def sign(
 @router.post("/cases/{case_no}/return", response_model=CaseOut, response_model_exclude_unset=True)
 async def return_case(
     case_no: CaseNo,
-    body: Return,
+    body: asked.Return,
     actor: Department,
     sessions: Sessionmaker,
     policy: Policy,
@@ -90,7 +80,7 @@ async def return_case(
 @router.post("/cases/{case_no}/transfer", response_model=CaseOut, response_model_exclude_unset=True)
 async def transfer(
     case_no: CaseNo,
-    body: Transfer,
+    body: asked.Transfer,
     actor: LeadOrCoordinator,
     sessions: Sessionmaker,
     calendar: Calendar,
@@ -103,7 +93,7 @@ async def transfer(
 
 @router.post("/cases/{case_no}/suspend", response_model=CaseOut, response_model_exclude_unset=True)
 async def suspend(
-    case_no: CaseNo, body: Suspend, actor: Department, sessions: Sessionmaker, now: Now
+    case_no: CaseNo, body: asked.Suspend, actor: Department, sessions: Sessionmaker, now: Now
 ) -> CaseOut:
     return await act_on_case(sessions, workflow.suspend, case_no, body, actor, now)
 
@@ -111,7 +101,7 @@ async def suspend(
 @router.post("/cases/{case_no}/resume", response_model=CaseOut, response_model_exclude_unset=True)
 async def resume(
     case_no: CaseNo,
-    body: Resume,
+    body: asked.Resume,
     actor: Department,
     sessions: Sessionmaker,
     calendar: Calendar,
@@ -124,7 +114,7 @@ async def resume(
 
 @router.post("/cases/{case_no}/reply", response_model=CaseOut, response_model_exclude_unset=True)
 async def reply(
-    case_no: CaseNo, body: Reply, actor: Department, sessions: Sessionmaker, now: Now
+    case_no: CaseNo, body: asked.Reply, actor: Department, sessions: Sessionmaker, now: Now
 ) -> CaseOut:
     return await act_on_case(sessions, workflow.reply, case_no, body, actor, now)
 
@@ -132,7 +122,7 @@ async def reply(
 @router.post("/cases/{case_no}/assign", response_model=CaseOut, response_model_exclude_unset=True)
 async def assign(
     case_no: CaseNo,
-    body: Assign,
+    body: asked.Assign,
     actor: Coordinator,
     sessions: Sessionmaker,
     policy: Policy,
@@ -145,7 +135,11 @@ async def assign(
 
 @router.post("/cases/{case_no}/extensions", status_code=201, response_model=ExtensionOut)
 async def request_extension(
-    case_no: CaseNo, body: ExtensionRequest, actor: Department, sessions: Sessionmaker, now: Now
+    case_no: CaseNo,
+    body: asked.ExtensionRequest,
+    actor: Department,
+    sessions: Sessionmaker,
+    now: Now,
 ) -> ExtensionOut:
     async with transaction(sessions) as session:
         ext, case = await workflow.request_extension(session, case_no, body, actor=actor, now=now)
@@ -159,7 +153,7 @@ async def request_extension(
 )
 async def decide_extension(
     extension_id: RowId,
-    body: ExtensionDecision,
+    body: asked.ExtensionDecision,
     actor: Coordinator,
     sessions: Sessionmaker,
     calendar: Calendar,

@@ -73,10 +73,12 @@ class CaseNumbers:
     restarted, a registration rolled back) is a gap, never a duplicate.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], block: int = 20) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], block: int = 20, prefix: str = "GZ"
+    ) -> None:
         if block < 1:
             raise ValueError("a block holds at least one number")
-        self._sessionmaker, self._block = sessionmaker, block
+        self._sessionmaker, self._block, self.prefix = sessionmaker, block, prefix
         self._lock = asyncio.Lock()
         self._day: date | None = None
         self._next, self._last = 1, 0
@@ -86,6 +88,10 @@ class CaseNumbers:
         running process (the tests empty every table between tests): the block would go on
         counting from numbers the counter row no longer remembers."""
         self._day, self._next, self._last = None, 1, 0
+
+    async def case_no(self, day: date) -> str:
+        """The next case number of the Shanghai `day`, as people read it: `GZ-20261123-000123`."""
+        return format_case_no(self.prefix, day, await self.next(day))
 
     async def next(self, day: date) -> int:
         async with self._lock:

@@ -1,8 +1,14 @@
-"""Writing the append-only case history; every status change goes through `transition`."""
+"""Writing the append-only case history; every status change goes through `transition`.
+
+A history row is never written alone: the applicant's notice of the step (when they hear of it)
+and the channel's callback (when a channel asked to hear) go into the outbox in the same
+transaction, so neither is lost to a crash right after. `record`, `note` and `transition` say
+so in what they return (`Recorded`): the row, and what it set going."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -17,6 +23,19 @@ from services.outbox.topics import Topic
 from shared.enums import CARDS, Action, CaseStatus, Note
 from shared.models import Case, CaseEvent
 from shared.principal import Principal
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A history row and the messages written with it."""
+
+    event: CaseEvent
+    notice: str | None
+    """The applicant's notice of the step (its event: `replied`…), or None: not one they hear
+    of, opted out, no phone, or one like it already sent today."""
+    callback: outbox.Message | None
+    """The channel's callback, or None: no channel asked (no `callback_url`), or not a status
+    change or a card."""
 
 
 class Reported(Protocol):
@@ -81,7 +100,7 @@ def record(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> CaseEvent:
+) -> Recorded:
     event = CaseEvent(
         **event_values(
             case.id,
@@ -95,7 +114,7 @@ def record(
         )
     )
     session.add(event)
-    notices.enqueue_for(
+    notice = notices.enqueue_for(
         session,
         case,
         action=action,
@@ -104,10 +123,11 @@ def record(
         data=event.data,
         at=event.at,
     )
+    message = None
     if calls_back(case, action, from_status):
         message = callback(case, event.action, event.at, event.data)
         outbox.enqueue(session, message.topic, message.payload, ordering_key=message.ordering_key)
-    return event
+    return Recorded(event, notice, message)
 
 
 def note(
@@ -119,7 +139,7 @@ def note(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> CaseEvent:
+) -> Recorded:
     """An event that leaves the status as it is (a repeat, a card, an extension asked for)."""
     return record(
         session,
@@ -201,7 +221,7 @@ def transition(
     now: datetime,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
-) -> CaseEvent:
+) -> Recorded:
     """Move `case` by `action` (409 if the life cycle forbids it) and write the event for it,
     both stamped with the action's `now`."""
     before = CaseStatus(case.status)

@@ -81,7 +81,6 @@ async def register_or_link(
     actor: Principal,
     now: datetime,
     numbers: codes.CaseNumbers,
-    case_no_prefix: str,
     repeats: RepeatPolicy,
     hold_for: timedelta | None = None,
 ) -> tuple[Case, bool]:
@@ -107,7 +106,6 @@ async def register_or_link(
             actor=actor,
             now=now,
             numbers=numbers,
-            case_no_prefix=case_no_prefix,
             hold_for=hold_for,
         )
         return case, False
@@ -131,7 +129,6 @@ async def register(
     actor: Principal,
     now: datetime,
     numbers: codes.CaseNumbers,
-    case_no_prefix: str,
     hold_for: timedelta | None = None,
 ) -> Case:
     """Store the case and ask for routing in the same transaction. A held case (`hold`, with
@@ -144,7 +141,6 @@ async def register(
         actor=actor,
         now=now,
         numbers=numbers,
-        case_no_prefix=case_no_prefix,
         hold_for=hold_for,
     )
 
@@ -161,7 +157,6 @@ async def _store(
     actor: Principal,
     now: datetime,
     numbers: codes.CaseNumbers,
-    case_no_prefix: str,
     hold_for: timedelta | None,
 ) -> Case:
     """`register` once the caller may: the case, its first event and its hand-over message."""
@@ -175,14 +170,14 @@ async def _store(
 
     day = to_shanghai(now).date()
     held_for = hold_for if data.hold and hold_for else None
-    number = await numbers.next(day)
+    case_no = await numbers.case_no(day)
     # Unique through tracking_codes, which a trigger fills: see codes.with_fresh_tracking_code.
     code = codes.new_tracking_code()
     applicant = data.applicant
     case = Case(
         # The month in the id and the day in the case number come from this one `now`.
         id=func.cases_next_id(now),
-        case_no=codes.format_case_no(case_no_prefix, day, number),
+        case_no=case_no,
         tracking_code=code,
         status=CaseStatus.registered.value,
         channel=data.channel.value,
@@ -241,8 +236,7 @@ async def hand_over(
     session: AsyncSession, case_no: str, *, actor: Principal, now: datetime
 ) -> Case:
     """The window could not settle a held case: routing takes it now, not when the hold ends."""
-    authz.require(actor, May.act_at_window)
-    case = await _for_action(session, case_no, actor)
+    case = await _at_window(session, case_no, actor)
     if case.status != CaseStatus.registered.value or case.held_until is None:
         raise conflict(
             f"case {case_no} is not held at the window (status {case.status})",
@@ -279,11 +273,16 @@ async def _for_action(session: AsyncSession, case_no: str, actor: Principal) -> 
     return case
 
 
+async def _at_window(session: AsyncSession, case_no: str, actor: Principal) -> Case:
+    """A window's own action (resolve, refer, hand over): its role, then its hall's case."""
+    authz.require(actor, May.act_at_window)
+    return await _for_action(session, case_no, actor)
+
+
 async def resolve_on_spot(
     session: AsyncSession, case_no: str, data: ResolveOnSpot, *, actor: Principal, now: datetime
 ) -> Case:
-    authz.require(actor, May.act_at_window)
-    case = await _for_action(session, case_no, actor)
+    case = await _at_window(session, case_no, actor)
     transition(session, case, Action.resolve_on_spot, actor=actor, now=now, reason=data.note)
     case.resolution_note = data.note
     await _close_in_time(session, case)
@@ -293,8 +292,7 @@ async def resolve_on_spot(
 async def refer_out_of_scope(
     session: AsyncSession, case_no: str, data: OutOfScope, *, actor: Principal, now: datetime
 ) -> Case:
-    authz.require(actor, May.act_at_window)
-    case = await _for_action(session, case_no, actor)
+    case = await _at_window(session, case_no, actor)
     transition(
         session,
         case,

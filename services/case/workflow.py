@@ -189,7 +189,7 @@ async def resume(
     case = await _lead_case(session, case_no, actor, "resume a case")
     earlier = await repository.history(session, case.id)
     suspended_at = case.suspended_at
-    event = transition(session, case, Action.resume, actor=actor, now=now, reason=data.note)
+    event = transition(session, case, Action.resume, actor=actor, now=now, reason=data.note).event
     case.suspended_at = None
     await timeline.follow(session, case, calendar, history=[*earlier, event])
     # Said in the event (before it is flushed): how long the clock stopped, where it now ends.
@@ -370,7 +370,7 @@ async def decide_extension(
         reason=data.note,
         # Why more time is needed is what the applicant is told (services/notices).
         data={"extension_id": ext.id, "extend_by": ext.extend_by, "extension_reason": ext.reason},
-    )
+    ).event
     if data.approve:
         await timeline.follow(session, case, calendar, history=[*earlier, event])
     event.data = {

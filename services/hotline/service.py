@@ -46,7 +46,6 @@ async def receive(
     *,
     now: datetime,
     numbers: CaseNumbers,
-    case_no_prefix: str,
     repeats: cases.RepeatPolicy,
 ) -> Outcome:
     """Store the order as a case, or recognise it. A lock on the order id (for this transaction)
@@ -61,7 +60,7 @@ async def receive(
         )
     ).scalar_one_or_none()
     if existing is None:
-        return await _new_case(session, order, body_hash, case_no_prefix, repeats, now, numbers)
+        return await _new_case(session, order, body_hash, repeats, now, numbers)
     case = (
         await session.execute(select(Case).where(Case.id == existing.case_id).with_for_update())
     ).scalar_one()
@@ -95,7 +94,6 @@ async def _new_case(
     session: AsyncSession,
     order: HotlineOrderIn,
     body_hash: str,
-    prefix: str,
     repeats: cases.RepeatPolicy,
     now: datetime,
     numbers: CaseNumbers,
@@ -118,7 +116,6 @@ async def _new_case(
         actor=HOTLINE,
         now=now,
         numbers=numbers,
-        case_no_prefix=prefix,
         repeats=repeats,
     )
     if not repeat or case.callback_url is None:  # a repeat keeps the first channel's address

@@ -41,14 +41,14 @@ def enqueue_for(
     reason: str | None,
     data: Mapping[str, Any],
     at: datetime,
-) -> bool:
+) -> str | None:
     """The applicant's notice of this step, if they hear of it: written with the step and sent
     by the worker in order. The step's own words (why it was suspended, the answer) are kept
     now; who handles it and by when are read when it is sent, seconds later as a rule, and
     after a night's hold what the person reads at 08:00 is where the case stands at 08:00."""
     event = rules.event_for(action, from_status, case.status)
     if event is None or not rules.reachable(case) or not rules.count_one(case, at):
-        return False
+        return None
     if event == "replied":
         case.reply_code = rules.new_reply_code()
     outbox.enqueue(
@@ -64,7 +64,7 @@ def enqueue_for(
         ordering_key=f"{Topic.applicant_notice}:{case.case_no}",
         delay=rules.held_for(at, urgent=case.urgent),
     )
-    return True
+    return event
 
 
 async def deliver(

@@ -44,16 +44,8 @@ from sqlalchemy.sql.visitors import iterate
 from services.case.lifecycle import OPEN
 from shared.database import in_batches
 from shared.enums import CaseStatus
-from shared.models import (
-    Case,
-    StatsByCategory,
-    StatsByDay,
-    StatsByDepartment,
-    StatsByDistrictCategory,
-    StatsByDistrictDepartment,
-    StatsByStatus,
-    StatsDirtyDay,
-)
+from shared.models import Case
+from shared.models import stats as rollups
 from shared.models.case import LOCAL_DAY
 
 REFRESH_LOCK = 0x5747_5354  # "GSTS": one refresher at a time, whatever the process
@@ -92,12 +84,12 @@ MEASURES: dict[str, ColumnElement[int]] = {
 
 
 Rollup = (
-    StatsByDay
-    | StatsByDepartment
-    | StatsByDistrictDepartment
-    | StatsByCategory
-    | StatsByDistrictCategory
-    | StatsByStatus
+    rollups.StatsByDay
+    | rollups.StatsByDepartment
+    | rollups.StatsByDistrictDepartment
+    | rollups.StatsByCategory
+    | rollups.StatsByDistrictCategory
+    | rollups.StatsByStatus
 )
 
 
@@ -125,17 +117,17 @@ class Breakdown:
         return self.per_district
 
 
-_DAY = Grain(StatsByDay, ("district",))
+_DAY = Grain(rollups.StatsByDay, ("district",))
 BY_DAY = Breakdown(_DAY, _DAY)  # a few rows a day either way
 BY_DEPARTMENT = Breakdown(
-    Grain(StatsByDepartment, ("lead_department",)),
-    Grain(StatsByDistrictDepartment, ("district", "lead_department")),
+    Grain(rollups.StatsByDepartment, ("lead_department",)),
+    Grain(rollups.StatsByDistrictDepartment, ("district", "lead_department")),
 )
 BY_CATEGORY = Breakdown(
-    Grain(StatsByCategory, ("category",)),
-    Grain(StatsByDistrictCategory, ("district", "category")),
+    Grain(rollups.StatsByCategory, ("category",)),
+    Grain(rollups.StatsByDistrictCategory, ("district", "category")),
 )
-BY_STATUS = Breakdown(Grain(StatsByStatus, ("status",)))  # the /metrics gauge
+BY_STATUS = Breakdown(Grain(rollups.StatsByStatus, ("status",)))  # the /metrics gauge
 GRAINS = tuple(
     dict.fromkeys(
         grain
@@ -220,11 +212,16 @@ async def refresh(session: AsyncSession, *, limit: int = FOLD_DAYS) -> list[date
     locked = await session.scalar(select(func.pg_try_advisory_xact_lock(REFRESH_LOCK)))
     if not locked:
         return []
-    newest = select(StatsDirtyDay.day).distinct().order_by(StatsDirtyDay.day.desc()).limit(limit)
+    newest = (
+        select(rollups.StatsDirtyDay.day)
+        .distinct()
+        .order_by(rollups.StatsDirtyDay.day.desc())
+        .limit(limit)
+    )
     gone = (
-        delete(StatsDirtyDay)
-        .where(StatsDirtyDay.day.in_(newest.scalar_subquery()))
-        .returning(StatsDirtyDay.day)
+        delete(rollups.StatsDirtyDay)
+        .where(rollups.StatsDirtyDay.day.in_(newest.scalar_subquery()))
+        .returning(rollups.StatsDirtyDay.day)
         .cte("gone")
     )
     days = sorted((await session.execute(select(distinct(gone.c.day)).select_from(gone))).scalars())

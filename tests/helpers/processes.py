@@ -1,0 +1,122 @@
+"""The supervised servers (`python -m cli run`) started, waited for and stopped; many
+breaching cases for the worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.database import transaction
+from tests.helpers.bodies import EXAMPLES
+
+CASES = 1000
+
+
+async def breaching_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            text(f"""
+            INSERT INTO cases (case_no, tracking_code, status, channel, description,
+                               applicant_phone, applicant_type, lead_department,
+                               first_responsible_department,
+                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
+                               created_at, updated_at)
+            SELECT 'T-' || g, 'T' || lpad(g::text, 7, '0'), 'assigned', 'window', '测试',
+                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', now() - interval '3 hours',
+                   now() - interval '1 hour', now() + interval '5 days', now() - interval '1 hour',
+                   '{{}}'::jsonb, now(), now()
+            FROM generate_series(1, {CASES}) AS g
+        """)
+        )
+
+
+def leftovers(var: Path, *, ours: bool = False) -> list[psutil.Process]:
+    """The servers of the run on `var` (by their command line); with `ours`, also every process
+    started with VAR_DIR=`var` (supervisor, APIs, their workers, the worker), to clean up after
+    a test that failed half-way."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(var) in cmdline or (str(var.parent) in cmdline and "redis" in cmdline):
+            found.append(proc)
+            continue
+        if ours and proc.pid != os.getpid():
+            try:
+                if proc.environ().get("VAR_DIR") == str(var):
+                    found.append(proc)
+            except psutil.Error:
+                continue
+    return found
+
+
+def wait_ready(env: dict[str, str], proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+        try:
+            if (
+                httpx.get(f"http://127.0.0.1:{env['ROUTING_PORT']}/readyz", timeout=1).status_code
+                == 200
+                and httpx.get(
+                    f"http://127.0.0.1:{env['INTAKE_PORT']}/readyz", timeout=1
+                ).status_code
+                == 200
+            ):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("gaodedim run did not become ready in 90 s")
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int) -> int:
+    proc.send_signal(sig)
+    try:
+        return proc.wait(60)
+    finally:
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def shell_key(env: dict[str, str], role: str) -> dict[str, str]:
+    """A key issued at the servers' shell (`gaodedim keys create`), as an operator does."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "keys", "create", "--role", role, "--holder", "test"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return {"Authorization": f"Bearer {json.loads(done.stdout)['key']}"}
+
+
+def import_samples(env: dict[str, str]) -> None:
+    """The sample departments and the published rule table, through the CLI, which finds the
+    running servers through var/urls.env."""
+    for args in (
+        ["departments", "import", str(EXAMPLES / "departments.sample.json")],
+        ["rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", *args], env=env, capture_output=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+
+
+ADMIN = "supervisor-test-admin-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
