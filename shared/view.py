@@ -4,11 +4,24 @@ checks what goes out and pydantic checks it again on the way."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from shared.timeutil import shanghai_iso
 
 Item = TypeVar("Item")
+
+
+def _shown(value: object) -> object:
+    return shanghai_iso(value) if isinstance(value, datetime) else value
+
+
+ShownTime = Annotated[str | None, BeforeValidator(_shown)]
+"""A moment as every answer shows it (RFC 3339 in Shanghai time, `2026-11-18T10:00:00+08:00`),
+so a model read from a row's attributes (`from_attributes`) takes the row's aware datetime as
+it is; the documents still say `string`."""
 
 
 class View(BaseModel):

@@ -39,7 +39,7 @@ from tests.helpers.serving import (
     SERVICE_KEY,
     SMS_SECRET,
     Servers,
-    conformance_of,
+    checked_client,
     routing_client_for,
 )
 
@@ -170,21 +170,13 @@ async def intake_app(
 
 @pytest.fixture
 async def intake(intake_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=intake_app, raise_app_exceptions=False)
-    hooks = {"response": [conformance_of(intake_app).hook]}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://intake", event_hooks=hooks
-    ) as client:
+    async with checked_client(intake_app, "http://intake") as client:
         yield client
 
 
 @pytest.fixture
 async def routing(routing_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=routing_app, raise_app_exceptions=False)
-    hooks = {"response": [conformance_of(routing_app).hook]}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://routing", event_hooks=hooks
-    ) as client:
+    async with checked_client(routing_app, "http://routing") as client:
         yield client
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.apikey import service as keys
 from shared.database import transaction
-from tests.helpers.bodies import body_for, case_body
+from tests.helpers.bodies import body_for, case_body, registered
 from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -129,9 +129,7 @@ async def test_only_window_side_resolves_or_refers(
     intake: httpx.AsyncClient, make_key: KeyFactory, role: str
 ) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
-        "case_no"
-    ]
+    case_no = await registered(intake, window)
     other = await make_key(role)
     r1 = await intake.post(
         f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "x"}, headers=other

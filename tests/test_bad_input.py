@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.helpers.bodies import case_body
+from tests.helpers.bodies import case_body, registered
 from tests.helpers.db import count
 from tests.helpers.keys import KeyFactory
 
@@ -114,9 +114,7 @@ async def test_unknown_route_and_method_are_problems(intake: httpx.AsyncClient) 
 
 async def test_bad_action_bodies(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
-        "case_no"
-    ]
+    case_no = await registered(intake, window)
     for path, body, field in [
         ("resolve-on-spot", {}, "note"),
         ("resolve-on-spot", {"note": ""}, "note"),

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.case import codes
 from shared.models import Case, IdempotencyRecord
-from tests.helpers.bodies import body_for, case_body
+from tests.helpers.bodies import body_for, case_body, registered
 from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -82,9 +82,7 @@ async def test_case_numbers_count_up_within_a_day(
 
 async def test_get_case_shows_history(intake: httpx.AsyncClient, make_key: KeyFactory) -> None:
     headers = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=headers)).json()[
-        "case_no"
-    ]
+    case_no = await registered(intake, headers)
     r = await intake.get(f"/api/v1/cases/{case_no}", headers=headers)
     assert r.status_code == 200
     history = r.json()["history"]
@@ -101,9 +99,7 @@ async def test_resolve_on_spot_then_feedback_closes(
     intake: httpx.AsyncClient, make_key: KeyFactory
 ) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
-        "case_no"
-    ]
+    case_no = await registered(intake, window)
     r = await intake.post(
         f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "当场出具证明"}, headers=window
     )
@@ -125,9 +121,7 @@ async def test_out_of_scope_requires_referral_and_explanation(
     intake: httpx.AsyncClient, make_key: KeyFactory
 ) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
-        "case_no"
-    ]
+    case_no = await registered(intake, window)
     r = await intake.post(
         f"/api/v1/cases/{case_no}/out-of-scope", json={"referred_to": "人民法院"}, headers=window
     )
@@ -147,9 +141,7 @@ async def test_unsatisfied_feedback_reopens(
     intake: httpx.AsyncClient, make_key: KeyFactory
 ) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
-        "case_no"
-    ]
+    case_no = await registered(intake, window)
     await intake.post(
         f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "已解释"}, headers=window
     )
@@ -175,9 +167,7 @@ async def test_illegal_transition_is_409_with_allowed_actions(
     intake: httpx.AsyncClient, make_key: KeyFactory, path: str, body: dict[str, str]
 ) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
-        "case_no"
-    ]
+    case_no = await registered(intake, window)
     await intake.post(
         f"/api/v1/cases/{case_no}/resolve-on-spot", json={"note": "done"}, headers=window
     )
@@ -197,9 +187,7 @@ async def test_feedback_on_a_registered_case_is_refused(
     intake: httpx.AsyncClient, make_key: KeyFactory
 ) -> None:
     window = await make_key("window")
-    case_no = (await intake.post("/api/v1/cases", json=case_body(), headers=window)).json()[
-        "case_no"
-    ]
+    case_no = await registered(intake, window)
     r = await intake.post(
         f"/api/v1/cases/{case_no}/feedback", json={"satisfaction": "satisfied"}, headers=window
     )

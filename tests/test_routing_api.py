@@ -314,7 +314,6 @@ async def _routing_message_due(
 async def test_the_routing_message_waits_while_intake_hands_over(
     intake_app: Any,
     intake: httpx.AsyncClient,
-    make_key: KeyFactory,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Any,
 ) -> None:
@@ -342,19 +341,27 @@ def _refuse(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"nothing is due, yet {request.url} was called")
 
 
+@pytest.fixture
+async def window(
+    routing: httpx.AsyncClient, admin: dict[str, str], make_key: KeyFactory
+) -> dict[str, str]:
+    """The sample table published, and a window key."""
+    await publish(routing, admin)
+    return await make_key("window")
+
+
 async def test_a_failed_hand_over_frees_the_message_and_settles_the_answer(
     intake_app: Any,
     intake: httpx.AsyncClient,
     routing: httpx.AsyncClient,
     admin: dict[str, str],
-    make_key: KeyFactory,
+    window: dict[str, str],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """Routing did not answer: the worker may route the case at once, and the caller's
     idempotency record is final, so a replay answers what the first request answered without
     waiting for routing, also after the case has been routed."""
-    await publish(routing, admin)
-    headers = {**await make_key("window"), "Idempotency-Key": "down-then-up"}
+    headers = {**window, "Idempotency-Key": "down-then-up"}
     async with routing_down(intake_app):
         first = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
     assert first.json()["status"] == "registered"
@@ -377,15 +384,12 @@ async def test_a_failed_hand_over_frees_the_message_and_settles_the_answer(
 
 async def test_a_routed_registration_writes_its_idempotency_record_once(
     intake: httpx.AsyncClient,
-    routing: httpx.AsyncClient,
-    admin: dict[str, str],
-    make_key: KeyFactory,
+    window: dict[str, str],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """When routing answers in time nothing is written after intake's commit: the record keeps
     intake's answer, unsettled, and a replay reads the routed case itself."""
-    await publish(routing, admin)
-    headers = {**await make_key("window"), "Idempotency-Key": "routed-once"}
+    headers = {**window, "Idempotency-Key": "routed-once"}
     first = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
     assert first.json()["status"] == "assigned"
     async with sessionmaker() as session:

@@ -145,7 +145,6 @@ async def test_extensions_are_decided_on_open_cases_and_their_words_follow_need_
     intake: httpx.AsyncClient,
     routing: httpx.AsyncClient,
     keys: dict[str, dict[str, str]],
-    make_key: KeyFactory,
 ) -> None:
     """#6: an extension was approved on a closed case (moving its deadline), its reason shown
     to an admin in clear, unaudited."""

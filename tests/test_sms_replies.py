@@ -164,7 +164,6 @@ async def test_words_for_a_person_are_kept_for_the_window_and_not_shown_to_every
     routing: httpx.AsyncClient,
     keys: dict[str, dict[str, str]],
     make_key: Any,
-    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     no = await replied_case(intake, routing, keys)
     await texted(intake, "请问证书 什么时候能领？\n")

@@ -175,15 +175,8 @@ def event_out(event: CaseEvent) -> EventOut:
 
 
 def notice_out(notice: Notice) -> NoticeOut:
-    return NoticeOut(
-        event=notice.event,
-        channel=notice.channel,
-        text=notice.text,
-        segments=notice.segments,
-        sent_at=shanghai_iso(notice.sent_at),
-        delivered=notice.delivered,
-        delivery_code=notice.delivery_code,
-    )
+    """Every member is the row's column of the same name."""
+    return NoticeOut.model_validate(notice, from_attributes=True)
 
 
 def _actions(case: Case) -> list[str]:

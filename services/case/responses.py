@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from services.notices.responses import SmsReplyOut
-from shared.view import View
+from shared.view import ShownTime, View
 
 
 class ApplicantOut(View):
@@ -59,7 +59,7 @@ class NoticeOut(View):
     channel: str = Field(examples=["sms"])
     text: str
     segments: int = Field(description="SMS parts it took (70 characters, or 67 a part)")
-    sent_at: str | None
+    sent_at: ShownTime
     delivered: bool | None = Field(
         default=None, description="the carrier's receipt: reached the phone or not (none yet)"
     )

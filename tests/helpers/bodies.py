@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from services.department.schemas import DepartmentIn
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -47,3 +49,10 @@ ESTATE = case_body(
     title="抵押登记注销拖延", description="抵押登记注销一直没办好", intake_department=None
 )
 """A complaint the sample rule table routes to GZ-BDC (rule `estate`)."""
+
+
+async def registered(intake: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    """The number of a new case (`case_body`) registered with `headers`."""
+    r = await intake.post("/api/v1/cases", json=case_body(), headers=headers)
+    assert r.status_code in (200, 201), r.text
+    return str(r.json()["case_no"])

@@ -76,3 +76,14 @@ class Servers:
     admin_url: str
     redis_url: str
     tmp: Path
+
+
+def checked_client(app: Any, base_url: str) -> httpx.AsyncClient:
+    """A client of the in-process `app` whose every answer is checked against the app's
+    OpenAPI document (status, media type, body), as a test receives it; a server error comes
+    back as the 500 a caller would get, not as the exception."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url=base_url,
+        event_hooks={"response": [conformance_of(app).hook]},
+    )
