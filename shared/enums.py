@@ -67,6 +67,19 @@ class Satisfaction(StrEnum):
     unsatisfied = "unsatisfied"
 
 
+class Level(StrEnum):
+    """层级: where a department or service hall sits, from the top."""
+
+    city = "city"
+    district = "district"
+    street = "street"
+
+    @property
+    def below(self) -> Level:
+        """The level of a unit under this one, when nobody says otherwise."""
+        return Level.street if self is not Level.city else Level.district
+
+
 class Role(StrEnum):
     portal = "portal"
     hotline = "hotline"

@@ -1,4 +1,4 @@
-"""Who is calling: the role and, for a department key, the department it is bound to."""
+"""Who is calling: the role and, for a key bound to a department, a hall or a unit, that one."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ class Principal:
     role: Role
     key_id: uuid.UUID | None = None
     department: str | None = None
+    units: frozenset[str] | None = None
+    """For a coordinator's or supervisor's key bound to a unit (层级): the unit and everything
+    below it, whose cases it reads and acts on; None: the whole city."""
 
     @property
     def scope(self) -> str:

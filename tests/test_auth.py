@@ -69,7 +69,8 @@ async def test_keys_are_stored_hashed_and_shown_once(
         ({"role": "department", "department": "NOPE", "holder": "t"}, "department"),
         # a hall that is no department
         ({"role": "window", "department": "NOPE", "holder": "t"}, "department"),
-        ({"role": "supervisor", "department": "GZ-BDC", "holder": "t"}, "department"),
+        # a unit binds a coordinator or a supervisor (层级), never a dashboard
+        ({"role": "dashboard", "department": "GZ-BDC", "holder": "t"}, "department"),
         ({"role": "system", "holder": "t"}, "role"),
         ({"role": "emperor", "holder": "t"}, "role"),
         ({"role": "window"}, "holder"),

@@ -28,8 +28,8 @@ async def test_import_departments_and_manage_keys(
 ) -> None:
     r = run_cli(database_url, "departments", "import", str(EXAMPLES / "departments.sample.json"))
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == {"created": 17, "updated": 0}
-    assert await count(sessionmaker, "departments") == 17
+    assert json.loads(r.stdout) == {"created": 21, "updated": 0}
+    assert await count(sessionmaker, "departments") == 21
 
     r = _create_key(database_url, "GZ-BDC", "李明")
     assert r.returncode == 0, r.stderr
@@ -190,7 +190,7 @@ async def test_list_departments_show_rules_and_the_version(database_url: str) ->
         json.loads(line)
         for line in run_cli(database_url, "departments", "list").stdout.splitlines()
     ]
-    assert len(listed) == 17
+    assert len(listed) == 21
     by_code = {d["code"]: d for d in listed}
     assert by_code["GZ-BDC"]["name"] == "广州市不动产登记中心"
     assert [d["code"] for d in listed] == sorted(by_code)

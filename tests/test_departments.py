@@ -15,9 +15,9 @@ from tests.helpers.keys import KeyFactory
 async def test_sample_import_is_idempotent(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     items = load_departments()
     async with transaction(sessionmaker) as session:
-        assert await service.import_all(session, items) == {"created": 17, "updated": 0}
+        assert await service.import_all(session, items) == {"created": 21, "updated": 0}
     async with transaction(sessionmaker) as session:
-        assert await service.import_all(session, items) == {"created": 0, "updated": 17}
+        assert await service.import_all(session, items) == {"created": 0, "updated": 21}
 
 
 async def test_children_may_come_before_parents_in_the_file(
@@ -91,7 +91,7 @@ async def test_department_api(
     listed = (await routing.get("/api/v1/departments", headers=await make_key("window"))).json()[
         "items"
     ]
-    assert len(listed) == 18
+    assert len(listed) == 22
     assert (
         await routing.post(
             "/api/v1/departments", json={"code": "X", "name": "x"}, headers=await make_key("window")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from services import authz
 from services.authz import May
 from services.reports import monthly
 from services.reports.responses import MonthlyReport
@@ -18,7 +19,14 @@ from web.deps import Now, ReadSessionmaker
 from web.params import Month
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
-Reader = Annotated[Principal, allowed(May.read_reports)]
+
+
+async def city_reader(principal: Annotated[Principal, allowed(May.read_reports)]) -> Principal:
+    authz.require_whole_city(principal, "the monthly report")
+    return principal
+
+
+Reader = Annotated[Principal, Depends(city_reader)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from services import authz
 from services.authz import May
 from services.stats import common_issues as issues
 from services.stats import responses, service
@@ -19,7 +20,14 @@ from web.auth import allowed
 from web.deps import ReadSessionmaker
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
-Reader = Annotated[Principal, allowed(May.read_stats)]
+
+
+async def city_reader(principal: Annotated[Principal, allowed(May.read_stats)]) -> Principal:
+    authz.require_whole_city(principal, "the figures")
+    return principal
+
+
+Reader = Annotated[Principal, Depends(city_reader)]
 
 
 async def period(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.apikey.responses import KeyOut
 from services.department import repository as departments
+from services.department import tree
 from shared import audit, pagination
 from shared.enums import Role
 from shared.errors import forbidden, invalid, not_found
@@ -94,11 +95,18 @@ def _subject(row: ApiKey, what: str) -> str:
     return f"key {row.id} ({row.prefix}…): {what}, role {row.role}{where}, held by {row.holder}"
 
 
+UNIT_BOUND = (Role.coordinator, Role.supervisor)
+"""Roles whose key may be bound to a unit (层级), and then sees only that unit's subtree."""
+
+
 async def _require_binding(session: AsyncSession, role: Role, department: str) -> None:
     """A department key names its department; a window key may name its service hall (the
     department whose hall it serves), which lets it see that hall's cases in clear."""
-    if role not in (Role.department, Role.window):
-        raise invalid("department", "only a department or window key is bound to a department")
+    if role not in (Role.department, Role.window, *UNIT_BOUND):
+        raise invalid(
+            "department",
+            "only a department, window, coordinator or supervisor key is bound to a department",
+        )
     found = await departments.get(session, department)
     if found is None or not found.active:
         raise invalid("department", f"unknown department code '{department}' (or deactivated)")
@@ -165,7 +173,11 @@ async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
     ).scalar_one_or_none()
     if row is None:
         return None
-    return Principal(role=Role(row.role), key_id=row.id, department=row.department_code)
+    role = Role(row.role)
+    units = None
+    if role in UNIT_BOUND and row.department_code:
+        units = await tree.subtree(session, row.department_code)
+    return Principal(role=role, key_id=row.id, department=row.department_code, units=units)
 
 
 async def bootstrap_admin(session: AsyncSession, secret: str) -> bool:

@@ -39,7 +39,7 @@ def require_channel(principal: Principal, channel: Channel, intake_department: s
 
 def can_read(principal: Principal, case: Case) -> bool:
     if may(principal, May.read_all_cases):
-        return True
+        return in_units(principal, case)
     if may(principal, May.read_own_registrations):
         return _registered_by(principal, case)
     if may(principal, May.handle_cases) and principal.department:
@@ -51,6 +51,23 @@ def can_read(principal: Principal, case: Case) -> bool:
             *(case.co_departments or []),
         }
     return False
+
+
+def in_units(principal: Principal, case: Case) -> bool:
+    """A key bound to a unit (层级) has the cases its subtree leads, first answered for or
+    registered at; every other key the whole city."""
+    if principal.units is None:
+        return True
+    return not principal.units.isdisjoint(
+        (case.lead_department, case.first_responsible_department, case.intake_hall)
+    )
+
+
+def require_in_units(principal: Principal, case: Case) -> None:
+    """For the actions a coordinator takes on any case (route, assign, transfer, extensions):
+    a unit-bound coordinator only on its subtree's."""
+    if not in_units(principal, case):
+        raise forbidden(f"case {case.case_no} is outside this key's unit")
 
 
 def _registered_by(principal: Principal, case: Case) -> bool:

@@ -65,6 +65,8 @@ class CaseFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     created_by_key_id: object | None = None
+    units: frozenset[str] | None = None
+    """A unit's subtree (层级): the cases it leads, first answered for or registered at."""
 
 
 def involving(department: str) -> object:
@@ -91,6 +93,15 @@ def _filtered(filters: CaseFilter, now: datetime) -> Select[tuple[Case]]:
         stmt = stmt.where(Case.created_at < filters.created_to)
     if filters.created_by_key_id is not None:
         stmt = stmt.where(Case.created_by_key_id == filters.created_by_key_id)
+    if filters.units is not None:
+        units = sorted(filters.units)
+        stmt = stmt.where(
+            or_(
+                Case.lead_department.in_(units),
+                Case.first_responsible_department.in_(units),
+                Case.intake_hall.in_(units),
+            )
+        )
     if filters.overdue is not None:
         late = and_(
             Case.status.in_([s.value for s in OPEN]),

@@ -369,6 +369,7 @@ async def list_visible(
         if filters.department and filters.department != actor.department:
             raise forbidden("a department key lists its own department's cases only")
         filters.department = actor.department
+    filters.units = actor.units
     return await repository.page(session, filters, limit=limit, cursor=cursor, now=now)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import May, may
-from services.case import repository, timeline
+from services.case import access, repository, timeline
 from services.case.assignment import assign_to
 from services.case.history import note, transition
 from services.case.lifecycle import OPEN
@@ -127,6 +127,7 @@ async def transfer(
     """转办: the lead (or a coordinator) hands the case on; the deadline keeps running, the
     first-responsible department stays on record and is told."""
     case = await repository.get_by_no(session, case_no, for_update=True)
+    access.require_in_units(actor, case)
     if not may(actor, May.coordinate):
         if not may(actor, May.handle_cases) or actor.department != case.lead_department:
             raise forbidden("only the lead department or a coordinator may transfer a case")
@@ -233,6 +234,7 @@ async def assign(
     if not may(actor, May.coordinate):
         raise forbidden("only a coordinator may assign cases")
     case = await repository.get_by_no(session, case_no, for_update=True)
+    access.require_in_units(actor, case)
     for i, code in enumerate([data.department, *data.co_departments]):
         dept = await departments.get(session, code)
         if dept is None or not dept.active:
@@ -343,6 +345,8 @@ async def decide_extension(
     case = (
         await session.execute(select(Case).where(Case.id == ext.case_id).with_for_update())
     ).scalar_one()
+    if not access.in_units(actor, case):
+        raise not_found(f"extension {extension_id}")  # another unit's: as if it did not exist
     if CaseStatus(case.status) not in OPEN:
         # A finished case keeps its deadlines: more time for a closed case would move the
         # figures, not the work (issue 26 #6).

@@ -13,3 +13,4 @@ class DepartmentOut(BaseModel):
     webhook: str | None = Field(description="where its notices are POSTed, signed")
     role: str | None = Field(description="`coordinator` for the office that assigns cases")
     active: bool
+    level: str = Field(examples=["city", "district", "street"], description="层级")

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
+from shared.enums import Level
+
 Code = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 ]
@@ -20,7 +22,14 @@ class DepartmentIn(BaseModel):
                     "name": "广州市不动产登记中心",
                     "parent": "GZ-GHZY",
                     "contact": "020-83190000",
-                }
+                    "level": "city",
+                },
+                {
+                    "code": "YX-BJJD",
+                    "name": "越秀区北京街道党群服务中心",
+                    "parent": "YX-ZWFW",
+                    "contact": "020-83000001",
+                },
             ]
         },
         extra="forbid",
@@ -33,6 +42,11 @@ class DepartmentIn(BaseModel):
     contact: Annotated[str, Field(max_length=100)] | None = None
     webhook: HttpUrl | None = None
     role: Annotated[str, StringConstraints(pattern=r"^(coordinator)$")] | None = None
+    level: Level | None = Field(
+        default=None,
+        description="层级: `city`, `district` or `street` (街镇); none: one below its parent's "
+        "(a root is the city's). Never above its parent's.",
+    )
 
 
 class DepartmentUpdate(BaseModel):
@@ -51,3 +65,8 @@ class DepartmentUpdate(BaseModel):
     contact: Annotated[str, Field(max_length=100)] | None = None
     webhook: HttpUrl | None = None
     role: Annotated[str, StringConstraints(pattern=r"^(coordinator)$")] | None = None
+    level: Level | None = Field(
+        default=None,
+        description="层级: `city`, `district` or `street` (街镇); none: one below its parent's "
+        "(a root is the city's). Never above its parent's.",
+    )

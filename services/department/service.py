@@ -9,6 +9,7 @@ from services.department import repository
 from services.department.responses import DepartmentOut
 from services.department.schemas import DepartmentIn, DepartmentUpdate
 from shared import audit
+from shared.enums import Level
 from shared.errors import DomainError, FieldError, conflict, invalid, not_found
 from shared.models import ApiKey, Case, Department
 
@@ -22,6 +23,7 @@ def department_out(d: Department) -> DepartmentOut:
         webhook=d.webhook_url,
         role=d.role,
         active=d.active,
+        level=d.level,
     )
 
 
@@ -50,7 +52,29 @@ async def _check_parent(session: AsyncSession, code: str, parent: str | None, fi
         raise invalid(field, "parent would make a cycle: " + " → ".join(cycle))
 
 
-def _apply(row: Department, data: DepartmentIn | DepartmentUpdate) -> None:
+RANK = {Level.city: 0, Level.district: 1, Level.street: 2}
+
+
+def _level(data: DepartmentIn | DepartmentUpdate, parent: Department | None, field: str) -> str:
+    """The level given, or one below the parent's; never above the parent's (a district's
+    street hall is a street's, however it is typed)."""
+    if parent is None:
+        return (data.level or Level.city).value
+    above = Level(parent.level)
+    if data.level is None:
+        return above.below.value
+    if RANK[data.level] < RANK[above]:
+        raise invalid(field, f"'{data.level}' is above its parent's level '{above}'")
+    return data.level.value
+
+
+def _apply(
+    row: Department,
+    data: DepartmentIn | DepartmentUpdate,
+    parent: Department | None,
+    field: str = "level",
+) -> None:
+    row.level = _level(data, parent, field)
     row.name = data.name
     row.parent_code = data.parent
     row.contact = data.contact
@@ -63,7 +87,7 @@ async def create(session: AsyncSession, data: DepartmentIn) -> Department:
         raise conflict(f"department '{data.code}' already exists")
     await _check_parent(session, data.code, data.parent, "parent")
     row = Department(code=data.code)
-    _apply(row, data)
+    _apply(row, data, await repository.get(session, data.parent) if data.parent else None)
     session.add(row)
     await session.flush()
     audit.changed(f"department {data.code}: created")
@@ -75,7 +99,7 @@ async def update_department(session: AsyncSession, code: str, data: DepartmentUp
     if row is None:
         raise not_found(f"department {code}")
     await _check_parent(session, code, data.parent, "parent")
-    _apply(row, data)
+    _apply(row, data, await repository.get(session, data.parent) if data.parent else None)
     await session.flush()
     audit.changed(f"department {code}: updated")
     return row
@@ -135,7 +159,10 @@ async def import_all(session: AsyncSession, items: list[DepartmentIn]) -> dict[s
             errors=errors,
         )
     created = updated = 0
-    for d in sorted(items, key=lambda d: _depth(parents, d.code)):
+    rows = dict(existing)
+    order = sorted(range(len(items)), key=lambda i: _depth(parents, items[i].code))
+    for i in order:
+        d = items[i]
         row = existing.get(d.code)
         if row is None:
             row = Department(code=d.code)
@@ -143,7 +170,9 @@ async def import_all(session: AsyncSession, items: list[DepartmentIn]) -> dict[s
             created += 1
         else:
             updated += 1
-        _apply(row, d)
+        # Parents first: a parent's level is known before its children's.
+        _apply(row, d, rows.get(d.parent) if d.parent else None, f"[{i}].level")
+        rows[d.code] = row
         row.active = True
         await session.flush()
     audit.changed(f"departments imported: {created} created, {updated} updated")

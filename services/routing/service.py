@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.case import repository
+from services.case import access, repository
 from services.case.assignment import assign_to
 from services.case.history import transition
 from services.case.routing_record import RoutingRecord, routing_of
@@ -64,6 +64,7 @@ async def route_case(
     Idempotent: a case already routed is returned as it is (False), so a retried hand-over never
     routes twice."""
     case = await repository.get_by_no(session, case_no, for_update=True)
+    access.require_in_units(actor, case)
     if not routable(case):
         return case, False
     current = await versions.compiled(session, max_age=table_max_age)

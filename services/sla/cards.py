@@ -88,6 +88,8 @@ def _scope(actor: Principal, department: str | None) -> str | None:
         if department and department != actor.department:
             raise forbidden("a department key sees its own cards only")
         return actor.department
+    if actor.units is not None and department is not None and department not in actor.units:
+        raise forbidden(f"department {department} is outside this key's unit")
     return department
 
 
@@ -104,6 +106,8 @@ async def list_cards(
 ) -> tuple[list[CardOut], str | None]:
     department = _scope(actor, department)
     stmt = select(Card, *CASE_COLUMNS).outerjoin(Case, Case.id == Card.case_id)
+    if actor.units is not None:
+        stmt = stmt.where(Card.department.in_(sorted(actor.units)))
     for column, value in (
         (Card.department, department),
         (Card.month, month),

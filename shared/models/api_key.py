@@ -17,10 +17,12 @@ class ApiKey(Base):
     __tablename__ = "api_keys"
     __table_args__ = (
         CheckConstraint(enum_check("role", Role), name="role"),
-        # A department key names its department; a window key may name its service hall.
+        # A department key names its department; a window key may name its service hall; a
+        # coordinator's or supervisor's may name its unit (层级: a district, a street).
         CheckConstraint(
             "CASE WHEN role = 'department' THEN department_code IS NOT NULL "
-            "WHEN role = 'window' THEN true ELSE department_code IS NULL END",
+            "WHEN role IN ('window', 'coordinator', 'supervisor') THEN true "
+            "ELSE department_code IS NULL END",
             name="department_binding",
         ),
     )

@@ -1,0 +1,120 @@
+"""层级 (issue 28 #1): departments and halls at the city, a district or a street, and the keys of
+a unit's coordinator or supervisor, which see that unit's subtree and nothing else."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.department import tree
+from tests.helpers.bodies import case_body
+from tests.helpers.keys import KeyFactory
+
+YUEXIU = {"YX-ZWFW", "YX-ZJJ", "YX-BJJD", "YX-DSJD"}
+
+
+async def test_the_sample_tree_has_its_levels(
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sample_departments: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    admin = await make_key("admin")
+    listed = (await routing.get("/api/v1/departments?limit=500", headers=admin)).json()["items"]
+    level = {d["code"]: d["level"] for d in listed}
+    assert level["GZ-ZWFW"] == "city"
+    assert level["GZ-BDC"] == "city"  # given: a city centre under a city bureau
+    assert level["PY-ZWFW"] == "district"  # derived: one below the city
+    assert level["HP-GAFJ"] == "district"
+    assert (level["YX-ZJJ"], level["YX-BJJD"], level["YX-DSJD"]) == (
+        "district",
+        "street",
+        "street",
+    )
+    async with sessionmaker() as session:
+        assert await tree.subtree(session, "YX-ZWFW") == YUEXIU
+        assert await tree.subtree(session, "YX-BJJD") == {"YX-BJJD"}
+        assert {"PY-ZWFW", "LW-ZWFW", "HD-ZWFW"} | YUEXIU <= await tree.subtree(session, "GZ-ZWFW")
+
+
+async def test_a_level_is_never_above_its_parents(
+    routing: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None
+) -> None:
+    admin = await make_key("admin")
+    above = {"code": "YX-X", "name": "某社区", "parent": "YX-BJJD", "level": "district"}
+    r = await routing.post("/api/v1/departments", json=above, headers=admin)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [
+        {"field": "level", "message": "'district' is above its parent's level 'street'"}
+    ]
+    below = {"code": "YX-X", "name": "某社区", "parent": "YX-BJJD"}
+    r = await routing.post("/api/v1/departments", json=below, headers=admin)
+    assert r.status_code == 201, r.text
+    assert r.json()["level"] == "street"  # below a street: still a street
+    r = await routing.post(
+        "/api/v1/departments", json={"code": "X-1", "name": "x", "level": "county"}, headers=admin
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "level"
+
+
+async def test_a_districts_coordinator_sees_and_acts_on_its_subtree_only(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sample_departments: None,
+) -> None:
+    """A case registered at a Yuexiu street hall is the district's; one at Panyu's hall is
+    not: 403 on it, absent from the list, and nothing the district's coordinator may do."""
+    ours = await intake.post(
+        "/api/v1/cases", json=case_body(), headers=await make_key("window", "YX-BJJD")
+    )
+    theirs = await intake.post(
+        "/api/v1/cases", json=case_body(), headers=await make_key("window", "PY-ZWFW")
+    )
+    assert ours.status_code == theirs.status_code == 201
+    ours_no, theirs_no = ours.json()["case_no"], theirs.json()["case_no"]
+    district = await make_key("coordinator", "YX-ZWFW")
+    city = await make_key("coordinator")
+
+    assert (await intake.get(f"/api/v1/cases/{ours_no}", headers=district)).status_code == 200
+    r = await intake.get(f"/api/v1/cases/{theirs_no}", headers=district)
+    assert r.status_code == 403
+    listed = (await intake.get("/api/v1/cases", headers=district)).json()["items"]
+    assert [c["case_no"] for c in listed] == [ours_no]
+    everything = (await intake.get("/api/v1/cases", headers=city)).json()["items"]
+    assert {c["case_no"] for c in everything} == {ours_no, theirs_no}
+
+    assign = {"department": "YX-ZJJ", "reason": "区级事项"}
+    r = await routing.post(f"/api/v1/cases/{theirs_no}/assign", json=assign, headers=district)
+    assert r.status_code == 403
+    r = await routing.post(f"/api/v1/cases/{theirs_no}/route", headers=district)
+    assert r.status_code == 403
+    r = await routing.post(f"/api/v1/cases/{ours_no}/assign", json=assign, headers=district)
+    assert r.status_code == 200, r.text
+    assert r.json()["lead_department"] == "YX-ZJJ"
+
+
+async def test_a_unit_bound_key_does_not_read_the_citys_figures(
+    routing: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None
+) -> None:
+    """Until figures roll up by unit, a unit's supervisor is refused them rather than shown
+    the whole city's; its cards are its subtree's."""
+    district = await make_key("supervisor", "YX-ZWFW")
+    for path in ("/api/v1/stats/summary", "/api/v1/reports/monthly?month=2026-11"):
+        assert (await routing.get(path, headers=district)).status_code == 403, path
+    assert (await routing.get("/api/v1/cards", headers=district)).status_code == 200
+    r = await routing.get("/api/v1/cards/score?month=2026-11&department=GZ-BDC", headers=district)
+    assert r.status_code == 403
+    city = await make_key("supervisor")
+    assert (await routing.get("/api/v1/stats/summary", headers=city)).status_code == 200
+
+
+async def test_only_the_roles_with_a_unit_are_bound_to_one(
+    routing: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None
+) -> None:
+    security = await make_key("security_admin")
+    for role, status in (("coordinator", 201), ("supervisor", 201), ("dashboard", 422)):
+        body = {"role": role, "department": "YX-ZWFW", "holder": f"{role} of 越秀区"}
+        r = await routing.post("/api/v1/keys", json=body, headers=security)
+        assert r.status_code == status, (role, r.text)
