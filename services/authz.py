@@ -38,6 +38,8 @@ class May(StrEnum):
     read_sms_replies = "read what applicants texted back"
     unmask = "unmask a case's personal data with a stated reason"
     read_audit = "read the audit trail"
+    keep_duty_roster = "keep a unit's duty roster"
+    read_duty_roster = "read who is on duty"
 
 
 ROLES: dict[May, frozenset[R]] = {
@@ -78,6 +80,12 @@ ROLES: dict[May, frozenset[R]] = {
     May.unmask: frozenset({R.supervisor}),
     # The trail of who saw what, for the auditor alone: not even an admin reads it.
     May.read_audit: frozenset({R.auditor}),
+    # 值班: the coordinator keeps its unit's roster (the admin any unit's); those who escalate or
+    # hand a case on read who is on duty, with the phones masked but for admins and coordinators.
+    May.keep_duty_roster: frozenset({R.admin, R.coordinator}),
+    May.read_duty_roster: frozenset(
+        {R.admin, R.coordinator, R.supervisor, R.window, R.department, R.system}
+    ),
 }
 
 

@@ -80,6 +80,17 @@ class Level(StrEnum):
         return Level.street if self is not Level.city else Level.district
 
 
+class Duty(StrEnum):
+    """值班: who is on duty for a unit, by what they do."""
+
+    leader = "leader"
+    """值班领导"""
+    chief = "chief"
+    """总值班"""
+    patrol = "patrol"
+    """巡值"""
+
+
 class Role(StrEnum):
     portal = "portal"
     hotline = "hotline"

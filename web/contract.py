@@ -168,6 +168,7 @@ TAGS: dict[str, str] = {
     "rules": "分办规则 · the first-inquiry rule table: draft, publish, explain, simulate",
     "workflow": "部门办理 · signing, returning, transferring, suspending, replying, extensions",
     "calendar": "工作日历 · holidays and make-up working days deadlines count by",
+    "duty": "值班 · each unit's duty roster and who is on duty now",
     "cards": "黄红牌 · yellow and red cards, appeals and rulings, department scores",
     "outbox": "消息投递 · webhooks and callbacks waiting, delivered or failed",
     "stats": "统计 · the dashboard's figures",

@@ -183,6 +183,20 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "载入日历 · Load or correct a year's holidays and make-up days",
         "Open cases' deadlines are recomputed.",
     ),
+    # duty roster
+    "on_duty_now": (
+        "当前值班 · Who is on duty now for a unit",
+        "Nobody on duty in the unit: the nearest unit above it that has someone answers "
+        "(`answering`). Phones in full for admins and coordinators, masked for others.",
+    ),
+    "get_roster": (
+        "值班表 · A unit's shifts of one day",
+        "Phones in full for admins and coordinators, masked for others.",
+    ),
+    "put_roster": (
+        "排班 · Store a unit's shifts",
+        "A coordinator bound to a unit keeps its subtree's rosters only; audited.",
+    ),
     # cards
     "list_cards": ("黄红牌列表 · Cards", "A department key sees its own department's."),
     "score": (

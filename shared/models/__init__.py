@@ -7,6 +7,7 @@ from shared.models.calendar import CalendarYear
 from shared.models.card import Card, Warning
 from shared.models.case import PARTITION, Case, CaseCounter, CaseEvent, TrackingCode
 from shared.models.department import Department
+from shared.models.duty import DutyShift
 from shared.models.extension import Extension
 from shared.models.hotline import HotlineOrder, HotlinePush
 from shared.models.idempotency import IdempotencyRecord
@@ -34,6 +35,7 @@ __all__ = [
     "CaseCounter",
     "CaseEvent",
     "Department",
+    "DutyShift",
     "Extension",
     "HotlineOrder",
     "HotlinePush",

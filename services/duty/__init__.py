@@ -1,0 +1,1 @@
+"""值班: the duty roster of each unit, and who is on duty now."""

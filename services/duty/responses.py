@@ -1,0 +1,40 @@
+"""The duty roster as its calls answer it."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.view import View
+
+
+class ShiftOut(View):
+    date: str = Field(examples=["2026-12-07"], description="the Shanghai day it starts on")
+    starts_at: str = Field(examples=["2026-12-07T08:30:00+08:00"])
+    ends_at: str = Field(examples=["2026-12-07T17:30:00+08:00"])
+    name: str
+    duty: str = Field(examples=["leader", "chief", "patrol"])
+    phone: str = Field(
+        description="in full for admins and coordinators; masked (138****8000) for others"
+    )
+
+
+class RosterDay(View):
+    unit: str
+    date: str
+    shifts: list[ShiftOut]
+
+
+class RosterSaved(View):
+    unit: str
+    dates: list[str] = Field(description="the days whose shifts were replaced")
+    shifts: int
+
+
+class OnDuty(View):
+    """Who is on duty now for `unit`: its own people, or, when it has nobody on duty, those of
+    the nearest unit above it that has (`answering`); nobody anywhere: an empty list."""
+
+    unit: str
+    answering: str | None = Field(description="the unit whose shifts these are")
+    at: str
+    shifts: list[ShiftOut]
