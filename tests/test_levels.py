@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.department import tree
 from tests.helpers.bodies import case_body
 from tests.helpers.keys import KeyFactory
+from tests.helpers.notices import texted
 
 YUEXIU = {"YX-ZWFW", "YX-ZJJ", "YX-BJJD", "YX-DSJD"}
 
@@ -118,3 +119,29 @@ async def test_only_the_roles_with_a_unit_are_bound_to_one(
         body = {"role": role, "department": "YX-ZWFW", "holder": f"{role} of 越秀区"}
         r = await routing.post("/api/v1/keys", json=body, headers=security)
         assert r.status_code == status, (role, r.text)
+
+
+async def test_a_units_coordinator_reads_its_subtrees_texted_replies_only(
+    intake: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None
+) -> None:
+    """The reply inbox is a side door to applicants' words: a district's coordinator reads the
+    replies on its subtree's cases, not the city's (nor those that matched no case)."""
+    ours = await intake.post(
+        "/api/v1/cases",
+        json=case_body(applicant={"phone": "13800138001", "name": "黄丽华"}),
+        headers=await make_key("window", "YX-BJJD"),
+    )
+    theirs = await intake.post(
+        "/api/v1/cases",
+        json=case_body(applicant={"phone": "13900139001", "name": "陈明"}),
+        headers=await make_key("window", "PY-ZWFW"),
+    )
+    assert ours.status_code == theirs.status_code == 201
+    for phone in ("13800138001", "13900139001", "13700000000"):
+        await texted(intake, "请问什么时候能办好", phone=phone)
+    city = await intake.get("/api/v1/sms-replies", headers=await make_key("coordinator"))
+    assert len(city.json()["items"]) == 3
+    district = await intake.get(
+        "/api/v1/sms-replies", headers=await make_key("coordinator", "YX-ZWFW")
+    )
+    assert [r["case_no"] for r in district.json()["items"]] == [ours.json()["case_no"]]

@@ -158,6 +158,8 @@ def inbox_scope(viewer: Principal) -> inbox.Scope:
     """The applicants' texted replies a reader sees, by the same need to know as the cases: a
     window its hall's and its own registrations', the coordinator every one (unmatched ones
     too: a number no case has)."""
+    if viewer.units is not None:
+        return inbox.Scope(units=viewer.units)
     if viewer.role in (Role.coordinator, Role.system):
         return inbox.Scope(everything=True)
     return inbox.Scope(hall=viewer.department, key_id=viewer.key_id)

@@ -25,6 +25,9 @@ class Scope:
     everything: bool = False
     hall: str | None = None
     key_id: uuid.UUID | None = None
+    units: frozenset[str] | None = None
+    """A unit-bound coordinator (层级): the replies on its subtree's cases, and none that
+    matched no case (those are the city's coordinator's)."""
 
     def condition(self) -> ColumnElement[bool] | None:
         if self.everything:
@@ -32,6 +35,13 @@ class Scope:
         mine = [Case.intake_hall == self.hall] if self.hall else []
         if self.key_id is not None:
             mine.append(Case.created_by_key_id == self.key_id)
+        if self.units is not None:
+            units = sorted(self.units)
+            mine += [
+                Case.lead_department.in_(units),
+                Case.first_responsible_department.in_(units),
+                Case.intake_hall.in_(units),
+            ]
         return or_(*mine) if mine else false()
 
 
