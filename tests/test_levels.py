@@ -96,19 +96,54 @@ async def test_a_districts_coordinator_sees_and_acts_on_its_subtree_only(
     assert r.json()["lead_department"] == "YX-ZJJ"
 
 
-async def test_a_unit_bound_key_does_not_read_the_citys_figures(
-    routing: httpx.AsyncClient, make_key: KeyFactory, sample_departments: None
+async def test_a_units_figures_roll_up_its_subtree(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sample_departments: None,
 ) -> None:
-    """Until figures roll up by unit, a unit's supervisor is refused them rather than shown
-    the whole city's; its cards are its subtree's."""
+    """A unit's figures are those of the cases its subtree leads; a parent's equal the sum of
+    its children's; a key bound to a unit reads its own and below, and not yet the figures
+    that have no department in their rollups (categories, common issues, the report)."""
+    coordinator = await make_key("coordinator")
+    leads = {"YX-ZJJ": "YX-BJJD", "PY-ZWFW": "PY-ZWFW", "GZ-BDC": "YX-DSJD"}
+    for lead, hall in leads.items():
+        r = await intake.post(
+            "/api/v1/cases", json=case_body(), headers=await make_key("window", hall)
+        )
+        no = r.json()["case_no"]
+        assign = {"department": lead, "reason": "按层级派单"}
+        r = await routing.post(f"/api/v1/cases/{no}/assign", json=assign, headers=coordinator)
+        assert r.status_code == 200, r.text
     district = await make_key("supervisor", "YX-ZWFW")
-    for path in ("/api/v1/stats/summary", "/api/v1/reports/monthly?month=2026-11"):
+    city = await make_key("supervisor")
+
+    async def received(headers: dict[str, str], unit: str | None = None) -> int:
+        query = f"?unit={unit}" if unit else ""
+        r = await routing.get(f"/api/v1/stats/summary{query}", headers=headers)
+        assert r.status_code == 200, r.text
+        return int(r.json()["received"])
+
+    assert await received(city) == 3
+    assert await received(district) == 1  # its own unit: the case YX-ZJJ leads
+    assert await received(district, "YX-ZJJ") == 1
+    assert await received(city, "PY-ZWFW") == 1
+    assert await received(city, "GZ-ZWFW") == sum(
+        [await received(city, u) for u in ("YX-ZWFW", "PY-ZWFW", "LW-ZWFW", "HD-ZWFW")]
+    )
+    depts = (await routing.get("/api/v1/stats/departments", headers=district)).json()["items"]
+    assert [(d["department"], d["cases"]) for d in depts] == [("YX-ZJJ", 1)]
+    trend = (await routing.get("/api/v1/stats/trend", headers=district)).json()["items"]
+    assert sum(d["received"] for d in trend) == 1
+    r = await routing.get("/api/v1/stats/summary?unit=PY-ZWFW", headers=district)
+    assert r.status_code == 403
+    r = await routing.get("/api/v1/stats/summary?unit=NOPE", headers=city)
+    assert r.status_code == 404
+    for path in ("/api/v1/stats/categories", "/api/v1/reports/monthly?month=2026-11"):
         assert (await routing.get(path, headers=district)).status_code == 403, path
     assert (await routing.get("/api/v1/cards", headers=district)).status_code == 200
     r = await routing.get("/api/v1/cards/score?month=2026-11&department=GZ-BDC", headers=district)
     assert r.status_code == 403
-    city = await make_key("supervisor")
-    assert (await routing.get("/api/v1/stats/summary", headers=city)).status_code == 200
 
 
 async def test_only_the_roles_with_a_unit_are_bound_to_one(

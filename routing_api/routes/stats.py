@@ -28,6 +28,16 @@ async def city_reader(principal: Annotated[Principal, allowed(May.read_stats)]) 
 
 
 Reader = Annotated[Principal, Depends(city_reader)]
+"""The figures not yet rolled up by unit (categories, common issues): the city's readers'."""
+UnitReader = Annotated[Principal, allowed(May.read_stats)]
+Unit = Annotated[
+    str | None,
+    Query(
+        max_length=32,
+        description="层级: the figures of the cases this unit's subtree leads; a key bound to "
+        "a unit reads its own (and may name a unit below it)",
+    ),
+]
 
 
 async def period(
@@ -49,17 +59,20 @@ Period = Annotated[service.Period, Depends(period)]
 
 
 @router.get("/summary", response_model=responses.Summary)
-async def summary(_: Reader, sessions: ReadSessionmaker, p: Period) -> responses.Summary:
+async def summary(
+    reader: UnitReader, sessions: ReadSessionmaker, p: Period, unit: Unit = None
+) -> responses.Summary:
     async with transaction(sessions) as session:
-        return await service.summary(session, p)
+        return await service.summary(session, await service.for_reader(session, p, reader, unit))
 
 
 @router.get("/departments", response_model=Items[responses.DepartmentFigures])
 async def departments(
-    _: Reader, sessions: ReadSessionmaker, p: Period
+    reader: UnitReader, sessions: ReadSessionmaker, p: Period, unit: Unit = None
 ) -> Items[responses.DepartmentFigures]:
     async with transaction(sessions) as session:
-        return Items[responses.DepartmentFigures](items=await service.departments(session, p))
+        scoped = await service.for_reader(session, p, reader, unit)
+        return Items[responses.DepartmentFigures](items=await service.departments(session, scoped))
 
 
 @router.get("/categories", response_model=Items[responses.CategoryFigures])
@@ -71,9 +84,12 @@ async def categories(
 
 
 @router.get("/trend", response_model=Items[responses.DayFigures])
-async def trend(_: Reader, sessions: ReadSessionmaker, p: Period) -> Items[responses.DayFigures]:
+async def trend(
+    reader: UnitReader, sessions: ReadSessionmaker, p: Period, unit: Unit = None
+) -> Items[responses.DayFigures]:
     async with transaction(sessions) as session:
-        return Items[responses.DayFigures](items=await service.trend(session, p))
+        scoped = await service.for_reader(session, p, reader, unit)
+        return Items[responses.DayFigures](items=await service.trend(session, scoped))
 
 
 @router.get("/common-issues", response_model=Items[responses.Topic])

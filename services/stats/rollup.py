@@ -173,9 +173,11 @@ def combined(
     date_from: date | None = None,
     date_to: date | None = None,
     district: str | None = None,
+    units: frozenset[str] | None = None,
 ) -> Subquery:
     """Rows of (day, *keys, *measures) for the period: the rollup where current, counted from
-    the cases where a change has marked the day dirty."""
+    the cases where a change has marked the day dirty; `units`: only the cases those units
+    lead (a grain by lead department only)."""
     grain = breakdown.grain(district)
     model = grain.model
     dirty = DIRTY_DAYS
@@ -193,6 +195,12 @@ def combined(
     if district:
         rolled = rolled.where(model.district == district)  # type: ignore[union-attr]
         live = live.where(Case.district == district)
+    if units is not None:
+        if "lead_department" not in grain.keys:
+            raise ValueError("a unit's figures come from a rollup by lead department")
+        led = sorted(units)
+        rolled = rolled.where(model.lead_department.in_(led))  # type: ignore[union-attr]
+        live = live.where(Case.lead_department.in_(led))
     return union_all(rolled, live).subquery("figures")
 
 

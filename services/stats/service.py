@@ -18,7 +18,7 @@ cost a few thousand rollup rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -27,10 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
 from services.case.categories import label as category_label
+from services.department import repository as departments_repository
+from services.department import tree
 from services.sla.cards import BASE_SCORE
 from services.stats import rollup
 from services.stats.responses import CategoryFigures, DayFigures, DepartmentFigures, Summary
+from shared.errors import forbidden, not_found
 from shared.models import Card, Case, Department
+from shared.principal import Principal
 from shared.timeutil import SHANGHAI
 
 
@@ -39,6 +43,8 @@ class Period:
     date_from: date | None = None
     date_to: date | None = None
     district: str | None = None
+    units: frozenset[str] | None = None
+    """层级: a unit's figures are those of the cases its subtree leads; None: the city's."""
 
     def where(self, stmt: Select[Any]) -> Select[Any]:
         if self.date_from:
@@ -53,7 +59,11 @@ class Period:
         return stmt
 
     def figures(self, breakdown: rollup.Breakdown) -> Subquery:
-        return rollup.combined(breakdown, self.date_from, self.date_to, self.district)
+        """A unit's summary and trend are summed from the rollup by lead department, which
+        holds every measure per day as the daily one does."""
+        if self.units is not None and breakdown is rollup.BY_DAY:
+            breakdown = rollup.BY_DEPARTMENT
+        return rollup.combined(breakdown, self.date_from, self.date_to, self.district, self.units)
 
     def months(self) -> tuple[str | None, str | None]:
         return (
@@ -111,6 +121,8 @@ async def departments(session: AsyncSession, period: Period) -> list[DepartmentF
         cards = cards.where(Card.month >= first)
     if last:
         cards = cards.where(Card.month <= last)
+    if period.units is not None:
+        cards = cards.where(Card.department.in_(sorted(period.units)))
     card_rows = {d: (int(y), int(r), int(p)) for d, y, r, p in (await session.execute(cards)).all()}
     names = dict((await session.execute(select(Department.code, Department.name))).tuples().all())
     out = []
@@ -185,3 +197,18 @@ async def dirty_days(session: AsyncSession) -> int:
     """Days waiting for the fold: near zero while a worker runs; a backlog means none does."""
     figures = rollup.DIRTY_DAYS
     return int(await session.scalar(select(func.cardinality(figures))) or 0)
+
+
+async def for_reader(
+    session: AsyncSession, period: Period, reader: Principal, unit: str | None
+) -> Period:
+    """The period as `reader` may see it: `unit` (its subtree) rolled up, within the reader's
+    own unit when its key is bound to one (403 outside it); a bound key without `unit` reads
+    its own unit's figures."""
+    if unit is None:
+        return replace(period, units=reader.units)
+    if reader.units is not None and unit not in reader.units:
+        raise forbidden(f"unit {unit} is outside this key's unit")
+    if await departments_repository.get(session, unit) is None:
+        raise not_found(f"unit {unit}")
+    return replace(period, units=await tree.subtree(session, unit))
