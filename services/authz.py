@@ -96,11 +96,3 @@ def may(principal: Principal, what: May) -> bool:
 def require(principal: Principal, what: May) -> None:
     if not may(principal, what):
         raise forbidden(f"role '{principal.role.value}' may not {what.value}")
-
-
-def require_whole_city(principal: Principal, what: str) -> None:
-    """The figures, the common issues and the monthly report are the whole city's: a key bound
-    to a unit (层级) gets 403 until they are rolled up by unit (issue 28 #1), rather than the
-    city's figures."""
-    if principal.units is not None:
-        raise forbidden(f"a key bound to a unit may not read {what} yet: they are the city's")

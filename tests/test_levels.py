@@ -103,8 +103,8 @@ async def test_a_units_figures_roll_up_its_subtree(
     sample_departments: None,
 ) -> None:
     """A unit's figures are those of the cases its subtree leads; a parent's equal the sum of
-    its children's; a key bound to a unit reads its own and below, and not yet the figures
-    that have no department in their rollups (categories, common issues, the report)."""
+    its children's; a key bound to a unit reads its own and below, in every figure and in the
+    monthly report."""
     coordinator = await make_key("coordinator")
     leads = {"YX-ZJJ": "YX-BJJD", "PY-ZWFW": "PY-ZWFW", "GZ-BDC": "YX-DSJD"}
     for lead, hall in leads.items():
@@ -139,8 +139,16 @@ async def test_a_units_figures_roll_up_its_subtree(
     assert r.status_code == 403
     r = await routing.get("/api/v1/stats/summary?unit=NOPE", headers=city)
     assert r.status_code == 404
-    for path in ("/api/v1/stats/categories", "/api/v1/reports/monthly?month=2026-11"):
-        assert (await routing.get(path, headers=district)).status_code == 403, path
+    categories = await routing.get("/api/v1/stats/categories", headers=district)
+    assert sum(c["cases"] for c in categories.json()["items"]) == 1
+    city_categories = await routing.get("/api/v1/stats/categories", headers=city)
+    assert sum(c["cases"] for c in city_categories.json()["items"]) == 3
+    report = await routing.get("/api/v1/reports/monthly?month=2026-11", headers=district)
+    assert report.status_code == 200, report.text
+    assert report.json()["summary"]["received"] == 1
+    assert [d["department"] for d in report.json()["departments"]] == ["YX-ZJJ"]
+    issues = await routing.get("/api/v1/stats/common-issues?min_cases=2", headers=district)
+    assert issues.status_code == 200 and issues.json()["items"] == []  # one case: no topic
     assert (await routing.get("/api/v1/cards", headers=district)).status_code == 200
     r = await routing.get("/api/v1/cards/score?month=2026-11&department=GZ-BDC", headers=district)
     assert r.status_code == 403

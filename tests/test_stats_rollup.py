@@ -111,6 +111,7 @@ async def reference(
         if (period.date_from is None or _day(c) >= period.date_from)
         and (period.date_to is None or _day(c) <= period.date_to)
         and (period.district is None or c.district == period.district)
+        and (period.units is None or c.lead_department in period.units)
     ]
 
     def on_time(cases: list[Case]) -> int:
@@ -190,6 +191,9 @@ PERIODS = [
     service.Period(),
     service.Period(date(2026, 11, 4), date(2026, 11, 6)),
     service.Period(date(2026, 11, 3), None, "天河区"),
+    # 层级: a unit's figures, from the rollups by lead department (and category).
+    service.Period(units=frozenset({"GZ-BDC", "GZ-SWJ"})),
+    service.Period(date(2026, 11, 4), None, "天河区", frozenset({"GZ-BDC"})),
 ]
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from services import authz
 from services.authz import May
 from services.stats import common_issues as issues
 from services.stats import responses, service
@@ -22,14 +21,8 @@ from web.deps import ReadSessionmaker
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
 
-async def city_reader(principal: Annotated[Principal, allowed(May.read_stats)]) -> Principal:
-    authz.require_whole_city(principal, "the figures")
-    return principal
-
-
-Reader = Annotated[Principal, Depends(city_reader)]
-"""The figures not yet rolled up by unit (categories, common issues): the city's readers'."""
 UnitReader = Annotated[Principal, allowed(May.read_stats)]
+"""Every figure is read by unit (层级): a key bound to one reads its own unit's."""
 Unit = Annotated[
     str | None,
     Query(
@@ -77,10 +70,11 @@ async def departments(
 
 @router.get("/categories", response_model=Items[responses.CategoryFigures])
 async def categories(
-    _: Reader, sessions: ReadSessionmaker, p: Period
+    reader: UnitReader, sessions: ReadSessionmaker, p: Period, unit: Unit = None
 ) -> Items[responses.CategoryFigures]:
     async with transaction(sessions) as session:
-        return Items[responses.CategoryFigures](items=await service.categories(session, p))
+        scoped = await service.for_reader(session, p, reader, unit)
+        return Items[responses.CategoryFigures](items=await service.categories(session, scoped))
 
 
 @router.get("/trend", response_model=Items[responses.DayFigures])
@@ -94,12 +88,14 @@ async def trend(
 
 @router.get("/common-issues", response_model=Items[responses.Topic])
 async def common_issues(
-    _: Reader,
+    reader: UnitReader,
     sessions: ReadSessionmaker,
     p: Period,
     min_cases: Annotated[int, Query(ge=2, le=1000)] = 3,
+    unit: Unit = None,
 ) -> Items[responses.Topic]:
     """共性问题: recurring topics in the period's cases (the newest 5,000)."""
     async with transaction(sessions) as session:
-        topics = await issues.common_issues(session, p, min_cases=min_cases)
+        scoped = await service.for_reader(session, p, reader, unit)
+        topics = await issues.common_issues(session, scoped, min_cases=min_cases)
     return Items[responses.Topic](items=topics)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as months
 import unicodedata
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any
@@ -26,10 +27,17 @@ def period_of(month: str) -> service.Period:
     return service.Period(date(year, mon, 1), date(year, mon, months.monthrange(year, mon)[1]))
 
 
-async def build(session: AsyncSession, month: str, *, now: datetime) -> MonthlyReport:
-    """The month's report as of `now` (its figures can still move while the month is open)."""
-    period = period_of(month)
-    issued = await cards.of_month(session, month)
+async def build(
+    session: AsyncSession,
+    month: str,
+    *,
+    now: datetime,
+    units: frozenset[str] | None = None,
+) -> MonthlyReport:
+    """The month's report as of `now` (its figures can still move while the month is open);
+    `units`: a unit's report (层级), of the cases and cards of its subtree."""
+    period = replace(period_of(month), units=units)
+    issued = await cards.of_month(session, month, units)
     names = await departments.names(session, (c.department for c in issued))
     listed = [ReportCard(**dict(c), department_name=names.get(c.department)) for c in issued]
     statuses = Counter(c.status for c in issued)

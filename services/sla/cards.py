@@ -146,16 +146,21 @@ async def score(session: AsyncSession, actor: Principal, department: str, month:
     )
 
 
-async def of_month(session: AsyncSession, month: str) -> list[CardOut]:
+async def of_month(
+    session: AsyncSession, month: str, units: frozenset[str] | None = None
+) -> list[CardOut]:
     """Every card counted in an assessment month, by department then issue time: the list the
-    monthly report hands to the government, appeals and rulings included."""
-    rows = await session.execute(
+    monthly report hands to the government, appeals and rulings included; `units`: the cards of
+    those departments only (a unit's report)."""
+    stmt = (
         select(Card, *CASE_COLUMNS)
         .outerjoin(Case, Case.id == Card.case_id)
         .where(Card.month == month)
         .order_by(Card.department, Card.issued_at, Card.id)
     )
-    return [_out(row) for row in rows]
+    if units is not None:
+        stmt = stmt.where(Card.department.in_(sorted(units)))
+    return [_out(row) for row in await session.execute(stmt)]
 
 
 def _out(row: Any) -> CardOut:

@@ -89,6 +89,7 @@ Rollup = (
     | rollups.StatsByDistrictDepartment
     | rollups.StatsByCategory
     | rollups.StatsByDistrictCategory
+    | rollups.StatsByUnitCategory
     | rollups.StatsByStatus
 )
 
@@ -108,8 +109,15 @@ class Breakdown:
 
     overall: Grain
     per_district: Grain | None = None
+    per_unit: Grain | None = None
+    """For a unit's figures when `overall` has no lead department: by district too, so one
+    rollup serves a unit with or without a district's filter."""
 
-    def grain(self, district: str | None) -> Grain:
+    def grain(self, district: str | None, units: frozenset[str] | None = None) -> Grain:
+        if units is not None and "lead_department" not in self.overall.keys:
+            if self.per_unit is None:
+                raise ValueError("this figure has no rollup by unit")
+            return self.per_unit
         if not district:
             return self.overall
         if self.per_district is None:
@@ -126,13 +134,14 @@ BY_DEPARTMENT = Breakdown(
 BY_CATEGORY = Breakdown(
     Grain(rollups.StatsByCategory, ("category",)),
     Grain(rollups.StatsByDistrictCategory, ("district", "category")),
+    Grain(rollups.StatsByUnitCategory, ("district", "lead_department", "category")),
 )
 BY_STATUS = Breakdown(Grain(rollups.StatsByStatus, ("status",)))  # the /metrics gauge
 GRAINS = tuple(
     dict.fromkeys(
         grain
         for breakdown in (BY_DAY, BY_DEPARTMENT, BY_CATEGORY, BY_STATUS)
-        for grain in (breakdown.overall, breakdown.per_district)
+        for grain in (breakdown.overall, breakdown.per_district, breakdown.per_unit)
         if grain is not None
     )
 )
@@ -178,7 +187,7 @@ def combined(
     """Rows of (day, *keys, *measures) for the period: the rollup where current, counted from
     the cases where a change has marked the day dirty; `units`: only the cases those units
     lead (a grain by lead department only)."""
-    grain = breakdown.grain(district)
+    grain = breakdown.grain(district, units)
     model = grain.model
     dirty = DIRTY_DAYS
     rolled = select(
@@ -196,8 +205,6 @@ def combined(
         rolled = rolled.where(model.district == district)  # type: ignore[union-attr]
         live = live.where(Case.district == district)
     if units is not None:
-        if "lead_department" not in grain.keys:
-            raise ValueError("a unit's figures come from a rollup by lead department")
         led = sorted(units)
         rolled = rolled.where(model.lead_department.in_(led))  # type: ignore[union-attr]
         live = live.where(Case.lead_department.in_(led))

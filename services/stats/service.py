@@ -56,6 +56,8 @@ class Period:
             stmt = stmt.where(Case.created_at < end)
         if self.district:
             stmt = stmt.where(Case.district == self.district)
+        if self.units is not None:
+            stmt = stmt.where(Case.lead_department.in_(sorted(self.units)))
         return stmt
 
     def figures(self, breakdown: rollup.Breakdown) -> Subquery:
@@ -202,13 +204,20 @@ async def dirty_days(session: AsyncSession) -> int:
 async def for_reader(
     session: AsyncSession, period: Period, reader: Principal, unit: str | None
 ) -> Period:
-    """The period as `reader` may see it: `unit` (its subtree) rolled up, within the reader's
-    own unit when its key is bound to one (403 outside it); a bound key without `unit` reads
-    its own unit's figures."""
+    """The period as `reader` may see it (`units_for`)."""
+    return replace(period, units=await units_for(session, reader, unit))
+
+
+async def units_for(
+    session: AsyncSession, reader: Principal, unit: str | None
+) -> frozenset[str] | None:
+    """Whose figures `reader` reads: `unit`'s subtree, within the reader's own unit when its
+    key is bound to one (403 outside it); a bound key without `unit` its own unit's; an
+    unbound one without `unit` the city's (None)."""
     if unit is None:
-        return replace(period, units=reader.units)
+        return reader.units
     if reader.units is not None and unit not in reader.units:
         raise forbidden(f"unit {unit} is outside this key's unit")
     if await departments_repository.get(session, unit) is None:
         raise not_found(f"unit {unit}")
-    return replace(period, units=await tree.subtree(session, unit))
+    return await tree.subtree(session, unit)

@@ -21,6 +21,7 @@ from shared.models.stats import (
     StatsByDistrictCategory,
     StatsByDistrictDepartment,
     StatsByStatus,
+    StatsByUnitCategory,
     StatsDirtyDay,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "StatsByDistrictCategory",
     "StatsByDistrictDepartment",
     "StatsByStatus",
+    "StatsByUnitCategory",
     "StatsDirtyDay",
     "TrackingCode",
     "Warning",

@@ -93,6 +93,17 @@ class StatsByDistrictCategory(_Measures, Base):
     category: Mapped[str | None] = mapped_column(String(32))
 
 
+class StatsByUnitCategory(_Measures, Base):
+    """Per day, district, lead department and category: top categories for a unit (层级), whose
+    cases are those its subtree leads, in one district or all."""
+
+    __tablename__ = "stats_by_unit_category"
+
+    district: Mapped[str | None] = mapped_column(String(64))
+    lead_department: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(32))
+
+
 class StatsByStatus(_Measures, Base):
     """Per day and current status: the cases-by-status gauge without counting a million rows."""
 
