@@ -148,7 +148,8 @@ async def test_a_units_figures_roll_up_its_subtree(
     assert report.json()["summary"]["received"] == 1
     assert [d["department"] for d in report.json()["departments"]] == ["YX-ZJJ"]
     issues = await routing.get("/api/v1/stats/common-issues?min_cases=2", headers=district)
-    assert issues.status_code == 200 and issues.json()["items"] == []  # one case: no topic
+    assert issues.status_code == 200
+    assert issues.json()["items"] == []  # one case: no topic
     assert (await routing.get("/api/v1/cards", headers=district)).status_code == 200
     r = await routing.get("/api/v1/cards/score?month=2026-11&department=GZ-BDC", headers=district)
     assert r.status_code == 403
