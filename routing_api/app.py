@@ -17,6 +17,7 @@ from routing_api.routes import (
     reports,
     rules,
     stats,
+    supervision,
     workflow,
 )
 from shared.settings import Settings
@@ -31,6 +32,7 @@ ROUTERS = [
     workflow,
     calendar,
     duty,
+    supervision,
     cards,
     notices,
     outbox,

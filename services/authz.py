@@ -40,6 +40,8 @@ class May(StrEnum):
     read_audit = "read the audit trail"
     keep_duty_roster = "keep a unit's duty roster"
     read_duty_roster = "read who is on duty"
+    supervise = "issue supervision orders (督办) or reminders (催办)"
+    read_supervisions = "read supervision orders"
 
 
 ROLES: dict[May, frozenset[R]] = {
@@ -85,6 +87,12 @@ ROLES: dict[May, frozenset[R]] = {
     May.keep_duty_roster: frozenset({R.admin, R.coordinator}),
     May.read_duty_roster: frozenset(
         {R.admin, R.coordinator, R.supervisor, R.window, R.department, R.system}
+    ),
+    # 督办: the window's coordinators and the government's supervisors push a case; the lead
+    # department answers (`handle_cases`). An admin configures and does not supervise.
+    May.supervise: frozenset({R.coordinator, R.supervisor}),
+    May.read_supervisions: frozenset(
+        {R.coordinator, R.supervisor, R.department, R.dashboard, R.admin}
     ),
 }
 

@@ -79,6 +79,16 @@ class Level(StrEnum):
         """The level of a unit under this one, when nobody says otherwise."""
         return Level.street if self is not Level.city else Level.district
 
+    @property
+    def above(self) -> Level:
+        """The level a case is raised to (提级): street → district → city; the city stays."""
+        return Level.city if self is not Level.street else Level.district
+
+    @property
+    def rank(self) -> int:
+        """0 for the city, 2 for a street: a unit at or above a level has a rank at most its."""
+        return (Level.city, Level.district, Level.street).index(self)
+
 
 class Duty(StrEnum):
     """值班: who is on duty for a unit, by what they do."""
@@ -148,6 +158,15 @@ class Note(StrEnum):
     card_revoked = "card_revoked"
     deadlines_recomputed = "deadlines_recomputed"
     """A calendar change moved the open case's deadlines."""
+    supervised = "supervised"
+    """督办: an order to the lead department, due in working time."""
+    supervision_answered = "supervision_answered"
+    supervision_overdue = "supervision_overdue"
+    """An order unanswered when due: the department's card, and who on duty was told."""
+    reminded = "reminded"
+    """催办: the lead department reminded, without a deadline."""
+    escalated = "escalated"
+    """提级: a threshold crossed raised the case one level, with an order from that level."""
 
     @classmethod
     def card(cls, colour: str) -> Note:
@@ -155,3 +174,36 @@ class Note(StrEnum):
 
 
 CARDS = frozenset({Note.yellow_card, Note.red_card})
+CALLED_BACK = CARDS | {Note.supervised, Note.supervision_overdue, Note.escalated}
+"""Steps that leave the status as it is and that the channel which asked still hears of."""
+
+
+class SupervisionStatus(StrEnum):
+    """督办单: waiting for the department's answer, answered, or left unanswered past its time
+    (an answer after that makes it `answered`, late)."""
+
+    open = "open"
+    answered = "answered"
+    overdue = "overdue"
+
+
+class SupervisionSource(StrEnum):
+    order = "order"
+    """Issued by a coordinator or a supervisor."""
+    escalation = "escalation"
+    """Issued by the level a case was raised to (提级)."""
+
+
+class EscalationReason(StrEnum):
+    """提级: the thresholds of the rule table's `escalation` a case may cross, each once."""
+
+    reopened = "reopened"
+    """重办 N times (the applicant unsatisfied again and again)."""
+    transferred = "transferred"
+    """转办 N times: nobody takes the lead."""
+    returned = "returned"
+    """退单 N times."""
+    overdue = "overdue"
+    """Handling overdue by N working days."""
+    repeats = "repeats"
+    """N repeat calls (重复件) about the one open case."""

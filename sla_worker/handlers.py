@@ -10,11 +10,13 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.duty.service import staff_phone
 from services.notices import service as notices_service
 from services.notices.providers import Provider, Providers
 from services.outbox import service as outbox
 from services.outbox.topics import Topic
 from shared.database import transaction
+from shared.errors import Undeliverable
 from shared.routing_client import request_routing
 from shared.signing import signed_headers
 from shared.urlguard import Allowed, ensure_deliverable
@@ -33,6 +35,7 @@ def build(
     *,
     allowed: Allowed,
     notices: Handler | None = None,
+    staff: Handler | None = None,
 ) -> dict[str, Handler]:
     """`allowed`: the private targets an operator permits (CALLBACK_ALLOWED_HOSTS); every other
     inward address is refused before a byte is sent."""
@@ -62,12 +65,16 @@ def build(
         response = await http.post(payload["url"], content=body, headers=headers)
         response.raise_for_status()
 
-    jobs = {
+    jobs: dict[str, Handler] = {
         Topic.registered: route,
         Topic.department_notify: notify,
         Topic.channel_callback: call_back,
     }
-    return jobs | ({Topic.applicant_notice: notices} if notices else {})
+    return (
+        jobs
+        | ({Topic.applicant_notice: notices} if notices else {})
+        | ({Topic.staff_sms: staff} if staff else {})
+    )
 
 
 def notice_handler(
@@ -85,5 +92,28 @@ def notice_handler(
             await notices_service.deliver(
                 session, payload, chosen, signature=signature, now=clock()
             )
+
+    return send
+
+
+def staff_sms_handler(
+    sessionmaker: async_sessionmaker[AsyncSession], providers: Providers | Provider
+) -> Handler:
+    """Texts to staff (督办, 值班) through the SMS provider; the number is read now, from the
+    department or the shift the message names, so no phone sits in the outbox."""
+    sms = providers.sms if isinstance(providers, Providers) else providers
+
+    async def send(payload: dict[str, Any]) -> None:
+        async with transaction(sessionmaker) as session:
+            phone = await staff_phone(session, payload)
+        if phone is None:
+            raise Undeliverable("no number for this staff text (department or shift gone)")
+        await sms.send(
+            phone,
+            payload["text"],
+            case_no=payload.get("case_no", ""),
+            event=payload.get("event", "staff"),
+            values={"text": payload["text"]},
+        )
 
     return send

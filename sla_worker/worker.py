@@ -62,6 +62,9 @@ async def startup(ctx: dict[str, Any]) -> None:
                 settings.notice_signature,
                 ctx["clock"],
             ),
+            staff=handlers.staff_sms_handler(
+                ctx["sessionmaker"], providers.make(settings, ctx["http"])
+            ),
         )
     ctx["stop_metrics"] = metrics_server.serve(settings)
     log.info("worker_started", topics=sorted(ctx["handlers"]))

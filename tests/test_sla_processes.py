@@ -1,4 +1,5 @@
-"""Two sweeping processes, one killed mid-sweep: still exactly one yellow card per case."""
+"""Two sweeping processes, one killed mid-sweep: still exactly one yellow card per case; two
+killed and two restarted: still exactly one card per overdue 督办单."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.sla.runner import run_sweep
 from shared.models import Card
-from tests.helpers.processes import CASES, breaching_cases
+from tests.helpers.processes import CASES, breaching_cases, overdue_orders
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -59,3 +60,60 @@ async def test_two_workers_one_killed(
     assert victim.returncode == -signal.SIGKILL
     assert total == distinct == CASES
     assert pending == 0
+
+
+async def test_overdue_orders_two_workers_killed_and_restarted(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await overdue_orders(sessionmaker)
+    now = datetime.now(UTC).isoformat()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "cli", "sla", "sweep", "--now", now, "--batch", "10"]
+    pipe = asyncio.subprocess.PIPE
+
+    async def two() -> list[asyncio.subprocess.Process]:
+        return [
+            await asyncio.create_subprocess_exec(*command, env=env, stdout=pipe, stderr=pipe)
+            for _ in range(2)
+        ]
+
+    async def carded() -> int:
+        async with sessionmaker() as session:
+            found = await session.scalar(
+                select(func.count()).select_from(Card).where(Card.deadline == "supervision")
+            )
+        return found or 0
+
+    first = await two()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if await carded():
+            break
+        await asyncio.sleep(0.05)
+    for victim in first:
+        victim.send_signal(signal.SIGKILL)
+    killed = [await victim.wait() for victim in first]
+    assert 0 < await carded() < CASES  # killed in the middle, not before or after
+    for restarted in await two():
+        _, err = await asyncio.wait_for(restarted.communicate(), 120)
+        assert restarted.returncode == 0, err
+
+    async with sessionmaker() as session:
+        total, distinct = (
+            await session.execute(
+                select(func.count(), func.count(func.distinct(Card.supervision_id))).where(
+                    Card.deadline == "supervision"
+                )
+            )
+        ).one()
+        grouped = await session.execute(
+            text("SELECT status, count(*) FROM supervisions GROUP BY status")
+        )
+        statuses = {status: n for status, n in grouped.tuples()}
+        noted = await session.scalar(
+            text("SELECT count(*) FROM case_events WHERE action = 'supervision_overdue'")
+        )
+    assert killed == [-signal.SIGKILL, -signal.SIGKILL]
+    assert total == distinct == CASES
+    assert statuses == {"overdue": CASES}
+    assert noted == CASES

@@ -197,6 +197,28 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "排班 · Store a unit's shifts",
         "A coordinator bound to a unit keeps its subtree's rosters only; audited.",
     ),
+    # supervision
+    "supervise": (
+        "督办 · Issue a supervision order to the case's lead department",
+        "A unit-bound key: cases in its subtree only. Numbered `DB-YYYYMMDD-NNN`, due in "
+        "working time; copied to the lead department's parent unit; audited.",
+    ),
+    "remind": (
+        "催办 · Remind the lead department (counted, no deadline)",
+        "A unit-bound key: cases in its subtree only.",
+    ),
+    "respond": (
+        "督办反馈 · The addressed department answers an order",
+        "Only the department the order is addressed to; once.",
+    ),
+    "list_supervisions": (
+        "督办单列表 · Supervision orders",
+        "A department key sees the orders addressed to it; a unit-bound key its subtree's.",
+    ),
+    "get_supervision": (
+        "督办单 · One supervision order",
+        "A department key: orders addressed to it only; a unit-bound key: its subtree's.",
+    ),
     # cards
     "list_cards": ("黄红牌列表 · Cards", "A department key sees its own department's."),
     "score": (

@@ -15,6 +15,7 @@ from services.case import access, presenter, service
 from services.case.repository import CaseFilter
 from services.case.responses import CaseOut, LinkedOut
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot, Unmask
+from services.supervision import service as supervision
 from shared.database import transaction
 from shared.durations import parse_duration
 from shared.enums import CaseStatus, Channel
@@ -217,7 +218,8 @@ async def get_case(case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessi
         events = await service.history_of(session, case)
         notices = await service.notices_of(session, case)
         replies = await service.replies_of(session, case, actor=principal)
-        return presenter.case_out(case, principal, events, notices, replies)
+        orders = await supervision.of_case(session, case, principal)
+        return presenter.case_out(case, principal, events, notices, replies, supervisions=orders)
 
 
 @router.post("/{case_no}/unmask", response_model=CaseOut, response_model_exclude_unset=True)

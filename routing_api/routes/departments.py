@@ -26,7 +26,7 @@ Code = Annotated[str, Path(max_length=32)]
 
 @router.get("", response_model=Page[DepartmentOut])
 async def list_departments(
-    _: CurrentPrincipal,
+    viewer: CurrentPrincipal,
     sessions: Sessionmaker,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Cursor = None,
@@ -34,17 +34,21 @@ async def list_departments(
     async with transaction(sessions) as session:
         rows, next_cursor = await repository.page_departments(session, limit=limit, cursor=cursor)
     return Page[DepartmentOut](
-        items=[service.department_out(d) for d in rows], next_cursor=next_cursor, limit=limit
+        items=[service.department_out(d, viewer) for d in rows],
+        next_cursor=next_cursor,
+        limit=limit,
     )
 
 
 @router.get("/{code}", response_model=DepartmentOut)
-async def get_department(code: Code, _: CurrentPrincipal, sessions: Sessionmaker) -> DepartmentOut:
+async def get_department(
+    code: Code, viewer: CurrentPrincipal, sessions: Sessionmaker
+) -> DepartmentOut:
     async with transaction(sessions) as session:
         row = await repository.get(session, code)
         if row is None:
             raise not_found(f"department {code}")
-    return service.department_out(row)
+    return service.department_out(row, viewer)
 
 
 def _deliverable_webhook(request: Request, url: object) -> None:

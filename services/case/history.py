@@ -20,7 +20,7 @@ from services.case.schedule import reschedule
 from services.notices import service as notices
 from services.outbox import service as outbox
 from services.outbox.topics import Topic
-from shared.enums import CARDS, Action, CaseStatus, Note
+from shared.enums import CALLED_BACK, Action, CaseStatus, Note
 from shared.models import Case, CaseEvent
 from shared.principal import Principal
 
@@ -84,9 +84,9 @@ def event_values(
 
 
 def calls_back(case: Reported, action: str, from_status: str | None) -> bool:
-    """The channel that asked hears of every status change and every card."""
+    """The channel that asked hears of every status change, every card and every 督办."""
     return bool(case.callback_url) and (
-        action in CARDS or (from_status is not None and from_status != case.status)
+        action in CALLED_BACK or (from_status is not None and from_status != case.status)
     )
 
 
@@ -208,8 +208,17 @@ def callback(
             "at": at.isoformat() if at else None,
             "reply": case.reply if case.status == "replied" else None,
             "card": {k: data[k] for k in ("deadline", "points") if k in data} or None,
+            **_supervision(data),
         },
     )
+
+
+def _supervision(data: dict[str, Any]) -> dict[str, Any]:
+    """A 督办's callback says which order, from which level, due when (and only a 督办's)."""
+    if "order_no" not in data:
+        return {}
+    keys = ("order_no", "due_at", "level", "department", "card_id")
+    return {"supervision": {k: data[k] for k in keys if k in data}}
 
 
 def transition(

@@ -18,6 +18,7 @@ from services.case.responses import (
     NoticeOut,
     Resolution,
     Step,
+    SupervisionOut,
     TrackingOut,
 )
 from services.notices.responses import SmsReplyOut
@@ -220,6 +221,7 @@ def case_out(
     sms_replies: list[SmsReplyOut] | None = None,
     *,
     unmasked: bool = False,
+    supervisions: list[SupervisionOut] | None = None,
 ) -> CaseOut:
     """`history`, `notices` and `sms_replies` are in the answer only when given (one case read),
     not as nulls on every case of a list."""
@@ -269,6 +271,8 @@ def case_out(
         reopen_count=case.reopen_count,
         return_count=case.return_count,
         repeat_count=case.repeat_count,
+        transfer_count=case.transfer_count,
+        remind_count=case.remind_count,
         assignment_final=case.assignment_final,
         reply=case.reply,
         notices_opted_out=case.notices_opted_out,
@@ -282,6 +286,8 @@ def case_out(
         out.notices = [notice_out(n) for n in notices]
     if sms_replies is not None:
         out.sms_replies = sms_replies
+    if supervisions is not None:
+        out.supervisions = supervisions  # each masked as its viewer may see it
     return _for(out, unmasked or access.sees_in_clear(viewer, case))
 
 

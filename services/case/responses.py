@@ -118,6 +118,8 @@ class CaseOut(View):
     reopen_count: int
     return_count: int
     repeat_count: int
+    transfer_count: int = Field(default=0, description="转办: lead departments it was handed to")
+    remind_count: int = Field(default=0, description="催办: reminders sent to its lead")
     assignment_final: bool
     reply: str | None
     notices_opted_out: bool = Field(description="the applicant asked for no notices of it")
@@ -128,6 +130,9 @@ class CaseOut(View):
     notices: list[NoticeOut] | None = Field(
         default=None, description="when one case is read: what the applicant was sent"
     )
+    supervisions: list[SupervisionOut] | None = Field(
+        default=None, description="when one case is read: its 督办 orders, oldest first"
+    )
     sms_replies: list[SmsReplyOut] | None = Field(
         default=None,
         description="when one case is read by a role that sees personal data: what the "
@@ -136,6 +141,31 @@ class CaseOut(View):
     repeat: bool | None = Field(
         default=None, description="on registration: true when linked to an open case (重复件)"
     )
+
+
+class SupervisionOut(View):
+    """A 督办单: to the lead department, copied to the unit above it, due in working time."""
+
+    id: int
+    order_no: str = Field(examples=["DB-20261207-001"])
+    case_no: str = Field(examples=["GZ-20261207-000042"])
+    department: str = Field(examples=["YX-BJJD"], description="the department it is addressed to")
+    copied_to: str | None = Field(examples=["YX-ZWFW"], description="the unit above it")
+    issuing_unit: str | None = Field(
+        examples=["YX-ZWFW"], description="the unit it comes from; none: the city's centre"
+    )
+    level: str = Field(examples=["city", "district", "street"], description="the issuing level")
+    source: str = Field(examples=["order", "escalation"])
+    reason: str | None = Field(description="masked where it quotes the applicant, as on the case")
+    respond_within: str = Field(examples=["2 working_days"])
+    due_at: ShownTime
+    status: str = Field(examples=["open", "answered", "overdue"])
+    issued_at: ShownTime
+    progress: str | None = Field(description="the department's answer")
+    answered_at: ShownTime
+    answered_on_time: bool | None = Field(description="none while unanswered")
+    overdue_at: ShownTime = Field(description="when it was found unanswered past its time")
+    card_id: int | None = Field(description="the card its lateness gave the department")
 
 
 class LinkedOut(View):
@@ -215,6 +245,16 @@ class CardNote(View):
     points: int | None = None
 
 
+class SupervisionNote(View):
+    """Which 督办单 a callback is about: its number, due time, level and department."""
+
+    order_no: str = Field(examples=["DB-20261118-001"])
+    due_at: str | None = Field(default=None, description="when the answer is due, RFC 3339")
+    level: str | None = Field(default=None, examples=["district"])
+    department: str | None = Field(default=None, description="the department it is addressed to")
+    card_id: int | None = Field(default=None, description="on an overdue order: its card")
+
+
 class HotlineCallback(View):
     """What we POST to a hotline order's `callback_url` at every status change and card."""
 
@@ -231,6 +271,9 @@ class HotlineCallback(View):
     at: str | None = Field(description="when it happened, RFC 3339")
     reply: str | None = Field(description="the department's answer, once the case is replied")
     card: CardNote | None = Field(description="on a card: which deadline and how many points")
+    supervision: SupervisionNote | None = Field(
+        default=None, description="on `supervised` and `supervision_overdue`: the order"
+    )
 
 
 class DepartmentNotice(View):
@@ -250,6 +293,12 @@ class DepartmentNotice(View):
     due_at: str | None = Field(default=None, description="on a warning: when the deadline falls")
     card_id: int | None = Field(default=None, description="on a card")
     points: int | None = Field(default=None, description="on a card")
+    order_no: str | None = Field(default=None, description="on a 督办 event: the order")
+    supervision_id: int | None = Field(default=None, description="on a 督办 event")
+    level: str | None = Field(default=None, description="on a 督办 event: the issuing level")
+    order_status: str | None = Field(
+        default=None, description="on a 督办 event: `open`, `answered` or `overdue`"
+    )
 
 
 class Routed(CaseOut):

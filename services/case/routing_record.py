@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from services.rules.schemas import CardPolicy, SlaPolicy
+from services.rules.schemas import CardPolicy, EscalationPolicy, SlaPolicy
 
 
 class RoutingRecord(BaseModel):
@@ -21,6 +21,8 @@ class RoutingRecord(BaseModel):
     """The policy's name in the rule table; `policy` is the policy itself as it was then."""
     policy: SlaPolicy | None = None
     card_policy: CardPolicy | None = None
+    escalation: EscalationPolicy | None = None
+    """The 提级 thresholds of the version that routed the case (none: the defaults)."""
     reason: str | None = None
     fallback: bool | None = None
     deadline_alert: str | None = None

@@ -149,6 +149,7 @@ async def transfer(
         data={"from_department": previous, "to_department": data.to_department},
     )
     case.lead_department = data.to_department
+    case.transfer_count += 1
     case.co_departments = [c for c in case.co_departments if c != data.to_department]
     case.assigned_at = case.updated_at
     case.signed_at = None

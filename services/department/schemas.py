@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
+from services.validation import MOBILE, normalise_phone
 from shared.enums import Level
+
+
+def _mobile(value: str) -> str:
+    value = normalise_phone(value)
+    if not MOBILE.match(value):
+        raise ValueError("not a mainland mobile number (1xxxxxxxxxx): a text goes to a mobile")
+    return value
+
+
+Mobile = Annotated[str, StringConstraints(max_length=32), AfterValidator(_mobile)]
 
 Code = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
@@ -41,6 +52,11 @@ class DepartmentIn(BaseModel):
     parent: Code | None = None
     contact: Annotated[str, Field(max_length=100)] | None = None
     webhook: HttpUrl | None = None
+    notice_mobile: Mobile | None = Field(
+        default=None,
+        description="the mobile its 督办 orders are texted to (the configured SMS provider); "
+        "shown in full to admins and coordinators only",
+    )
     role: Annotated[str, StringConstraints(pattern=r"^(coordinator)$")] | None = None
     level: Level | None = Field(
         default=None,
@@ -64,6 +80,11 @@ class DepartmentUpdate(BaseModel):
     parent: Code | None = None
     contact: Annotated[str, Field(max_length=100)] | None = None
     webhook: HttpUrl | None = None
+    notice_mobile: Mobile | None = Field(
+        default=None,
+        description="the mobile its 督办 orders are texted to (the configured SMS provider); "
+        "shown in full to admins and coordinators only",
+    )
     role: Annotated[str, StringConstraints(pattern=r"^(coordinator)$")] | None = None
     level: Level | None = Field(
         default=None,

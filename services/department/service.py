@@ -8,19 +8,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.department import repository
 from services.department.responses import DepartmentOut
 from services.department.schemas import DepartmentIn, DepartmentUpdate
+from services.privacy import mask_phone
 from shared import audit
-from shared.enums import Level
+from shared.enums import Level, Role
 from shared.errors import DomainError, FieldError, conflict, invalid, not_found
 from shared.models import ApiKey, Case, Department
+from shared.principal import Principal
+
+SEES_PHONES = frozenset({Role.admin, Role.coordinator, Role.system})
+"""Staff phones are for those who call the staff: admins and coordinators."""
 
 
-def department_out(d: Department) -> DepartmentOut:
+def department_out(d: Department, viewer: Principal | None = None) -> DepartmentOut:
+    """`viewer`: who reads it (None: the servers' shell, which sees everything)."""
+    clear = viewer is None or viewer.role in SEES_PHONES
     return DepartmentOut(
         code=d.code,
         name=d.name,
         parent=d.parent_code,
         contact=d.contact,
         webhook=d.webhook_url,
+        notice_mobile=d.notice_mobile if clear else mask_phone(d.notice_mobile),
         role=d.role,
         active=d.active,
         level=d.level,
@@ -79,6 +87,7 @@ def _apply(
     row.parent_code = data.parent
     row.contact = data.contact
     row.webhook_url = str(data.webhook) if data.webhook else None
+    row.notice_mobile = data.notice_mobile
     row.role = data.role
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.errors import forbidden, not_found
 from shared.models import Department
+from shared.principal import Principal
 
 
 async def subtree(session: AsyncSession, code: str) -> frozenset[str]:
@@ -19,3 +21,18 @@ async def subtree(session: AsyncSession, code: str) -> frozenset[str]:
     tree = top.union(below)
     rows = await session.execute(select(tree.c.code))
     return frozenset(rows.scalars())
+
+
+async def scope(
+    session: AsyncSession, reader: Principal, unit: str | None
+) -> frozenset[str] | None:
+    """Whose cases, orders or figures `reader` asks for: `unit`'s subtree, within the reader's
+    own unit when its key is bound to one (403 outside it); a bound key without `unit` its own
+    unit's; an unbound one without `unit` the city's (None)."""
+    if unit is None:
+        return reader.units
+    if reader.units is not None and unit not in reader.units:
+        raise forbidden(f"unit {unit} is outside this key's unit")
+    if await session.get(Department, unit) is None:
+        raise not_found(f"unit {unit}")
+    return await subtree(session, unit)

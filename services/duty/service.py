@@ -4,7 +4,9 @@ reaches the district's duty leader, and the city's when the district has nobody.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,18 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import authz
 from services.authz import May
 from services.department import repository as departments
+from services.department.service import SEES_PHONES
 from services.duty.responses import OnDuty, RosterDay, RosterSaved, ShiftOut
 from services.duty.schemas import Roster
 from services.privacy import mask_phone
 from shared import audit
-from shared.enums import Role
 from shared.errors import forbidden, not_found
 from shared.models import Department, DutyShift
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI, shanghai_iso
-
-SEES_PHONES = frozenset({Role.admin, Role.coordinator, Role.system})
-"""Staff phones are for those who call the people on duty: admins and coordinators."""
 
 
 async def _unit(session: AsyncSession, code: str) -> Department:
@@ -125,3 +124,13 @@ async def now_for(session: AsyncSession, code: str, now: datetime, *, actor: Pri
         at=shanghai_iso(now) or "",
         shifts=[shift_out(s, actor) for s in shifts],
     )
+
+
+async def staff_phone(session: AsyncSession, payload: Mapping[str, Any]) -> str | None:
+    """The number a staff text goes to, read at delivery: a department's notice mobile or a
+    shift's phone (a shift replaced since has none: that text is not sent)."""
+    if "shift" in payload:
+        shift = await session.get(DutyShift, int(payload["shift"]))
+        return shift.phone if shift else None
+    unit = await departments.get(session, str(payload.get("department", "")))
+    return unit.notice_mobile if unit else None

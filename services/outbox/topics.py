@@ -18,3 +18,6 @@ class Topic(StrEnum):
     hotline's `callback_url`)."""
     applicant_notice = "applicant.notice"
     """An SMS or WeChat notice to the applicant, rendered and sent by the worker."""
+    staff_sms = "staff.sms"
+    """A text to staff: a department's notice mobile (督办) or whoever is on duty (值班). The
+    payload names the department or the shift, never the number: it is read at delivery."""

@@ -92,6 +92,7 @@ async def route_case(
         reason=decision.reason,
         fallback=decision.fallback,
         card_policy=compiled.table.card_policy,
+        escalation=compiled.table.escalation,
     )
     transition(
         session,

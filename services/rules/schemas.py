@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
-from shared.durations import DurationField
+from shared.durations import DurationField, parse_duration
 from shared.enums import ApplicantType, Category, Channel
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -32,6 +32,31 @@ class CardPolicy(Model):
     red_points: Annotated[int, Field(ge=0, le=100)] = 3
     red_when_yellows_in_month: Annotated[int, Field(ge=1, le=100)] = 3
     auto_close_after: DurationField | None = None
+    supervision_card: Literal["none", "yellow", "red"] = "yellow"
+    """The card a 督办单 left unanswered past its time gives the department (its points as
+    the colour's above); `none`: the order is marked overdue and the duty is told, no card."""
+
+
+Threshold = Annotated[int, Field(ge=1, le=1000)]
+
+
+class EscalationPolicy(Model):
+    """提级: when a case is raised one level (street → district → city), each threshold once per
+    case; `null` turns one off. Versioned with the table: a case keeps the thresholds of the
+    version that routed it."""
+
+    reopened: Threshold | None = 2
+    transferred: Threshold | None = 3
+    returned: Threshold | None = 2
+    overdue: DurationField | None = Field(
+        default_factory=lambda: parse_duration("3 working_days"),
+        description="handling overdue by this much (`3 working_days` when left out)",
+    )
+    repeats: Threshold | None = 5
+    respond_within: DurationField = Field(
+        default_factory=lambda: parse_duration("2 working_days"),
+        description="the order the raised level issues is due in this (`2 working_days`)",
+    )
 
 
 class Rule(Model):
@@ -87,6 +112,7 @@ class RuleTable(Model):
     fallback_department: Code
     sla_policies: dict[PolicyName, SlaPolicy]
     card_policy: CardPolicy = Field(default_factory=CardPolicy)
+    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
     rules: Annotated[list[Rule], Field(max_length=50_000)]
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.clock import years
 from services.sla.sweep import SweepResult, sweep_batch
+from services.supervision.sweep import overdue_batch
 from shared.database import transaction
 
 
@@ -22,4 +23,10 @@ async def run_sweep(
         for name in ("cases", "warnings", "yellow", "red", "closed"):
             setattr(total, name, getattr(total, name) + getattr(result, name))
         if result.cases < batch:
+            break
+    while True:  # 督办单 left unanswered past their time
+        async with transaction(sessionmaker) as session:
+            found = await overdue_batch(session, now=now, batch=batch)
+        total.orders_overdue += found
+        if found < batch:
             return total

@@ -38,6 +38,8 @@ class SweepResult:
     yellow: int = 0
     red: int = 0
     closed: int = 0
+    orders_overdue: int = 0
+    """督办单 found unanswered past their time (services/supervision/sweep.py)."""
 
 
 def _month(moment: datetime) -> str:
@@ -69,7 +71,8 @@ INSERT_CARDS = text("""
                 CAST(:colours AS text[]), CAST(:deadlines AS text[]),
                 CAST(:dues AS timestamptz[]), CAST(:points AS int[]))
          AS c(case_id, department, colour, deadline, due_at, points)
-    ON CONFLICT (case_id, deadline, due_at) WHERE case_id IS NOT NULL DO NOTHING
+    ON CONFLICT (case_id, deadline, due_at) WHERE case_id IS NOT NULL AND supervision_id IS NULL
+    DO NOTHING
     RETURNING id, case_id, deadline, due_at
 """)
 RESCHEDULE = text("""
@@ -308,4 +311,5 @@ def summary(result: SweepResult) -> dict[str, Any]:
         "yellow": result.yellow,
         "red": result.red,
         "closed": result.closed,
+        "orders_overdue": result.orders_overdue,
     }

@@ -27,12 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
 from services.case.categories import label as category_label
-from services.department import repository as departments_repository
 from services.department import tree
 from services.sla.cards import BASE_SCORE
 from services.stats import rollup
 from services.stats.responses import CategoryFigures, DayFigures, DepartmentFigures, Summary
-from shared.errors import forbidden, not_found
 from shared.models import Card, Case, Department
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI
@@ -211,13 +209,5 @@ async def for_reader(
 async def units_for(
     session: AsyncSession, reader: Principal, unit: str | None
 ) -> frozenset[str] | None:
-    """Whose figures `reader` reads: `unit`'s subtree, within the reader's own unit when its
-    key is bound to one (403 outside it); a bound key without `unit` its own unit's; an
-    unbound one without `unit` the city's (None)."""
-    if unit is None:
-        return reader.units
-    if reader.units is not None and unit not in reader.units:
-        raise forbidden(f"unit {unit} is outside this key's unit")
-    if await departments_repository.get(session, unit) is None:
-        raise not_found(f"unit {unit}")
-    return await tree.subtree(session, unit)
+    """Whose figures `reader` reads (`tree.scope`)."""
+    return await tree.scope(session, reader, unit)

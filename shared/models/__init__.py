@@ -24,6 +24,7 @@ from shared.models.stats import (
     StatsByUnitCategory,
     StatsDirtyDay,
 )
+from shared.models.supervision import Supervision, SupervisionCounter
 
 __all__ = [
     "PARTITION",
@@ -55,6 +56,8 @@ __all__ = [
     "StatsByStatus",
     "StatsByUnitCategory",
     "StatsDirtyDay",
+    "Supervision",
+    "SupervisionCounter",
     "TrackingCode",
     "Warning",
 ]

@@ -16,7 +16,9 @@ class Card(Base):
     __tablename__ = "cards"
     __table_args__ = (
         CheckConstraint("colour IN ('yellow', 'red')", name="colour"),
-        CheckConstraint("deadline IN ('sign', 'handle', 'drag', 'monthly')", name="deadline"),
+        CheckConstraint(
+            "deadline IN ('sign', 'handle', 'drag', 'monthly', 'supervision')", name="deadline"
+        ),
         CheckConstraint("status IN ('active', 'appealed', 'upheld', 'revoked')", name="status"),
         Index(
             "uq_cards_case_deadline",
@@ -24,7 +26,13 @@ class Card(Base):
             "deadline",
             "due_at",
             unique=True,
-            postgresql_where=text("case_id IS NOT NULL"),
+            postgresql_where=text("case_id IS NOT NULL AND supervision_id IS NULL"),
+        ),
+        Index(
+            "uq_cards_supervision",
+            "supervision_id",
+            unique=True,
+            postgresql_where=text("supervision_id IS NOT NULL"),
         ),
         Index(
             "uq_cards_monthly",
@@ -40,7 +48,7 @@ class Card(Base):
     case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))
     department: Mapped[str] = mapped_column(String(32), ForeignKey("departments.code"))
     colour: Mapped[str] = mapped_column(String(8))
-    deadline: Mapped[str] = mapped_column(String(8))
+    deadline: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime | None]
     month: Mapped[str] = mapped_column(String(7))
     """YYYY-MM in Shanghai time: the assessment month the points count in."""
@@ -52,6 +60,8 @@ class Card(Base):
     decided_at: Mapped[datetime | None]
     decided_by_key_id: Mapped[uuid.UUID | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
+    supervision_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("supervisions.id"))
+    """The 督办单 left unanswered past its time (deadline `supervision`)."""
 
 
 class Warning(Base):

@@ -126,6 +126,10 @@ class Case(Base):
 
     return_count: Mapped[int] = mapped_column(Integer, server_default="0")
     repeat_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    transfer_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    """转办: how often the case was handed from one lead department to another."""
+    remind_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    """催办: how often the lead department was reminded of it."""
     """重复件: how often the same person came back with the same matter while it was open."""
     assignment_final: Mapped[bool] = mapped_column(Boolean, server_default="false")
     """Set when the coordinator assigns after the return cap: no further return or transfer."""

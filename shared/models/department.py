@@ -19,6 +19,8 @@ class Department(Base):
     )
     contact: Mapped[str | None] = mapped_column(String(100))
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    notice_mobile: Mapped[str | None] = mapped_column(String(32))
+    """Where its 督办 orders are texted (staff data: masked but for admins and coordinators)."""
     role: Mapped[str | None] = mapped_column(String(32))
     """`coordinator` marks the duty coordinator's department (the table's fallback owner)."""
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")

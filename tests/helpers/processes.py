@@ -40,6 +40,35 @@ async def breaching_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> Non
         )
 
 
+async def overdue_orders(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """CASES cases inside their deadlines, each with one 督办单 due an hour ago."""
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            text(f"""
+            INSERT INTO cases (case_no, tracking_code, status, channel, description,
+                               applicant_phone, applicant_type, lead_department,
+                               first_responsible_department,
+                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
+                               created_at, updated_at)
+            SELECT 'S-' || g, 'S' || lpad(g::text, 7, '0'), 'signed', 'window', '测试',
+                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', now() - interval '3 days',
+                   now() - interval '2 days', now() + interval '5 days', now() + interval '5 days',
+                   '{{}}'::jsonb, now(), now()
+            FROM generate_series(1, {CASES}) AS g
+        """)
+        )
+        await session.execute(
+            text("""
+            INSERT INTO supervisions (order_no, case_id, department, level, source, reason,
+                                      respond_within, due_at, status, issued_at)
+            SELECT 'DB-20261118-' || lpad(substr(case_no, 3), 4, '0'), id, 'GZ-BDC', 'city',
+                   'order', '测试督办', '2 working_days', now() - interval '1 hour', 'open',
+                   now() - interval '3 days'
+            FROM cases WHERE case_no LIKE 'S-%'
+        """)
+        )
+
+
 def leftovers(var: Path, *, ours: bool = False) -> list[psutil.Process]:
     """The servers of the run on `var` (by their command line); with `ours`, also every process
     started with VAR_DIR=`var` (supervisor, APIs, their workers, the worker), to clean up after

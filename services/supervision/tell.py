@@ -1,0 +1,102 @@
+"""Who hears of a 督办 step, through the outbox: the departments' webhooks, a text to the
+department's notice mobile, a text to whoever is on duty. Written in the step's transaction, so
+nobody is told of an order that rolled back and nobody is left untold of one that stood."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.duty.service import on_duty
+from services.outbox import service as outbox
+from services.outbox.topics import Topic
+from shared.models import Department, Supervision
+from shared.timeutil import to_shanghai
+
+
+def _when(moment: datetime) -> str:
+    return f"{to_shanghai(moment):%m月%d日%H:%M}"
+
+
+def order_text(order: Supervision, case_no: str) -> str:
+    """What the department's mobile reads: the order and the case, never the applicant."""
+    return f"【督办】{order.order_no}:案件{case_no}请于{_when(order.due_at)}前反馈办理进展。"
+
+
+def overdue_text(order: Supervision, case_no: str) -> str:
+    return f"【督办逾期】{order.order_no}(案件{case_no},{order.department})逾期未反馈。"
+
+
+async def webhooks(
+    session: AsyncSession,
+    order: Supervision,
+    *,
+    event: str,
+    case_no: str,
+    status: str,
+    to: Iterable[str | None],
+) -> None:
+    """The order's event to each of `to` that has a webhook: its number, level and time; no
+    reason or answer (those are on the case, for those who may read it)."""
+    codes = sorted({code for code in to if code})
+    rows = await session.execute(
+        select(Department.code, Department.webhook_url).where(Department.code.in_(codes))
+    )
+    for code, url in rows.tuples():
+        if not url:
+            continue
+        outbox.enqueue(
+            session,
+            Topic.department_notify,
+            {
+                "department": code,
+                "url": url,
+                "case_no": case_no,
+                "event": event,
+                "status": status,
+                "lead_department": order.department,
+                "order_no": order.order_no,
+                "supervision_id": order.id,
+                "level": order.level,
+                "due_at": order.due_at.isoformat(),
+                "order_status": order.status,
+            },
+            ordering_key=f"{Topic.department_notify}:{code}:{case_no}",
+        )
+
+
+def text_department(
+    session: AsyncSession, department: Department, text: str, *, case_no: str, event: str
+) -> bool:
+    """A text to the department's notice mobile, when it has one."""
+    if not department.notice_mobile:
+        return False
+    outbox.enqueue(
+        session,
+        Topic.staff_sms,
+        {"department": department.code, "text": text, "case_no": case_no, "event": event},
+        ordering_key=f"{Topic.staff_sms}:{department.code}",
+    )
+    return True
+
+
+async def text_on_duty(
+    session: AsyncSession, unit: str, now: datetime, text: str, *, case_no: str, event: str
+) -> list[dict[str, Any]]:
+    """Texts to whoever is on duty for `unit` at `now` (or the nearest unit above with
+    anyone): who was told, as the history names them (names and duties, no phones)."""
+    answering, shifts = await on_duty(session, unit, now)
+    told = []
+    for shift in shifts:
+        outbox.enqueue(
+            session,
+            Topic.staff_sms,
+            {"shift": shift.id, "text": text, "case_no": case_no, "event": event},
+            ordering_key=f"{Topic.staff_sms}:{answering}",
+        )
+        told.append({"unit": answering, "name": shift.name, "duty": shift.duty})
+    return told
