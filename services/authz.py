@@ -42,6 +42,7 @@ class May(StrEnum):
     read_duty_roster = "read who is on duty"
     supervise = "issue supervision orders (督办) or reminders (催办)"
     read_supervisions = "read supervision orders"
+    read_handover = "read a duty shift's handover"
 
 
 ROLES: dict[May, frozenset[R]] = {
@@ -94,6 +95,9 @@ ROLES: dict[May, frozenset[R]] = {
     May.read_supervisions: frozenset(
         {R.coordinator, R.supervisor, R.department, R.dashboard, R.admin}
     ),
+    # 交接班: what the shift leaves open (escalations, overdue orders, urgent cases), for those
+    # on duty and those who supervise them.
+    May.read_handover: frozenset({R.coordinator, R.supervisor, R.admin}),
 }
 
 

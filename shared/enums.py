@@ -165,6 +165,8 @@ class Note(StrEnum):
     """An order unanswered when due: the department's card, and who on duty was told."""
     reminded = "reminded"
     """催办: the lead department reminded, without a deadline."""
+    urgent_after_hours = "urgent_after_hours"
+    """An urgent case registered outside office hours: whoever was on duty was texted."""
     escalated = "escalated"
     """提级: a threshold crossed raised the case one level, with an order from that level."""
 

@@ -40,6 +40,9 @@ DEADLINE_ALERTS = Counter(
     "Deadlines that could not be set because the calendar year is not loaded",
 )
 CARDS_ISSUED = Counter("gaodedim_cards_issued_total", "Cards issued", ["colour", "deadline"])
+ESCALATIONS = Counter(
+    "gaodedim_escalations_total", "Cases raised a level (提级)", ["level", "reason"]
+)
 WARNINGS_ISSUED = Counter(
     "gaodedim_warnings_issued_total", "Deadline warnings issued", ["deadline"]
 )

@@ -75,7 +75,15 @@ async def test_every_notice_comes_once_at_its_time(
         r = await run_sweep(sessionmaker, now=red_at + timedelta(days=30))
         assert (r.warnings, r.yellow, r.red) == (0, 0, 0)
     assert await _warnings(sessionmaker) == ["sign", "handle"]
-    assert await _cards(sessionmaker) == [("yellow", "sign"), ("yellow", "handle"), ("red", "drag")]
+    cards = await _cards(sessionmaker)
+    assert [c for c in cards if c[1] != "supervision"] == [
+        ("yellow", "sign"),
+        ("yellow", "handle"),
+        ("red", "drag"),
+    ]
+    # Overdue by 3 working days also raised the case (提级): its order, never answered, gave
+    # the one card an unanswered order gives.
+    assert [c for c in cards if c[1] == "supervision"] == [("yellow", "supervision")]
     history = (await intake.get(f"/api/v1/cases/{case['case_no']}", headers=keys["window"])).json()[
         "history"
     ]
@@ -87,6 +95,9 @@ async def test_every_notice_comes_once_at_its_time(
         "warning",
         "yellow_card",
         "red_card",
+        "supervised",
+        "escalated",
+        "supervision_overdue",
     ]
     assert history[3]["data"]["points"] == 1
     assert history[6]["data"]["points"] == 3
@@ -138,7 +149,13 @@ async def test_a_batch_writes_what_one_case_at_a_time_would(
     assert {
         (e.from_status, e.to_status, e.data["department"], e.at, e.actor_role) for e in swept
     } == {("assigned", "assigned", "GZ-BDC", red_at + SECOND, "system")}
-    callbacks = [m.payload for m in messages if m.topic == "channel.callback"]
+    every_callback = [m.payload for m in messages if m.topic == "channel.callback"]
+    callbacks = [c for c in every_callback if c["event"] in ("yellow_card", "red_card")]
+    # Overdue by 3 working days, the case was also raised (提级) with an order, once.
+    assert [c["event"] for c in every_callback if c not in callbacks] == [
+        "supervised",
+        "escalated",
+    ]
     assert [(c["event"], c["card"]) for c in callbacks] == [
         ("yellow_card", {"deadline": "sign", "points": 1}),
         ("yellow_card", {"deadline": "handle", "points": 1}),
@@ -152,7 +169,9 @@ async def test_a_batch_writes_what_one_case_at_a_time_would(
         told = [
             (m.payload["department"], m.payload["event"], m.payload["url"], m.ordering_key)
             for m in messages
-            if m.topic == "department.notify" and m.payload["case_no"] == case_no
+            if m.topic == "department.notify"
+            and m.payload["case_no"] == case_no
+            and m.payload["event"] in ("warning", "yellow_card", "red_card")
         ]
         assert told == [
             (

@@ -1,5 +1,6 @@
 """Two sweeping processes, one killed mid-sweep: still exactly one yellow card per case; two
-killed and two restarted: still exactly one card per overdue 督办单."""
+killed and two restarted: still exactly one card per overdue 督办单 and one escalation (with
+its one order) per threshold crossed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -15,8 +17,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.sla.runner import run_sweep
-from shared.models import Card
-from tests.helpers.processes import CASES, breaching_cases, overdue_orders
+from shared.models import Card, Escalation
+from tests.helpers.processes import CASES, breaching_cases, crossing_cases, overdue_orders
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -62,10 +64,11 @@ async def test_two_workers_one_killed(
     assert pending == 0
 
 
-async def test_overdue_orders_two_workers_killed_and_restarted(
-    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+async def two_killed_and_restarted(
+    database_url: str, progress: Callable[[], Awaitable[int]]
 ) -> None:
-    await overdue_orders(sessionmaker)
+    """Two sweeps started, both SIGKILLed once `progress` shows work done but not all of it,
+    then two more run to the end."""
     now = datetime.now(UTC).isoformat()
     env = {**os.environ, "DATABASE_URL": database_url}
     command = [sys.executable, "-m", "cli", "sla", "sweep", "--now", now, "--batch", "10"]
@@ -77,6 +80,26 @@ async def test_overdue_orders_two_workers_killed_and_restarted(
             for _ in range(2)
         ]
 
+    first = await two()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if await progress():
+            break
+        await asyncio.sleep(0.05)
+    for victim in first:
+        victim.send_signal(signal.SIGKILL)
+    assert [await victim.wait() for victim in first] == [-signal.SIGKILL, -signal.SIGKILL]
+    assert 0 < await progress() < CASES  # killed in the middle, not before or after
+    for restarted in await two():
+        _, err = await asyncio.wait_for(restarted.communicate(), 120)
+        assert restarted.returncode == 0, err
+
+
+async def test_overdue_orders_two_workers_killed_and_restarted(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await overdue_orders(sessionmaker)
+
     async def carded() -> int:
         async with sessionmaker() as session:
             found = await session.scalar(
@@ -84,20 +107,7 @@ async def test_overdue_orders_two_workers_killed_and_restarted(
             )
         return found or 0
 
-    first = await two()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if await carded():
-            break
-        await asyncio.sleep(0.05)
-    for victim in first:
-        victim.send_signal(signal.SIGKILL)
-    killed = [await victim.wait() for victim in first]
-    assert 0 < await carded() < CASES  # killed in the middle, not before or after
-    for restarted in await two():
-        _, err = await asyncio.wait_for(restarted.communicate(), 120)
-        assert restarted.returncode == 0, err
-
+    await two_killed_and_restarted(database_url, carded)
     async with sessionmaker() as session:
         total, distinct = (
             await session.execute(
@@ -113,7 +123,37 @@ async def test_overdue_orders_two_workers_killed_and_restarted(
         noted = await session.scalar(
             text("SELECT count(*) FROM case_events WHERE action = 'supervision_overdue'")
         )
-    assert killed == [-signal.SIGKILL, -signal.SIGKILL]
     assert total == distinct == CASES
     assert statuses == {"overdue": CASES}
     assert noted == CASES
+
+
+async def test_escalations_two_workers_killed_and_restarted(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Cases reopened twice: each raised once, with one order and one history row, whatever
+    the killed sweeps had half done."""
+    await crossing_cases(sessionmaker)
+
+    async def raised() -> int:
+        async with sessionmaker() as session:
+            return await session.scalar(select(func.count()).select_from(Escalation)) or 0
+
+    await two_killed_and_restarted(database_url, raised)
+    async with sessionmaker() as session:
+        total, distinct = (
+            await session.execute(
+                select(func.count(), func.count(func.distinct(Escalation.case_id)))
+            )
+        ).one()
+        orders = await session.scalar(
+            text("SELECT count(DISTINCT case_id) FROM supervisions WHERE source = 'escalation'")
+        )
+        all_orders = await session.scalar(text("SELECT count(*) FROM supervisions"))
+        noted = await session.scalar(
+            text("SELECT count(*) FROM case_events WHERE action = 'escalated'")
+        )
+        levels = await session.scalar(
+            text("SELECT count(*) FROM cases WHERE escalation_level = 'city'")
+        )
+    assert total == distinct == orders == all_orders == noted == levels == CASES

@@ -5,64 +5,22 @@ card and tells whoever is on duty; a reminder is counted."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.sla.runner import run_sweep
-from shared.models import Card, CaseEvent, OutboxMessage
-from tests.helpers.bodies import case_body
+from shared.models import Card
 from tests.helpers.cases import stored_case
 from tests.helpers.clock import TEST_NOW, ManualClock
 from tests.helpers.keys import KeyFactory
-from tests.helpers.rules import publish
+from tests.helpers.supervision import actions, messages, street_case
 
 ORDER = {
     "reason": "重办两次仍未解决,请于两个工作日内反馈办理进展",
     "respond_within": "2 working_days",
 }
-
-
-async def street_case(
-    intake: httpx.AsyncClient, routing: httpx.AsyncClient, make_key: KeyFactory
-) -> str:
-    """A case registered at Beijing Street's hall and assigned to the street itself: a street's
-    case, under the Yuexiu district."""
-    await publish(routing, await make_key("admin"))
-    r = await intake.post(
-        "/api/v1/cases", json=case_body(), headers=await make_key("window", "YX-BJJD")
-    )
-    assert r.status_code == 201, r.text
-    case_no = str(r.json()["case_no"])
-    assign = {"department": "YX-BJJD", "reason": "街道事项"}
-    r = await routing.post(
-        f"/api/v1/cases/{case_no}/assign", json=assign, headers=await make_key("coordinator")
-    )
-    assert r.status_code == 200, r.text
-    return case_no
-
-
-async def messages(
-    sessionmaker: async_sessionmaker[AsyncSession], topic: str
-) -> list[dict[str, Any]]:
-    async with sessionmaker() as session:
-        rows = await session.scalars(
-            select(OutboxMessage.payload)
-            .where(OutboxMessage.topic == topic)
-            .order_by(OutboxMessage.id)
-        )
-        return list(rows)
-
-
-async def actions(sessionmaker: async_sessionmaker[AsyncSession], case_no: str) -> list[Any]:
-    case = await stored_case(sessionmaker, case_no)
-    async with sessionmaker() as session:
-        rows = await session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
-        )
-        return list(rows)
 
 
 async def test_an_order_is_issued_in_scope_and_answered_by_its_department(
@@ -165,24 +123,15 @@ async def test_an_unanswered_order_gives_one_card_and_tells_whoever_is_on_duty(
     clock: ManualClock,
 ) -> None:
     case_no = await street_case(intake, routing, make_key)
-    roster = {
-        "shifts": [
-            {
-                "date": "2026-11-20",
-                "from": "08:30",
-                "to": "17:30",
-                "name": "王主任",
-                "duty": "leader",
-                "phone": "13900139000",
-            }
-        ]
-    }
-    r = await routing.put("/api/v1/duty/YX-ZWFW", json=roster, headers=await make_key("admin"))
-    assert r.status_code == 200, r.text
     r = await routing.post(
         f"/api/v1/cases/{case_no}/supervise", json=ORDER, headers=await make_key("coordinator")
     )
     due = datetime.fromisoformat(r.json()["due_at"])
+    # On duty the whole day the order falls due (a `to` at its `from` ends the next day).
+    shift = {"from": "00:00", "to": "00:00", "name": "王主任", "duty": "leader"}
+    roster = {"shifts": [{**shift, "date": f"{due:%Y-%m-%d}", "phone": "13900139000"}]}
+    admin = await make_key("admin")
+    assert (await routing.put("/api/v1/duty/YX-ZWFW", json=roster, headers=admin)).is_success
 
     assert (await run_sweep(sessionmaker, now=due - timedelta(seconds=1))).orders_overdue == 0
     assert (await run_sweep(sessionmaker, now=due + timedelta(seconds=1))).orders_overdue == 1

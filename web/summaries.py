@@ -197,6 +197,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "排班 · Store a unit's shifts",
         "A coordinator bound to a unit keeps its subtree's rosters only; audited.",
     ),
+    "get_handover": (
+        "交接班 · What a unit's shift of one day leaves open",
+        "A unit-bound key: its subtree's units only. Case numbers and where they stand, no "
+        "applicant.",
+    ),
     # supervision
     "supervise": (
         "督办 · Issue a supervision order to the case's lead department",
@@ -234,6 +239,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "list_messages": ("消息投递 · Webhooks and callbacks: pending, delivered, failed", ""),
     "retry": ("重新投递 · Retry a failed message", ""),
     # stats and reports
+    "supervision": (
+        "督办与提级 · Orders and escalations in figures",
+        "A unit-bound key reads its own unit's (and may name a unit below it).",
+    ),
     "summary": ("总体数据 · The headline figures", ""),
     "departments": ("部门数据 · Figures per department", ""),
     "categories": ("问题类别 · Figures per blockage category", ""),

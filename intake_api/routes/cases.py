@@ -15,10 +15,11 @@ from services.case import access, presenter, service
 from services.case.repository import CaseFilter
 from services.case.responses import CaseOut, LinkedOut
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot, Unmask
+from services.escalation import service as escalation
 from services.supervision import service as supervision
 from shared.database import transaction
 from shared.durations import parse_duration
-from shared.enums import CaseStatus, Channel
+from shared.enums import CaseStatus, Channel, Level
 from shared.errors import invalid
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI, year_problem
@@ -188,6 +189,8 @@ async def list_cases(
     department: Annotated[str | None, Query(max_length=32)] = None,
     channel: Channel | None = None,
     overdue: bool | None = None,
+    escalated: Annotated[bool | None, Query(description="提级: raised (true) or not")] = None,
+    level: Annotated[Level | None, Query(description="raised to this level")] = None,
     created_from: Annotated[str | None, Query(description="YYYY-MM-DD or RFC 3339")] = None,
     created_to: Annotated[
         str | None, Query(description="YYYY-MM-DD (inclusive) or RFC 3339")
@@ -200,6 +203,8 @@ async def list_cases(
         department=department,
         channel=channel.value if channel else None,
         overdue=overdue,
+        escalated=escalated,
+        level=level,
         created_from=_moment(created_from, "created_from"),
         created_to=_moment(created_to, "created_to", end=True),
     )
@@ -219,7 +224,16 @@ async def get_case(case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessi
         notices = await service.notices_of(session, case)
         replies = await service.replies_of(session, case, actor=principal)
         orders = await supervision.of_case(session, case, principal)
-        return presenter.case_out(case, principal, events, notices, replies, supervisions=orders)
+        raised = await escalation.of_case(session, case)
+        return presenter.case_out(
+            case,
+            principal,
+            events,
+            notices,
+            replies,
+            supervisions=orders,
+            escalations=raised,
+        )
 
 
 @router.post("/{case_no}/unmask", response_model=CaseOut, response_model_exclude_unset=True)

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from services.authz import May
+from services.duty import handover as handovers
 from services.duty import service as duty
-from services.duty.responses import OnDuty, RosterDay, RosterSaved
+from services.duty.responses import Handover, OnDuty, RosterDay, RosterSaved
 from services.duty.schemas import Roster
 from shared.database import transaction
 from shared.principal import Principal
@@ -20,6 +21,7 @@ from web.deps import Now, Sessionmaker
 router = APIRouter(prefix="/api/v1/duty", tags=["duty"])
 Keeper = Annotated[Principal, allowed(May.keep_duty_roster)]
 Reader = Annotated[Principal, allowed(May.read_duty_roster)]
+HandoverReader = Annotated[Principal, allowed(May.read_handover)]
 Unit = Annotated[str, Path(max_length=32, description="a department or hall code (its unit)")]
 Day = Annotated[
     date | None,
@@ -59,3 +61,14 @@ async def put_roster(
     """Each day the body names gets exactly the body's shifts for it."""
     async with transaction(sessions) as session:
         return await duty.save(session, unit, body, actor=keeper)
+
+
+@router.get("/{unit}/handover", response_model=Handover)
+async def get_handover(
+    unit: Unit, reader: HandoverReader, sessions: Sessionmaker, now: Now, date: Day = None
+) -> Handover:
+    """交接班: the day's escalations, overdue orders and urgent cases of the unit's subtree,
+    still open."""
+    on = date or to_shanghai(now).date()
+    async with transaction(sessions) as session:
+        return await handovers.handover(session, unit, on, actor=reader)

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from services.authz import May
 from services.stats import common_issues as issues
 from services.stats import responses, service
+from services.stats import supervision as supervision_figures
+from services.stats.responses import SupervisionFigures
 from shared.database import transaction
 from shared.errors import invalid
 from shared.principal import Principal
@@ -99,3 +101,14 @@ async def common_issues(
         scoped = await service.for_reader(session, p, reader, unit)
         topics = await issues.common_issues(session, scoped, min_cases=min_cases)
     return Items[responses.Topic](items=topics)
+
+
+@router.get("/supervision", response_model=SupervisionFigures)
+async def supervision(
+    reader: UnitReader, sessions: ReadSessionmaker, p: Period, unit: Unit = None
+) -> SupervisionFigures:
+    """督办与提级: orders issued in the period by how they stand, escalations by level and
+    reason, per department (a unit's: its subtree's departments)."""
+    async with transaction(sessions) as session:
+        scoped = await service.for_reader(session, p, reader, unit)
+        return await supervision_figures.figures(session, scoped)

@@ -209,6 +209,7 @@ def callback(
             "reply": case.reply if case.status == "replied" else None,
             "card": {k: data[k] for k in ("deadline", "points") if k in data} or None,
             **_supervision(data),
+            **({"escalation": data["escalation"]} if action == Note.escalated else {}),
         },
     )
 

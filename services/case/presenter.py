@@ -11,6 +11,7 @@ from services.case.responses import (
     ApplicantOut,
     CaseOut,
     Deadlines,
+    EscalationOut,
     EventOut,
     ExtensionOut,
     FeedbackOut,
@@ -222,6 +223,7 @@ def case_out(
     *,
     unmasked: bool = False,
     supervisions: list[SupervisionOut] | None = None,
+    escalations: list[EscalationOut] | None = None,
 ) -> CaseOut:
     """`history`, `notices` and `sms_replies` are in the answer only when given (one case read),
     not as nulls on every case of a list."""
@@ -273,6 +275,7 @@ def case_out(
         repeat_count=case.repeat_count,
         transfer_count=case.transfer_count,
         remind_count=case.remind_count,
+        escalation_level=case.escalation_level,
         assignment_final=case.assignment_final,
         reply=case.reply,
         notices_opted_out=case.notices_opted_out,
@@ -288,6 +291,8 @@ def case_out(
         out.sms_replies = sms_replies
     if supervisions is not None:
         out.supervisions = supervisions  # each masked as its viewer may see it
+    if escalations is not None:
+        out.escalations = escalations
     return _for(out, unmasked or access.sees_in_clear(viewer, case))
 
 

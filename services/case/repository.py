@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.case import partitions
 from services.case.lifecycle import FINISHED, OPEN
 from shared import pagination
-from shared.enums import CaseStatus
+from shared.enums import CaseStatus, Level
 from shared.errors import not_found
 from shared.models import Case, CaseEvent, Notice, TrackingCode
 
@@ -62,6 +62,9 @@ class CaseFilter:
     department: str | None = None
     channel: str | None = None
     overdue: bool | None = None
+    escalated: bool | None = None
+    level: Level | None = None
+    """Raised (提级) to this level."""
     created_from: datetime | None = None
     created_to: datetime | None = None
     created_by_key_id: object | None = None
@@ -87,6 +90,11 @@ def _filtered(filters: CaseFilter, now: datetime) -> Select[tuple[Case]]:
         stmt = stmt.where(involving(filters.department))  # type: ignore[arg-type]
     if filters.channel:
         stmt = stmt.where(Case.channel == filters.channel)
+    if filters.escalated is not None:
+        raised = Case.escalation_level.is_not(None)
+        stmt = stmt.where(raised if filters.escalated else ~raised)
+    if filters.level is not None:
+        stmt = stmt.where(Case.escalation_level == filters.level.value)
     if filters.created_from:
         stmt = stmt.where(Case.created_at >= filters.created_from)
     if filters.created_to:

@@ -70,6 +70,20 @@ class NoticeOut(View):
     )
 
 
+class EscalationOut(View):
+    """One 提级: a threshold the case crossed, the level it was raised to, and the order that
+    level issued."""
+
+    level: str = Field(examples=["district"])
+    from_level: str | None = Field(examples=["street"])
+    unit: str | None = Field(description="the unit of that level above the lead department")
+    reason: str = Field(examples=["reopened", "transferred", "returned", "overdue", "repeats"])
+    count: int | None = Field(description="the counter that crossed; none for overdue")
+    department: str | None = Field(description="the lead department when it was raised")
+    at: str | None
+    order_no: str | None = Field(description="the 督办单 the level issued (none: nobody led)")
+
+
 class CaseOut(View):
     """A case as staff see it (the applicant masked by role); `history` when one case is read."""
 
@@ -120,6 +134,11 @@ class CaseOut(View):
     repeat_count: int
     transfer_count: int = Field(default=0, description="转办: lead departments it was handed to")
     remind_count: int = Field(default=0, description="催办: reminders sent to its lead")
+    escalation_level: str | None = Field(
+        default=None,
+        description="提级: the level the case was raised to (`district`, `city`); none while it "
+        "stands at its lead department's",
+    )
     assignment_final: bool
     reply: str | None
     notices_opted_out: bool = Field(description="the applicant asked for no notices of it")
@@ -137,6 +156,9 @@ class CaseOut(View):
         default=None,
         description="when one case is read by a role that sees personal data: what the "
         "applicant texted back",
+    )
+    escalations: list[EscalationOut] | None = Field(
+        default=None, description="when one case is read: each time it was raised (提级)"
     )
     repeat: bool | None = Field(
         default=None, description="on registration: true when linked to an open case (重复件)"
@@ -255,6 +277,17 @@ class SupervisionNote(View):
     card_id: int | None = Field(default=None, description="on an overdue order: its card")
 
 
+class EscalationNote(View):
+    """A 提级: the level the case was raised to, that level's unit, and why."""
+
+    level: str = Field(examples=["district"])
+    from_level: str | None = Field(default=None, examples=["street"])
+    unit: str | None = Field(default=None, examples=["YX-ZWFW"])
+    reason: str = Field(examples=["reopened", "transferred", "returned", "overdue", "repeats"])
+    count: int | None = Field(default=None, description="the counter that crossed")
+    at: str = Field(description="RFC 3339")
+
+
 class HotlineCallback(View):
     """What we POST to a hotline order's `callback_url` at every status change and card."""
 
@@ -272,7 +305,11 @@ class HotlineCallback(View):
     reply: str | None = Field(description="the department's answer, once the case is replied")
     card: CardNote | None = Field(description="on a card: which deadline and how many points")
     supervision: SupervisionNote | None = Field(
-        default=None, description="on `supervised` and `supervision_overdue`: the order"
+        default=None,
+        description="on `supervised`, `supervision_overdue` and `escalated`: the order",
+    )
+    escalation: EscalationNote | None = Field(
+        default=None, description="on `escalated` (提级): the level and why"
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.case.crossings import counted
 from services.case.lifecycle import AUTO_CLOSING, CLOCK_RUNNING
 from services.case.routing_record import RoutingRecord
 from shared.enums import CaseStatus as S
@@ -59,5 +60,9 @@ def points(case: Timed) -> list[datetime]:
 
 
 def reschedule(case: Case) -> None:
+    """Also after a counter moves (a reopen, a return, a transfer, a repeat): a threshold it
+    crossed (提级) has the sweep look at the case at once."""
     found = points(case)
+    if counted(case):
+        found.append(case.updated_at)
     case.sla_next_check_at = min(found) if found else None

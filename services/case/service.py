@@ -111,6 +111,7 @@ async def register_or_link(
         return case, False
     existing.repeat_count += 1
     existing.updated_at = now
+    reschedule(existing)
     note(
         session,
         existing,
@@ -343,6 +344,7 @@ async def give_feedback(
         case.reopen_count += 1
         case.closed_at = None
         await _restart_clock(session, case)
+        reschedule(case)  # after the new deadlines: a reopen may cross a threshold (提级)
     return case
 
 

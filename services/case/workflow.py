@@ -17,6 +17,7 @@ from services.case.history import note, transition
 from services.case.lifecycle import OPEN
 from services.case.notify import notify_followers
 from services.case.routing_record import routing_of
+from services.case.schedule import reschedule
 from services.case.workflow_schemas import (
     Assign,
     ExtensionDecision,
@@ -111,6 +112,7 @@ async def return_case(
     case.return_count += 1
     case.lead_department = None
     case.sign_due_at = case.sign_warn_at = None  # nobody is to sign until the coordinator assigns
+    reschedule(case)  # a return may cross a threshold (提级)
     await notify_followers(session, case, "returned")
     return case
 
@@ -153,7 +155,7 @@ async def transfer(
     case.co_departments = [c for c in case.co_departments if c != data.to_department]
     case.assigned_at = case.updated_at
     case.signed_at = None
-    await timeline.follow(session, case, calendar)
+    await timeline.follow(session, case, calendar)  # reschedules: a threshold crossed (提级)
     await notify_followers(session, case, "transferred")
     return case
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from services.clock.calendar import WorkCalendar, _secs
+from services.clock.calendar import CalendarUnknown, WorkCalendar, _secs
 from shared.durations import Duration
 from shared.timeutil import SHANGHAI
 
@@ -66,3 +66,17 @@ def working_seconds_between(a: datetime, b: datetime, calendar: WorkCalendar) ->
     if calendar.is_workday(lb.date()):
         total -= per_day - _worked_before(calendar, lb.time())
     return total
+
+
+def in_office_hours(moment: datetime, calendar: WorkCalendar) -> bool:
+    """Whether `moment` falls on a working day between its first opening and its last close
+    (a lunch break is still office hours: people are at their desks that day). A year the
+    calendar does not know counts as outside: better one text too many to the duty than an
+    urgent case nobody hears of."""
+    local = moment.astimezone(SHANGHAI)
+    try:
+        workday = calendar.is_workday(local.date())
+    except CalendarUnknown:
+        return False
+    periods = calendar.hours.periods
+    return workday and periods[0][0] <= local.time() < periods[-1][1]

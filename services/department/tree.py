@@ -23,6 +23,16 @@ async def subtree(session: AsyncSession, code: str) -> frozenset[str]:
     return frozenset(rows.scalars())
 
 
+async def ancestors(session: AsyncSession, code: str) -> list[Department]:
+    """`code` and the units above it, nearest first (a cycle in bad data ends the walk)."""
+    chain: list[Department] = []
+    unit = await session.get(Department, code)
+    while unit is not None and all(unit.code != seen.code for seen in chain):
+        chain.append(unit)
+        unit = await session.get(Department, unit.parent_code) if unit.parent_code else None
+    return chain
+
+
 async def scope(
     session: AsyncSession, reader: Principal, unit: str | None
 ) -> frozenset[str] | None:

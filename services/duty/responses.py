@@ -38,3 +38,44 @@ class OnDuty(View):
     answering: str | None = Field(description="the unit whose shifts these are")
     at: str
     shifts: list[ShiftOut]
+
+
+class HandoverEscalation(View):
+    case_no: str
+    status: str
+    level: str = Field(examples=["district"])
+    reason: str = Field(examples=["reopened"])
+    unit: str | None
+    at: str | None
+    order_no: str | None
+
+
+class HandoverOrder(View):
+    order_no: str
+    case_no: str
+    department: str
+    level: str
+    due_at: str | None
+    overdue_at: str | None
+
+
+class HandoverCase(View):
+    case_no: str
+    status: str
+    category: str | None
+    lead_department: str | None
+    created_at: str | None
+
+
+class Handover(View):
+    """交接班: what a unit's shift of one day leaves open for the next: the cases raised in it,
+    the orders that fell overdue in it (still unanswered) and the urgent cases registered in it,
+    of the unit's subtree, still open. No applicant: case numbers and where they stand."""
+
+    unit: str
+    date: str
+    starts_at: str | None = Field(description="the day's first shift start (none: 00:00)")
+    ends_at: str | None = Field(description="the day's last shift end (none: the next 00:00)")
+    escalations: list[HandoverEscalation]
+    overdue_orders: list[HandoverOrder]
+    urgent: list[HandoverCase]

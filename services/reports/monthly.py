@@ -19,6 +19,8 @@ from services.department import repository as departments
 from services.reports.responses import CardCounts, MonthlyReport, ReportCard
 from services.sla import cards
 from services.stats import common_issues, service
+from services.stats import supervision as supervision_figures
+from services.stats.responses import SupervisionFigures
 from shared.timeutil import shanghai_iso
 
 
@@ -58,6 +60,7 @@ async def build(
         ),
         card_list=listed,
         appeals=[c for c in listed if c.appealed_at],
+        supervision=await supervision_figures.figures(session, period),
     )
 
 
@@ -81,7 +84,21 @@ SUMMARY_LABELS = {
 
 
 COLOURS = {"yellow": "黄牌", "red": "红牌"}
-DEADLINES = {"sign": "签收", "handle": "办理", "drag": "拖延", "monthly": "月度累计"}
+DEADLINES = {
+    "sign": "签收",
+    "handle": "办理",
+    "drag": "拖延",
+    "monthly": "月度累计",
+    "supervision": "督办逾期",
+}
+LEVELS = {"city": "市级", "district": "区级", "street": "街镇级"}
+REASONS = {
+    "reopened": "重办",
+    "transferred": "转办",
+    "returned": "退单",
+    "overdue": "超期",
+    "repeats": "重复来电",
+}
 STATUSES = {"active": "有效", "appealed": "申诉中", "upheld": "维持", "revoked": "撤销"}
 
 
@@ -260,6 +277,62 @@ def to_xlsx(report: MonthlyReport) -> bytes:
         ],
         caption,
     )
+    if report.supervision is not None:
+        _supervision_sheet(book, report.supervision, caption)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _supervision_sheet(book: Workbook, figures: SupervisionFigures, caption: str) -> None:
+    """督办与提级: the totals, the escalations by level and reason, then a row a department."""
+    o = figures.orders
+    totals: list[list[Any]] = [
+        [
+            "督办单",
+            "",
+            o.issued,
+            o.answered_on_time,
+            o.answered_late,
+            o.open,
+            o.overdue,
+            o.on_time_rate,
+            figures.escalations,
+        ],
+        *[["提级", LEVELS[c.level], "", "", "", "", "", "", c.count] for c in figures.by_level],
+        *[
+            ["提级原因", REASONS[c.reason], "", "", "", "", "", "", c.count]
+            for c in figures.by_reason
+        ],
+    ]
+    _sheet(
+        book,
+        "督办与提级",
+        [
+            "部门代码",
+            "部门",
+            "督办单",
+            "按时反馈",
+            "逾期后反馈",
+            "待反馈",
+            "逾期未反馈",
+            "按时反馈率(%)",
+            "提级",
+        ],
+        totals
+        + [
+            [
+                d.department,
+                d.name,
+                d.issued,
+                d.answered_on_time,
+                d.answered_late,
+                d.open,
+                d.overdue,
+                d.on_time_rate,
+                d.escalations,
+            ]
+            for d in figures.departments
+        ],
+        caption,
+    )

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from services.sla.responses import CardOut
-from services.stats.responses import CategoryFigures, DepartmentFigures, Summary, Topic
+from services.stats.responses import (
+    CategoryFigures,
+    DepartmentFigures,
+    Summary,
+    SupervisionFigures,
+    Topic,
+)
 from shared.view import View
 
 
@@ -33,3 +39,6 @@ class MonthlyReport(View):
     cards: CardCounts
     card_list: list[ReportCard] = Field(description="every card issued in the month")
     appeals: list[ReportCard] = Field(description="the cards appealed, with their rulings")
+    supervision: SupervisionFigures | None = Field(
+        default=None, description="督办与提级: the month's orders and escalations"
+    )

@@ -15,6 +15,7 @@ from services.case.history import transition
 from services.case.routing_record import RoutingRecord, routing_of
 from services.clock.calendar import WorkCalendar
 from services.clock.policy import choose
+from services.duty import alerts
 from services.outbox import service as outbox
 from services.outbox.topics import Topic
 from services.privacy import applicant_of, redact
@@ -71,6 +72,7 @@ async def route_case(
     if current is None:
         raise conflict("no rule table has been published yet; the case stays registered")
     number, compiled = current
+    first = case.status == CaseStatus.registered
     # The hand-over message written with the case asked for exactly this: one routing call per
     # case, not a second one from the worker that would answer `routed: false`. Settled before
     # the case changes, so the session has nothing to flush first and the case row is written
@@ -117,6 +119,8 @@ async def route_case(
         routing=routing,
         now=now,
     )
+    if first:
+        await alerts.urgent_after_hours(session, case, now=now, calendar=calendar)
     return case, True
 
 

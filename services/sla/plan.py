@@ -1,12 +1,14 @@
 """What a claimed case is due at a moment: its warnings and cards in the order they fall due,
-whether it closes, and when to look again. Pure: nothing here reads or writes the database."""
+the escalation thresholds it crossed, whether it closes, and when to look again. Pure: nothing
+here reads or writes the database."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.case.crossings import counted, overdue_at
 from services.case.lifecycle import AUTO_CLOSING, CLOCK_RUNNING
 from services.case.routing_record import routing_of
 from services.case.schedule import auto_close_at
@@ -14,6 +16,7 @@ from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.rules.schemas import CardPolicy, SlaPolicy
 from shared.enums import CaseStatus as S
+from shared.enums import EscalationReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,11 @@ class Due:
     sign_due_at: datetime | None
     handle_warn_at: datetime | None
     handle_due_at: datetime | None
+    reopen_count: int = 0
+    transfer_count: int = 0
+    return_count: int = 0
+    repeat_count: int = 0
+    escalated: list[str] | None = None
     reply: str | None = None
 
 
@@ -68,6 +76,8 @@ class Plan:
     notices: list[Notice]
     closes: bool
     next_check: datetime | None
+    crossings: list[EscalationReason] = field(default_factory=list)
+    """The escalation thresholds it crossed and was not yet raised for (提级)."""
 
 
 def plan(case: Due, now: datetime, calendar: WorkCalendar) -> Plan:
@@ -110,5 +120,8 @@ def plan(case: Due, now: datetime, calendar: WorkCalendar) -> Plan:
                     notices.append(
                         Notice(case, "card", "drag", handle_due, "red", cards.red_points)
                     )
+    crossings = counted(case)
+    if due(overdue_at(case, calendar)):
+        crossings.append(EscalationReason.overdue)
     closes = status in AUTO_CLOSING and due(auto_close_at(case))
-    return Plan(case, notices, closes, None if closes or not future else min(future))
+    return Plan(case, notices, closes, None if closes or not future else min(future), crossings)

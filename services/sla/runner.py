@@ -20,7 +20,7 @@ async def run_sweep(
         async with transaction(sessionmaker) as session:
             calendar = await years.load(session)
             result = await sweep_batch(session, now=now, calendar=calendar, batch=batch)
-        for name in ("cases", "warnings", "yellow", "red", "closed"):
+        for name in ("cases", "warnings", "yellow", "red", "closed", "escalations"):
             setattr(total, name, getattr(total, name) + getattr(result, name))
         if result.cases < batch:
             break

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import history, notify
 from services.clock.calendar import WorkCalendar
+from services.escalation import service as escalation
 from services.outbox import service as outbox
 from services.rules.schemas import CardPolicy
 from services.sla.plan import Due, Notice, plan, policies
@@ -40,6 +41,8 @@ class SweepResult:
     closed: int = 0
     orders_overdue: int = 0
     """督办单 found unanswered past their time (services/supervision/sweep.py)."""
+    escalations: int = 0
+    """Cases raised a level (提级), one per threshold crossed."""
 
 
 def _month(moment: datetime) -> str:
@@ -289,6 +292,10 @@ async def sweep_batch(
             result.closed = len(closing)
         if yellowed:
             result.red += await _monthly_reds(session, yellowed, now)
+        crossed = {p.case.id: p.crossings for p in plans if p.crossings}
+        result.escalations = await escalation.raise_batch(
+            session, crossed, now=now, calendar=calendar
+        )
         await session.flush()
     return result
 
@@ -312,4 +319,5 @@ def summary(result: SweepResult) -> dict[str, Any]:
         "red": result.red,
         "closed": result.closed,
         "orders_overdue": result.orders_overdue,
+        "escalations": result.escalations,
     }

@@ -75,3 +75,46 @@ class Topic(View):
     cases: int
     examples: list[TopicExample] = Field(description="up to five of its cases")
     departments: list[TopicDepartment] = Field(description="lead departments, most cases first")
+
+
+class OrderCounts(View):
+    """督办单 issued in the period, by how they stand now: `answered_on_time` + `answered_late`
+    + `open` + `overdue` (fell overdue and still unanswered) = `issued`."""
+
+    issued: int
+    answered_on_time: int
+    answered_late: int
+    open: int
+    overdue: int = Field(description="fell overdue and still unanswered")
+    on_time_rate: float | None = Field(description="answered on time of issued, %")
+
+
+class LevelCount(View):
+    level: str = Field(examples=["district"])
+    count: int
+
+
+class ReasonCount(View):
+    reason: str = Field(examples=["reopened"])
+    count: int
+
+
+class DepartmentSupervision(OrderCounts):
+    """One department's orders (those addressed to it) and the escalations of the cases it led
+    when they were raised."""
+
+    department: str = Field(examples=["YX-BJJD"])
+    name: str | None
+    escalations: int
+
+
+class SupervisionFigures(View):
+    """督办与提级: orders issued in the period and how they stand, escalations by level and
+    reason, and both per department; a unit's figures are its subtree's departments', so they
+    sum to their parts."""
+
+    orders: OrderCounts
+    escalations: int
+    by_level: list[LevelCount]
+    by_reason: list[ReasonCount]
+    departments: list[DepartmentSupervision]

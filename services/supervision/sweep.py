@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.case.history import note
 from services.case.routing_record import routing_of
 from services.department import repository as departments
+from services.duty import alerts
 from services.rules.schemas import CardPolicy
 from services.supervision import tell
 from shared import metrics
@@ -84,7 +85,7 @@ async def overdue_batch(session: AsyncSession, *, now: datetime, batch: int = 20
                 metrics.CARDS_ISSUED.labels(colour, "supervision").inc()
                 card = {"card_id": card_id, "deadline": "supervision", "points": points}
         concerned = order.issuing_unit or order.copied_to or order.department
-        told = await tell.text_on_duty(
+        told = await alerts.text_on_duty(
             session,
             concerned,
             now,

@@ -1,17 +1,16 @@
-"""Who hears of a 督办 step, through the outbox: the departments' webhooks, a text to the
-department's notice mobile, a text to whoever is on duty. Written in the step's transaction, so
-nobody is told of an order that rolled back and nobody is left untold of one that stood."""
+"""Who hears of a 督办 step, through the outbox: the departments' webhooks and a text to the
+department's notice mobile (whoever is on duty: `services.duty.alerts`). Written in the step's
+transaction, so nobody is told of an order that rolled back and nobody is left untold of one
+that stood."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.duty.service import on_duty
 from services.outbox import service as outbox
 from services.outbox.topics import Topic
 from shared.models import Department, Supervision
@@ -82,21 +81,3 @@ def text_department(
         ordering_key=f"{Topic.staff_sms}:{department.code}",
     )
     return True
-
-
-async def text_on_duty(
-    session: AsyncSession, unit: str, now: datetime, text: str, *, case_no: str, event: str
-) -> list[dict[str, Any]]:
-    """Texts to whoever is on duty for `unit` at `now` (or the nearest unit above with
-    anyone): who was told, as the history names them (names and duties, no phones)."""
-    answering, shifts = await on_duty(session, unit, now)
-    told = []
-    for shift in shifts:
-        outbox.enqueue(
-            session,
-            Topic.staff_sms,
-            {"shift": shift.id, "text": text, "case_no": case_no, "event": event},
-            ordering_key=f"{Topic.staff_sms}:{answering}",
-        )
-        told.append({"unit": answering, "name": shift.name, "duty": shift.duty})
-    return told

@@ -8,6 +8,7 @@ from shared.models.card import Card, Warning
 from shared.models.case import PARTITION, Case, CaseCounter, CaseEvent, TrackingCode
 from shared.models.department import Department
 from shared.models.duty import DutyShift
+from shared.models.escalation import Escalation
 from shared.models.extension import Extension
 from shared.models.hotline import HotlineOrder, HotlinePush
 from shared.models.idempotency import IdempotencyRecord
@@ -38,6 +39,7 @@ __all__ = [
     "CaseEvent",
     "Department",
     "DutyShift",
+    "Escalation",
     "Extension",
     "HotlineOrder",
     "HotlinePush",

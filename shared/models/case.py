@@ -72,6 +72,15 @@ class Case(Base):
             ),
         ),
         Index(
+            "ix_cases_escalated_created_at",
+            "created_at",
+            "id",
+            postgresql_where=text("escalation_level IS NOT NULL"),
+        ),
+        CheckConstraint(
+            "escalation_level IN ('city', 'district', 'street')", name="escalation_level"
+        ),
+        Index(
             "ix_cases_sla_next_check_at",
             "sla_next_check_at",
             postgresql_where=text("sla_next_check_at IS NOT NULL"),
@@ -126,11 +135,18 @@ class Case(Base):
 
     return_count: Mapped[int] = mapped_column(Integer, server_default="0")
     repeat_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    """重复件: how often the same person came back with the same matter while it was open."""
     transfer_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     """转办: how often the case was handed from one lead department to another."""
     remind_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     """催办: how often the lead department was reminded of it."""
-    """重复件: how often the same person came back with the same matter while it was open."""
+    escalation_level: Mapped[str | None] = mapped_column(String(16))
+    """提级: the level the case was last raised to; none while it stands at its lead's."""
+    escalated: Mapped[list[str]] = mapped_column(
+        ARRAY(String(16)), server_default="{}", default=list
+    )
+    """The thresholds the case was raised for, each once (`escalations` holds the record and
+    its unique key); the sweep's plan reads it to know what is still to cross."""
     assignment_final: Mapped[bool] = mapped_column(Boolean, server_default="false")
     """Set when the coordinator assigns after the return cap: no further return or transfer."""
     assigned_at: Mapped[datetime | None]

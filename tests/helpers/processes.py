@@ -69,6 +69,26 @@ async def overdue_orders(sessionmaker: async_sessionmaker[AsyncSession]) -> None
         )
 
 
+async def crossing_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """CASES signed cases of a city department, reopened twice and due for a look: each
+    crosses the default `reopened: 2` threshold."""
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            text(f"""
+            INSERT INTO cases (case_no, tracking_code, status, channel, description,
+                               applicant_phone, applicant_type, lead_department,
+                               first_responsible_department, reopen_count,
+                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
+                               created_at, updated_at)
+            SELECT 'E-' || g, 'E' || lpad(g::text, 7, '0'), 'signed', 'window', '测试',
+                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', 2, now() - interval '3 days',
+                   now() - interval '2 days', now() + interval '5 days', now() - interval '1 hour',
+                   '{{}}'::jsonb, now(), now()
+            FROM generate_series(1, {CASES}) AS g
+        """)
+        )
+
+
 def leftovers(var: Path, *, ours: bool = False) -> list[psutil.Process]:
     """The servers of the run on `var` (by their command line); with `ours`, also every process
     started with VAR_DIR=`var` (supervisor, APIs, their workers, the worker), to clean up after
