@@ -1,9 +1,12 @@
-"""SLA sweep at scale: 1,000,000 open cases, 100,000 of them past their sign deadline.
+"""SLA sweep at scale: 1,000,000 open cases, 100,000 of them past their sign deadline, and 1 in
+100 of those reopened twice (so the sweep also raises 1,000 cases a level, 提级, each with its
+督办单).
 
 Measures (1) the cost of a sweep when nothing is due, (2) the time from the breach until every
-yellow card is issued by one worker process, and again (on a fresh fill) by two worker processes
-sweeping at once. Starts its own embedded PostgreSQL in a temporary directory (or uses
-DATABASE_URL). Run: `.venv/bin/python bench/sla_bench.py [open] [breaching]`.
+yellow card is issued (and every escalation raised) by one worker process, and again (on a fresh
+fill) by two worker processes sweeping at once. Starts its own embedded PostgreSQL in a
+temporary directory (or uses DATABASE_URL).
+Run: `.venv/bin/python bench/sla_bench.py [open] [breaching]`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ SWEEPER = sys.argv[1:2] == ["--sweep"]
 OPEN = int(sys.argv[1]) if len(sys.argv) > 1 and not SWEEPER else 1_000_000
 BREACHING = int(sys.argv[2]) if len(sys.argv) > 2 and not SWEEPER else 100_000
 DEPARTMENTS = 20
+ESCALATING = f"CASE WHEN g <= {BREACHING} AND g % 100 = 0 THEN 2 ELSE 0 END"
+"""Reopened twice: past the rule table's default `reopened: 2`, so raised once."""
 DUE = (
     f"CASE WHEN g <= {BREACHING} THEN now() - interval '1 minute' "
     "ELSE now() + interval '3 days' END"
@@ -51,12 +56,12 @@ async def fill(url: str) -> None:
             text(f"""
             INSERT INTO cases (case_no, tracking_code, status, channel, description,
                                applicant_phone, applicant_type, lead_department,
-                               first_responsible_department,
+                               first_responsible_department, reopen_count,
                                assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
                                created_at, updated_at)
             SELECT 'B-' || g, 'B' || lpad(g::text, 8, '0'), 'assigned', 'window', '压测',
                    '13800138001', 'individual',
-                   'D' || (g % {DEPARTMENTS}), 'D' || (g % {DEPARTMENTS}),
+                   'D' || (g % {DEPARTMENTS}), 'D' || (g % {DEPARTMENTS}), {ESCALATING},
                    now() - interval '3 hours',
                    {DUE}, now() + interval '7 days', {DUE},
                    '{{}}'::jsonb, now(), now()
@@ -132,14 +137,25 @@ async def breach_to_cards(url: str, *, workers: int) -> None:
                 )
             )
         ).one()
+        raised, raised_twice, orders = (
+            await conn.execute(
+                text(
+                    "SELECT count(*), count(*) - count(DISTINCT case_id), "
+                    "count(supervision_id) FROM escalations"
+                )
+            )
+        ).one()
     await engine.dispose()
     print(
         f"breach → all cards: {BREACHING:,} cases swept in {elapsed:.1f} s "
         f"({BREACHING / elapsed:,.0f} cases/s, {workers} worker process(es)); {cards:,} yellow "
-        f"cards, {twice} cases carded twice"
+        f"cards, {twice} cases carded twice; {raised:,} escalations with {orders:,} orders, "
+        f"{raised_twice} raised twice"
     )
     assert cards == BREACHING
     assert twice == 0
+    assert raised == orders == BREACHING // 100
+    assert raised_twice == 0
 
 
 async def sweep(url: str) -> None:
@@ -155,6 +171,9 @@ async def refill(url: str) -> None:
     async with engine.begin() as conn:
         for table in (
             "cards",
+            "escalations",
+            "supervisions",
+            "supervision_counters",
             "warnings",
             "case_events",
             "outbox",

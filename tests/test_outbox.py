@@ -218,7 +218,10 @@ async def test_department_webhooks_are_signed_and_retried(
 
 
 async def test_failed_deliveries_are_visible_and_can_be_retried(
-    routing: httpx.AsyncClient, make_key: KeyFactory, sessionmaker: async_sessionmaker[AsyncSession]
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sample_departments: None,
 ) -> None:
     await _put(sessionmaker, 2)
     async with transaction(sessionmaker) as session:
@@ -241,6 +244,11 @@ async def test_failed_deliveries_are_visible_and_can_be_retried(
     assert (
         await routing.get("/api/v1/outbox", headers=await make_key("window"))
     ).status_code == 403
+    city = await make_key("supervisor")
+    assert (await routing.get("/api/v1/outbox", headers=city)).status_code == 200
+    district = await make_key("supervisor", "YX-ZWFW")  # the deliveries are the city's
+    assert (await routing.get("/api/v1/outbox", headers=district)).status_code == 403
+    assert (await routing.post("/api/v1/outbox/1/retry", headers=district)).status_code == 403
     assert (await routing.post("/api/v1/outbox/1/retry", headers=admin)).status_code == 202
     assert (
         await routing.post("/api/v1/outbox/2/retry", headers=admin)

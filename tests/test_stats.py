@@ -281,7 +281,15 @@ async def test_monthly_report_json_and_xlsx(
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(BytesIO(r.content))
-    assert book.sheetnames == ["概况", "部门考核", "问题类别", "共性问题", "黄红牌", "申诉"]
+    assert book.sheetnames == [
+        "概况",
+        "部门考核",
+        "问题类别",
+        "共性问题",
+        "黄红牌",
+        "申诉",
+        "督办与提级",
+    ]
     assert str(book["概况"]["A1"].value).startswith("办不成事反映窗口 月度报告 2026-11(生成于 ")
     overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=3, values_only=True)}
     assert (overview["受理总量"], overview["当场解决率(%)"], overview["按时办结率(%)"]) == (

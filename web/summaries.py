@@ -236,8 +236,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     ),
     "decide": ("申诉裁定 · Uphold or revoke an appealed card", ""),
     # outbox
-    "list_messages": ("消息投递 · Webhooks and callbacks: pending, delivered, failed", ""),
-    "retry": ("重新投递 · Retry a failed message", ""),
+    "list_messages": (
+        "消息投递 · Webhooks and callbacks: pending, delivered, failed",
+        "The city's: a key bound to a unit gets 403.",
+    ),
+    "retry": ("重新投递 · Retry a failed message", "The city's: a key bound to a unit gets 403."),
     # stats and reports
     "supervision": (
         "督办与提级 · Orders and escalations in figures",

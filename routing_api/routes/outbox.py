@@ -10,7 +10,7 @@ from services.authz import May
 from services.outbox import service as outbox
 from services.outbox.responses import OutboxMessageOut, Retried
 from shared.database import transaction
-from shared.errors import not_found
+from shared.errors import forbidden, not_found
 from shared.principal import Principal
 from shared.view import Page
 from web.auth import allowed
@@ -23,15 +23,23 @@ router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
 Operator = Annotated[Principal, allowed(May.operate_outbox)]
 
 
+def _city_only(operator: Principal) -> None:
+    """The deliveries are the whole city's (every case's number, every department's hooks):
+    a supervisor bound to a unit does not operate them."""
+    if operator.units is not None:
+        raise forbidden("the outbox is the city's: a key bound to a unit does not operate it")
+
+
 @router.get("", response_model=Page[OutboxMessageOut])
 async def list_messages(
-    _: Operator,
+    operator: Operator,
     sessions: Sessionmaker,
     state: Annotated[str, Query(pattern="^(pending|failed|delivered)$")] = "failed",
     topic: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Cursor = None,
 ) -> Page[OutboxMessageOut]:
+    _city_only(operator)
     async with transaction(sessions) as session:
         rows, next_cursor = await outbox.listing(
             session, state=state, topic=topic, limit=limit, cursor=cursor
@@ -41,7 +49,8 @@ async def list_messages(
 
 
 @router.post("/{message_id}/retry", status_code=202, response_model=Retried)
-async def retry(message_id: RowId, _: Operator, sessions: Sessionmaker) -> Retried:
+async def retry(message_id: RowId, operator: Operator, sessions: Sessionmaker) -> Retried:
+    _city_only(operator)
     async with transaction(sessions) as session:
         if not await outbox.retry(session, message_id):
             raise not_found(f"failed outbox message {message_id}")

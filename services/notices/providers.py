@@ -35,13 +35,20 @@ class Provider(Protocol):
         ...
 
 
+STAFF_EVENTS = frozenset(
+    {"supervised", "reminded", "supervision_overdue", "escalated", "urgent_after_hours"}
+)
+"""The texts to staff (`staff.sms`: 督办, 提级, 值班), which the console logs as such."""
+
+
 class ConsoleProvider:
     channel = "console"
 
     async def send(
         self, to: str, text: str, /, *, case_no: str, event: str, values: Mapping[str, str]
     ) -> str | None:
-        log.info("applicant_notice", case_no=case_no, text=text, characters=len(text))
+        kind = "staff_text" if event in STAFF_EVENTS else "applicant_notice"
+        log.info(kind, case_no=case_no, notice=event, text=text, characters=len(text))
         return None
 
 
