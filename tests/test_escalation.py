@@ -89,8 +89,11 @@ async def test_reopened_twice_escalates_once_to_its_district_and_tells_its_duty(
     )
     assert (order["issuing_unit"], order["department"]) == ("YX-ZWFW", "YX-BJJD")
 
+    steps = [e.action for e in await actions(sessionmaker, case_no)]
+    assert "supervised" not in steps  # the one `escalated` row names the order
     escalated = [e for e in await actions(sessionmaker, case_no) if e.action == "escalated"]
     assert len(escalated) == 1
+    assert escalated[0].data["order_no"] == raised["order_no"]
     assert escalated[0].data["told"] == [{"unit": "YX-ZWFW", "name": "李科长", "duty": "chief"}]
     texts = [t for t in await messages(sessionmaker, "staff.sms") if t["event"] == "escalated"]
     assert len(texts) == 1

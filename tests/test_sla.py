@@ -95,7 +95,6 @@ async def test_every_notice_comes_once_at_its_time(
         "warning",
         "yellow_card",
         "red_card",
-        "supervised",
         "escalated",
         "supervision_overdue",
     ]
@@ -152,10 +151,7 @@ async def test_a_batch_writes_what_one_case_at_a_time_would(
     every_callback = [m.payload for m in messages if m.topic == "channel.callback"]
     callbacks = [c for c in every_callback if c["event"] in ("yellow_card", "red_card")]
     # Overdue by 3 working days, the case was also raised (提级) with an order, once.
-    assert [c["event"] for c in every_callback if c not in callbacks] == [
-        "supervised",
-        "escalated",
-    ]
+    assert [c["event"] for c in every_callback if c not in callbacks] == ["escalated"]
     assert [(c["event"], c["card"]) for c in callbacks] == [
         ("yellow_card", {"deadline": "sign", "points": 1}),
         ("yellow_card", {"deadline": "handle", "points": 1}),

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.sla.runner import run_sweep
-from shared.models import Card
+from shared.models import Card, Supervision
 from tests.helpers.cases import stored_case
 from tests.helpers.clock import TEST_NOW, ManualClock
 from tests.helpers.keys import KeyFactory
@@ -189,3 +189,34 @@ async def test_a_reminder_is_counted_and_moves_no_deadline(
         headers=await make_key("department", "YX-BJJD"),
     )
     assert r.status_code == 403
+
+
+async def test_strange_input_is_a_problem_naming_the_field(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sample_departments: None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    case_no = await street_case(intake, routing, make_key)
+    coordinator = await make_key("coordinator")
+    for body, field in (
+        ({"reason": "请\x00反馈"}, "reason"),
+        ({"reason": "请反馈", "respond_within": "99999999999999999999999 working_days"}, None),
+        ({"reason": "请反馈", "respond_within": "31 working_days"}, "respond_within"),
+        ({"reason": "请反馈", "respond_within": "１ months"}, "respond_within"),
+        ({"reason": "请反馈", "respond_within": "0.01 hours"}, "respond_within"),
+        ({"reason": "   "}, "reason"),
+        ({"reason": "x" * 2001}, "reason"),
+    ):
+        r = await routing.post(f"/api/v1/cases/{case_no}/supervise", json=body, headers=coordinator)
+        assert r.status_code == 422, (body, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        named = [e["field"] for e in r.json()["errors"]]
+        assert field is None or named == [field], (body, named)
+    for path in ("/api/v1/supervisions/99999999999999999999999", "/api/v1/supervisions/-1"):
+        assert (await routing.get(path, headers=coordinator)).status_code in (404, 422)
+    r = await routing.get("/api/v1/supervisions", params={"status": "lost"}, headers=coordinator)
+    assert r.status_code == 422
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Supervision)) == 0

@@ -1,8 +1,8 @@
 """提级: a case that crossed a threshold of the rule table is raised one level (street →
 district → city): the crossing is recorded once (`escalations`, unique per case and reason),
 the level's unit issues a 督办单 to the lead department, the hotline hears of it, and whoever
-is on duty for that unit (or the nearest unit above with anyone) is texted; the history names
-who was told.
+is on duty for that unit (or the nearest unit above with anyone) is texted; the history's one
+`escalated` row names the order and who was told.
 
 Called by the SLA sweep for the cases of its batch, in the batch's transaction, on rows the
 batch already holds (`FOR UPDATE SKIP LOCKED`): a worker killed half-way rolls everything
@@ -122,6 +122,7 @@ async def raise_case(
                 now=now,
                 calendar=calendar,
                 source=SupervisionSource.escalation,
+                noted=False,  # the escalation's own row names the order
             )
             await session.execute(
                 text("UPDATE escalations SET supervision_id = :order WHERE id = :id"),
@@ -156,7 +157,17 @@ async def raise_case(
                     "count": count_of(case, reason),
                     "at": now.isoformat(),
                 },
-                **({"order_no": order.order_no, "supervision_id": order.id} if order else {}),
+                **(
+                    {
+                        "order_no": order.order_no,
+                        "supervision_id": order.id,
+                        "department": order.department,
+                        "level": order.level,
+                        "due_at": order.due_at.isoformat(),
+                    }
+                    if order
+                    else {}
+                ),
                 "told": told,
             },
         )

@@ -59,9 +59,11 @@ async def issue(
     now: datetime,
     calendar: WorkCalendar,
     source: SupervisionSource = SupervisionSource.order,
+    noted: bool = True,
 ) -> Supervision:
     """The order on a locked, open case with a lead department: numbered, due in working time,
-    written with its history (and the hotline's callback), its webhooks and its text."""
+    written with its history (and the hotline's callback), its webhooks and its text. Not
+    `noted`: the caller's own history row names the order (an escalation's does)."""
     if CaseStatus(case.status) not in HAS_DEADLINES or case.lead_department is None:
         raise conflict(
             f"case {case.case_no} is {case.status}: an order goes to the department handling "
@@ -98,6 +100,29 @@ async def issue(
         case_no=case.case_no,
         event="supervised",
     )
+    if noted:
+        _noted(session, case, order, actor=actor, now=now, reason=reason, texted=texted)
+    await tell.webhooks(
+        session,
+        order,
+        event="supervised",
+        case_no=case.case_no,
+        status=case.status,
+        to=(order.department, order.copied_to),
+    )
+    return order
+
+
+def _noted(
+    session: AsyncSession,
+    case: Case,
+    order: Supervision,
+    *,
+    actor: Principal,
+    now: datetime,
+    reason: str,
+    texted: bool,
+) -> None:
     note(
         session,
         case,
@@ -113,19 +138,10 @@ async def issue(
             "issuing_unit": order.issuing_unit,
             "level": order.level,
             "source": order.source,
-            "due_at": due.isoformat(),
+            "due_at": order.due_at.isoformat(),
             "texted": texted,
         },
     )
-    await tell.webhooks(
-        session,
-        order,
-        event="supervised",
-        case_no=case.case_no,
-        status=case.status,
-        to=(order.department, order.copied_to),
-    )
-    return order
 
 
 async def supervise(
