@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from routing_api.routes import (
+    assists,
     audit,
     calendar,
     cards,
@@ -30,6 +31,7 @@ ROUTERS = [
     departments,
     rules,
     workflow,
+    assists,
     calendar,
     duty,
     supervision,

@@ -165,6 +165,11 @@ class Note(StrEnum):
     """An order unanswered when due: the department's card, and who on duty was told."""
     reminded = "reminded"
     """催办: the lead department reminded, without a deadline."""
+    assist_requested = "assist_requested"
+    """协办: co-departments asked for their opinion by a time."""
+    assist_answered = "assist_answered"
+    assist_waived = "assist_waived"
+    """A coordinator let the lead reply without a co-department's opinion."""
     urgent_after_hours = "urgent_after_hours"
     """An urgent case registered outside office hours: whoever was on duty was texted."""
     escalated = "escalated"
@@ -209,3 +214,11 @@ class EscalationReason(StrEnum):
     """Handling overdue by N working days."""
     repeats = "repeats"
     """N repeat calls (重复件) about the one open case."""
+
+
+class AssistStatus(StrEnum):
+    """协办: a co-department's task, owed, given, or let off by a coordinator."""
+
+    open = "open"
+    answered = "answered"
+    waived = "waived"

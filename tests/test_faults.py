@@ -255,7 +255,13 @@ def test_a_killed_postgresql_is_restarted(running: dict[str, Any]) -> None:
         return r.status_code == 201
 
     _wait_for(registering, 90, "intake did not take cases after PostgreSQL was killed")
-    assert "postgresql restarted" in running["log"].read_text()
+    # The supervisor says so once it saw the server ready, which may be a moment after intake
+    # reconnected to it.
+    _wait_for(
+        lambda: "postgresql restarted" in running["log"].read_text(),
+        30,
+        "the supervisor did not say it restarted PostgreSQL",
+    )
     kept = httpx.get(f"{intake}/api/v1/cases/{before.json()['case_no']}", headers=window)
     assert kept.status_code == 200
 

@@ -1,6 +1,6 @@
 """Two sweeping processes, one killed mid-sweep: still exactly one yellow card per case; two
-killed and two restarted: still exactly one card per overdue 督办单 and one escalation (with
-its one order) per threshold crossed."""
+killed and two restarted: still exactly one card per overdue 督办单, per 协办 opinion owed past
+its time, and one escalation (with its one order) per threshold crossed."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.sla.runner import run_sweep
 from shared.models import Card, Escalation
-from tests.helpers.processes import CASES, breaching_cases, crossing_cases, overdue_orders
+from tests.helpers.processes import (
+    CASES,
+    breaching_cases,
+    crossing_cases,
+    overdue_orders,
+    owed_assists,
+)
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -157,3 +163,37 @@ async def test_escalations_two_workers_killed_and_restarted(
             text("SELECT count(*) FROM cases WHERE escalation_level = 'city'")
         )
     assert total == distinct == orders == all_orders == noted == levels == CASES
+
+
+async def test_owed_assists_two_workers_killed_and_restarted(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """协办 opinions owed past their time: one card each for the co-department."""
+    await owed_assists(sessionmaker)
+
+    async def carded() -> int:
+        async with sessionmaker() as session:
+            found = await session.scalar(
+                select(func.count()).select_from(Card).where(Card.deadline == "assist")
+            )
+        return found or 0
+
+    await two_killed_and_restarted(database_url, carded)
+    async with sessionmaker() as session:
+        total, distinct = (
+            await session.execute(
+                select(func.count(), func.count(func.distinct(Card.assist_id))).where(
+                    Card.deadline == "assist", Card.department == "GZ-GHZY"
+                )
+            )
+        ).one()
+        marked = await session.scalar(
+            text("SELECT count(*) FROM assists WHERE overdue_at IS NOT NULL AND status = 'open'")
+        )
+        noted = await session.scalar(
+            text(
+                "SELECT count(*) FROM case_events WHERE action = 'yellow_card' "
+                "AND data->>'deadline' = 'assist'"
+            )
+        )
+    assert total == distinct == marked == noted == CASES

@@ -177,6 +177,19 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         f"{LEAD} Before the handling deadline.",
     ),
     "decide_extension": ("延期审批 · Approve or refuse an extension", ""),
+    # 协办
+    "add_co_department": (
+        "增加协办 · Ask one more department for its opinion",
+        "The lead department or a coordinator (a unit-bound one on its subtree's cases).",
+    ),
+    "assist": (
+        "协办意见 · A co-department gives its opinion",
+        "Only a department with an open assist task on the case; once.",
+    ),
+    "waive_assist": (
+        "免除协办 · Let the lead reply without a co-department's opinion",
+        "A unit-bound coordinator on its subtree's cases only.",
+    ),
     # calendar
     "get_year": ("工作日历 · A year as deadlines count it", "Any key."),
     "put_year": (

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import May
-from services.case import access, presenter, service
+from services.case import access, assists, presenter, service
 from services.case.repository import CaseFilter
 from services.case.responses import CaseOut, LinkedOut
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot, Unmask
@@ -225,6 +225,7 @@ async def get_case(case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessi
         replies = await service.replies_of(session, case, actor=principal)
         orders = await supervision.of_case(session, case, principal)
         raised = await escalation.of_case(session, case)
+        tasks = await assists.of_case(session, case, principal)
         return presenter.case_out(
             case,
             principal,
@@ -233,6 +234,7 @@ async def get_case(case_no: CaseNo, principal: CurrentPrincipal, sessions: Sessi
             replies,
             supervisions=orders,
             escalations=raised,
+            assists=tasks,
         )
 
 

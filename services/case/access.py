@@ -116,7 +116,7 @@ def sees_in_clear(viewer: Principal, case: Case) -> bool:
         and case.created_by_key_id == viewer.key_id,
         hall=case.intake_hall,
         status=case.status,
-        handling=[case.lead_department, *(case.co_departments or [])],
+        handling=[case.lead_department, *(case.assists_owed or [])],
     )
 
 
@@ -129,7 +129,7 @@ def sees_shown_in_clear(
         registered_by_viewer=registered_by_viewer,
         hall=shown.get("intake_hall"),
         status=str(shown.get("status")),
-        handling=[shown.get("lead_department"), *(shown.get("co_departments") or [])],
+        handling=[shown.get("lead_department"), *(shown.get("assists_owed") or [])],
     )
 
 
@@ -142,8 +142,9 @@ def _clear(
     handling: Iterable[str | None],
 ) -> bool:
     """The coordinator, who calls people back across the city; the window key that registered
-    the case and every window of the hall it was registered at; the lead and co-departments
-    while they handle it (not once it is finished, not a department it was taken from). A
+    the case and every window of the hall it was registered at; the lead while it handles it
+    and a co-department while its opinion is owed (协办; not once the case is finished, not a
+    department it was taken from, not a co-department that gave its opinion). A
     window key bound to no hall sees in clear only what it registered itself."""
     if viewer.role in (Role.coordinator, Role.system):
         return True

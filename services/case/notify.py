@@ -37,9 +37,10 @@ def notices(
     event: str,
     extra: dict[str, Any] | None,
     webhooks: dict[str, str | None],
+    to: Iterable[str] | None = None,
 ) -> list[outbox.Message]:
-    """The messages for one step, given the followers' webhooks: only departments with a
-    webhook are sent anything."""
+    """The messages for one step, given the departments' webhooks: only departments with a
+    webhook are sent anything; `to`: these departments, not the followers."""
     return [
         outbox.Message(
             Topic.department_notify,
@@ -54,7 +55,7 @@ def notices(
                 **(extra or {}),
             },
         )
-        for code in followers(case)
+        for code in (sorted(set(to)) if to is not None else followers(case))
         if (url := webhooks.get(code))
     ]
 
@@ -77,5 +78,17 @@ async def webhooks(session: AsyncSession, codes: Iterable[str]) -> dict[str, str
 async def notify_followers(
     session: AsyncSession, case: Case, event: str, extra: dict[str, Any] | None = None
 ) -> None:
-    for message in notices(case, event, extra, await webhooks(session, followers(case))):
+    await notify_departments(session, case, followers(case), event, extra)
+
+
+async def notify_departments(
+    session: AsyncSession,
+    case: Case,
+    codes: Iterable[str],
+    event: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """A step told to these departments (a co-department asked for its opinion, carded)."""
+    to = sorted(set(codes))
+    for message in notices(case, event, extra, await webhooks(session, to), to):
         outbox.enqueue(session, message.topic, message.payload, ordering_key=message.ordering_key)

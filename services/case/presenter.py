@@ -9,6 +9,7 @@ from services.case.lifecycle import allowed_actions
 from services.case.responses import (
     Actor,
     ApplicantOut,
+    AssistOut,
     CaseOut,
     Deadlines,
     EscalationOut,
@@ -224,6 +225,7 @@ def case_out(
     unmasked: bool = False,
     supervisions: list[SupervisionOut] | None = None,
     escalations: list[EscalationOut] | None = None,
+    assists: list[AssistOut] | None = None,
 ) -> CaseOut:
     """`history`, `notices` and `sms_replies` are in the answer only when given (one case read),
     not as nulls on every case of a list."""
@@ -275,6 +277,7 @@ def case_out(
         repeat_count=case.repeat_count,
         transfer_count=case.transfer_count,
         remind_count=case.remind_count,
+        assists_owed=list(case.assists_owed or []),
         escalation_level=case.escalation_level,
         assignment_final=case.assignment_final,
         reply=case.reply,
@@ -293,6 +296,8 @@ def case_out(
         out.supervisions = supervisions  # each masked as its viewer may see it
     if escalations is not None:
         out.escalations = escalations
+    if assists is not None:
+        out.assists = assists  # each redacted as its viewer may see it
     return _for(out, unmasked or access.sees_in_clear(viewer, case))
 
 

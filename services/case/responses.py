@@ -84,6 +84,24 @@ class EscalationOut(View):
     order_no: str | None = Field(description="the 督办单 the level issued (none: nobody led)")
 
 
+class AssistOut(View):
+    """协办: a co-department's task on a case and its opinion (redacted for a reader without
+    need to know: people's words may quote the applicant)."""
+
+    case_no: str
+    department: str = Field(examples=["GZ-GHZY"])
+    status: str = Field(examples=["open", "answered", "waived"])
+    reason: str | None
+    requested_at: str | None
+    due_at: str | None = Field(description="none when the calendar could not count it")
+    opinion: str | None
+    answered_at: str | None
+    answered_on_time: bool | None = Field(description="none while unanswered")
+    waived_reason: str | None
+    waived_at: str | None
+    overdue_at: str | None = Field(description="when it was found owed past its time (carded)")
+
+
 class CaseOut(View):
     """A case as staff see it (the applicant masked by role); `history` when one case is read."""
 
@@ -134,6 +152,10 @@ class CaseOut(View):
     repeat_count: int
     transfer_count: int = Field(default=0, description="转办: lead departments it was handed to")
     remind_count: int = Field(default=0, description="催办: reminders sent to its lead")
+    assists_owed: list[str] = Field(
+        default_factory=list,
+        description="协办: the co-departments whose opinion the lead still waits for",
+    )
     escalation_level: str | None = Field(
         default=None,
         description="提级: the level the case was raised to (`district`, `city`); none while it "
@@ -156,6 +178,9 @@ class CaseOut(View):
         default=None,
         description="when one case is read by a role that sees personal data: what the "
         "applicant texted back",
+    )
+    assists: list[AssistOut] | None = Field(
+        default=None, description="when one case is read: its 协办 tasks and opinions"
     )
     escalations: list[EscalationOut] | None = Field(
         default=None, description="when one case is read: each time it was raised (提级)"

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from services.rules.schemas import CardPolicy, EscalationPolicy, SlaPolicy
+from shared.durations import DurationField
 
 
 class RoutingRecord(BaseModel):
@@ -22,6 +23,8 @@ class RoutingRecord(BaseModel):
     policy: SlaPolicy | None = None
     card_policy: CardPolicy | None = None
     escalation: EscalationPolicy | None = None
+    assist_within: DurationField | None = None
+    """协办: the rule's time for co-departments' opinions (none: half the handling time)."""
     """The 提级 thresholds of the version that routed the case (none: the defaults)."""
     reason: str | None = None
     fallback: bool | None = None

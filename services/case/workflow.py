@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import May, may
-from services.case import access, repository, timeline
+from services.case import access, assists, repository, timeline
 from services.case.assignment import assign_to
 from services.case.history import note, transition
 from services.case.lifecycle import OPEN
@@ -151,6 +151,7 @@ async def transfer(
         data={"from_department": previous, "to_department": data.to_department},
     )
     case.lead_department = data.to_department
+    await assists.became_lead(session, case, data.to_department, now=now, actor=actor)
     case.transfer_count += 1
     case.co_departments = [c for c in case.co_departments if c != data.to_department]
     case.assigned_at = case.updated_at
@@ -217,6 +218,7 @@ async def reply(
 ) -> Case:
     """答复: the department's answer to the citizen; feedback (or the auto-close) ends it."""
     case = await _lead_case(session, case_no, actor, "reply to a case")
+    assists.require_no_owed(case)
     case.reply = data.reply  # before the transition, so its event (and callback) carries it
     transition(session, case, Action.reply, actor=actor, now=now, reason=data.reply)
     await notify_followers(session, case, "replied")
@@ -281,6 +283,16 @@ async def assign(
         due=due,
         routing=routing,
         now=now,
+    )
+    await assists.no_longer_asked(session, case, data.co_departments, now=now, actor=actor)
+    await assists.open_tasks(
+        session,
+        case,
+        data.co_departments,
+        actor=actor,
+        now=now,
+        calendar=policy.calendar,
+        reason=data.reason,
     )
     # A re-assignment gives the new lead its signing time and keeps the citizen's clock.
     await timeline.follow(session, case, policy.calendar)

@@ -114,3 +114,32 @@ class ExtensionDecision(Strict):
 
     approve: StrictBool
     note: Reason | None = None
+
+
+class AddCoDepartment(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"department": "GZ-CGJ", "reason": "违章建筑的历史处罚记录由城管部门提供"}]
+        }
+    )
+
+    department: DepartmentCode
+    reason: Reason
+
+
+class AssistOpinion(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"opinion": "经查,该房屋1992年违章已处罚结案,可出具处理证明"}]
+        }
+    )
+
+    opinion: Annotated[Text, Field(max_length=5000)]
+
+
+class WaiveAssist(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "城管部门已口头确认,不再等待书面意见"}]}
+    )
+
+    reason: Reason

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.case import access, repository
+from services.case import access, assists, repository
 from services.case.assignment import assign_to
 from services.case.history import transition
 from services.case.routing_record import RoutingRecord, routing_of
@@ -95,6 +95,7 @@ async def route_case(
         fallback=decision.fallback,
         card_policy=compiled.table.card_policy,
         escalation=compiled.table.escalation,
+        assist_within=decision.assist_within,
     )
     transition(
         session,
@@ -118,6 +119,15 @@ async def route_case(
         due=due,
         routing=routing,
         now=now,
+    )
+    await assists.open_tasks(
+        session,
+        case,
+        decision.co_departments,
+        actor=actor,
+        now=now,
+        calendar=calendar,
+        reason=decision.reason,
     )
     if first:
         await alerts.urgent_after_hours(session, case, now=now, calendar=calendar)

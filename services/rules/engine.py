@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from services.rules.schemas import CaseFacts, Rule, RuleTable
+from shared.durations import Duration
 
 
 def normalise(text: str) -> str:
@@ -39,6 +40,8 @@ class Decision:
     rule_id: str | None
     reason: str
     fallback: bool = False
+    assist_within: Duration | None = None
+    """How long each co-department has for its opinion (协办); none: half the handling time."""
 
 
 @dataclass
@@ -115,6 +118,7 @@ def _decide(rule: Rule | None, table: RuleTable, facts: CaseFacts, text: str) ->
             rule.sla_policy,
             rule.id,
             _matched(rule, facts, text),
+            assist_within=rule.assist_within,
         )
     if facts.intake_department:
         return Decision(

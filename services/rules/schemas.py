@@ -75,6 +75,11 @@ class Rule(Model):
     lead_department: Code
     co_departments: list[Code] = Field(default_factory=list)
     sla_policy: PolicyName
+    assist_within: DurationField | None = Field(
+        default=None,
+        description="协办: how long each co-department has for its opinion, in working time; "
+        "left out: half the lead's handling time",
+    )
 
 
 class RuleTable(Model):

@@ -28,6 +28,7 @@ from services.sla.plan import Due, Notice, plan, policies
 from shared import metrics
 from shared.enums import Action, Note
 from shared.models import Card, Case
+from shared.models.card import CASE_DEADLINE
 from shared.principal import SYSTEM
 from shared.timeutil import to_shanghai
 
@@ -43,6 +44,8 @@ class SweepResult:
     """督办单 found unanswered past their time (services/supervision/sweep.py)."""
     escalations: int = 0
     """Cases raised a level (提级), one per threshold crossed."""
+    assists_overdue: int = 0
+    """协办 opinions found owed past their time (services/sla/assists.py): one card each."""
 
 
 def _month(moment: datetime) -> str:
@@ -74,10 +77,12 @@ INSERT_CARDS = text("""
                 CAST(:colours AS text[]), CAST(:deadlines AS text[]),
                 CAST(:dues AS timestamptz[]), CAST(:points AS int[]))
          AS c(case_id, department, colour, deadline, due_at, points)
-    ON CONFLICT (case_id, deadline, due_at) WHERE case_id IS NOT NULL AND supervision_id IS NULL
-    DO NOTHING
+    ON CONFLICT (case_id, deadline, due_at)
+    WHERE case_id IS NOT NULL AND supervision_id IS NULL AND assist_id IS NULL DO NOTHING
     RETURNING id, case_id, deadline, due_at
 """)
+if CASE_DEADLINE not in INSERT_CARDS.text:  # the index's predicate, word for word
+    raise RuntimeError("INSERT_CARDS must name uq_cards_case_deadline's predicate")
 RESCHEDULE = text("""
     UPDATE cases SET sla_next_check_at = n.at
     FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS timestamptz[])) AS n(id, at)
@@ -320,4 +325,5 @@ def summary(result: SweepResult) -> dict[str, Any]:
         "closed": result.closed,
         "orders_overdue": result.orders_overdue,
         "escalations": result.escalations,
+        "assists_overdue": result.assists_overdue,
     }

@@ -1,6 +1,7 @@
 """All tables, imported here so Alembic and the app see one metadata."""
 
 from shared.models.api_key import ApiKey
+from shared.models.assist import Assist
 from shared.models.audit import AuditEntry
 from shared.models.base import Base
 from shared.models.calendar import CalendarYear
@@ -30,6 +31,7 @@ from shared.models.supervision import Supervision, SupervisionCounter
 __all__ = [
     "PARTITION",
     "ApiKey",
+    "Assist",
     "AuditEntry",
     "Base",
     "CalendarYear",

@@ -8,6 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import Base, created_at_column
 
+CASE_DEADLINE = "case_id IS NOT NULL AND supervision_id IS NULL AND assist_id IS NULL"
+"""The cards of a case's own deadlines (not an order's, not an assist's): one per case,
+deadline and due time. The sweep's ON CONFLICT names this predicate."""
+
 
 class Card(Base):
     """黄牌/红牌 on a department's assessment. One per case, deadline and due time (a moved
@@ -17,7 +21,8 @@ class Card(Base):
     __table_args__ = (
         CheckConstraint("colour IN ('yellow', 'red')", name="colour"),
         CheckConstraint(
-            "deadline IN ('sign', 'handle', 'drag', 'monthly', 'supervision')", name="deadline"
+            "deadline IN ('sign', 'handle', 'drag', 'monthly', 'supervision', 'assist')",
+            name="deadline",
         ),
         CheckConstraint("status IN ('active', 'appealed', 'upheld', 'revoked')", name="status"),
         Index(
@@ -26,7 +31,13 @@ class Card(Base):
             "deadline",
             "due_at",
             unique=True,
-            postgresql_where=text("case_id IS NOT NULL AND supervision_id IS NULL"),
+            postgresql_where=text(CASE_DEADLINE),
+        ),
+        Index(
+            "uq_cards_assist",
+            "assist_id",
+            unique=True,
+            postgresql_where=text("assist_id IS NOT NULL"),
         ),
         Index(
             "uq_cards_supervision",
@@ -62,6 +73,8 @@ class Card(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     supervision_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("supervisions.id"))
     """The 督办单 left unanswered past its time (deadline `supervision`)."""
+    assist_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("assists.id"))
+    """The 协办 task owed past its time (deadline `assist`), carding the co-department."""
 
 
 class Warning(Base):

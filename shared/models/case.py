@@ -140,6 +140,11 @@ class Case(Base):
     """转办: how often the case was handed from one lead department to another."""
     remind_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     """催办: how often the lead department was reminded of it."""
+    assists_owed: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), server_default="{}", default=list
+    )
+    """协办: the co-departments whose opinion the lead still waits for (their tasks, `assists`,
+    open): the reply waits for none, and they read the case in clear meanwhile."""
     escalation_level: Mapped[str | None] = mapped_column(String(16))
     """提级: the level the case was last raised to; none while it stands at its lead's."""
     escalated: Mapped[list[str]] = mapped_column(

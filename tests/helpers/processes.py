@@ -69,6 +69,32 @@ async def overdue_orders(sessionmaker: async_sessionmaker[AsyncSession]) -> None
         )
 
 
+async def owed_assists(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """CASES cases inside their deadlines, each waiting for 规划's opinion since an hour ago."""
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            text(f"""
+            INSERT INTO cases (case_no, tracking_code, status, channel, description,
+                               applicant_phone, applicant_type, lead_department,
+                               first_responsible_department, co_departments, assists_owed,
+                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
+                               created_at, updated_at)
+            SELECT 'A-' || g, 'A' || lpad(g::text, 7, '0'), 'signed', 'window', '测试',
+                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', '{{GZ-GHZY}}', '{{GZ-GHZY}}',
+                   now() - interval '3 days', now() - interval '2 days', now() + interval '5 days',
+                   now() + interval '5 days', '{{}}'::jsonb, now(), now()
+            FROM generate_series(1, {CASES}) AS g
+        """)
+        )
+        await session.execute(
+            text("""
+            INSERT INTO assists (case_id, department, status, requested_at, due_at)
+            SELECT id, 'GZ-GHZY', 'open', now() - interval '3 days', now() - interval '1 hour'
+            FROM cases WHERE case_no LIKE 'A-%'
+        """)
+        )
+
+
 async def crossing_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """CASES signed cases of a city department, reopened twice and due for a look: each
     crosses the default `reopened: 2` threshold."""
