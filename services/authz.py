@@ -43,6 +43,7 @@ class May(StrEnum):
     supervise = "issue supervision orders (督办) or reminders (催办)"
     read_supervisions = "read supervision orders"
     read_handover = "read a duty shift's handover"
+    review_replies = "approve or send back a reply before the citizen reads it"
 
 
 ROLES: dict[May, frozenset[R]] = {
@@ -98,6 +99,9 @@ ROLES: dict[May, frozenset[R]] = {
     # 交接班: what the shift leaves open (escalations, overdue orders, urgent cases), for those
     # on duty and those who supervise them.
     May.read_handover: frozenset({R.coordinator, R.supervisor, R.admin}),
+    # 答复审核: the hall that registered the case (its windows) or a coordinator; the policy
+    # says which (services/case/review.py).
+    May.review_replies: frozenset({R.window, R.coordinator}),
 }
 
 

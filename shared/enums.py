@@ -20,6 +20,8 @@ class CaseStatus(StrEnum):
     suspended = "suspended"
     returned = "returned"
     replied = "replied"
+    reviewing = "reviewing"
+    """答复审核: the lead's reply waits for the hall's or a coordinator's approval."""
     reopened = "reopened"
     resolved_on_spot = "resolved_on_spot"
     out_of_scope = "out_of_scope"
@@ -132,6 +134,10 @@ class Action(StrEnum):
     suspend = "suspend"
     resume = "resume"
     reply = "reply"
+    submit_reply = "submit_reply"
+    """The lead's reply where the policy has it reviewed: it waits in `reviewing`."""
+    approve_reply = "approve_reply"
+    send_back = "send_back"
     feedback_satisfied = "feedback_satisfied"
     feedback_unsatisfied = "feedback_unsatisfied"
     auto_close = "auto_close"
@@ -222,3 +228,18 @@ class AssistStatus(StrEnum):
     open = "open"
     answered = "answered"
     waived = "waived"
+
+
+class ReplyReview(StrEnum):
+    """答复审核: who approves a reply before the citizen reads it (an SLA policy's)."""
+
+    none = "none"
+    hall = "hall"
+    """The window of the hall the case was registered at, or a coordinator."""
+    coordinator = "coordinator"
+
+
+class ReviewOutcome(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    sent_back = "sent_back"

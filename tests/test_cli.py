@@ -69,7 +69,7 @@ async def test_import_and_publish_a_rule_table(database_url: str, tmp_path: obje
     )
     r = run_cli(database_url, "rules", "import", str(EXAMPLES / "rules.sample.json"), "--publish")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == {"draft": "saved", "rules": 17, "version": 1}
+    assert json.loads(r.stdout) == {"draft": "saved", "rules": 18, "version": 1}
 
     table = json.loads((EXAMPLES / "rules.sample.json").read_text())
     table["rules"][3]["lead_department"] = "NOPE"
@@ -199,7 +199,7 @@ async def test_list_departments_show_rules_and_the_version(database_url: str) ->
     first = json.loads(run_cli(database_url, "rules", "show", "--version", "1").stdout)
     draft = json.loads(run_cli(database_url, "rules", "show", "--draft").stdout)
     assert latest == first == draft
-    assert len(latest["rules"]) == 17
+    assert len(latest["rules"]) == 18
     version = run_cli(database_url, "--version")
     assert version.returncode == 0
     assert version.stdout.startswith("gaodedim ")

@@ -171,6 +171,15 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "suspend": ("挂起 · Wait for the applicant: the clock stops", LEAD),
     "resume": ("恢复 · Resume: the deadline moves by the time suspended", LEAD),
     "reply": ("答复 · The department's answer to the applicant", LEAD),
+    "approve_reply": (
+        "答复审核通过 · Approve a reply held for review: the citizen reads it now",
+        "Where the case's policy has `reply_review: hall`, the window of the hall that "
+        "registered it or a coordinator; `coordinator`, a coordinator only.",
+    ),
+    "send_back_reply": (
+        "答复退回 · Send a reply back to the lead, with the reason",
+        "The same reviewers. The handling deadline that was running stays.",
+    ),
     "assign": ("派单 · A coordinator assigns the case (final after the return limit)", ""),
     "request_extension": (
         "延期申请 · Ask for more working time",
@@ -255,6 +264,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     ),
     "retry": ("重新投递 · Retry a failed message", "The city's: a key bound to a unit gets 403."),
     # stats and reports
+    "reviews": (
+        "答复审核 · Replies reviewed: approved, sent back, waiting, per department",
+        "A unit-bound key reads its own unit's (and may name a unit below it).",
+    ),
     "supervision": (
         "督办与提级 · Orders and escalations in figures",
         "A unit-bound key reads its own unit's (and may name a unit below it).",

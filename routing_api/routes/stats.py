@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from services.authz import May
 from services.stats import common_issues as issues
 from services.stats import responses, service
+from services.stats import reviews as review_figures
 from services.stats import supervision as supervision_figures
-from services.stats.responses import SupervisionFigures
+from services.stats.responses import ReviewFigures, SupervisionFigures
 from shared.database import transaction
 from shared.errors import invalid
 from shared.principal import Principal
@@ -112,3 +113,14 @@ async def supervision(
     async with transaction(sessions) as session:
         scoped = await service.for_reader(session, p, reader, unit)
         return await supervision_figures.figures(session, scoped)
+
+
+@router.get("/reviews", response_model=ReviewFigures)
+async def reviews(
+    reader: UnitReader, sessions: ReadSessionmaker, p: Period, unit: Unit = None
+) -> ReviewFigures:
+    """答复审核: replies submitted for review in the period, approved, sent back or waiting,
+    per department."""
+    async with transaction(sessions) as session:
+        scoped = await service.for_reader(session, p, reader, unit)
+        return await review_figures.figures(session, scoped)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 
 from routing_api.deps import Calendar, Policy
 from services.authz import May
-from services.case import presenter, workflow
+from services.case import presenter, review, workflow
 from services.case import workflow_schemas as asked
 from services.case.responses import CaseOut, ExtensionDecided, ExtensionOut, Routed
 from services.routing import service as routing
@@ -24,6 +24,7 @@ router = APIRouter(prefix="/api/v1", tags=["workflow"])
 CaseNo = Annotated[str, Path(max_length=40)]
 Department = Annotated[Principal, allowed(May.handle_cases)]
 Coordinator = Annotated[Principal, allowed(May.coordinate)]
+Reviewer = Annotated[Principal, allowed(May.review_replies)]
 LeadOrCoordinator = Annotated[Principal, allowed(May.handle_cases, May.coordinate)]
 """The roles that may ever call the route; the service decides per case (which department
 leads it)."""
@@ -117,6 +118,26 @@ async def reply(
     case_no: CaseNo, body: asked.Reply, actor: Department, sessions: Sessionmaker, now: Now
 ) -> CaseOut:
     return await act_on_case(sessions, workflow.reply, case_no, body, actor, now)
+
+
+@router.post(
+    "/cases/{case_no}/reply/approve", response_model=CaseOut, response_model_exclude_unset=True
+)
+async def approve_reply(
+    case_no: CaseNo, body: asked.ApproveReply, actor: Reviewer, sessions: Sessionmaker, now: Now
+) -> CaseOut:
+    """答复审核: the reply goes to the citizen (`replied`)."""
+    return await act_on_case(sessions, review.approve, case_no, body, actor, now)
+
+
+@router.post(
+    "/cases/{case_no}/reply/send-back", response_model=CaseOut, response_model_exclude_unset=True
+)
+async def send_back_reply(
+    case_no: CaseNo, body: asked.SendBack, actor: Reviewer, sessions: Sessionmaker, now: Now
+) -> CaseOut:
+    """答复审核: back to the lead with the reason (`signed`); its deadline keeps running."""
+    return await act_on_case(sessions, review.send_back, case_no, body, actor, now)
 
 
 @router.post("/cases/{case_no}/assign", response_model=CaseOut, response_model_exclude_unset=True)

@@ -29,8 +29,10 @@ TRANSITIONS: dict[S, dict[Action, S]] = {
     S.signed: {
         Action.suspend: S.suspended,
         Action.reply: S.replied,
+        Action.submit_reply: S.reviewing,
         Action.transfer: S.assigned,
     },
+    S.reviewing: {Action.approve_reply: S.replied, Action.send_back: S.signed},
     S.suspended: {Action.resume: S.signed},
     S.replied: {
         Action.feedback_satisfied: S.closed,
@@ -53,11 +55,12 @@ TRANSITIONS: dict[S, dict[Action, S]] = {
 
 
 # Status groups: each defined here once.
-OPEN = (S.registered, S.assigned, S.signed, S.suspended, S.returned, S.reopened)
+OPEN = (S.registered, S.assigned, S.signed, S.suspended, S.returned, S.reopened, S.reviewing)
 """Not yet answered: the in-progress figures, the overdue gauge, a case list's `open` filter
 (and the partial index `ix_cases_open_handle_due_at`, tested to name the same statuses)."""
-CLOCK_RUNNING = (S.assigned, S.signed, S.reopened)
-"""A department's handling clock runs: warnings and cards can fall due."""
+CLOCK_RUNNING = (S.assigned, S.signed, S.reopened, S.reviewing)
+"""A department's handling clock runs: warnings and cards can fall due (a reply in review has
+not reached the citizen: its clock runs on)."""
 HAS_DEADLINES = (*CLOCK_RUNNING, S.suspended)
 """Open cases whose deadlines still matter (a suspended clock resumes): what a calendar
 correction recomputes."""

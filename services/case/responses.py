@@ -152,6 +152,7 @@ class CaseOut(View):
     repeat_count: int
     transfer_count: int = Field(default=0, description="转办: lead departments it was handed to")
     remind_count: int = Field(default=0, description="催办: reminders sent to its lead")
+    sent_back_count: int = Field(default=0, description="答复审核: replies sent back")
     assists_owed: list[str] = Field(
         default_factory=list,
         description="协办: the co-departments whose opinion the lead still waits for",

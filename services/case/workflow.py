@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import May, may
-from services.case import access, assists, repository, timeline
+from services.case import access, assists, repository, review, timeline
 from services.case.assignment import assign_to
 from services.case.history import note, transition
 from services.case.lifecycle import OPEN
@@ -36,7 +36,7 @@ from services.department import repository as departments
 from services.rules import versions
 from services.rules.schemas import SlaPolicy
 from shared.durations import Duration, parse_duration
-from shared.enums import Action, CaseStatus, Note
+from shared.enums import Action, CaseStatus, Note, ReplyReview
 from shared.errors import conflict, forbidden, invalid, not_found
 from shared.models import Case, Extension
 from shared.principal import Principal
@@ -220,6 +220,9 @@ async def reply(
     case = await _lead_case(session, case_no, actor, "reply to a case")
     assists.require_no_owed(case)
     case.reply = data.reply  # before the transition, so its event (and callback) carries it
+    if review.review_of(case) is not ReplyReview.none:
+        await review.submit(session, case, actor=actor, now=now)
+        return case
     transition(session, case, Action.reply, actor=actor, now=now, reason=data.reply)
     await notify_followers(session, case, "replied")
     return case

@@ -143,3 +143,19 @@ class WaiveAssist(Strict):
     )
 
     reason: Reason
+
+
+class ApproveReply(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "答复依据充分,同意答复"}]})
+
+    note: Reason | None = None
+
+
+class SendBack(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "答复未说明历史处理证明何时出具,请补充办理时限后再答复"}]
+        }
+    )
+
+    reason: Reason

@@ -52,6 +52,7 @@ def event_for(action: str, from_status: str | None, status: str) -> str | None:
         Action.suspend: "suspended",
         Action.resume: "resumed",
         Action.reply: "replied",
+        Action.approve_reply: "replied",
         Action.feedback_unsatisfied: "reopened",
     }
     return told.get(action)
@@ -60,7 +61,12 @@ def event_for(action: str, from_status: str | None, status: str) -> str | None:
 def words(event: str, reason: str | None, data: Mapping[str, Any]) -> str:
     """The step's own words the applicant reads: why it was suspended, the answer; for an
     extension, why the department asked for it, not the coordinator's note on deciding."""
-    said = data.get("extension_reason") if event == "extended" else reason
+    if event == "extended":
+        said = data.get("extension_reason")
+    elif event == "replied" and "reply" in data:
+        said = data["reply"]  # an approved reply: the department's words, not the reviewer's
+    else:
+        said = reason
     return str(said or "")
 
 

@@ -25,6 +25,9 @@ class SlaPolicy(Model):
     handle_within: DurationField
     warn_at: Annotated[float, Field(gt=0, lt=1)] = 0.8
     red_after: DurationField
+    reply_review: Literal["none", "hall", "coordinator"] = "none"
+    """答复审核: who approves the lead's reply before the citizen reads it (`hall`: the
+    registering hall's window or a coordinator)."""
 
 
 class CardPolicy(Model):

@@ -118,3 +118,22 @@ class SupervisionFigures(View):
     by_level: list[LevelCount]
     by_reason: list[ReasonCount]
     departments: list[DepartmentSupervision]
+
+
+class ReviewCounts(View):
+    """答复审核: replies submitted for review in the period and what became of them."""
+
+    submitted: int
+    approved: int
+    sent_back: int
+    pending: int
+
+
+class DepartmentReviews(ReviewCounts):
+    department: str = Field(examples=["GZ-BDC"])
+    name: str | None
+
+
+class ReviewFigures(View):
+    replies: ReviewCounts
+    departments: list[DepartmentReviews]

@@ -68,7 +68,7 @@ class Case(Base):
             "handle_due_at",
             postgresql_where=text(
                 "status IN ('registered', 'assigned', 'signed', 'suspended', 'returned', "
-                "'reopened')"
+                "'reopened', 'reviewing')"
             ),
         ),
         Index(
@@ -140,6 +140,8 @@ class Case(Base):
     """转办: how often the case was handed from one lead department to another."""
     remind_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     """催办: how often the lead department was reminded of it."""
+    sent_back_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    """答复审核: how often the lead's reply was sent back by its reviewer."""
     assists_owed: Mapped[list[str]] = mapped_column(
         ARRAY(String(32)), server_default="{}", default=list
     )

@@ -1,0 +1,68 @@
+"""答复审核 in figures: replies submitted for review and how many were approved, sent back or
+still wait, per department (sent-back replies count against the department that wrote them).
+Counted from `reply_reviews` through its time index: replies under review are few."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.department import repository as departments
+from services.stats.responses import DepartmentReviews, ReviewCounts, ReviewFigures
+from services.stats.service import Period
+from shared.enums import ReviewOutcome
+from shared.models import Case, ReplyReviewRecord
+from shared.timeutil import SHANGHAI
+
+
+def _of(outcome: ReviewOutcome) -> ColumnElement[int]:
+    return func.count(case((ReplyReviewRecord.outcome == outcome.value, 1)))
+
+
+async def figures(session: AsyncSession, period: Period) -> ReviewFigures:
+    stmt = (
+        select(
+            ReplyReviewRecord.department,
+            func.count(),
+            _of(ReviewOutcome.approved),
+            _of(ReviewOutcome.sent_back),
+            _of(ReviewOutcome.pending),
+        )
+        .join(Case, Case.id == ReplyReviewRecord.case_id)
+        .group_by(ReplyReviewRecord.department)
+        .order_by(ReplyReviewRecord.department)
+    )
+    if period.date_from:
+        start = datetime.combine(period.date_from, time.min, SHANGHAI)
+        stmt = stmt.where(ReplyReviewRecord.submitted_at >= start)
+    if period.date_to:
+        end = datetime.combine(period.date_to + timedelta(days=1), time.min, SHANGHAI)
+        stmt = stmt.where(ReplyReviewRecord.submitted_at < end)
+    if period.district:
+        stmt = stmt.where(Case.district == period.district)
+    if period.units is not None:
+        stmt = stmt.where(ReplyReviewRecord.department.in_(sorted(period.units)))
+    rows = list((await session.execute(stmt)).tuples())
+    names = await departments.names(session, (r[0] for r in rows))
+    listed = [
+        DepartmentReviews(
+            department=code,
+            name=names.get(code),
+            submitted=n,
+            approved=approved,
+            sent_back=back,
+            pending=pending,
+        )
+        for code, n, approved, back, pending in rows
+    ]
+    return ReviewFigures(
+        replies=ReviewCounts(
+            submitted=sum(d.submitted for d in listed),
+            approved=sum(d.approved for d in listed),
+            sent_back=sum(d.sent_back for d in listed),
+            pending=sum(d.pending for d in listed),
+        ),
+        departments=listed,
+    )
