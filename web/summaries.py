@@ -264,6 +264,10 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     ),
     "retry": ("重新投递 · Retry a failed message", "The city's: a key bound to a unit gets 403."),
     # stats and reports
+    "conduct": (
+        "作风 · Cases by kind and trigger; 能办不办 per department",
+        "A unit-bound key reads its own unit's (and may name a unit below it).",
+    ),
     "reviews": (
         "答复审核 · Replies reviewed: approved, sent back, waiting, per department",
         "A unit-bound key reads its own unit's (and may name a unit below it).",

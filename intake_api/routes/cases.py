@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import May
-from services.case import access, assists, presenter, service
+from services.case import access, assists, presenter, repository, service
 from services.case.repository import CaseFilter
 from services.case.responses import CaseOut, LinkedOut
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot, Unmask
@@ -19,7 +19,7 @@ from services.escalation import service as escalation
 from services.supervision import service as supervision
 from shared.database import transaction
 from shared.durations import parse_duration
-from shared.enums import CaseStatus, Channel, Level
+from shared.enums import CaseStatus, Channel, Kind, Level, Role, Trigger
 from shared.errors import invalid
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI, year_problem
@@ -180,6 +180,10 @@ def _statuses(values: list[str] | None) -> list[CaseStatus] | None:
         raise invalid("status", f"unknown status; one of {allowed}") from exc
 
 
+FOLLOW_UP = frozenset({Role.supervisor, Role.coordinator})
+"""Who reads, in a list, which department key handled each case (能办不办 follow-up)."""
+
+
 @router.get("", response_model=Page[CaseOut], response_model_exclude_unset=True)
 async def list_cases(
     principal: CurrentPrincipal,
@@ -189,6 +193,8 @@ async def list_cases(
     department: Annotated[str | None, Query(max_length=32)] = None,
     channel: Channel | None = None,
     overdue: bool | None = None,
+    kind: Kind | None = None,
+    trigger: Trigger | None = None,
     escalated: Annotated[bool | None, Query(description="提级: raised (true) or not")] = None,
     level: Annotated[Level | None, Query(description="raised to this level")] = None,
     created_from: Annotated[str | None, Query(description="YYYY-MM-DD or RFC 3339")] = None,
@@ -203,6 +209,8 @@ async def list_cases(
         department=department,
         channel=channel.value if channel else None,
         overdue=overdue,
+        kind=kind.value if kind else None,
+        trigger=trigger.value if trigger else None,
         escalated=escalated,
         level=level,
         created_from=_moment(created_from, "created_from"),
@@ -213,6 +221,10 @@ async def list_cases(
             session, flt, actor=principal, now=now, limit=limit, cursor=cursor
         )
         items = [presenter.case_out(c, principal) for c in rows]
+        if principal.role in FOLLOW_UP:
+            handlers = await repository.signers(session, [c.id for c in rows])
+            for item, case in zip(items, rows, strict=True):
+                item.handled_by = handlers.get(case.id)
     return Page[CaseOut](items=items, next_cursor=next_cursor, limit=limit)
 
 

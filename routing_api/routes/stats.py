@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Query
 
 from services.authz import May
 from services.stats import common_issues as issues
+from services.stats import conduct as conduct_figures
 from services.stats import responses, service
 from services.stats import reviews as review_figures
 from services.stats import supervision as supervision_figures
-from services.stats.responses import ReviewFigures, SupervisionFigures
+from services.stats.responses import ConductFigures, ReviewFigures, SupervisionFigures
 from shared.database import transaction
 from shared.errors import invalid
 from shared.principal import Principal
@@ -124,3 +125,13 @@ async def reviews(
     async with transaction(sessions) as session:
         scoped = await service.for_reader(session, p, reader, unit)
         return await review_figures.figures(session, scoped)
+
+
+@router.get("/conduct", response_model=ConductFigures)
+async def conduct(
+    reader: UnitReader, sessions: ReadSessionmaker, p: Period, unit: Unit = None
+) -> ConductFigures:
+    """作风: the period's cases by kind and trigger, and 能办不办 (`refused`) per department."""
+    async with transaction(sessions) as session:
+        scoped = await service.for_reader(session, p, reader, unit)
+        return await conduct_figures.figures(session, scoped)

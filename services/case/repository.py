@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import partitions
@@ -14,7 +14,7 @@ from services.case.lifecycle import FINISHED, OPEN
 from shared import pagination
 from shared.enums import CaseStatus, Level
 from shared.errors import not_found
-from shared.models import Case, CaseEvent, Notice, TrackingCode
+from shared.models import ApiKey, Case, CaseEvent, Notice, TrackingCode
 
 
 async def get_by_no(session: AsyncSession, case_no: str, *, for_update: bool = False) -> Case:
@@ -62,6 +62,8 @@ class CaseFilter:
     department: str | None = None
     channel: str | None = None
     overdue: bool | None = None
+    kind: str | None = None
+    trigger: str | None = None
     escalated: bool | None = None
     level: Level | None = None
     """Raised (提级) to this level."""
@@ -90,6 +92,10 @@ def _filtered(filters: CaseFilter, now: datetime) -> Select[tuple[Case]]:
         stmt = stmt.where(involving(filters.department))  # type: ignore[arg-type]
     if filters.channel:
         stmt = stmt.where(Case.channel == filters.channel)
+    if filters.kind:
+        stmt = stmt.where(Case.kind == filters.kind)
+    if filters.trigger:
+        stmt = stmt.where(Case.trigger == filters.trigger)
     if filters.escalated is not None:
         raised = Case.escalation_level.is_not(None)
         stmt = stmt.where(raised if filters.escalated else ~raised)
@@ -177,3 +183,25 @@ async def requests(
         stmt = stmt.where(finished if filters.finished else ~finished)
     stmt = stmt.limit(size).offset((page - 1) * size)
     return list((await session.execute(stmt)).scalars())
+
+
+async def signers(session: AsyncSession, case_ids: list[int]) -> dict[int, str]:
+    """Who handled each case: the label of the department key that last signed for it (a
+    person or a desk, as the security administrator named the key), for supervisors following
+    up a conduct matter (能办不办)."""
+    if not case_ids:
+        return {}
+    last_sign = (
+        select(CaseEvent.case_id, func.max(CaseEvent.id).label("event_id"))
+        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.action == "sign")
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(CaseEvent.case_id, ApiKey.label, ApiKey.holder)
+        .join(last_sign, last_sign.c.event_id == CaseEvent.id)
+        .join(ApiKey, ApiKey.id == CaseEvent.actor_key_id)
+    )
+    return {
+        case_id: str(label or holder) for case_id, label, holder in rows.tuples() if label or holder
+    }

@@ -153,6 +153,11 @@ class CaseOut(View):
     transfer_count: int = Field(default=0, description="转办: lead departments it was handed to")
     remind_count: int = Field(default=0, description="催办: reminders sent to its lead")
     sent_back_count: int = Field(default=0, description="答复审核: replies sent back")
+    handled_by: str | None = Field(
+        default=None,
+        description="in a list read by a supervisor or coordinator: the label of the department "
+        "key that last signed for the case (follow-up of 能办不办)",
+    )
     assists_owed: list[str] = Field(
         default_factory=list,
         description="协办: the co-departments whose opinion the lead still waits for",

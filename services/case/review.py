@@ -89,12 +89,15 @@ async def _pending(session: AsyncSession, case: Case) -> ReplyReviewRecord:
 
 async def _reviewing(session: AsyncSession, case_no: str, actor: Principal) -> Case:
     case = await repository.get_by_no(session, case_no, for_update=True)
-    _require_reviewer(actor, case)
+    if not may(actor, May.review_replies):
+        raise forbidden("only the registering hall's window or a coordinator reviews a reply")
+    access.require_read(actor, case)
     if case.status != CaseStatus.reviewing:
         raise conflict(
             f"case {case.case_no} is {case.status}: no reply waits for review",
             current_status=case.status,
         )
+    _require_reviewer(actor, case)
     return case
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.department import repository as departments
 from services.reports.responses import CardCounts, MonthlyReport, ReportCard
 from services.sla import cards
-from services.stats import common_issues, service
+from services.stats import common_issues, conduct, service
 from services.stats import supervision as supervision_figures
 from services.stats.responses import SupervisionFigures
 from shared.timeutil import shanghai_iso
@@ -61,6 +61,7 @@ async def build(
         card_list=listed,
         appeals=[c for c in listed if c.appealed_at],
         supervision=await supervision_figures.figures(session, period),
+        leads=await conduct.leads(session, period),
     )
 
 
@@ -279,6 +280,37 @@ def to_xlsx(report: MonthlyReport) -> bytes:
     )
     if report.supervision is not None:
         _supervision_sheet(book, report.supervision, caption)
+    if report.leads is not None:
+        _sheet(
+            book,
+            "问题线索",
+            [
+                "案件编号",
+                "登记时间",
+                "牵头部门代码",
+                "牵头部门",
+                "诉求原因",
+                "问题类别",
+                "标题",
+                "状态",
+                "经办",
+            ],
+            [
+                [
+                    lead.case_no,
+                    local_time(lead.created_at),
+                    lead.department,
+                    lead.department_name,
+                    lead.trigger,
+                    lead.category,
+                    lead.title,
+                    lead.status,
+                    lead.handled_by,
+                ]
+                for lead in report.leads
+            ],
+            caption,
+        )
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -7,6 +7,7 @@ from pydantic import Field
 from services.sla.responses import CardOut
 from services.stats.responses import (
     CategoryFigures,
+    ConductLead,
     DepartmentFigures,
     Summary,
     SupervisionFigures,
@@ -41,4 +42,7 @@ class MonthlyReport(View):
     appeals: list[ReportCard] = Field(description="the cards appealed, with their rulings")
     supervision: SupervisionFigures | None = Field(
         default=None, description="督办与提级: the month's orders and escalations"
+    )
+    leads: list[ConductLead] | None = Field(
+        default=None, description="问题线索: the month's 能办不办 (`kind: refused`) cases, masked"
     )

@@ -137,3 +137,46 @@ class DepartmentReviews(ReviewCounts):
 class ReviewFigures(View):
     replies: ReviewCounts
     departments: list[DepartmentReviews]
+
+
+class KindCount(View):
+    kind: str | None = Field(examples=["refused"], description="None: not classified")
+    label: str = Field(examples=["能办不办(作风问题)"])
+    cases: int
+    in_progress: int
+
+
+class TriggerCount(View):
+    trigger: str | None = Field(examples=["materials_refused"], description="None: not given")
+    label: str = Field(examples=["材料被拒收"])
+    cases: int
+
+
+class RefusedByDepartment(View):
+    department: str | None = Field(description="the lead department (none: not yet routed)")
+    name: str | None
+    cases: int
+
+
+class ConductFigures(View):
+    """作风: the period's cases by kind (能办/难办/不能办/能办不办) and by why the citizen came;
+    the `refused` ones (能办不办, 问题线索) per lead department."""
+
+    by_kind: list[KindCount]
+    by_trigger: list[TriggerCount]
+    refused: list[RefusedByDepartment]
+
+
+class ConductLead(View):
+    """问题线索: a case whose matter could be done and was not (`kind: refused`), as the monthly
+    report lists it: its title with the applicant masked, where it stands, who handles it."""
+
+    case_no: str
+    created_at: str | None
+    department: str | None = Field(description="the lead department")
+    department_name: str | None
+    trigger: str = Field(examples=["材料被拒收"])
+    category: str = Field(examples=["服务态度问题"])
+    title: str | None = Field(description="the applicant's name and numbers masked")
+    status: str
+    handled_by: str | None = Field(description="the label of the key that signed for it")
