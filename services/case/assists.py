@@ -17,14 +17,13 @@ from services.case import access, repository
 from services.case.history import note
 from services.case.lifecycle import OPEN
 from services.case.notify import notify_departments, notify_followers
+from services.case.presenter import people_words
 from services.case.responses import AssistOut
 from services.case.routing_record import routing_of
 from services.case.workflow_schemas import AddCoDepartment, AssistOpinion, WaiveAssist
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.department import repository as departments
-from services.privacy import applicant_of, found_in, redact
-from shared import audit
 from shared.durations import Duration, parse_duration
 from shared.enums import AssistStatus, CaseStatus, Note
 from shared.errors import conflict, forbidden, invalid, not_found
@@ -275,18 +274,11 @@ def require_no_owed(case: Case) -> None:
 
 
 def assist_out(task: Assist, case: Case, viewer: Principal) -> AssistOut:
-    """A task as `viewer` may see it: its opinion and reasons may quote the applicant, so they
-    are redacted for a viewer without need to know (and audited when shown in clear)."""
-    applicant = applicant_of(case)
-    reason, opinion, waived = task.reason, task.opinion, task.waived_reason
-    if access.sees_in_clear(viewer, case):
-        shown = found_in(" ".join(w for w in (reason, opinion, waived) if w), **applicant)
-        fields = [name for name, found in shown.items() if found]
-        if fields:
-            audit.disclosed(case.case_no, fields)
-    else:
-        reason, opinion = redact(reason, **applicant), redact(opinion, **applicant)
-        waived = redact(waived, **applicant)
+    """A task as `viewer` may see it: its opinion and reasons are people's words
+    (`presenter.people_words`)."""
+    reason, opinion, waived = people_words(
+        case, viewer, task.reason, task.opinion, task.waived_reason
+    )
     return AssistOut(
         case_no=case.case_no,
         department=task.department,

@@ -335,19 +335,24 @@ def tracking_out(
     )
 
 
-def extension_out(ext: Extension, case: Case, viewer: Principal) -> ExtensionOut:
-    """Why a department needs more time, and the decision: people's words, which may quote the
-    applicant; a reader without need to know sees them redacted (issue 26 #6), one with it has
-    the case's audit row (noted here, as the case's answer notes its own)."""
+def people_words(case: Case, viewer: Principal, *texts: str | None) -> list[str | None]:
+    """Staff's words on a case (a reason, an answer, an opinion) may quote the applicant: a
+    reader without need to know gets them redacted (issue 26 #6); one with it gets them as
+    written, and the case's audit row notes what they showed (as the case's answer notes its
+    own). One rule for extensions, supervision orders and assist tasks alike."""
     applicant = applicant_of(case)
-    reason, note = ext.reason, ext.decision_note
-    if access.sees_in_clear(viewer, case):
-        shown = found_in(" ".join(w for w in (reason, note) if w), **applicant)
-        fields = [name for name, found in shown.items() if found]
-        if fields:
-            audit.disclosed(case.case_no, fields)
-    else:
-        reason, note = redact(reason, **applicant) or "", redact(note, **applicant)
+    if not access.sees_in_clear(viewer, case):
+        return [redact(text, **applicant) for text in texts]
+    shown = found_in(" ".join(t for t in texts if t), **applicant)
+    fields = [name for name, found in shown.items() if found]
+    if fields:
+        audit.disclosed(case.case_no, fields)
+    return list(texts)
+
+
+def extension_out(ext: Extension, case: Case, viewer: Principal) -> ExtensionOut:
+    """Why a department needs more time, and the decision (`people_words`)."""
+    reason, note = people_words(case, viewer, ext.reason, ext.decision_note)
     return ExtensionOut(
         id=ext.id,
         case_no=case.case_no,
@@ -356,6 +361,6 @@ def extension_out(ext: Extension, case: Case, viewer: Principal) -> ExtensionOut
         status=ext.status,
         requested_at=shanghai_iso(ext.requested_at),
         decided_at=shanghai_iso(ext.decided_at),
-        reason=reason,
+        reason=reason or "",
         decision_note=note,
     )

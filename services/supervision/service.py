@@ -16,14 +16,14 @@ from services.case import access, repository
 from services.case.history import note
 from services.case.lifecycle import HAS_DEADLINES
 from services.case.notify import notify_followers
+from services.case.presenter import people_words
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.department import repository as departments
-from services.privacy import applicant_of, found_in, redact
 from services.supervision import numbers, tell
 from services.supervision.responses import Reminded, SupervisionOut
 from services.supervision.schemas import Remind, Respond, Supervise
-from shared import audit, pagination
+from shared import pagination
 from shared.durations import Duration
 from shared.enums import CaseStatus, Level, Note, Role, SupervisionSource, SupervisionStatus
 from shared.errors import conflict, forbidden, not_found
@@ -258,18 +258,9 @@ async def remind(
 def supervision_out(
     order: Supervision, case: Case, viewer: Principal, card_id: int | None = None
 ) -> SupervisionOut:
-    """The order as `viewer` may see it: its reason and answer are people's words, which may
-    quote the applicant; redacted without need to know, in clear with an audit row."""
-    applicant = applicant_of(case)
-    reason: str | None = order.reason
-    progress = order.progress
-    if access.sees_in_clear(viewer, case):
-        shown = found_in(" ".join(w for w in (reason, progress) if w), **applicant)
-        fields = [name for name, found in shown.items() if found]
-        if fields:
-            audit.disclosed(case.case_no, fields)
-    else:
-        reason, progress = redact(reason, **applicant), redact(progress, **applicant)
+    """The order as `viewer` may see it: its reason and answer are people's words
+    (`presenter.people_words`)."""
+    reason, progress = people_words(case, viewer, order.reason, order.progress)
     return SupervisionOut(
         id=order.id,
         order_no=order.order_no,
