@@ -10,6 +10,7 @@ from shared.database import transaction
 from shared.errors import DomainError
 from tests.helpers.bodies import case_body, load_departments
 from tests.helpers.keys import KeyFactory
+from tests.helpers.rules import publish
 
 
 async def test_sample_import_is_idempotent(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -127,6 +128,25 @@ async def test_a_department_with_cases_is_deactivated_not_deleted(
     )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "intake_department"
+
+
+async def test_a_department_only_assisting_a_case_is_deactivated_not_a_500(
+    routing: httpx.AsyncClient,
+    intake: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sample_departments: None,
+) -> None:
+    """城管 only owes an opinion on a case (协办): nothing the explicit checks look at refers to
+    it, but the assist task does (found by the contract fuzz as a 500)."""
+    admin = await make_key("admin")
+    await publish(routing, admin)
+    r = await intake.post(
+        "/api/v1/cases", json=case_body(), headers=await make_key("window", "GZ-BDC")
+    )
+    assert "GZ-CGJ" in r.json()["assists_owed"]
+    assert (await routing.delete("/api/v1/departments/GZ-CGJ", headers=admin)).status_code == 204
+    shown = await routing.get("/api/v1/departments/GZ-CGJ", headers=admin)
+    assert shown.json()["active"] is False
 
 
 @pytest.mark.usefixtures("sample_departments")

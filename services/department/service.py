@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository
@@ -135,10 +136,18 @@ async def delete(session: AsyncSession, code: str) -> None:
     ) or await session.scalar(
         select(func.count()).select_from(ApiKey).where(ApiKey.department_code == code)
     )
-    if used:
+    if not used:
+        try:
+            # Anything else may refer to it too (an assist task, a card, a roster, an order):
+            # the database's foreign keys say so, and it is deactivated rather than a 500.
+            async with session.begin_nested():
+                await session.delete(row)
+                await session.flush()
+        except IntegrityError:
+            used = True
+            row = await session.get(Department, code, populate_existing=True)
+    if used and row is not None:
         row.active = False
-    else:
-        await session.delete(row)
     await session.flush()
     audit.changed(f"department {code}: {'deactivated' if used else 'deleted'}")
 
