@@ -5,9 +5,11 @@ told; the escalated cases are listed by level."""
 from __future__ import annotations
 
 from datetime import timedelta
+from io import BytesIO
 from typing import Any
 
 import httpx
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -118,6 +120,18 @@ async def test_reopened_twice_escalates_once_to_its_district_and_tells_its_duty(
     assert [(d["department"], d["escalations"], d["issued"]) for d in figures["departments"]] == [
         ("YX-BJJD", 1, 1)
     ]
+    month = f"{to_shanghai(TEST_NOW):%Y-%m}"
+    book = await routing.get(
+        "/api/v1/reports/monthly",
+        params={"month": month, "format": "xlsx"},
+        headers=await make_key("supervisor"),
+    )
+    sheet = load_workbook(BytesIO(book.content))["督办与提级"]
+    raised_rows = {
+        (row[1], row[8]) for row in sheet.iter_rows(values_only=True) if row[0] == "提级"
+    }
+    assert ("区级", 1) in raised_rows
+    assert ("市级", 0) in raised_rows
 
 
 async def test_nobody_on_duty_in_the_district_tells_the_city(
