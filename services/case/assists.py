@@ -221,9 +221,7 @@ async def waive(
     task = await _task(session, case, department)
     if task.status != AssistStatus.open:
         raise conflict(f"the assist task is {task.status}", assist_status=task.status)
-    task.status = AssistStatus.waived.value
-    task.waived_reason, task.waived_at, task.waived_by_key_id = data.reason, now, actor.key_id
-    _settled(case, task.department)
+    _waived(task, case, data.reason, now=now, actor=actor)
     note(
         session,
         case,
@@ -249,10 +247,15 @@ async def no_longer_asked(
 async def _let_off(
     session: AsyncSession, case: Case, department: str, why: str, *, now: datetime, actor: Principal
 ) -> None:
-    task = await _task(session, case, department)
+    _waived(await _task(session, case, department), case, why, now=now, actor=actor)
+
+
+def _waived(task: Assist, case: Case, why: str, *, now: datetime, actor: Principal) -> None:
+    """A task let off (by a coordinator's waiver, a re-assignment, a transfer to it): no longer
+    owed."""
     task.status = AssistStatus.waived.value
     task.waived_reason, task.waived_at, task.waived_by_key_id = why, now, actor.key_id
-    _settled(case, department)
+    _settled(case, task.department)
 
 
 async def became_lead(

@@ -4,8 +4,6 @@ Counted from `reply_reviews` through its time index: replies under review are fe
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +12,6 @@ from services.stats.responses import DepartmentReviews, ReviewCounts, ReviewFigu
 from services.stats.service import Period
 from shared.enums import ReviewOutcome
 from shared.models import Case, ReplyReviewRecord
-from shared.timeutil import SHANGHAI
 
 
 def _of(outcome: ReviewOutcome) -> ColumnElement[int]:
@@ -34,12 +31,7 @@ async def figures(session: AsyncSession, period: Period) -> ReviewFigures:
         .group_by(ReplyReviewRecord.department)
         .order_by(ReplyReviewRecord.department)
     )
-    if period.date_from:
-        start = datetime.combine(period.date_from, time.min, SHANGHAI)
-        stmt = stmt.where(ReplyReviewRecord.submitted_at >= start)
-    if period.date_to:
-        end = datetime.combine(period.date_to + timedelta(days=1), time.min, SHANGHAI)
-        stmt = stmt.where(ReplyReviewRecord.submitted_at < end)
+    stmt = stmt.where(*period.during(ReplyReviewRecord.submitted_at))
     if period.district:
         stmt = stmt.where(Case.district == period.district)
     if period.units is not None:

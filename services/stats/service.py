@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
@@ -44,14 +44,20 @@ class Period:
     units: frozenset[str] | None = None
     """层级: a unit's figures are those of the cases its subtree leads; None: the city's."""
 
-    def where(self, stmt: Select[Any]) -> Select[Any]:
+    def during(self, moment: Any) -> list[ColumnElement[bool]]:
+        """The period's Shanghai days as conditions on a moment (a case's creation, an order's
+        issue, a reply's submission)."""
+        found: list[ColumnElement[bool]] = []
         if self.date_from:
-            stmt = stmt.where(
-                Case.created_at >= datetime.combine(self.date_from, time.min, SHANGHAI)
-            )
+            found.append(moment >= datetime.combine(self.date_from, time.min, SHANGHAI))
         if self.date_to:
-            end = datetime.combine(self.date_to + timedelta(days=1), time.min, SHANGHAI)
-            stmt = stmt.where(Case.created_at < end)
+            found.append(
+                moment < datetime.combine(self.date_to + timedelta(days=1), time.min, SHANGHAI)
+            )
+        return found
+
+    def where(self, stmt: Select[Any]) -> Select[Any]:
+        stmt = stmt.where(*self.during(Case.created_at))
         if self.district:
             stmt = stmt.where(Case.district == self.district)
         if self.units is not None:
@@ -72,7 +78,7 @@ class Period:
         )
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -83,16 +89,16 @@ async def summary(session: AsyncSession, period: Period) -> Summary:
     return Summary(
         received=n["received"],
         resolved_on_spot=n["on_spot"],
-        resolved_on_spot_rate=_rate(n["on_spot"], n["received"]),
+        resolved_on_spot_rate=rate(n["on_spot"], n["received"]),
         out_of_scope=n["out_of_scope"],
         in_progress=n["in_progress"],
         closed=n["closed"],
         closed_on_time=n["on_time"],
-        closed_on_time_rate=_rate(n["on_time"], n["timed"]),
-        satisfaction_rate=_rate(n["good"], n["rated"]),
+        closed_on_time_rate=rate(n["on_time"], n["timed"]),
+        satisfaction_rate=rate(n["good"], n["rated"]),
         rated=n["rated"],
         asked_to_rate=n["asked"],
-        rating_response_rate=_rate(n["rated"], n["asked"]),
+        rating_response_rate=rate(n["rated"], n["asked"]),
         followed_up=n["followed"],
         followed_up_resolved=n["followed_resolved"],
         repeats=n["repeats"],
@@ -135,7 +141,7 @@ async def departments(session: AsyncSession, period: Period) -> list[DepartmentF
                 name=names.get(code),
                 cases=int(row.received) if row else 0,
                 in_progress=int(row.in_progress) if row else 0,
-                on_time_rate=_rate(int(row.on_time), int(row.timed)) if row else None,
+                on_time_rate=rate(int(row.on_time), int(row.timed)) if row else None,
                 yellow=yellow,
                 red=red,
                 deducted=points,

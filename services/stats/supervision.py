@@ -6,7 +6,6 @@ tables through their time indexes, not from a rollup."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
@@ -20,18 +19,13 @@ from services.stats.responses import (
     ReasonCount,
     SupervisionFigures,
 )
-from services.stats.service import Period
+from services.stats.service import Period, rate
 from shared.enums import EscalationReason, Level, SupervisionStatus
 from shared.models import Case, Escalation, Supervision
-from shared.timeutil import SHANGHAI
 
 
 def _within(stmt: Select[Any], moment: Any, department: Any, period: Period) -> Select[Any]:
-    if period.date_from:
-        stmt = stmt.where(moment >= datetime.combine(period.date_from, time.min, SHANGHAI))
-    if period.date_to:
-        end = datetime.combine(period.date_to + timedelta(days=1), time.min, SHANGHAI)
-        stmt = stmt.where(moment < end)
+    stmt = stmt.where(*period.during(moment))
     if period.district:
         stmt = stmt.where(Case.district == period.district)
     if period.units is not None:
@@ -47,10 +41,6 @@ ANSWERED = Supervision.status == SupervisionStatus.answered.value
 ON_TIME = and_(ANSWERED, Supervision.answered_at <= Supervision.due_at)
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
 def _counts(issued: int, on_time: int, late: int, still_open: int, overdue: int) -> dict[str, Any]:
     return {
         "issued": issued,
@@ -58,7 +48,7 @@ def _counts(issued: int, on_time: int, late: int, still_open: int, overdue: int)
         "answered_late": late,
         "open": still_open,
         "overdue": overdue,
-        "on_time_rate": _rate(on_time, issued),
+        "on_time_rate": rate(on_time, issued),
     }
 
 

@@ -105,9 +105,8 @@ async def issue(
     await tell.webhooks(
         session,
         order,
+        case,
         event="supervised",
-        case_no=case.case_no,
-        status=case.status,
         to=(order.department, order.copied_to),
     )
     return order
@@ -203,9 +202,8 @@ async def respond(
     await tell.webhooks(
         session,
         order,
+        case,
         event="supervision_answered",
-        case_no=case.case_no,
-        status=case.status,
         to=(order.copied_to, order.issuing_unit),
     )
     return order, case

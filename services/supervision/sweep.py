@@ -121,9 +121,8 @@ async def overdue_batch(session: AsyncSession, *, now: datetime, batch: int = 20
         await tell.webhooks(
             session,
             order,
+            case,
             event="supervision_overdue",
-            case_no=case.case_no,
-            status=case.status,
             to=(order.department, order.copied_to, order.issuing_unit),
         )
     await session.flush()

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.case.notify import notify_departments
 from services.outbox import service as outbox
 from services.outbox.topics import Topic
-from shared.models import Department, Supervision
+from shared.models import Case, Department, Supervision
 from shared.timeutil import to_shanghai
 
 
@@ -31,41 +31,24 @@ def overdue_text(order: Supervision, case_no: str) -> str:
 
 
 async def webhooks(
-    session: AsyncSession,
-    order: Supervision,
-    *,
-    event: str,
-    case_no: str,
-    status: str,
-    to: Iterable[str | None],
+    session: AsyncSession, order: Supervision, case: Case, *, event: str, to: Iterable[str | None]
 ) -> None:
-    """The order's event to each of `to` that has a webhook: its number, level and time; no
-    reason or answer (those are on the case, for those who may read it)."""
-    codes = sorted({code for code in to if code})
-    rows = await session.execute(
-        select(Department.code, Department.webhook_url).where(Department.code.in_(codes))
+    """The order's event to each of `to` that has a webhook (the departments' notices, as every
+    step on a case): its number, level and time; no reason or answer (those are on the case,
+    for those who may read it)."""
+    await notify_departments(
+        session,
+        case,
+        [code for code in to if code],
+        event,
+        {
+            "order_no": order.order_no,
+            "supervision_id": order.id,
+            "level": order.level,
+            "due_at": order.due_at.isoformat(),
+            "order_status": order.status,
+        },
     )
-    for code, url in rows.tuples():
-        if not url:
-            continue
-        outbox.enqueue(
-            session,
-            Topic.department_notify,
-            {
-                "department": code,
-                "url": url,
-                "case_no": case_no,
-                "event": event,
-                "status": status,
-                "lead_department": order.department,
-                "order_no": order.order_no,
-                "supervision_id": order.id,
-                "level": order.level,
-                "due_at": order.due_at.isoformat(),
-                "order_status": order.status,
-            },
-            ordering_key=f"{Topic.department_notify}:{code}:{case_no}",
-        )
 
 
 def text_department(
