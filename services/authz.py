@@ -44,6 +44,7 @@ class May(StrEnum):
     read_supervisions = "read supervision orders"
     read_handover = "read a duty shift's handover"
     review_replies = "approve or send back a reply before the citizen reads it"
+    review_ratings = "decide whether an unsatisfied rating is redone or the answer stands"
 
 
 ROLES: dict[May, frozenset[R]] = {
@@ -102,6 +103,9 @@ ROLES: dict[May, frozenset[R]] = {
     # 答复审核: the hall that registered the case (its windows) or a coordinator; the policy
     # says which (services/case/review.py).
     May.review_replies: frozenset({R.window, R.coordinator}),
+    # 不满意甄别: the centre's coordinator, who neither gave the answer nor rated it (a
+    # department would judge its own answer; a supervisor judges the coordinator's figures).
+    May.review_ratings: frozenset({R.coordinator}),
 }
 
 

@@ -22,6 +22,8 @@ class CaseStatus(StrEnum):
     replied = "replied"
     reviewing = "reviewing"
     """答复审核: the lead's reply waits for the hall's or a coordinator's approval."""
+    rating_review = "rating_review"
+    """不满意甄别: the applicant was unsatisfied; a coordinator decides whether it is redone."""
     reopened = "reopened"
     resolved_on_spot = "resolved_on_spot"
     out_of_scope = "out_of_scope"
@@ -64,9 +66,24 @@ class ApplicantType(StrEnum):
 
 
 class Satisfaction(StrEnum):
+    """The national 好差评 scale's five levels; the first three-level data (satisfied,
+    basically satisfied, unsatisfied) keeps its meaning as the middle three."""
+
+    very_satisfied = "very_satisfied"
     satisfied = "satisfied"
     basically_satisfied = "basically_satisfied"
     unsatisfied = "unsatisfied"
+    very_unsatisfied = "very_unsatisfied"
+
+    @property
+    def unhappy(self) -> bool:
+        """不满意 or 非常不满意: the rating goes to 不满意甄别; the rest count as satisfied."""
+        return self in (Satisfaction.unsatisfied, Satisfaction.very_unsatisfied)
+
+
+SATISFIED = ("very_satisfied", "satisfied", "basically_satisfied")
+"""What 满意率 counts as satisfied (of the rated)."""
+UNSATISFIED = ("unsatisfied", "very_unsatisfied")
 
 
 class Level(StrEnum):
@@ -140,6 +157,11 @@ class Action(StrEnum):
     send_back = "send_back"
     feedback_satisfied = "feedback_satisfied"
     feedback_unsatisfied = "feedback_unsatisfied"
+    """Unsatisfied: to 不满意甄别 (`rating_review`); before it, straight to `reopened`."""
+    reopen = "reopen"
+    """不满意甄别 decided (or left undecided in time): 重办, a new handling deadline."""
+    uphold = "uphold"
+    """不满意甄别 decided: the answer stands and the case closes, explained."""
     auto_close = "auto_close"
 
 
@@ -243,3 +265,16 @@ class ReviewOutcome(StrEnum):
     pending = "pending"
     approved = "approved"
     sent_back = "sent_back"
+
+
+class RatingOutcome(StrEnum):
+    """不满意甄别: what became of an unsatisfied rating (the latest, on the case)."""
+
+    pending = "pending"
+    reopened = "reopened"
+    """A coordinator had it redone."""
+    upheld = "upheld"
+    """A coordinator found the answer right (a lawful refusal, a mistaken or malicious rating):
+    set aside in the adjusted 满意率."""
+    lapsed = "lapsed"
+    """Nobody decided in time: redone, as a reopen."""

@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     e.g. the 12345 platform on the intranet. Everything else private, loopback or link-local is
     refused (SSRF)."""
     return_within: str = "1 working_days"
+    rating_review_within: str = "2 working_days"
+    """不满意甄别: how long a coordinator has to decide an unsatisfied rating (reopen or uphold);
+    undecided by then, the case reopens (RATING_REVIEW_WITHIN)."""
     outbox_retention: str = "30 days"
     personal_data_retention: str = "1095 days"
     """How long after a case closes its applicant's personal data is kept (three years); the
@@ -216,7 +219,7 @@ class Settings(BaseSettings):
             raise ValueError("expected natural time, e.g. '1 hours' or '30 days'")
         return value
 
-    @field_validator("return_within", "repeat_window")
+    @field_validator("return_within", "repeat_window", "rating_review_within")
     @classmethod
     def _duration(cls, value: str) -> str:
         from shared.durations import parse_duration

@@ -39,12 +39,19 @@ def shift(name: str, duty: str, phone: str) -> dict[str, Any]:
 async def reopen(
     intake: httpx.AsyncClient, routing: httpx.AsyncClient, case_no: str, keys: dict[str, Any]
 ) -> None:
-    """Signed, answered and rated unsatisfied: 重办 once."""
+    """Signed, answered, rated unsatisfied and, on review, redone: 重办 once."""
     for step, body in (("sign", {}), ("reply", {"reply": "已按政策答复"})):
         r = await routing.post(f"/api/v1/cases/{case_no}/{step}", json=body, headers=keys["lead"])
         assert r.status_code == 200, r.text
     r = await intake.post(
         f"/api/v1/cases/{case_no}/feedback", json=UNSATISFIED, headers=keys["window"]
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "rating_review"
+    r = await routing.post(
+        f"/api/v1/cases/{case_no}/rating-review",
+        json={"decision": "reopen", "reason": "答复未回应诉求"},
+        headers=keys["coordinator"],
     )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "reopened"
@@ -65,6 +72,7 @@ async def test_reopened_twice_escalates_once_to_its_district_and_tells_its_duty(
     keys = {
         "lead": await make_key("department", "YX-BJJD"),
         "window": await make_key("window", "YX-BJJD"),
+        "coordinator": await make_key("coordinator"),
     }
     await reopen(intake, routing, case_no, keys)
     assert (await run_sweep(sessionmaker, now=TEST_NOW)).escalations == 0  # once is not twice
@@ -149,6 +157,7 @@ async def test_nobody_on_duty_in_the_district_tells_the_city(
     keys = {
         "lead": await make_key("department", "YX-BJJD"),
         "window": await make_key("window", "YX-BJJD"),
+        "coordinator": await make_key("coordinator"),
     }
     await reopen(intake, routing, case_no, keys)
     await reopen(intake, routing, case_no, keys)

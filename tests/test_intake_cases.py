@@ -137,9 +137,10 @@ async def test_out_of_scope_requires_referral_and_explanation(
     assert r.json()["resolution"]["referred_to"] == "人民法院"
 
 
-async def test_unsatisfied_feedback_reopens(
+async def test_unsatisfied_feedback_goes_to_review(
     intake: httpx.AsyncClient, make_key: KeyFactory
 ) -> None:
+    """不满意甄别: the window's 非常不满意 waits for a coordinator; nothing is redone yet."""
     window = await make_key("window")
     case_no = await registered(intake, window)
     await intake.post(
@@ -147,13 +148,29 @@ async def test_unsatisfied_feedback_reopens(
     )
     r = await intake.post(
         f"/api/v1/cases/{case_no}/feedback",
-        json={"satisfaction": "unsatisfied", "comment": "没解决"},
+        json={"satisfaction": "very_unsatisfied", "resolved": False, "comment": "没解决"},
         headers=window,
     )
     assert r.status_code == 200
-    assert r.json()["status"] == "reopened"
-    assert r.json()["reopen_count"] == 1
-    assert r.json()["feedback"] == {"satisfaction": "unsatisfied", "comment": "没解决"}
+    assert r.json()["status"] == "rating_review"
+    assert r.json()["reopen_count"] == 0
+    feedback = r.json()["feedback"]
+    assert (feedback["satisfaction"], feedback["resolved"], feedback["rating_outcome"]) == (
+        "very_unsatisfied",
+        False,
+        "pending",
+    )
+    assert feedback["rating_review_due_at"] is not None
+    again = await intake.post(
+        f"/api/v1/cases/{case_no}/feedback", json={"satisfaction": "satisfied"}, headers=window
+    )
+    assert (again.status_code, again.json()["allowed_actions"]) == (409, ["reopen", "uphold"])
+    bad = await intake.post(
+        f"/api/v1/cases/{case_no}/feedback",
+        json={"satisfaction": "satisfied", "resolved": "yes"},
+        headers=window,
+    )
+    assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "resolved")
 
 
 @pytest.mark.parametrize(

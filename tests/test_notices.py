@@ -35,7 +35,7 @@ async def test_the_applicant_hears_of_every_step_in_order(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """Registered, assigned, suspended (why), resumed (new deadline), replied (the answer and
-    how to rate), reopened and closed: each once, in the order they happened, to the phone
+    how to rate), the unsatisfied rating's review, reopened and closed: each once, in the order they happened, to the phone
     given, with nothing of the ID number and no more of the complaint than the template."""
     clock.set(datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI))
     body = {**ESTATE, "applicant": {**ESTATE["applicant"], "id_number": "11010519491231002X"}}
@@ -58,6 +58,10 @@ async def test_the_applicant_hears_of_every_step_in_order(
         f"/api/v1/cases/{no}/feedback", json={"satisfaction": "unsatisfied"}, headers=keys["window"]
     )
     assert r.status_code == 200, r.text
+    r = await routing.post(
+        f"/api/v1/cases/{no}/rating-review", json={"decision": "reopen"}, headers=keys["coordinator"]
+    )
+    assert r.status_code == 200, r.text
     await do(routing, no, "sign", keys["bdc"])
     await do(routing, no, "reply", keys["bdc"], reply="已补发证书")
     r = await intake.post(
@@ -65,7 +69,7 @@ async def test_the_applicant_hears_of_every_step_in_order(
     )
     assert r.json()["status"] == "closed"
 
-    assert await deliver(sessionmaker, phone, clock) == 4
+    assert await deliver(sessionmaker, phone, clock) == 5  # the day's cap, exactly
     assert {to for to, _ in phone.sent} == {"13800138001"}
     said = [t for _, t in phone.sent]
     due = datetime.fromisoformat(resumed["deadlines"]["handle_due_at"]).astimezone(SHANGHAI)
@@ -75,10 +79,11 @@ async def test_the_applicant_hears_of_every_step_in_order(
     assert said[1].startswith(f"【办不成事窗口】您的诉求{no}已交广州市不动产登记中心办理，")
     assert said[2].endswith("暂停办理：等待补充注销申请书。恢复后告知您新时限。")
     assert f"{due.month}月{due.day}日{due:%H:%M}前答复您" in said[3]
-    assert "已答复：已办理抵押注销登记，请携身份证到窗口领取证书 满意请回复1" in said[4]
-    assert "已重新办理" in said[5]
-    assert "已答复：已补发证书" in said[6]
-    assert said[7].endswith("已办结，感谢您的监督。")
+    assert "已答复：已办理抵押注销登记，请携身份证到窗口领取证书 请回复两位数字" in said[4]
+    assert "不满意评价已收到" in said[5]
+    assert "已重新办理" in said[6]
+    assert "已答复：已补发证书" in said[7]
+    assert said[8].endswith("已办结，感谢您的监督。")
     assert not any("11010519491231002X" in t or "黄丽华" in t for t in said)
 
     async with sessionmaker() as session:
@@ -89,6 +94,7 @@ async def test_the_applicant_hears_of_every_step_in_order(
         "suspended",
         "resumed",
         "replied",
+        "rating_review",
         "reopened",
         "replied",
         "closed",

@@ -1,6 +1,7 @@
 """Two sweeping processes, one killed mid-sweep: still exactly one yellow card per case; two
 killed and two restarted: still exactly one card per overdue 督办单, per 协办 opinion owed past
-its time, and one escalation (with its one order) per threshold crossed."""
+its time, one escalation (with its one order) per threshold crossed, and one reopening per
+不满意甄别 left undecided."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.helpers.processes import (
     CASES,
     breaching_cases,
     crossing_cases,
+    lapsing_reviews,
     overdue_orders,
     owed_assists,
 )
@@ -197,3 +199,45 @@ async def test_owed_assists_two_workers_killed_and_restarted(
             )
         )
     assert total == distinct == marked == noted == CASES
+
+
+async def test_lapsed_rating_reviews_two_workers_killed_and_restarted(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """不满意甄别 nobody decided in time: each case reopened once, with one history row and one
+    notice to its applicant, whatever was killed when."""
+    await lapsing_reviews(sessionmaker)
+
+    async def reopened() -> int:
+        async with sessionmaker() as session:
+            found = await session.scalar(
+                text("SELECT count(*) FROM cases WHERE status = 'reopened'")
+            )
+        return found or 0
+
+    await two_killed_and_restarted(database_url, reopened)
+    async with sessionmaker() as session:
+        cases, once, lapsed = (
+            await session.execute(
+                text(
+                    "SELECT count(*), count(*) FILTER (WHERE reopen_count = 1), "
+                    "count(*) FILTER (WHERE rating_outcome = 'lapsed' "
+                    "AND rating_review_due_at IS NULL) FROM cases WHERE case_no LIKE 'L-%'"
+                )
+            )
+        ).one()
+        noted, distinct = (
+            await session.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT case_id) FROM case_events "
+                    "WHERE action = 'reopen' AND data->>'outcome' = 'lapsed'"
+                )
+            )
+        ).one()
+        told = await session.scalar(
+            text(
+                "SELECT count(*) FROM outbox WHERE topic = 'applicant.notice' "
+                "AND payload->>'event' = 'reopened'"
+            )
+        )
+    assert cases == once == lapsed == noted == distinct == told == CASES

@@ -53,7 +53,71 @@ async def code_of(sessionmaker: async_sessionmaker[AsyncSession], case_no: str) 
     return code
 
 
-async def test_an_unsatisfied_reply_reopens_the_case_as_the_windows_feedback_does(
+async def test_an_unsatisfied_reply_goes_to_review_and_an_upheld_answer_closes(
+    intake: httpx.AsyncClient,
+    routing: httpx.AsyncClient,
+    keys: dict[str, dict[str, str]],
+    clock: ManualClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """不满意甄别 from the SMS door: the one reply rates and says whether it was solved; the
+    case waits for a coordinator, who upholds the answer: closed, never reopened."""
+    clock.set(datetime(2026, 11, 19, 10, 0, tzinfo=SHANGHAI))
+    no = await replied_case(intake, routing, keys)
+    phone = Phone()
+    await deliver(sessionmaker, phone, clock)
+    code = await code_of(sessionmaker, no)
+    asked = phone.sent[-1][1]
+    assert f"请回复两位数字加{code}评价" in asked
+    assert f"首位1满意2基本满意3不满意，次位1已解决2未解决，如11{code}。" in asked
+
+    before = metrics.SMS_REPLIES.labels("rating")._value.get()
+    await texted(intake, f"32{code} 还是没收到证书", sequence_id="seq-1")
+    case = (await intake.get(f"/api/v1/cases/{no}", headers=keys["window"])).json()
+    assert case["status"] == "rating_review"
+    assert case["reopen_count"] == 0
+    assert case["feedback"] == {
+        "satisfaction": "unsatisfied",
+        "comment": "还是没收到证书",
+        "resolved": False,
+        "rating_outcome": "pending",
+        # 2 working days from Thursday 10:00: Monday 10:00.
+        "rating_review_due_at": "2026-11-23T10:00:00+08:00",
+    }
+    last = case["history"][-1]
+    assert (last["action"], last["actor"]["role"]) == ("feedback_unsatisfied", "system")
+    assert last["data"] == {"satisfaction": "unsatisfied", "resolved": False, "review": True}
+    assert [(r["outcome"], r["text"]) for r in case["sms_replies"]] == [
+        ("rating", f"32{code} 还是没收到证书")
+    ]
+    assert metrics.SMS_REPLIES.labels("rating")._value.get() == before + 1
+
+    # The provider pushes the same message again (our answer was lost): it acts once.
+    seen = metrics.SMS_REPLIES.labels("seen")._value.get()
+    await texted(intake, f"32{code} 还是没收到证书", sequence_id="seq-1")
+    assert metrics.SMS_REPLIES.labels("seen")._value.get() == seen + 1
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(SmsReply)) == 1
+
+    await deliver(sessionmaker, phone, clock)
+    assert "不满意评价已收到" in phone.sent[-1][1]
+
+    clock.advance(timedelta(hours=3))
+    r = await routing.post(
+        f"/api/v1/cases/{no}/rating-review",
+        json={"decision": "uphold", "reason": "证书已于11月18日寄出，快递单号已告知"},
+        headers=keys["coordinator"],
+    )
+    assert r.status_code == 200, r.text
+    decided = r.json()
+    assert (decided["status"], decided["reopen_count"]) == ("closed", 0)
+    assert decided["feedback"]["rating_outcome"] == "upheld"
+    assert decided["feedback"]["satisfaction"] == "unsatisfied"  # the applicant's, kept
+    await deliver(sessionmaker, phone, clock)
+    assert "经复核维持原答复：证书已于11月18日寄出" in phone.sent[-1][1]
+
+
+async def test_a_reopened_review_gets_a_new_clock_and_a_bare_rating_still_counts(
     intake: httpx.AsyncClient,
     routing: httpx.AsyncClient,
     keys: dict[str, dict[str, str]],
@@ -63,36 +127,23 @@ async def test_an_unsatisfied_reply_reopens_the_case_as_the_windows_feedback_doe
     clock.set(datetime(2026, 11, 19, 10, 0, tzinfo=SHANGHAI))
     no = await replied_case(intake, routing, keys)
     phone = Phone()
-    await deliver(sessionmaker, phone, clock)
     code = await code_of(sessionmaker, no)
-    asked = phone.sent[-1][1]
-    assert f"满意请回复1{code}，基本满意2{code}，不满意3{code}。" in asked
-
-    before = metrics.SMS_REPLIES.labels("rating")._value.get()
-    await texted(intake, f"3{code} 还是没收到证书", sequence_id="seq-1")
-    case = (await intake.get(f"/api/v1/cases/{no}", headers=keys["window"])).json()
-    assert case["status"] == "reopened"
-    assert case["reopen_count"] == 1
-    assert case["feedback"] == {"satisfaction": "unsatisfied", "comment": "还是没收到证书"}
-    last = case["history"][-1]
-    assert (last["action"], last["actor"]["role"]) == ("feedback_unsatisfied", "system")
-    assert last["data"] == {"satisfaction": "unsatisfied"}
-    assert case["deadlines"]["handle_due_at"] is not None  # 重办: a new clock, as at the window
-    assert [(r["outcome"], r["text"]) for r in case["sms_replies"]] == [
-        ("rating", f"3{code} 还是没收到证书")
-    ]
-    assert metrics.SMS_REPLIES.labels("rating")._value.get() == before + 1
-
-    # The provider pushes the same message again (our answer was lost): it acts once.
-    seen = metrics.SMS_REPLIES.labels("seen")._value.get()
-    await texted(intake, f"3{code} 还是没收到证书", sequence_id="seq-1")
-    assert metrics.SMS_REPLIES.labels("seen")._value.get() == seen + 1
-    async with sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(SmsReply)) == 1
-        assert await session.scalar(select(Case.reopen_count).where(Case.case_no == no)) == 1
-
+    await texted(intake, f"3 {code}")  # the earlier one-digit reply: 解决 not said
+    clock.advance(timedelta(hours=1))
+    r = await routing.post(
+        f"/api/v1/cases/{no}/rating-review",
+        json={"decision": "reopen"},
+        headers=keys["coordinator"],
+    )
+    assert r.status_code == 200, r.text
+    case = r.json()
+    assert (case["status"], case["reopen_count"]) == ("reopened", 1)
+    assert case["feedback"]["resolved"] is None
+    assert case["feedback"]["rating_outcome"] == "reopened"
+    # 重办: a new handling deadline counted from the decision, not from the rating.
+    assert case["deadlines"]["handle_due_at"] == "2026-11-26T11:00:00+08:00"  # 5 working days
     await deliver(sessionmaker, phone, clock)
-    assert "已重新办理" in phone.sent[-1][1]  # the reopened notice, as after the window's 3
+    assert "已重新办理" in phone.sent[-1][1]
 
     # Answered again: a new code, and a bare full-width １ (the phone's only case waiting) closes.
     await do(routing, no, "sign", keys["bdc"])
@@ -270,22 +321,30 @@ async def test_delivery_receipts_mark_the_notices(
 @pytest.mark.parametrize(
     ("message", "meant"),
     [
-        ("1", ("1", None, "")),
-        ("14821", ("1", "4821", "")),
-        ("3 4821，态度差", ("3", "4821", "态度差")),
-        ("2。还行", ("2", None, "还行")),
-        ("３４８２１", ("3", "4821", "")),
+        ("1", ("1", None, None, "")),
+        ("14821", ("1", None, "4821", "")),  # the one-digit notice's reply: 解决 not said
+        ("3 4821，态度差", ("3", None, "4821", "态度差")),
+        ("2。还行", ("2", None, None, "还行")),
+        ("３４８２１", ("3", None, "4821", "")),
+        # The two-digit reply: rating, 解决 (1 solved, 2 not), then the code.
+        ("114821", ("1", "1", "4821", "")),
+        ("32 4821 没解决", ("3", "2", "4821", "没解决")),
+        ("1 2 4821", ("1", "2", "4821", "")),
+        ("12", ("1", "2", None, "")),
+        ("３２", ("3", "2", None, "")),
+        # A digit that begins words is the words' (`3 2天了`), not a 解决 answer.
+        ("3 2天了还没人联系", ("3", None, None, "2天了还没人联系")),
     ],
 )
 def test_ratings_are_read_as_people_type_them(
-    message: str, meant: tuple[str, str | None, str]
+    message: str, meant: tuple[str, str | None, str | None, str]
 ) -> None:
     found = replies.RATING.fullmatch(replies.read(message))
     assert found is not None
     assert found.groups() == meant
 
 
-@pytest.mark.parametrize("message", ["12", "123456", "4", "满意", "0000", "TD"])
+@pytest.mark.parametrize("message", ["13", "1234567", "4", "满意", "0000", "TD"])
 def test_other_words_are_not_ratings(message: str) -> None:
     found = replies.RATING.fullmatch(replies.read(message))
     assert found is None

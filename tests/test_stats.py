@@ -29,7 +29,13 @@ async def data(
     async with transaction(sessionmaker) as session:
         session.add_all(
             [
-                case(1, "closed", resolution_note="当场办结", satisfaction="satisfied"),
+                case(
+                    1,
+                    "closed",
+                    resolution_note="当场办结",
+                    satisfaction="very_satisfied",
+                    resolved=True,
+                ),
                 case(2, "resolved_on_spot", resolution_note="当场办结"),
                 case(3, "out_of_scope", referred_to="法院", explanation="民事纠纷"),
                 case(
@@ -38,7 +44,11 @@ async def data(
                     lead_department="GZ-BDC",
                     handle_due_at=due,
                     replied_at=at(11, 12),
-                    satisfaction="basically_satisfied",
+                    # A lawful refusal the applicant rated badly; the review upheld it.
+                    satisfaction="very_unsatisfied",
+                    rating_outcome="upheld",
+                    resolved=True,
+                    responded=True,
                 ),
                 case(
                     5,
@@ -47,8 +57,18 @@ async def data(
                     handle_due_at=due,
                     replied_at=at(11, 20),
                     satisfaction="unsatisfied",
+                    rating_outcome="reopened",
+                    resolved=False,
+                    responded=False,
                 ),
-                case(6, "signed", lead_department="GZ-SWJ", handle_due_at=due, repeat_count=2),
+                case(
+                    6,
+                    "signed",
+                    lead_department="GZ-SWJ",
+                    handle_due_at=due,
+                    repeat_count=2,
+                    responded=True,
+                ),
                 case(7, "assigned", lead_department="GZ-SWJ", district="番禺区"),
                 case(
                     8,
@@ -120,8 +140,16 @@ async def test_summary(routing: httpx.AsyncClient, make_key: KeyFactory) -> None
         "closed": 2,  # 1 and 4
         "closed_on_time": 1,
         "closed_on_time_rate": 50.0,  # 4 on time, 5 late, of 2 with deadlines
-        "satisfaction_rate": 66.7,
-        "rated": 3,  # 1 and 4 of 1, 4, 5
+        "satisfaction_rate": 33.3,  # 1 (very satisfied) of 1, 4, 5 rated: raw
+        "satisfaction_rate_upheld_aside": 50.0,  # 4's upheld rating set aside: 1 of 1 and 5
+        "upheld": 1,
+        "response_rate": 66.7,  # 4 and 6 signed in time, 5 late (7's clock still runs)
+        "responded": 2,
+        "response_due": 3,
+        "resolution_rate": 66.7,  # 1 and 4 said solved, 5 not
+        "solved": 2,
+        "solve_asked": 3,
+        "rated": 3,
         "asked_to_rate": 5,  # settled at the window 1–3, replied 4 and 5
         "rating_response_rate": 60.0,  # 3 of 5
         "followed_up": 4,
@@ -163,6 +191,10 @@ async def test_departments_with_a_revoked_card(
         "cases": 2,
         "in_progress": 1,
         "on_time_rate": 50.0,
+        "response_rate": 50.0,  # 4 in time, 5 late
+        "resolution_rate": 50.0,
+        "satisfaction_rate": 0.0,
+        "satisfaction_rate_upheld_aside": 0.0,  # 5 alone once 4's upheld rating is aside
         "yellow": 1,
         "red": 1,
         "deducted": 1,
@@ -174,6 +206,10 @@ async def test_departments_with_a_revoked_card(
         "cases": 2,
         "in_progress": 2,
         "on_time_rate": None,
+        "response_rate": 100.0,
+        "resolution_rate": None,
+        "satisfaction_rate": None,
+        "satisfaction_rate_upheld_aside": None,
         "yellow": 0,
         "red": 0,
         "deducted": 0,
@@ -300,10 +336,12 @@ async def test_monthly_report_json_and_xlsx(
     )
     rows = list(book["部门考核"].iter_rows(values_only=True))
     assert rows[1][:3] == ("部门代码", "部门", "案件数")
-    assert ("GZ-BDC", "广州市不动产登记中心", 2, 1, 50.0, 1, 1, 1, 99) in rows
+    assert ("GZ-BDC", "广州市不动产登记中心", 2, 1, 50.0, 50.0, 50.0, 0.0, 0.0, 1, 1, 1, 99) in rows
+    assert (overview["响应率(%)"], overview["解决率(%)"]) == (66.7, 66.7)
+    assert (overview["满意率(%,原始)"], overview["满意率(%,剔除甄别维持)"]) == (33.3, 50.0)
     assert list(book["问题类别"].iter_rows(values_only=True))[2] == ("未分类", 7, 3, 2)
     assert book["部门考核"].freeze_panes == "A3"
-    assert book["部门考核"].auto_filter.ref.startswith("A2:I")
+    assert book["部门考核"].auto_filter.ref.startswith("A2:M")
     appeals = list(book["申诉"].iter_rows(values_only=True))
     assert appeals[1][:6] == ("部门代码", "部门", "案件编号", "颜色", "扣分", "申诉理由")
     assert appeals[2][:6] == (

@@ -32,6 +32,14 @@ DEPARTMENTS = ["GZ-BDC", "GZ-SWJ", "GZ-RSJ", None]
 CATEGORIES = ["policy", "system", "materials", None]
 STATUSES = ["resolved_on_spot", "out_of_scope", "assigned", "signed", "replied", "closed"]
 START = datetime(2026, 11, 2, 9, tzinfo=SHANGHAI)
+SATISFACTIONS = [
+    "very_satisfied",
+    "satisfied",
+    "basically_satisfied",
+    "unsatisfied",
+    "very_unsatisfied",
+]
+OUTCOMES = ["pending", "reopened", "upheld", "lapsed"]
 
 
 def random_case(rng: random.Random, n: int) -> Case:
@@ -53,7 +61,10 @@ def random_case(rng: random.Random, n: int) -> Case:
         referred_to="法院" if status == "out_of_scope" else None,
         handle_due_at=due,
         replied_at=created + timedelta(days=rng.choice([2, 9])) if replied else None,
-        satisfaction=rng.choice([None, "satisfied", "basically_satisfied", "unsatisfied"]),
+        satisfaction=rng.choice([None, *SATISFACTIONS]),
+        resolved=rng.choice([None, True, False]),
+        responded=rng.choice([None, True, False]),
+        rating_outcome=rng.choice([None, *OUTCOMES]),
         repeat_count=rng.choice([0, 0, 1, 3]),
         created_at=created,
         updated_at=created,
@@ -73,7 +84,7 @@ async def seed(
 async def random_change(session: AsyncSession, rng: random.Random, n: int) -> None:
     """One workflow-like change to one case: any counted column, or only bookkeeping."""
     no = f"R-{rng.randrange(n)}"
-    choice = rng.randrange(7)
+    choice = rng.randrange(8)
     values: dict[str, Any]
     if choice == 0:
         values = {"status": rng.choice(STATUSES)}
@@ -81,11 +92,18 @@ async def random_change(session: AsyncSession, rng: random.Random, n: int) -> No
         at = START + timedelta(days=rng.randrange(12))
         values = {"status": "replied", "replied_at": at}
     elif choice == 2:
-        values = {"satisfaction": rng.choice(["satisfied", "unsatisfied"])}
+        values = {"satisfaction": rng.choice(SATISFACTIONS)}
     elif choice == 3:
         values = {"lead_department": rng.choice(DEPARTMENTS), "category": rng.choice(CATEGORIES)}
     elif choice == 4:
         values = {"district": rng.choice(DISTRICTS), "repeat_count": rng.randrange(4)}
+    elif choice == 6:
+        values = {
+            "resolved": rng.choice([None, True, False]),
+            "responded": rng.choice([None, True, False]),
+            "rating_outcome": rng.choice([None, *OUTCOMES]),
+            "satisfaction": rng.choice(SATISFACTIONS),
+        }
     elif choice == 5:
         values = {"created_at": START + timedelta(days=rng.randrange(8), hours=20)}
     else:
@@ -122,6 +140,29 @@ async def reference(
     open_ = {"registered", "assigned", "signed", "suspended", "returned", "reopened"}
     timed = [c for c in rows if c.replied_at and c.handle_due_at]
     rated = [c for c in rows if c.satisfaction]
+    good = ("very_satisfied", "satisfied", "basically_satisfied")
+
+    def upheld(cases: list[Case]) -> int:
+        return sum(
+            1
+            for c in cases
+            if c.satisfaction in ("unsatisfied", "very_unsatisfied")
+            and c.rating_outcome == "upheld"
+        )
+
+    def three_rates(cases: list[Case]) -> tuple[Any, ...]:
+        """响应率, 解决率, 满意率 raw and with upheld answers set aside."""
+        due = [c for c in cases if c.responded is not None]
+        said = [c for c in cases if c.resolved is not None]
+        rated_ = [c for c in cases if c.satisfaction]
+        happy = sum(1 for c in rated_ if c.satisfaction in good)
+        return (
+            _rate(sum(1 for c in due if c.responded), len(due)),
+            _rate(sum(1 for c in said if c.resolved), len(said)),
+            _rate(happy, len(rated_)),
+            _rate(happy, len(rated_) - upheld(rated_)),
+        )
+
     asked = [c for c in rows if c.replied_at or c.resolution_note or c.referred_to]
     followed = [c for c in rows if c.lead_department]
     on_spot = sum(1 for c in rows if c.resolution_note)
@@ -134,10 +175,15 @@ async def reference(
         "closed": sum(1 for c in rows if c.status == "closed"),
         "closed_on_time": on_time(timed),
         "closed_on_time_rate": _rate(on_time(timed), len(timed)),
-        "satisfaction_rate": _rate(
-            sum(1 for c in rated if c.satisfaction in ("satisfied", "basically_satisfied")),
-            len(rated),
-        ),
+        "satisfaction_rate": three_rates(rows)[2],
+        "satisfaction_rate_upheld_aside": three_rates(rows)[3],
+        "upheld": upheld(rows),
+        "response_rate": three_rates(rows)[0],
+        "responded": sum(1 for c in rows if c.responded is True),
+        "response_due": sum(1 for c in rows if c.responded is not None),
+        "resolution_rate": three_rates(rows)[1],
+        "solved": sum(1 for c in rows if c.resolved is True),
+        "solve_asked": sum(1 for c in rows if c.resolved is not None),
         "rated": len(rated),
         "asked_to_rate": len(asked),
         "rating_response_rate": _rate(len(rated), len(asked)),
@@ -153,6 +199,7 @@ async def reference(
             len(mine),
             sum(1 for c in mine if c.status in open_),
             _rate(on_time(mine_timed), len(mine_timed)),
+            *three_rates(mine),
         )
     categories: dict[Any, Any] = defaultdict(lambda: [0, 0, 0])
     for c in rows:
@@ -172,7 +219,15 @@ async def figures(
     session: AsyncSession, period: service.Period
 ) -> tuple[dict[str, Any], dict[Any, Any], dict[Any, Any], list[Any]]:
     departments = {
-        d.department: (d.cases, d.in_progress, d.on_time_rate)
+        d.department: (
+            d.cases,
+            d.in_progress,
+            d.on_time_rate,
+            d.response_rate,
+            d.resolution_rate,
+            d.satisfaction_rate,
+            d.satisfaction_rate_upheld_aside,
+        )
         for d in await service.departments(session, period)
     }
     categories = {

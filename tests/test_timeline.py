@@ -1,7 +1,7 @@
 """One deadline calculator: whatever a case goes through, the deadlines the live actions leave on
 it are the ones its history implies (`timeline.derive`), and a calendar recompute changes
 nothing. Hypothesis drives random histories (route, sign, suspend, resume, extend, transfer,
-return, assign, reply, reopen) from random starts between mid-September and New Year: across
+return, assign, reply, reopen by 不满意甄别 or its lapse) from random starts between mid-September and New Year: across
 the National Day holidays, their make-up working weekends and into a stand-in year, under a
 working-time policy and under the natural-time urgent one."""
 
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.case import repository, timeline, workflow
+from services.case import rating_review, repository, timeline, workflow
 from services.case import service as cases
 from services.case import workflow_schemas as forms
 from services.case.routing_record import routing_of
@@ -47,6 +47,7 @@ ACTIONS = (
     "assign",
     "reply",
     "reopen",
+    "lapse",
 )
 FIRST = datetime(2026, 9, 20, 9, 0, tzinfo=SHANGHAI)  # a make-up working Sunday before 国庆
 
@@ -80,9 +81,17 @@ async def _act(session: AsyncSession, action: str, no: str, case: Any, now: date
         await workflow.assign(session, no, to_whom, actor=COORDINATOR, now=now, policy=POLICY)
     elif action == "reply":
         await workflow.reply(session, no, forms.Reply(reply="已办理"), actor=lead, now=now)
-    elif action == "reopen":
+    elif action in ("reopen", "lapse"):
+        # 不满意甄别: rated unsatisfied (no clock starts), then redone, by a coordinator's
+        # decision or by nobody deciding in time (the next step's time moves on from here).
         unhappy = Feedback.model_validate({"satisfaction": "unsatisfied"})
         await cases.give_feedback(session, no, unhappy, actor=COORDINATOR, now=now)
+        later = now + timedelta(seconds=1)
+        if action == "reopen":
+            decision = forms.RatingReviewDecision(decision=forms.RatingDecision.reopen)
+            await rating_review.decide(session, no, decision, actor=COORDINATOR, now=later)
+        else:
+            await rating_review.lapse(session, await repository.get_by_no(session, no), now=later)
 
 
 async def _agrees(sessionmaker: async_sessionmaker[AsyncSession], no: str) -> Any:

@@ -106,6 +106,8 @@ async def test_unsatisfied_reply_reopens_and_the_department_signs_again(
     r = await intake.post(
         f"/api/v1/cases/{no}/feedback", json={"satisfaction": "unsatisfied"}, headers=keys["window"]
     )
+    assert r.json()["status"] == "rating_review"
+    r = await _do(routing, no, "rating-review", keys["coordinator"], decision="reopen")
     assert r.json()["status"] == "reopened"
     r = await _do(routing, no, "sign", keys["bdc"])
     assert r.json()["status"] == "signed"
@@ -355,6 +357,8 @@ async def test_reopening_gives_a_new_handling_deadline(
     r = await intake.post(
         f"/api/v1/cases/{no}/feedback", json={"satisfaction": "unsatisfied"}, headers=keys["window"]
     )
+    assert r.json()["status"] == "rating_review"
+    r = await _do(routing, no, "rating-review", keys["coordinator"], decision="reopen")
     reopened = r.json()
     assert reopened["status"] == "reopened"
     new_due = datetime.fromisoformat(reopened["deadlines"]["handle_due_at"])

@@ -180,6 +180,12 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "答复退回 · Send a reply back to the lead, with the reason",
         "The same reviewers. The handling deadline that was running stays.",
     ),
+    "decide_rating_review": (
+        "不满意甄别 · Decide an unsatisfied rating: redo the case or uphold the answer",
+        "A coordinator (a unit-bound one within its subtree), while the case is `rating_review`. "
+        "`reopen`: 重办, a new handling deadline; `uphold` with a reason: the case closes and the "
+        "applicant is told why. Undecided within RATING_REVIEW_WITHIN, the case reopens.",
+    ),
     "assign": ("派单 · A coordinator assigns the case (final after the return limit)", ""),
     "request_extension": (
         "延期申请 · Ask for more working time",

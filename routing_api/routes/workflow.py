@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 
 from routing_api.deps import Calendar, Policy
 from services.authz import May
-from services.case import presenter, review, workflow
+from services.case import presenter, rating_review, review, workflow
 from services.case import workflow_schemas as asked
 from services.case.responses import CaseOut, ExtensionDecided, ExtensionOut, Routed
 from services.routing import service as routing
@@ -25,6 +25,7 @@ CaseNo = Annotated[str, Path(max_length=40)]
 Department = Annotated[Principal, allowed(May.handle_cases)]
 Coordinator = Annotated[Principal, allowed(May.coordinate)]
 Reviewer = Annotated[Principal, allowed(May.review_replies)]
+RatingReviewer = Annotated[Principal, allowed(May.review_ratings)]
 LeadOrCoordinator = Annotated[Principal, allowed(May.handle_cases, May.coordinate)]
 """The roles that may ever call the route; the service decides per case (which department
 leads it)."""
@@ -138,6 +139,21 @@ async def send_back_reply(
 ) -> CaseOut:
     """答复审核: back to the lead with the reason (`signed`); its deadline keeps running."""
     return await act_on_case(sessions, review.send_back, case_no, body, actor, now)
+
+
+@router.post(
+    "/cases/{case_no}/rating-review", response_model=CaseOut, response_model_exclude_unset=True
+)
+async def decide_rating_review(
+    case_no: CaseNo,
+    body: asked.RatingReviewDecision,
+    actor: RatingReviewer,
+    sessions: Sessionmaker,
+    now: Now,
+) -> CaseOut:
+    """不满意甄别: `reopen` (重办, a new handling deadline) or `uphold` (the answer stands, the
+    case closes, the applicant is told why). Only while the case is `rating_review`: 409 after."""
+    return await act_on_case(sessions, rating_review.decide, case_no, body, actor, now)
 
 
 @router.post("/cases/{case_no}/assign", response_model=CaseOut, response_model_exclude_unset=True)

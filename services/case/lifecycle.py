@@ -36,18 +36,19 @@ TRANSITIONS: dict[S, dict[Action, S]] = {
     S.suspended: {Action.resume: S.signed},
     S.replied: {
         Action.feedback_satisfied: S.closed,
-        Action.feedback_unsatisfied: S.reopened,
+        Action.feedback_unsatisfied: S.rating_review,
         Action.auto_close: S.closed,
     },
+    S.rating_review: {Action.reopen: S.reopened, Action.uphold: S.closed},
     S.reopened: {Action.sign: S.signed, Action.assign: S.assigned, Action.route: S.assigned},
     S.resolved_on_spot: {
         Action.feedback_satisfied: S.closed,
-        Action.feedback_unsatisfied: S.reopened,
+        Action.feedback_unsatisfied: S.rating_review,
         Action.auto_close: S.closed,
     },
     S.out_of_scope: {
         Action.feedback_satisfied: S.closed,
-        Action.feedback_unsatisfied: S.reopened,
+        Action.feedback_unsatisfied: S.rating_review,
         Action.auto_close: S.closed,
     },
     S.closed: {},
@@ -66,6 +67,9 @@ HAS_DEADLINES = (*CLOCK_RUNNING, S.suspended)
 correction recomputes."""
 AUTO_CLOSING = (S.replied, S.resolved_on_spot, S.out_of_scope)
 """Answered and waiting for the citizen's feedback: closed by the sweep when none comes."""
+RATED_UNSATISFIED = (S.rating_review,)
+"""不满意甄别: a coordinator's to decide (reopen or uphold); the sweep reopens it when nobody
+decides in time. No department's clock runs and it is not closed."""
 FINISHED = (S.closed, S.resolved_on_spot, S.out_of_scope)
 """Nothing more for a department to do: not a repeat's target, `closed` to Open311."""
 

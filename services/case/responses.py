@@ -32,8 +32,22 @@ class Resolution(View):
 
 
 class FeedbackOut(View):
-    satisfaction: str | None
+    satisfaction: str | None = Field(
+        examples=["unsatisfied"], description="the applicant's latest rating, as they gave it"
+    )
     comment: str | None
+    resolved: bool | None = Field(
+        default=None, description="解决: the applicant said the matter was solved (none: not said)"
+    )
+    rating_outcome: str | None = Field(
+        default=None,
+        examples=["upheld"],
+        description="不满意甄别 of the latest unsatisfied rating: pending, reopened (重办), "
+        "upheld (the answer stood), lapsed (undecided in time, so reopened)",
+    )
+    rating_review_due_at: str | None = Field(
+        default=None, description="while pending: by when a coordinator decides (Shanghai time)"
+    )
 
 
 class Actor(View):

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from services.case.crossings import counted
-from services.case.lifecycle import AUTO_CLOSING, CLOCK_RUNNING
+from services.case.lifecycle import AUTO_CLOSING, CLOCK_RUNNING, RATED_UNSATISFIED
 from services.case.routing_record import RoutingRecord
 from shared.enums import CaseStatus as S
 from shared.models import Case
@@ -35,6 +35,8 @@ class Timed(Protocol):
     def handle_warn_at(self) -> datetime | None: ...
     @property
     def handle_due_at(self) -> datetime | None: ...
+    @property
+    def rating_review_due_at(self) -> datetime | None: ...
 
 
 def auto_close_at(case: Timed) -> datetime | None:
@@ -56,6 +58,8 @@ def points(case: Timed) -> list[datetime]:
         found += [case.handle_warn_at, case.handle_due_at]
     if status in AUTO_CLOSING:
         found.append(auto_close_at(case))
+    if status in RATED_UNSATISFIED:
+        found.append(case.rating_review_due_at)
     return [p for p in found if p is not None]
 
 

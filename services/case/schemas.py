@@ -158,10 +158,23 @@ class OutOfScope(Strict):
 
 class Feedback(Strict):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"satisfaction": "satisfied", "comment": "一次办好"}]}
+        json_schema_extra={
+            "examples": [
+                {"satisfaction": "satisfied", "resolved": True, "comment": "一次办好"},
+                {"satisfaction": "very_unsatisfied", "resolved": False},
+            ]
+        }
     )
 
-    satisfaction: Satisfaction
+    satisfaction: Satisfaction = Field(
+        description="the national 好差评 scale: very_satisfied 非常满意, satisfied 满意, "
+        "basically_satisfied 基本满意, unsatisfied 不满意, very_unsatisfied 非常不满意 (the "
+        "first three count as satisfied); unsatisfied goes to 不满意甄别 (`rating_review`)"
+    )
+    resolved: StrictBool | None = Field(
+        default=None,
+        description="解决率: did the matter get solved, in the applicant's words (none: not said)",
+    )
     comment: Annotated[Text, Field(max_length=1000)] | None = None
 
 

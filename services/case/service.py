@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import authz
 from services.authz import May
-from services.case import access, codes, repository, timeline
+from services.case import access, codes, rating_review, repository
 from services.case.history import note, record, transition
 from services.case.lifecycle import allowed_actions
 from services.case.presenter import tracking_out
@@ -24,7 +24,6 @@ from services.case.responses import TrackingOut
 from services.case.routing_record import RoutingRecord
 from services.case.schedule import reschedule
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
-from services.clock import years as calendars
 from services.department import repository as departments
 from services.notices import inbox
 from services.notices.responses import SmsReplyOut
@@ -33,7 +32,7 @@ from services.outbox.topics import Topic
 from services.rules import versions
 from shared import audit
 from shared.durations import parse_duration
-from shared.enums import Action, CaseStatus, Note, Role, Satisfaction
+from shared.enums import Action, CaseStatus, Note, Role
 from shared.errors import conflict, forbidden, invalid
 from shared.models import Case, CaseEvent, Department, Notice
 from shared.principal import Principal
@@ -324,35 +323,25 @@ async def _close_in_time(session: AsyncSession, case: Case) -> None:
 async def give_feedback(
     session: AsyncSession, case_no: str, data: Feedback, *, actor: Principal, now: datetime
 ) -> Case:
-    """Satisfied (or basically) closes the case; unsatisfied reopens it (重办)."""
+    """Satisfied (or basically) closes the case; unsatisfied, from any channel, goes to
+    不满意甄别 (`rating_review`), where a coordinator decides whether it is redone."""
     authz.require(actor, May.give_feedback)
     case = await _for_action(session, case_no, actor)
-    unhappy = data.satisfaction is Satisfaction.unsatisfied
+    unhappy = data.satisfaction.unhappy
     action = Action.feedback_unsatisfied if unhappy else Action.feedback_satisfied
-    transition(
-        session,
-        case,
-        action,
-        actor=actor,
-        now=now,
-        reason=data.comment,
-        data={"satisfaction": data.satisfaction.value},
-    )
+    said: dict[str, Any] = {"satisfaction": data.satisfaction.value}
+    if data.resolved is not None:
+        said["resolved"] = data.resolved
+    if unhappy:
+        said["review"] = True  # the timeline: this rating starts no clock; the decision may
+    transition(session, case, action, actor=actor, now=now, reason=data.comment, data=said)
     case.satisfaction = data.satisfaction.value
     case.feedback_comment = data.comment
+    if data.resolved is not None:
+        case.resolved = data.resolved
     if unhappy:
-        case.reopen_count += 1
-        case.closed_at = None
-        await _restart_clock(session, case)
-        reschedule(case)  # after the new deadlines: a reopen may cross a threshold (提级)
+        await rating_review.open_review(session, case, now=now)
     return case
-
-
-async def _restart_clock(session: AsyncSession, case: Case) -> None:
-    """重办: a reopened case gets a new handling deadline from its policy, counted from now."""
-    if case.lead_department is None:
-        return  # no department yet: routing or the coordinator will set the clock
-    await timeline.follow(session, case, await calendars.load(session))
 
 
 async def list_visible(

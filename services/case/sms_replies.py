@@ -1,10 +1,14 @@
 """What an applicant texts back: a rating, TD, or words for a person.
 
-The replied notice asks for 1, 2 or 3 followed by the case's four-digit reply code (14821), so a
-phone waiting on two answers rates the right one; a bare 1 rates the phone's only case waiting
-for a rating. A rating is recorded exactly as the window records feedback (unsatisfied
-reopens), TD turns notices off, and anything else (a question, a rating nobody is waiting for,
-a number we do not know) is kept for the window to read, on the case it most likely concerns.
+The replied notice asks for two digits and the case's four-digit reply code in one reply
+(`11 4821`, or `114821`): the first rates the answer (1 满意, 2 基本满意, 3 不满意), the second says
+whether the matter was solved (1 已解决, 2 未解决: 解决率). The code lets a phone waiting on two
+answers rate the right one; a bare rating (`1`, `14821`: the earlier one-digit notice) still
+counts, the 解决 question then unanswered. Lengths tell the parts apart: four digits after the
+rating are the code, five are the 解决 digit and the code. A rating is recorded exactly as the
+window records feedback (unsatisfied goes to 不满意甄别), TD turns notices off, and anything else
+(a question, a rating nobody is waiting for, a number we do not know) is kept for the window to
+read, on the case it most likely concerns.
 """
 
 from __future__ import annotations
@@ -37,7 +41,13 @@ RATINGS = {
     "2": Satisfaction.basically_satisfied,
     "3": Satisfaction.unsatisfied,
 }
-RATING = re.compile(r"([123])\s*(\d{4})?(?!\d)[\s,，.。:：;；!！、]*(.*)", re.S)
+SOLVED = {"1": True, "2": False}
+_APART = r"[\s,，.。:：;；!！、]"
+RATING = re.compile(
+    rf"([123])\s*(?:([12])(?=\s|\d|{_APART}|$))?\s*(\d{{4}})?(?!\d){_APART}*(.*)", re.S
+)
+"""The rating, the 解决 digit (only when a space, the code or the end follows it: `3 2天了`
+is a rating and a comment), the code, the words after them."""
 _OPT_OUT = re.compile(r"(TD|T|退订|退)(\d{4})?", re.I)
 MAX_TEXT = 500
 """An SMS is at most a few parts; a longer push is cut, not refused (the carrier would only
@@ -111,14 +121,18 @@ async def _act(session: AsyncSession, text: str, theirs: list[Case], *, now: dat
     rating = RATING.fullmatch(text)
     if rating is None:
         return Outcome("other", _likeliest(theirs, None))
-    digit, code, comment = rating.groups()
+    digit, solved, code, comment = rating.groups()
     waiting = [
         c for c in theirs if c.status in AUTO_CLOSING and (code is None or c.reply_code == code)
     ]
     if len(waiting) != 1:
         # None waiting (rated already, or a code we never sent) or two and no code to choose.
         return Outcome("other", _likeliest(theirs, code))
-    feedback = Feedback(satisfaction=RATINGS[digit], comment=comment.strip() or None)
+    feedback = Feedback(
+        satisfaction=RATINGS[digit],
+        resolved=SOLVED.get(solved or ""),
+        comment=comment.strip() or None,
+    )
     case_no = waiting[0].case_no
     session.expire(waiting[0])  # read again under the step's lock, as it stands now
     try:

@@ -7,7 +7,9 @@ again the same way. So the live deadlines and the recomputed ones cannot drift a
 (`tests/test_timeline.py` drives random histories to show it).
 
 The rules, in the order the events happened:
-- `route` starts both clocks; `feedback_unsatisfied` (重办) starts the handling clock again.
+- `route` starts both clocks; `reopen` (重办, decided by 不满意甄别 or left undecided) starts the
+  handling clock again, as `feedback_unsatisfied` did before the review existed (its events then
+  carry no `review` mark; one that went to review starts nothing).
 - `assign` (the coordinator) starts the signing clock for the new lead and keeps the handling
   clock running: re-assigning a case does not restart the citizen's wait. It starts the handling
   clock only when none runs yet.
@@ -38,7 +40,7 @@ from shared.durations import Duration, parse_duration
 from shared.enums import Action, CaseStatus, Note
 from shared.models import Case
 
-HANDLE_STARTS = frozenset({"route", "feedback_unsatisfied"})
+HANDLE_STARTS = frozenset({"route", "reopen"})
 SIGN_STARTS = frozenset({"route", "assign", "transfer"})
 
 
@@ -86,7 +88,11 @@ def derive(events: Sequence[Happened], policy: SlaPolicy, cal: WorkCalendar) -> 
                     event.at, share(policy.sign_within, policy.warn_at), cal
                 ),
             )
-        if action in HANDLE_STARTS or (action == Action.assign and due.handle_due_at is None):
+        if (
+            action in HANDLE_STARTS
+            or (action == Action.assign and due.handle_due_at is None)
+            or (action == Action.feedback_unsatisfied and not event.data.get("review"))
+        ):
             suspended_at = None
             due = replace(
                 due,

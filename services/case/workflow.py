@@ -67,8 +67,13 @@ async def sign(
     session: AsyncSession, case_no: str, data: Sign, *, actor: Principal, now: datetime
 ) -> Case:
     case = await _lead_case(session, case_no, actor, "sign for a case")
+    clock_ran = case.status == CaseStatus.assigned and case.sign_due_at is not None
     transition(session, case, Action.sign, actor=actor, now=now, reason=data.note)
     case.signed_at = case.updated_at
+    if clock_ran and case.sign_due_at is not None:
+        # 响应率: the sign clock that ran ends here (a re-sign after a reopen ends none). A
+        # card for signing late set False already; signing after the deadline keeps it so.
+        case.responded = case.signed_at <= case.sign_due_at
     await notify_followers(session, case, "signed")
     return case
 

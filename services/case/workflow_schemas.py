@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool, model_validator
 
 from services.case.schemas import DepartmentCode, Strict, Text
 from shared.durations import DurationField
@@ -159,3 +160,36 @@ class SendBack(Strict):
     )
 
     reason: Reason
+
+
+class RatingDecision(StrEnum):
+    reopen = "reopen"
+    """重办: the rating was fair; the lead handles the case again, with a new deadline."""
+    uphold = "uphold"
+    """The answer stands (a lawful refusal, a mistaken or malicious rating): the case closes."""
+
+
+class RatingReviewDecision(Strict):
+    """不满意甄别: a coordinator's decision on an unsatisfied rating. Upholding needs the reason
+    the applicant is told; reopening may say why."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": "uphold",
+                    "reason": "申请人不符合公租房保障条件，答复依据充分，已电话解释",
+                },
+                {"decision": "reopen", "reason": "答复未回应证明何时出具"},
+            ]
+        }
+    )
+
+    decision: RatingDecision
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _upheld_says_why(self) -> RatingReviewDecision:
+        if self.decision is RatingDecision.uphold and not self.reason:
+            raise ValueError("reason: upholding an answer says why (the applicant is told)")
+        return self

@@ -45,6 +45,8 @@ def event_for(action: str, from_status: str | None, status: str) -> str | None:
         return "transferred" if from_status == "assigned" else "assigned"
     if action == Note.extension_approved:
         return "extended"
+    if action == Action.feedback_unsatisfied and status == "reopened":
+        return "reopened"  # a rating given before 不满意甄别 existed (a replayed history)
     if action in (Action.feedback_satisfied, Action.auto_close) and status == "closed":
         return "closed"
     told: dict[str, str] = {
@@ -53,7 +55,9 @@ def event_for(action: str, from_status: str | None, status: str) -> str | None:
         Action.resume: "resumed",
         Action.reply: "replied",
         Action.approve_reply: "replied",
-        Action.feedback_unsatisfied: "reopened",
+        Action.feedback_unsatisfied: "rating_review",
+        Action.reopen: "reopened",
+        Action.uphold: "upheld",
     }
     return told.get(action)
 

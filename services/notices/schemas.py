@@ -16,7 +16,9 @@ Event = Literal[
     "resumed",
     "extended",
     "replied",
+    "rating_review",
     "reopened",
+    "upheld",
     "closed",
 ]
 """The notices there are (services/notices/templates.DEFAULTS, tested to match)."""

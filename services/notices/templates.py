@@ -23,10 +23,15 @@ DEFAULTS: dict[str, str] = {
     "resumed": "【$signature】您的诉求$case_no已恢复办理，$due前答复您。",
     "extended": "【$signature】您的诉求$case_no办理时限延至$due：$reason。",
     "replied": (
-        "【$signature】您的诉求$case_no已答复：$reply 满意请回复1$code，基本满意2$code，"
-        "不满意3$code。"
+        "【$signature】您的诉求$case_no已答复：$reply 请回复两位数字加$code评价："
+        "首位1满意2基本满意3不满意，次位1已解决2未解决，如11$code。"
+    ),
+    "rating_review": (
+        "【$signature】您对诉求$case_no的不满意评价已收到，我们将复核答复，并告知您重新办理"
+        "或维持原答复的结果。"
     ),
     "reopened": "【$signature】您的诉求$case_no已重新办理，由$department跟进。",
+    "upheld": "【$signature】您的诉求$case_no经复核维持原答复：$reason 诉求已办结。",
     "closed": "【$signature】您的诉求$case_no已办结，感谢您的监督。",
 }
 """The built-in text of every notice, used until an administrator saves one of their own."""

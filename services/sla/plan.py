@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from services.case.crossings import counted, overdue_at
-from services.case.lifecycle import AUTO_CLOSING, CLOCK_RUNNING
+from services.case.lifecycle import AUTO_CLOSING, CLOCK_RUNNING, RATED_UNSATISFIED
 from services.case.routing_record import routing_of
 from services.case.schedule import auto_close_at
 from services.clock import deadlines
@@ -46,6 +46,7 @@ class Due:
     return_count: int = 0
     repeat_count: int = 0
     escalated: list[str] | None = None
+    rating_review_due_at: datetime | None = None
     reply: str | None = None
 
 
@@ -76,6 +77,8 @@ class Plan:
     notices: list[Notice]
     closes: bool
     next_check: datetime | None
+    reopens: bool = False
+    """不满意甄别 left undecided past its time: the case is redone."""
     crossings: list[EscalationReason] = field(default_factory=list)
     """The escalation thresholds it crossed and was not yet raised for (提级)."""
 
@@ -124,4 +127,6 @@ def plan(case: Due, now: datetime, calendar: WorkCalendar) -> Plan:
     if due(overdue_at(case, calendar)):
         crossings.append(EscalationReason.overdue)
     closes = status in AUTO_CLOSING and due(auto_close_at(case))
-    return Plan(case, notices, closes, None if closes or not future else min(future), crossings)
+    reopens = status in RATED_UNSATISFIED and due(case.rating_review_due_at)
+    next_check = None if closes or reopens or not future else min(future)
+    return Plan(case, notices, closes, next_check, reopens, crossings)

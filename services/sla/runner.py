@@ -38,7 +38,15 @@ async def run_sweep(
                 name: await late(session, now=now, batch=batch) if last else 0
                 for name, late in LATE
             }
-        for name in ("cases", "warnings", "yellow", "red", "closed", "escalations"):
+        for name in (
+            "cases",
+            "warnings",
+            "yellow",
+            "red",
+            "closed",
+            "escalations",
+            "reviews_lapsed",
+        ):
             setattr(total, name, getattr(total, name) + getattr(result, name))
         if last:
             break

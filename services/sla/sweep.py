@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, select, text
+from sqlalchemy import func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.case import history, notify
+from services.case import history, notify, rating_review
 from services.clock.calendar import WorkCalendar
 from services.escalation import service as escalation
 from services.outbox import service as outbox
@@ -46,6 +46,8 @@ class SweepResult:
     """Cases raised a level (提级), one per threshold crossed."""
     assists_overdue: int = 0
     """协办 opinions found owed past their time (services/sla/assists.py): one card each."""
+    reviews_lapsed: int = 0
+    """不满意甄别 left undecided in time: reopened."""
 
 
 def _month(moment: datetime) -> str:
@@ -128,6 +130,12 @@ async def _issue(session: AsyncSession, notices: list[Notice], now: datetime) ->
         for n in cards:
             n.card_id = ids.get((n.case.id, n.deadline, n.due))
             n.issued = n.card_id is not None
+        unsigned = [n.case.id for n in cards if n.issued and n.deadline == "sign"]
+        if unsigned:  # 响应率: the sign clock ended unsigned
+            await session.execute(
+                update(Case).where(Case.id.in_(unsigned)).values(responded=False),
+                execution_options={"synchronize_session": False},
+            )
 
 
 async def _announce(session: AsyncSession, issued: list[Notice], now: datetime) -> None:
@@ -257,6 +265,13 @@ async def _close(session: AsyncSession, ids: list[int], now: datetime) -> None:
         )
 
 
+async def _reopen(session: AsyncSession, ids: list[int], now: datetime) -> None:
+    """不满意甄别 nobody decided in time: redone, each through the life cycle (few; this
+    transaction already holds their rows)."""
+    for case in await session.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id)):
+        await rating_review.lapse(session, case, now=now)
+
+
 async def sweep_batch(
     session: AsyncSession, *, now: datetime, calendar: WorkCalendar, batch: int = 500
 ) -> SweepResult:
@@ -285,7 +300,7 @@ async def sweep_batch(
                     yellowed[department] = policies(notice.case)[1]
             else:
                 result.red += 1
-        staying = [plan for plan in plans if not plan.closes]
+        staying = [plan for plan in plans if not plan.closes and not plan.reopens]
         if staying:
             await session.execute(
                 RESCHEDULE,
@@ -295,6 +310,10 @@ async def sweep_batch(
         if closing:
             await _close(session, closing, now)
             result.closed = len(closing)
+        reopening = [plan.case.id for plan in plans if plan.reopens]
+        if reopening:
+            await _reopen(session, reopening, now)
+            result.reviews_lapsed = len(reopening)
         if yellowed:
             result.red += await _monthly_reds(session, yellowed, now)
         crossed = {p.case.id: p.crossings for p in plans if p.crossings}
@@ -326,4 +345,5 @@ def summary(result: SweepResult) -> dict[str, Any]:
         "orders_overdue": result.orders_overdue,
         "escalations": result.escalations,
         "assists_overdue": result.assists_overdue,
+        "reviews_lapsed": result.reviews_lapsed,
     }

@@ -19,7 +19,30 @@ class Summary(View):
     closed: int
     closed_on_time: int
     closed_on_time_rate: Rate
-    satisfaction_rate: Rate = Field(description="满意 and 基本满意 among the rated")
+    satisfaction_rate: Rate = Field(
+        description="满意率 (raw): 非常满意, 满意 and 基本满意 among the rated, every rating "
+        "counted as the applicant gave it"
+    )
+    satisfaction_rate_upheld_aside: Rate = Field(
+        default=None,
+        description="满意率 (upheld set aside): the same, leaving out the unsatisfied ratings "
+        "whose answer a coordinator upheld (不满意甄别)",
+    )
+    upheld: int = Field(default=0, description="unsatisfied ratings whose answer was upheld")
+    response_rate: Rate = Field(
+        default=None,
+        examples=[99.7],
+        description="响应率: signed by the sign deadline, of the cases whose sign clock ended",
+    )
+    responded: int = 0
+    response_due: int = 0
+    resolution_rate: Rate = Field(
+        default=None,
+        examples=[92.3],
+        description="解决率: said solved, of the applicants who said whether it was",
+    )
+    solved: int = 0
+    solve_asked: int = Field(default=0, description="applicants who said whether it was solved")
     rated: int
     asked_to_rate: int = Field(description="answered or settled, so the applicant was asked")
     rating_response_rate: Rate = Field(
@@ -36,6 +59,12 @@ class DepartmentFigures(View):
     cases: int
     in_progress: int
     on_time_rate: Rate
+    response_rate: Rate = Field(default=None, description="响应率")
+    resolution_rate: Rate = Field(default=None, description="解决率")
+    satisfaction_rate: Rate = Field(default=None, description="满意率 (raw)")
+    satisfaction_rate_upheld_aside: Rate = Field(
+        default=None, description="满意率 (upheld answers set aside)"
+    )
     yellow: int
     red: int
     deducted: int = Field(description="points the month's standing cards deduct")

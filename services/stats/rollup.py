@@ -43,7 +43,7 @@ from sqlalchemy.sql.visitors import iterate
 
 from services.case.lifecycle import OPEN
 from shared.database import in_batches
-from shared.enums import CaseStatus
+from shared.enums import SATISFIED, UNSATISFIED, CaseStatus, RatingOutcome
 from shared.models import Case
 from shared.models import stats as rollups
 from shared.models.case import LOCAL_DAY
@@ -71,7 +71,7 @@ MEASURES: dict[str, ColumnElement[int]] = {
     # Closed on time: of the cases replied with a handling deadline, replied by the deadline.
     "on_time": _count(ON_TIME),
     "timed": _count(TIMED),
-    "good": _count(Case.satisfaction.in_(["satisfied", "basically_satisfied"])),
+    "good": _count(Case.satisfaction.in_(SATISFIED)),
     "rated": _count(Case.satisfaction.is_not(None)),
     # Asked to rate: answered by a department or settled at the window (every case that waits
     # for the applicant's feedback, by SMS or at the window, before it closes by itself).
@@ -80,6 +80,20 @@ MEASURES: dict[str, ColumnElement[int]] = {
     "followed": _count(FOLLOWED),
     "followed_resolved": _count(and_(FOLLOWED, REPLIED)),
     "repeats": func.coalesce(func.sum(Case.repeat_count), 0),
+    # 响应率: of the cases whose sign clock ended, those the lead signed by the deadline.
+    "responded": _count(Case.responded.is_(True)),
+    "response_due": _count(Case.responded.is_not(None)),
+    # 解决率: of the applicants who said, those who said the matter was solved.
+    "solved": _count(Case.resolved.is_(True)),
+    "solve_asked": _count(Case.resolved.is_not(None)),
+    # 不满意甄别: unsatisfied ratings whose answer a coordinator upheld (set aside in the
+    # adjusted 满意率, never in the raw one).
+    "upheld": _count(
+        and_(
+            Case.satisfaction.in_(UNSATISFIED),
+            Case.rating_outcome == RatingOutcome.upheld.value,
+        )
+    ),
 }
 
 

@@ -7,7 +7,11 @@ Definitions, so every dashboard and report means the same thing:
 - followed up: handed to a department (it has a lead department);
   followed up and resolved: of those, replied or closed;
 - closed on time: of the cases replied with a handling deadline, replied by the deadline;
-- satisfaction: satisfied or basically satisfied, of the cases rated;
+- satisfaction (满意率): very satisfied, satisfied or basically satisfied, of the cases rated;
+  shown raw and with the unsatisfied ratings whose answer was upheld (不满意甄别) set aside;
+- response (响应率): of the cases whose sign clock ended, signed by the deadline;
+- resolution (解决率): of the applicants who said whether the matter was solved, those who said
+  it was;
 - rating response: of the cases asked to rate (answered, or settled at the window), those the
   applicant rated (by SMS or at the window) rather than leaving them to close by themselves.
 
@@ -96,6 +100,14 @@ async def summary(session: AsyncSession, period: Period) -> Summary:
         closed_on_time=n["on_time"],
         closed_on_time_rate=rate(n["on_time"], n["timed"]),
         satisfaction_rate=rate(n["good"], n["rated"]),
+        satisfaction_rate_upheld_aside=rate(n["good"], n["rated"] - n["upheld"]),
+        upheld=n["upheld"],
+        response_rate=rate(n["responded"], n["response_due"]),
+        responded=n["responded"],
+        response_due=n["response_due"],
+        resolution_rate=rate(n["solved"], n["solve_asked"]),
+        solved=n["solved"],
+        solve_asked=n["solve_asked"],
         rated=n["rated"],
         asked_to_rate=n["asked"],
         rating_response_rate=rate(n["rated"], n["asked"]),
@@ -142,6 +154,12 @@ async def departments(session: AsyncSession, period: Period) -> list[DepartmentF
                 cases=int(row.received) if row else 0,
                 in_progress=int(row.in_progress) if row else 0,
                 on_time_rate=rate(int(row.on_time), int(row.timed)) if row else None,
+                response_rate=rate(int(row.responded), int(row.response_due)) if row else None,
+                resolution_rate=rate(int(row.solved), int(row.solve_asked)) if row else None,
+                satisfaction_rate=rate(int(row.good), int(row.rated)) if row else None,
+                satisfaction_rate_upheld_aside=(
+                    rate(int(row.good), int(row.rated) - int(row.upheld)) if row else None
+                ),
                 yellow=yellow,
                 red=red,
                 deducted=points,

@@ -23,7 +23,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.enums import ApplicantType, CaseStatus, Category, Channel, Kind, Satisfaction, Trigger
+from shared.enums import (
+    ApplicantType,
+    CaseStatus,
+    Category,
+    Channel,
+    Kind,
+    RatingOutcome,
+    Satisfaction,
+    Trigger,
+)
 from shared.models.base import Base, created_at_column, enum_check
 
 DEPT_FK = "departments.code"
@@ -53,6 +62,10 @@ class Case(Base):
         CheckConstraint(
             f"satisfaction IS NULL OR {enum_check('satisfaction', Satisfaction)}",
             name="satisfaction",
+        ),
+        CheckConstraint(
+            f"rating_outcome IS NULL OR {enum_check('rating_outcome', RatingOutcome)}",
+            name="rating_outcome",
         ),
         Index("ix_cases_status_created_at", "status", "created_at"),
         Index("ix_cases_created_at_id", "created_at", "id"),
@@ -131,6 +144,16 @@ class Case(Base):
     explanation: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[str | None] = mapped_column(String(32))
     feedback_comment: Mapped[str | None] = mapped_column(Text)
+    resolved: Mapped[bool | None]
+    """解决率: the applicant said the matter was solved (True) or not (False); None: not asked
+    or not said (a bare rating)."""
+    responded: Mapped[bool | None]
+    """响应率: the lead signed by its sign deadline (True), or missed it (False: signed late, or
+    carded unsigned); None while no sign clock has ended."""
+    rating_outcome: Mapped[str | None] = mapped_column(String(16))
+    """不满意甄别: what became of the latest unsatisfied rating (`RatingOutcome`)."""
+    rating_review_due_at: Mapped[datetime | None]
+    """By when a coordinator decides an unsatisfied rating; undecided then, it reopens."""
     reopen_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
     return_count: Mapped[int] = mapped_column(Integer, server_default="0")

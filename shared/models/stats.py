@@ -45,6 +45,12 @@ class _Measures:
     followed: Mapped[int] = mapped_column(Integer)
     followed_resolved: Mapped[int] = mapped_column(Integer)
     repeats: Mapped[int] = mapped_column(Integer)
+    # Added by migration 0019 (the three rates and 不满意甄别), with defaults for the same reason.
+    responded: Mapped[int] = mapped_column(Integer, server_default="0")
+    response_due: Mapped[int] = mapped_column(Integer, server_default="0")
+    solved: Mapped[int] = mapped_column(Integer, server_default="0")
+    solve_asked: Mapped[int] = mapped_column(Integer, server_default="0")
+    upheld: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 # Department and category tables come twice: across all districts (a tenth of the rows, for the

@@ -22,97 +22,111 @@ from tests.helpers.bodies import EXAMPLES
 CASES = 1000
 
 
-async def breaching_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+def _cases(
+    prefix: str,
+    status: str,
+    *,
+    sign_due: str,
+    next_check: str,
+    more: dict[str, str] | None = None,
+) -> str:
+    """CASES cases `prefix`-1 … of GZ-BDC, assigned three days ago and due in five, with the
+    given status, sign deadline, next check and further columns (SQL expressions)."""
+    extra = more or {}
+    columns = "".join(f", {c}" for c in extra)
+    values = "".join(f", {v}" for v in extra.values())
+    return f"""
+        INSERT INTO cases (case_no, tracking_code, status, channel, description,
+                           applicant_phone, applicant_type, lead_department,
+                           first_responsible_department, assigned_at, sign_due_at,
+                           handle_due_at, sla_next_check_at, routing, created_at,
+                           updated_at{columns})
+        SELECT '{prefix}-' || g, '{prefix}' || lpad(g::text, 7, '0'), '{status}', 'window',
+               '测试', '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC',
+               now() - interval '3 days', {sign_due}, now() + interval '5 days', {next_check},
+               '{{}}'::jsonb, now(), now(){values}
+        FROM generate_series(1, {CASES}) AS g
+    """
+
+
+HOUR_AGO = "now() - interval '1 hour'"
+IN_FIVE_DAYS = "now() + interval '5 days'"
+SIGNED = "now() - interval '2 days'"
+
+
+async def _insert(sessionmaker: async_sessionmaker[AsyncSession], *statements: str) -> None:
     async with transaction(sessionmaker) as session:
-        await session.execute(
-            text(f"""
-            INSERT INTO cases (case_no, tracking_code, status, channel, description,
-                               applicant_phone, applicant_type, lead_department,
-                               first_responsible_department,
-                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
-                               created_at, updated_at)
-            SELECT 'T-' || g, 'T' || lpad(g::text, 7, '0'), 'assigned', 'window', '测试',
-                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', now() - interval '3 hours',
-                   now() - interval '1 hour', now() + interval '5 days', now() - interval '1 hour',
-                   '{{}}'::jsonb, now(), now()
-            FROM generate_series(1, {CASES}) AS g
-        """)
-        )
+        for statement in statements:
+            await session.execute(text(statement))
+
+
+async def breaching_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """CASES assigned cases whose sign deadline passed an hour ago."""
+    await _insert(sessionmaker, _cases("T", "assigned", sign_due=HOUR_AGO, next_check=HOUR_AGO))
 
 
 async def overdue_orders(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """CASES cases inside their deadlines, each with one 督办单 due an hour ago."""
-    async with transaction(sessionmaker) as session:
-        await session.execute(
-            text(f"""
-            INSERT INTO cases (case_no, tracking_code, status, channel, description,
-                               applicant_phone, applicant_type, lead_department,
-                               first_responsible_department,
-                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
-                               created_at, updated_at)
-            SELECT 'S-' || g, 'S' || lpad(g::text, 7, '0'), 'signed', 'window', '测试',
-                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', now() - interval '3 days',
-                   now() - interval '2 days', now() + interval '5 days', now() + interval '5 days',
-                   '{{}}'::jsonb, now(), now()
-            FROM generate_series(1, {CASES}) AS g
-        """)
-        )
-        await session.execute(
-            text("""
-            INSERT INTO supervisions (order_no, case_id, department, level, source, reason,
-                                      respond_within, due_at, status, issued_at)
-            SELECT 'DB-20261118-' || lpad(substr(case_no, 3), 4, '0'), id, 'GZ-BDC', 'city',
-                   'order', '测试督办', '2 working_days', now() - interval '1 hour', 'open',
-                   now() - interval '3 days'
-            FROM cases WHERE case_no LIKE 'S-%'
-        """)
-        )
+    await _insert(
+        sessionmaker,
+        _cases("S", "signed", sign_due=SIGNED, next_check=IN_FIVE_DAYS),
+        """
+        INSERT INTO supervisions (order_no, case_id, department, level, source, reason,
+                                  respond_within, due_at, status, issued_at)
+        SELECT 'DB-20261118-' || lpad(substr(case_no, 3), 4, '0'), id, 'GZ-BDC', 'city',
+               'order', '测试督办', '2 working_days', now() - interval '1 hour', 'open',
+               now() - interval '3 days'
+        FROM cases WHERE case_no LIKE 'S-%'
+        """,
+    )
 
 
 async def owed_assists(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """CASES cases inside their deadlines, each waiting for 规划's opinion since an hour ago."""
-    async with transaction(sessionmaker) as session:
-        await session.execute(
-            text(f"""
-            INSERT INTO cases (case_no, tracking_code, status, channel, description,
-                               applicant_phone, applicant_type, lead_department,
-                               first_responsible_department, co_departments, assists_owed,
-                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
-                               created_at, updated_at)
-            SELECT 'A-' || g, 'A' || lpad(g::text, 7, '0'), 'signed', 'window', '测试',
-                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', '{{GZ-GHZY}}', '{{GZ-GHZY}}',
-                   now() - interval '3 days', now() - interval '2 days', now() + interval '5 days',
-                   now() + interval '5 days', '{{}}'::jsonb, now(), now()
-            FROM generate_series(1, {CASES}) AS g
-        """)
-        )
-        await session.execute(
-            text("""
-            INSERT INTO assists (case_id, department, status, requested_at, due_at)
-            SELECT id, 'GZ-GHZY', 'open', now() - interval '3 days', now() - interval '1 hour'
-            FROM cases WHERE case_no LIKE 'A-%'
-        """)
-        )
+    owed = "'{GZ-GHZY}'"
+    await _insert(
+        sessionmaker,
+        _cases(
+            "A",
+            "signed",
+            sign_due=SIGNED,
+            next_check=IN_FIVE_DAYS,
+            more={"co_departments": owed, "assists_owed": owed},
+        ),
+        """
+        INSERT INTO assists (case_id, department, status, requested_at, due_at)
+        SELECT id, 'GZ-GHZY', 'open', now() - interval '3 days', now() - interval '1 hour'
+        FROM cases WHERE case_no LIKE 'A-%'
+        """,
+    )
 
 
 async def crossing_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """CASES signed cases of a city department, reopened twice and due for a look: each
     crosses the default `reopened: 2` threshold."""
-    async with transaction(sessionmaker) as session:
-        await session.execute(
-            text(f"""
-            INSERT INTO cases (case_no, tracking_code, status, channel, description,
-                               applicant_phone, applicant_type, lead_department,
-                               first_responsible_department, reopen_count,
-                               assigned_at, sign_due_at, handle_due_at, sla_next_check_at, routing,
-                               created_at, updated_at)
-            SELECT 'E-' || g, 'E' || lpad(g::text, 7, '0'), 'signed', 'window', '测试',
-                   '13800138001', 'individual', 'GZ-BDC', 'GZ-BDC', 2, now() - interval '3 days',
-                   now() - interval '2 days', now() + interval '5 days', now() - interval '1 hour',
-                   '{{}}'::jsonb, now(), now()
-            FROM generate_series(1, {CASES}) AS g
-        """)
-        )
+    await _insert(
+        sessionmaker,
+        _cases("E", "signed", sign_due=SIGNED, next_check=HOUR_AGO, more={"reopen_count": "2"}),
+    )
+
+
+async def lapsing_reviews(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """CASES answers rated unsatisfied whose 不满意甄别 nobody decided: due an hour ago."""
+    await _insert(
+        sessionmaker,
+        _cases(
+            "L",
+            "rating_review",
+            sign_due=SIGNED,
+            next_check=HOUR_AGO,
+            more={
+                "replied_at": "now() - interval '2 days'",
+                "satisfaction": "'unsatisfied'",
+                "rating_outcome": "'pending'",
+                "rating_review_due_at": HOUR_AGO,
+            },
+        ),
+    )
 
 
 def leftovers(var: Path, *, ours: bool = False) -> list[psutil.Process]:
