@@ -35,8 +35,9 @@ async def test_the_applicant_hears_of_every_step_in_order(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     """Registered, assigned, suspended (why), resumed (new deadline), replied (the answer and
-    how to rate), the unsatisfied rating's review, reopened and closed: each once, in the order they happened, to the phone
-    given, with nothing of the ID number and no more of the complaint than the template."""
+    how to rate), the unsatisfied rating's review, reopened and closed: each once, in the order
+    they happened, to the phone given, with nothing of the ID number and no more of the
+    complaint than the template."""
     clock.set(datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI))
     body = {**ESTATE, "applicant": {**ESTATE["applicant"], "id_number": "11010519491231002X"}}
     case = (await intake.post("/api/v1/cases", json=body, headers=keys["window"])).json()
@@ -59,7 +60,9 @@ async def test_the_applicant_hears_of_every_step_in_order(
     )
     assert r.status_code == 200, r.text
     r = await routing.post(
-        f"/api/v1/cases/{no}/rating-review", json={"decision": "reopen"}, headers=keys["coordinator"]
+        f"/api/v1/cases/{no}/rating-review",
+        json={"decision": "reopen"},
+        headers=keys["coordinator"],
     )
     assert r.status_code == 200, r.text
     await do(routing, no, "sign", keys["bdc"])

@@ -1,8 +1,8 @@
 """One deadline calculator: whatever a case goes through, the deadlines the live actions leave on
 it are the ones its history implies (`timeline.derive`), and a calendar recompute changes
 nothing. Hypothesis drives random histories (route, sign, suspend, resume, extend, transfer,
-return, assign, reply, reopen by 不满意甄别 or its lapse) from random starts between mid-September and New Year: across
-the National Day holidays, their make-up working weekends and into a stand-in year, under a
+return, assign, reply, reopen by 不满意甄别 or its lapse) from random starts between
+mid-September and New Year: across the National Day holidays, their make-up working weekends and into a stand-in year, under a
 working-time policy and under the natural-time urgent one."""
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ async def _act(session: AsyncSession, action: str, no: str, case: Any, now: date
         await cases.give_feedback(session, no, unhappy, actor=COORDINATOR, now=now)
         later = now + timedelta(seconds=1)
         if action == "reopen":
-            decision = forms.RatingReviewDecision(decision=forms.RatingDecision.reopen)
-            await rating_review.decide(session, no, decision, actor=COORDINATOR, now=later)
+            redo = forms.RatingReviewDecision(decision=forms.RatingDecision.reopen)
+            await rating_review.decide(session, no, redo, actor=COORDINATOR, now=later)
         else:
             await rating_review.lapse(session, await repository.get_by_no(session, no), now=later)
 
