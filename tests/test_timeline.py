@@ -2,8 +2,8 @@
 it are the ones its history implies (`timeline.derive`), and a calendar recompute changes
 nothing. Hypothesis drives random histories (route, sign, suspend, resume, extend, transfer,
 return, assign, reply, reopen by 不满意甄别 or its lapse) from random starts between
-mid-September and New Year: across the National Day holidays, their make-up working weekends and into a stand-in year, under a
-working-time policy and under the natural-time urgent one."""
+mid-September and New Year: across the National Day holidays, their make-up working weekends
+and into a stand-in year, under a working-time policy and under the natural-time urgent one."""
 
 from __future__ import annotations
 
