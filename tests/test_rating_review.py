@@ -94,6 +94,8 @@ async def test_an_undecided_review_reopens_on_time(
         {"outcome": "lapsed"},
     )
     assert shown["feedback"]["rating_outcome"] == "lapsed"
+    reviews = (await routing.get("/api/v1/stats/reviews", headers=keys["coordinator"])).json()
+    assert reviews["ratings"] == {"pending": 0, "reopened": 0, "upheld": 0, "lapsed": 1}
     late = await routing.post(
         f"/api/v1/cases/{no}/rating-review",
         json={"decision": "uphold", "reason": "答复依据充分"},
@@ -143,6 +145,11 @@ async def test_an_upheld_answer_closes_and_the_figures_keep_the_rating(
         1,
         100.0,
     )
+    reviews = (await routing.get("/api/v1/stats/reviews", headers=dashboard)).json()
+    assert reviews["ratings"] == {"pending": 0, "reopened": 0, "upheld": 1, "lapsed": 0}
+    assert [(d["department"], d["upheld"]) for d in reviews["rating_departments"]] == [
+        ("GZ-BDC", 1)
+    ]
 
 
 async def test_concurrent_decisions_leave_one_outcome(

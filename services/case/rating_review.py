@@ -81,7 +81,7 @@ async def decide(
         case.rating_outcome = RatingOutcome.upheld.value
         case.rating_review_due_at = None
         reschedule(case)
-        await notify_followers(session, case, "rating_upheld", {"reason": data.reason})
+        await notify_followers(session, case, "rating_upheld")  # the reason: in the history
         return case
     await _reopen(session, case, RatingOutcome.reopened, actor=actor, now=now, reason=data.reason)
     return case

@@ -163,9 +163,30 @@ class DepartmentReviews(ReviewCounts):
     name: str | None
 
 
+class RatingReviewCounts(View):
+    """不满意甄别: the cases registered in the period whose latest unsatisfied rating was
+    reviewed, by what became of it."""
+
+    pending: int = Field(description="waiting for a coordinator's decision")
+    reopened: int = Field(description="a coordinator had the case redone (重办)")
+    upheld: int = Field(description="the answer stood; set aside in the adjusted 满意率")
+    lapsed: int = Field(description="nobody decided in time: reopened by the sweep")
+
+
+class DepartmentRatingReviews(RatingReviewCounts):
+    department: str = Field(examples=["GZ-BDC"], description="the case's lead department")
+    name: str | None
+
+
 class ReviewFigures(View):
     replies: ReviewCounts
     departments: list[DepartmentReviews]
+    ratings: RatingReviewCounts | None = Field(
+        default=None, description="不满意甄别, all departments together"
+    )
+    rating_departments: list[DepartmentRatingReviews] = Field(
+        default_factory=list, description="不满意甄别 per lead department"
+    )
 
 
 class KindCount(View):
