@@ -45,6 +45,9 @@ class May(StrEnum):
     read_handover = "read a duty shift's handover"
     review_replies = "approve or send back a reply before the citizen reads it"
     review_ratings = "decide whether an unsatisfied rating is redone or the answer stands"
+    rectify = "open, verify or reopen a rectification (整改)"
+    work_on_rectifications = "start a rectification it owns or say it is done"
+    read_rectifications = "read rectifications"
 
 
 ROLES: dict[May, frozenset[R]] = {
@@ -106,6 +109,13 @@ ROLES: dict[May, frozenset[R]] = {
     # 不满意甄别: the centre's coordinator, who neither gave the answer nor rated it (a
     # department would judge its own answer; a supervisor judges the coordinator's figures).
     May.review_ratings: frozenset({R.coordinator}),
+    # 整改: the government's supervisors open and judge the fix; the owning department makes
+    # it; the coordinators who see the cases, the dashboard and the admin read the register.
+    May.rectify: frozenset({R.supervisor}),
+    May.work_on_rectifications: frozenset({R.department}),
+    May.read_rectifications: frozenset(
+        {R.supervisor, R.coordinator, R.department, R.dashboard, R.admin}
+    ),
 }
 
 

@@ -278,3 +278,13 @@ class RatingOutcome(StrEnum):
     set aside in the adjusted 满意率."""
     lapsed = "lapsed"
     """Nobody decided in time: redone, as a reopen."""
+
+
+class RectificationStatus(StrEnum):
+    """整改: opened by a supervisor, under way at the owner, done (what changed, the document),
+    verified by the supervisor, or reopened by them (back to `in_progress`)."""
+
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    verified = "verified"

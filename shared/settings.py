@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     e.g. the 12345 platform on the intranet. Everything else private, loopback or link-local is
     refused (SSRF)."""
     return_within: str = "1 working_days"
+    rectification_card: Literal["none", "yellow", "red"] = "yellow"
+    """整改 left undone past its due time: the card its owner gets (once), or none."""
     rating_review_within: str = "2 working_days"
     """不满意甄别: how long a coordinator has to decide an unsatisfied rating (reopen or uphold);
     undecided by then, the case reopens (RATING_REVIEW_WITHIN)."""

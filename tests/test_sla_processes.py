@@ -1,7 +1,7 @@
 """Two sweeping processes, one killed mid-sweep: still exactly one yellow card per case; two
 killed and two restarted: still exactly one card per overdue 督办单, per 协办 opinion owed past
 its time, one escalation (with its one order) per threshold crossed, and one reopening per
-不满意甄别 left undecided."""
+不满意甄别 left undecided, and one card per 整改 left undone past its time."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from tests.helpers.processes import (
     breaching_cases,
     crossing_cases,
     lapsing_reviews,
+    late_rectifications,
     overdue_orders,
     owed_assists,
 )
@@ -241,3 +242,34 @@ async def test_lapsed_rating_reviews_two_workers_killed_and_restarted(
             )
         )
     assert cases == once == lapsed == noted == distinct == told == CASES
+
+
+async def test_late_rectifications_two_workers_killed_and_restarted(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """整改 left undone past its time: one card and one history row each."""
+    await late_rectifications(sessionmaker)
+
+    async def carded() -> int:
+        async with sessionmaker() as session:
+            found = await session.scalar(
+                select(func.count()).select_from(Card).where(Card.deadline == "rectification")
+            )
+        return found or 0
+
+    await two_killed_and_restarted(database_url, carded)
+    async with sessionmaker() as session:
+        total, distinct = (
+            await session.execute(
+                select(func.count(), func.count(func.distinct(Card.rectification_id))).where(
+                    Card.deadline == "rectification", Card.department == "GZ-GHZY"
+                )
+            )
+        ).one()
+        marked = await session.scalar(
+            text("SELECT count(*) FROM rectifications WHERE overdue_at IS NOT NULL")
+        )
+        noted = await session.scalar(
+            text("SELECT count(*) FROM rectification_events WHERE action = 'overdue'")
+        )
+    assert total == distinct == marked == noted == CASES

@@ -325,6 +325,7 @@ async def test_monthly_report_json_and_xlsx(
         "黄红牌",
         "申诉",
         "督办与提级",
+        "整改",
         "问题线索",
     ]
     assert str(book["概况"]["A1"].value).startswith("办不成事反映窗口 月度报告 2026-11(生成于 ")

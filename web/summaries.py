@@ -180,6 +180,31 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "答复退回 · Send a reply back to the lead, with the reason",
         "The same reviewers. The handling deadline that was running stays.",
     ),
+    "open_rectification": (
+        "整改立项 · Open a rectification: the owner is to fix what a kind of case shows",
+        "A supervisor (a unit-bound one for departments of its subtree). The topic (keywords as "
+        "共性问题 gives them) and/or the cases; due in working days. Late and not done, the owner "
+        "gets one card as RECTIFICATION_CARD says.",
+    ),
+    "list_rectifications": (
+        "整改台账 · The rectification register, newest first, each with its recurrence",
+        "Supervisors, coordinators, the dashboard and admins (a unit-bound key its subtree's); "
+        "a department key its own.",
+    ),
+    "get_rectification": (
+        "整改详情 · One rectification: its cases (figures, not people), history, recurrence",
+        "Another department's or another unit's answers 404.",
+    ),
+    "start_rectification": ("整改启动 · The owner takes the rectification in hand", ""),
+    "finish_rectification": (
+        "整改完成 · The owner says what changed and the document that says so",
+        "From then on, cases matching the topic count as its recurrence.",
+    ),
+    "verify_rectification": ("整改验收 · A supervisor verifies a done rectification", ""),
+    "reopen_rectification": (
+        "整改退回 · A supervisor reopens a done or verified rectification, with the reason",
+        "Optionally with a new due time in working days.",
+    ),
     "decide_rating_review": (
         "不满意甄别 · Decide an unsatisfied rating: redo the case or uphold the answer",
         "A coordinator (a unit-bound one within its subtree), while the case is `rating_review`. "

@@ -16,6 +16,8 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.department import repository as departments
+from services.rectification import figures as rectification_figures
+from services.rectification.responses import RectificationFigures
 from services.reports.responses import CardCounts, MonthlyReport, ReportCard
 from services.sla import cards
 from services.stats import common_issues, conduct, service
@@ -62,6 +64,7 @@ async def build(
         appeals=[c for c in listed if c.appealed_at],
         supervision=await supervision_figures.figures(session, period),
         leads=await conduct.leads(session, period),
+        rectifications=await rectification_figures.month(session, month, *period.bounds(), units),
     )
 
 
@@ -184,7 +187,18 @@ def to_xlsx(report: MonthlyReport) -> bytes:
             ["红牌", report.cards.red],
             ["申诉", report.cards.appealed],
             ["申诉撤销", report.cards.revoked],
-        ],
+        ]
+        + (
+            [
+                ["整改立项", report.rectifications.opened],
+                ["整改完成", report.rectifications.done],
+                ["整改验收", report.rectifications.verified],
+                ["整改逾期", report.rectifications.overdue],
+                ["整改后复发", report.rectifications.recurred],
+            ]
+            if report.rectifications is not None
+            else []
+        ),
         caption,
     )
     _sheet(
@@ -302,6 +316,8 @@ def to_xlsx(report: MonthlyReport) -> bytes:
     )
     if report.supervision is not None:
         _supervision_sheet(book, report.supervision, caption)
+    if report.rectifications is not None:
+        _rectification_sheet(book, report.rectifications, caption)
     if report.leads is not None:
         _sheet(
             book,
@@ -387,6 +403,49 @@ def _supervision_sheet(book: Workbook, figures: SupervisionFigures, caption: str
                 d.escalations,
             ]
             for d in figures.departments
+        ],
+        caption,
+    )
+
+
+RECTIFICATION_STATUSES = {
+    "open": "待整改",
+    "in_progress": "整改中",
+    "done": "已完成",
+    "verified": "已验收",
+}
+
+
+def _rectification_sheet(book: Workbook, figures: RectificationFigures, caption: str) -> None:
+    _sheet(
+        book,
+        "整改",
+        [
+            "编号",
+            "标题",
+            "责任部门代码",
+            "责任部门",
+            "状态",
+            "期限",
+            "完成时间",
+            "验收时间",
+            "逾期时间",
+            "本月复发",
+        ],
+        [
+            [
+                r.id,
+                r.title,
+                r.department,
+                r.department_name,
+                RECTIFICATION_STATUSES.get(r.status, r.status),
+                local_time(r.due_at),
+                local_time(r.done_at),
+                local_time(r.verified_at),
+                local_time(r.overdue_at),
+                r.recurred,
+            ]
+            for r in figures.items
         ],
         caption,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from services.rectification.responses import RectificationFigures
 from services.sla.responses import CardOut
 from services.stats.responses import (
     CategoryFigures,
@@ -45,4 +46,7 @@ class MonthlyReport(View):
     )
     leads: list[ConductLead] | None = Field(
         default=None, description="问题线索: the month's 能办不办 (`kind: refused`) cases, masked"
+    )
+    rectifications: RectificationFigures | None = Field(
+        default=None, description="整改: the month's rectifications and their recurrence"
     )

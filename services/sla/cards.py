@@ -79,6 +79,9 @@ def card_out(card: Card, case: CardCase | None) -> CardOut:
         appealed_at=shanghai_iso(card.appealed_at),
         decided_at=shanghai_iso(card.decided_at),
         decision_note=redact(card.decision_note, **who),
+        supervision_id=card.supervision_id,
+        assist_id=card.assist_id,
+        rectification_id=card.rectification_id,
     )
 
 

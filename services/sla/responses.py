@@ -10,7 +10,9 @@ class CardOut(BaseModel):
     case_no: str | None = Field(description="None for a department's monthly red card")
     department: str
     colour: str = Field(examples=["yellow", "red"])
-    deadline: str = Field(examples=["sign", "handle", "drag", "monthly"])
+    deadline: str = Field(
+        examples=["sign", "handle", "drag", "monthly", "supervision", "assist", "rectification"]
+    )
     due_at: str | None
     month: str = Field(examples=["2026-11"])
     points: int
@@ -24,6 +26,9 @@ class CardOut(BaseModel):
     decision_note: str | None = Field(
         description="the supervisor's words, with the applicant's name and numbers masked"
     )
+    supervision_id: int | None = Field(default=None, description="deadline `supervision`")
+    assist_id: int | None = Field(default=None, description="deadline `assist`")
+    rectification_id: int | None = Field(default=None, description="deadline `rectification`")
 
 
 class Score(BaseModel):

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.clock import years
+from services.rectification import sweep as rectifications
 from services.sla import assists
 from services.sla.sweep import SweepResult, sweep_batch
 from services.supervision.sweep import overdue_batch
@@ -17,6 +18,7 @@ Batch = Callable[..., Awaitable[int]]
 LATE: tuple[tuple[str, Batch], ...] = (
     ("orders_overdue", overdue_batch),  # 督办单 left unanswered past their time
     ("assists_overdue", assists.overdue_batch),  # 协办 opinions owed past their time
+    ("rectifications_overdue", rectifications.overdue_batch),  # 整改 undone past its time
 )
 """What else falls due besides the cases' own deadlines, each a batch of its own rows, and the
 `SweepResult` field that counts it."""

@@ -46,6 +46,8 @@ class SweepResult:
     """Cases raised a level (提级), one per threshold crossed."""
     assists_overdue: int = 0
     """协办 opinions found owed past their time (services/sla/assists.py): one card each."""
+    rectifications_overdue: int = 0
+    """整改 found undone past its due time (services/rectification/sweep.py)."""
     reviews_lapsed: int = 0
     """不满意甄别 left undecided in time: reopened."""
 
@@ -346,4 +348,5 @@ def summary(result: SweepResult) -> dict[str, Any]:
         "escalations": result.escalations,
         "assists_overdue": result.assists_overdue,
         "reviews_lapsed": result.reviews_lapsed,
+        "rectifications_overdue": result.rectifications_overdue,
     }

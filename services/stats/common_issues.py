@@ -16,14 +16,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import keywords as words_of
 from services.privacy import APPLICANT, applicant_of, erase
 from services.stats import responses
 from services.stats.service import Period
-from shared.models import Case
+from shared.models import Case, Rectification
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,10 @@ def cluster(items: list[Item], *, min_cases: int = 3, max_topics: int = 20) -> l
             break
         members = [item for item in pool.values() if word in item.words]
         inner = Counter(k for item in members for k in item.words)
-        top_words = [k for k, _ in _top(inner, 4)]
-        second = next((k for k in top_words if k != word), None)
+        # The word that formed the topic first (a rectification's topic is read that way),
+        # then the three its cases share most.
+        top_words = [word, *[k for k, _ in _top(inner, 4) if k != word][:3]]
+        second = top_words[1] if len(top_words) > 1 else None
         topics.append(Topic(f"{word}·{second}" if second else word, top_words, members))
         for item in members:
             del pool[item.id]
@@ -121,6 +123,7 @@ async def common_issues(
     # Seconds of CPU over thousands of cases must not stall the event loop's other requests.
     topics = await asyncio.to_thread(cluster, items, min_cases=min_cases)
     by_id = {r.id: r for r in rows}
+    fixing = await _rectified(session)
     out = []
     for topic in topics:
         departments = Counter(i.lead_department for i in topic.items if i.lead_department)
@@ -137,9 +140,23 @@ async def common_issues(
                     responses.TopicDepartment(department=d, cases=n)
                     for d, n in departments.most_common()
                 ],
+                rectifications=fixing.get(topic.keywords[0], []),
             )
         )
     return out
+
+
+async def _rectified(session: AsyncSession) -> dict[str, list[int]]:
+    """整改 already opened, by the word that formed their topic: the register is small."""
+    rows = await session.execute(
+        select(Rectification.topic[1], Rectification.id)
+        .where(func.cardinality(Rectification.topic) > 0)
+        .order_by(Rectification.id)
+    )
+    found: dict[str, list[int]] = {}
+    for word, rectification_id in rows.tuples():
+        found.setdefault(str(word), []).append(int(rectification_id))
+    return found
 
 
 BACKFILL_BATCH = 1000

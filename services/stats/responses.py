@@ -104,6 +104,11 @@ class Topic(View):
     cases: int
     examples: list[TopicExample] = Field(description="up to five of its cases")
     departments: list[TopicDepartment] = Field(description="lead departments, most cases first")
+    rectifications: list[int] = Field(
+        default_factory=list,
+        description="整改 already opened on this topic (their topic's first word is this "
+        "topic's first keyword), by id",
+    )
 
 
 class OrderCounts(View):

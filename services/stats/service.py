@@ -51,14 +51,24 @@ class Period:
     def during(self, moment: Any) -> list[ColumnElement[bool]]:
         """The period's Shanghai days as conditions on a moment (a case's creation, an order's
         issue, a reply's submission)."""
+        start, end = self.bounds()
         found: list[ColumnElement[bool]] = []
-        if self.date_from:
-            found.append(moment >= datetime.combine(self.date_from, time.min, SHANGHAI))
-        if self.date_to:
-            found.append(
-                moment < datetime.combine(self.date_to + timedelta(days=1), time.min, SHANGHAI)
-            )
+        if start:
+            found.append(moment >= start)
+        if end:
+            found.append(moment < end)
         return found
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The first moment of the period and the first after it (None: open-ended)."""
+        return (
+            datetime.combine(self.date_from, time.min, SHANGHAI) if self.date_from else None,
+            (
+                datetime.combine(self.date_to + timedelta(days=1), time.min, SHANGHAI)
+                if self.date_to
+                else None
+            ),
+        )
 
     def where(self, stmt: Select[Any]) -> Select[Any]:
         stmt = stmt.where(*self.during(Case.created_at))

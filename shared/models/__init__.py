@@ -15,6 +15,7 @@ from shared.models.hotline import HotlineOrder, HotlinePush
 from shared.models.idempotency import IdempotencyRecord
 from shared.models.notice import Notice, NoticeTemplate, SmsReply
 from shared.models.outbox import OutboxMessage
+from shared.models.rectification import Rectification, RectificationCase, RectificationEvent
 from shared.models.reply_review import ReplyReviewRecord
 from shared.models.rules import RuleDraft, RuleVersion
 from shared.models.stats import (
@@ -50,6 +51,9 @@ __all__ = [
     "Notice",
     "NoticeTemplate",
     "OutboxMessage",
+    "Rectification",
+    "RectificationCase",
+    "RectificationEvent",
     "ReplyReviewRecord",
     "RuleDraft",
     "RuleVersion",

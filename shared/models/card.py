@@ -21,7 +21,8 @@ class Card(Base):
     __table_args__ = (
         CheckConstraint("colour IN ('yellow', 'red')", name="colour"),
         CheckConstraint(
-            "deadline IN ('sign', 'handle', 'drag', 'monthly', 'supervision', 'assist')",
+            "deadline IN ('sign', 'handle', 'drag', 'monthly', 'supervision', 'assist', "
+            "'rectification')",
             name="deadline",
         ),
         CheckConstraint("status IN ('active', 'appealed', 'upheld', 'revoked')", name="status"),
@@ -38,6 +39,12 @@ class Card(Base):
             "assist_id",
             unique=True,
             postgresql_where=text("assist_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_cards_rectification",
+            "rectification_id",
+            unique=True,
+            postgresql_where=text("rectification_id IS NOT NULL"),
         ),
         Index(
             "uq_cards_supervision",
@@ -75,6 +82,10 @@ class Card(Base):
     """The 督办单 left unanswered past its time (deadline `supervision`)."""
     assist_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("assists.id"))
     """The 协办 task owed past its time (deadline `assist`), carding the co-department."""
+    rectification_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("rectifications.id")
+    )
+    """The 整改 left undone past its time (deadline `rectification`), carding its owner."""
 
 
 class Warning(Base):

@@ -71,6 +71,8 @@ class Case(Base):
         Index("ix_cases_created_at_id", "created_at", "id"),
         Index("ix_cases_applicant_phone_created_at", "applicant_phone", "created_at"),
         Index("ix_cases_keywords_missing", "id", postgresql_where=text("keywords IS NULL")),
+        # 整改: a rectification's recurrence, the cases whose keywords hold its topic.
+        Index("ix_cases_keywords", "keywords", postgresql_using="gin"),
         Index(
             "ix_cases_anonymise_due",
             "closed_at",

@@ -209,3 +209,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def late_rectifications(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """CASES rectifications of 规划, undone and due an hour ago."""
+    await _insert(
+        sessionmaker,
+        f"""
+        INSERT INTO rectifications (title, problem, department, topic, status, due_days, due_at,
+                                    created_at, updated_at)
+        SELECT '整改' || g, '测试', 'GZ-GHZY', '{{违章,注记}}', 'open', 1,
+               now() - interval '1 hour', now() - interval '2 days', now()
+        FROM generate_series(1, {CASES}) AS g
+        """,
+    )
