@@ -230,7 +230,8 @@ async def test_a_late_rectification_cards_its_owner_once(
         ).all()
     assert [tuple(c) for c in cards] == [("GZ-GHZY", "yellow", "rectification", None)]
     shown = (await routing.get(f"/api/v1/rectifications/{rid}", headers=supervisor)).json()
-    assert shown["overdue_at"] is not None and shown["card_id"] is not None
+    assert shown["overdue_at"] is not None
+    assert shown["card_id"] is not None
     assert shown["history"][-1]["action"] == "overdue"
     listed = (
         await routing.get("/api/v1/cards", params={"department": "GZ-GHZY"}, headers=supervisor)
