@@ -19,7 +19,7 @@ from shared.database import transaction
 from shared.models import Card
 from shared.timeutil import SHANGHAI
 from tests.helpers.cases import case
-from tests.helpers.clock import ManualClock
+from tests.helpers.clock import TEST_NOW, ManualClock, stand_in_calendar
 from tests.helpers.keys import KeyFactory
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
@@ -308,3 +308,20 @@ async def test_common_issues_say_which_topics_have_a_rectification_and_the_repor
     assert rows[2][:5] == (rid, BODY["title"], "GZ-GHZY", "广州市规划和自然资源局", "待整改")
     overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=3, values_only=True)}
     assert overview["整改立项"] == 1
+
+
+async def test_a_due_time_into_a_year_without_a_calendar_is_an_estimate_and_says_so(
+    routing: httpx.AsyncClient, make_key: KeyFactory, clock: ManualClock
+) -> None:
+    """In December a month's fix reaches a year whose holidays may not be announced: the
+    working days there are counted Monday to Friday, and the answer says it is an estimate."""
+    unknown = stand_in_calendar().first_unknown_year(TEST_NOW.year)
+    clock.set(datetime(unknown - 1, 12, 21, 10, 0, tzinfo=SHANGHAI))
+    supervisor = await make_key("supervisor")
+    r = await routing.post("/api/v1/rectifications", json=BODY, headers=supervisor)
+    assert r.status_code == 201, r.text
+    assert r.json()["due_estimated"] is True
+    assert r.json()["due_at"].startswith(f"{unknown}-01-")
+    assert not r.json()["due_at"].startswith(f"{unknown}-01-01")  # 元旦 is off in any year
+    near = await routing.post("/api/v1/rectifications", json={**BODY, "due": 2}, headers=supervisor)
+    assert near.json()["due_estimated"] is False

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), server_default="open", nullable=False),
         sa.Column("due_days", sa.Integer(), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("due_estimated", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("overdue_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("change", sa.String(length=16), nullable=True),
         sa.Column("change_note", sa.Text(), nullable=True),

@@ -54,6 +54,10 @@ def _library_knows(year: int) -> bool:
     return True
 
 
+FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+"""(month, day) of the statutory holidays that fall on the same date every year."""
+
+
 @dataclass
 class YearSchedule:
     """An operator's schedule for one year: holidays off and make-up days on; other days follow
@@ -100,6 +104,18 @@ class WorkCalendar:
                 on.append(day)
             day += timedelta(days=1)
         return off, on
+
+    def with_plain_years(self, *years: int) -> WorkCalendar:
+        """This calendar with `years` taken as plain years: Monday to Friday, less the statutory
+        holidays fixed by date (元旦, 劳动节's first two days, 国庆's first three); the lunar ones
+        and the make-up days are unknown. For a deadline that is an estimate by nature and says
+        so (a rectification's weeks), never for a case's."""
+        plain = {
+            year: YearSchedule(holidays=frozenset(date(year, m, d) for m, d in FIXED_HOLIDAYS))
+            for year in years
+            if not self.knows(year)
+        }
+        return WorkCalendar(hours=self.hours, schedules={**self.schedules, **plain})
 
     def knows(self, year: int) -> bool:
         return year in self.schedules or _library_knows(year)

@@ -47,6 +47,11 @@ class RectificationOut(View):
     status: str = Field(examples=["in_progress"], description="open, in_progress, done, verified")
     due_days: int = Field(description="working days it was given")
     due_at: ShownTime
+    due_estimated: bool = Field(
+        default=False,
+        description="part of the working days fell in a year whose calendar was not loaded "
+        "and were counted Monday to Friday (load the year's calendar; the due time stays)",
+    )
     overdue_at: ShownTime | None = Field(
         default=None, description="when the sweep found it late and not done (once)"
     )

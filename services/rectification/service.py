@@ -66,13 +66,25 @@ def _record(
     )
 
 
-def _due(now: datetime, days: int, calendar: WorkCalendar, field: str) -> datetime:
-    try:
-        return deadlines.add(now, Duration(days, "working_days"), calendar)
-    except CalendarUnknown as exc:
-        raise invalid(
-            field, f"{days} working days reach a year the calendar does not know"
-        ) from exc
+ASSUMED_YEARS = 3
+"""How many unknown years a due time may cross on the Monday-to-Friday assumption (250 working
+days reach at most two)."""
+
+
+def _due(now: datetime, days: int, calendar: WorkCalendar, field: str) -> tuple[datetime, bool]:
+    """`days` working days from `now`, and whether part of them fell in a year whose calendar is
+    not loaded and were counted Monday to Friday (an estimate the answer says it is: in December
+    a month's fix reaches a year whose holidays are not yet announced)."""
+    plain: list[int] = []
+    while True:
+        try:
+            at = deadlines.add(now, Duration(days, "working_days"), calendar)
+            return at, bool(plain)
+        except CalendarUnknown as exc:
+            if len(plain) >= ASSUMED_YEARS:
+                raise invalid(field, f"{days} working days reach too far ahead") from exc
+            plain.append(exc.year)
+            calendar = calendar.with_plain_years(exc.year)
 
 
 async def _linked(session: AsyncSession, case_nos: list[str], actor: Principal) -> list[int]:
@@ -116,7 +128,10 @@ async def open_rectification(
     if actor.units is not None and owner.code not in actor.units:
         raise forbidden(f"department {owner.code} is outside this key's unit")
     case_ids = await _linked(session, data.case_nos, actor)
+    due_at, estimated = _due(now, data.due, calendar, "due")
     rectification = Rectification(
+        due_at=due_at,
+        due_estimated=estimated,
         title=data.title,
         problem=data.problem,
         department=owner.code,
@@ -124,7 +139,6 @@ async def open_rectification(
         topic=list(dict.fromkeys(data.topic)),
         status=S.open.value,
         due_days=data.due,
-        due_at=_due(now, data.due, calendar, "due"),
         created_at=now,
         updated_at=now,
         created_by_key_id=actor.key_id,
@@ -243,7 +257,7 @@ async def reopen(
     rectification.reopen_count += 1
     if data.due is not None:
         rectification.due_days = data.due
-        rectification.due_at = _due(now, data.due, calendar, "due")
+        rectification.due_at, rectification.due_estimated = _due(now, data.due, calendar, "due")
         rectification.overdue_at = None
     _record(
         session,
@@ -338,6 +352,7 @@ async def out(
         status=rectification.status,
         due_days=rectification.due_days,
         due_at=shanghai_iso(rectification.due_at),
+        due_estimated=rectification.due_estimated,
         overdue_at=shanghai_iso(rectification.overdue_at),
         card_id=card_id,
         change=rectification.change,

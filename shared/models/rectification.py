@@ -4,7 +4,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -45,6 +54,9 @@ class Rectification(Base):
     status: Mapped[str] = mapped_column(String(16), server_default="open")
     due_days: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime]
+    due_estimated: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)
+    """Part of the working days fell in a year whose calendar was not loaded and were counted
+    Monday to Friday."""
     overdue_at: Mapped[datetime | None]
     """When the sweep found it late and not done (once)."""
     change: Mapped[str | None] = mapped_column(String(16))
