@@ -8,6 +8,7 @@ demand. Without DATABASE_URL it uses the running `gaodedim run`'s database (or s
 examples:
   gaodedim departments import examples/departments.sample.json
   gaodedim rules import examples/rules.sample.json --publish
+  gaodedim matters import examples/matters.sample.json
   gaodedim keys create --role security_admin --holder "陈静 (信息中心)"
   gaodedim keys create --role department --department GZ-BDC --holder 李明 --label "BDC desk 3"
   gaodedim calendar load 2027 calendar-2027.json
@@ -184,6 +185,20 @@ def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
         if args.publish:
             result["version"] = await versions.publish(session, actor=SYSTEM)
         return result
+
+    print(json.dumps(_with_session(settings, work)))
+    return 0
+
+
+def cmd_matters_import(args: argparse.Namespace, settings: Settings) -> int:
+    from services.matter import catalogue
+    from services.matter.schemas import Catalogue
+
+    document = Catalogue.model_validate_json(_read(args.file))
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        saved = await catalogue.publish(session, document, actor=SYSTEM, now=utcnow())
+        return saved.model_dump()
 
     print(json.dumps(_with_session(settings, work)))
     return 0
@@ -390,6 +405,13 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--version", type=int, dest="table_version", help="a published version")
     which.add_argument("--draft", action="store_true", help="the saved draft")
     show.set_defaults(func=cmd_rules_show)
+
+    matters = sub.add_parser("matters", help="the matter catalogue (办事指南)").add_subparsers(
+        dest="matters_command", required=True
+    )
+    mimp = matters.add_parser("import", help="import the whole catalogue as a new version")
+    mimp.add_argument("file", help="a catalogue like examples/matters.sample.json")
+    mimp.set_defaults(func=cmd_matters_import)
 
     cal = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(
         dest="calendar_command", required=True

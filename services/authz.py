@@ -48,6 +48,7 @@ class May(StrEnum):
     rectify = "open, verify or reopen a rectification (整改)"
     work_on_rectifications = "start a rectification it owns or say it is done"
     read_rectifications = "read rectifications"
+    read_matters = "search the matter catalogue"
 
 
 ROLES: dict[May, frozenset[R]] = {
@@ -116,6 +117,9 @@ ROLES: dict[May, frozenset[R]] = {
     May.read_rectifications: frozenset(
         {R.supervisor, R.coordinator, R.department, R.dashboard, R.admin}
     ),
+    # 办事指南: those who tell a citizen what to bring (the window, the hotline, the coordinator),
+    # the departments whose matters they are, and the admin who imports it.
+    May.read_matters: frozenset({R.window, R.hotline, R.coordinator, R.department, R.admin}),
 }
 
 

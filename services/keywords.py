@@ -81,6 +81,15 @@ def warm() -> None:
     _extractor().extract_tags("预热", topK=1)
 
 
+def for_search(text: str) -> list[str]:
+    """`text` cut into words as a search needs them: jieba's search mode also yields the shorter
+    words inside a long one (`营业执照` gives 营业, 执照, 营业执照)."""
+    _extractor()  # the logging quieted, the dictionary loaded once per process
+    import jieba
+
+    return [w for w in jieba.cut_for_search(text) if w.strip()]
+
+
 def keywords(text: str, top: int = 6) -> list[str]:
     """The `top` heaviest words, ties broken by the word itself: jieba breaks them in hash
     order, which differs between processes, so the worker and an API would store and compute

@@ -180,6 +180,16 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "答复退回 · Send a reply back to the lead, with the reason",
         "The same reviewers. The handling deadline that was running stays.",
     ),
+    "import_matters": (
+        "办事指南导入 · Import the matter catalogue as a new version, in force at once",
+        "The admin. Every matter's department must exist (422 naming it).",
+    ),
+    "search_matters": (
+        "办事指南查询 · Find a matter by a word of its name, materials or questions",
+        "Windows, the hotline, coordinators, departments and admins. Full-width and "
+        "traditional characters are read as their plain forms; the best `limit` matches.",
+    ),
+    "get_matter": ("办事指南详情 · One matter: its materials (一次性告知), basis, answers", ""),
     "open_rectification": (
         "整改立项 · Open a rectification: the owner is to fix what a kind of case shows",
         "A supervisor (a unit-bound one for departments of its subtree). The topic (keywords as "

@@ -134,10 +134,23 @@ class CaseCreate(Strict):
 
 class ResolveOnSpot(Strict):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"note": "当场一次性告知继承登记所需材料清单,已预约补件"}]}
+        json_schema_extra={
+            "examples": [
+                {"note": "当场一次性告知继承登记所需材料清单,已预约补件"},
+                {"note": "按标准答复当场解释", "answer_id": "BDC-ZYDJ#illegal-mark"},
+            ]
+        }
     )
 
     note: Annotated[Text, Field(max_length=2000)]
+    answer_id: (
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}#[A-Za-z0-9_-]{1,32}$")]
+        | None
+    ) = Field(
+        default=None,
+        description="a standard answer of the matter catalogue the window gave, `<matter "
+        "code>#<answer id>` (办事指南); kept with the step and shown on the tracking card",
+    )
 
 
 class OutOfScope(Strict):

@@ -34,7 +34,7 @@ from shared import audit
 from shared.durations import parse_duration
 from shared.enums import Action, CaseStatus, Note, Role
 from shared.errors import conflict, forbidden, invalid
-from shared.models import Case, CaseEvent, Department, Notice
+from shared.models import Case, CaseEvent, Department, Matter, Notice
 from shared.principal import Principal
 from shared.signing import same_secret
 from shared.timeutil import shanghai_iso, to_shanghai
@@ -50,11 +50,14 @@ DEFAULT_WINDOW = "办不成事反映窗口(搞得掂窗口)"
 DEFAULT_CONTACT = "12345"
 
 
-def tracking_card(code: str, intake: Department | None) -> dict[str, Any]:
-    """The 一跟到底 card handed over at registration; the handler adds materials later."""
+def tracking_card(
+    code: str, intake: Department | None, materials: list[str] | None = None
+) -> dict[str, Any]:
+    """The 一跟到底 card handed over at registration: with a known matter, the catalogue's
+    materials, told once and in full (一次性告知); the handler may add to them later."""
     return {
         "code": code,
-        "required_materials": [],
+        "required_materials": list(materials or []),
         "next_window": f"{intake.name} {DEFAULT_WINDOW}" if intake else DEFAULT_WINDOW,
         "handler_contact": (intake.contact if intake and intake.contact else DEFAULT_CONTACT),
     }
@@ -205,7 +208,7 @@ async def _store(
         notices_asked=data.notices is True,
         attachments=[str(url) for url in data.attachments],
         location=data.location.model_dump(exclude_unset=True) if data.location else None,
-        tracking_card=tracking_card(code, intake),
+        tracking_card=tracking_card(code, intake, await _materials(session, data.matter_code)),
         created_by_key_id=actor.key_id,
         held_until=now + held_for if held_for else None,
         # Segmenting the text costs more than the rest of the registration: the worker's
@@ -230,6 +233,28 @@ async def _store(
         | ({"held_until": shanghai_iso(case.held_until)} if case.held_until else {}),
     )
     return case
+
+
+async def _materials(session: AsyncSession, matter_code: str | None) -> list[str]:
+    """The catalogue's materials for the matter (none for a code it does not hold: routing's
+    rules may use codes the catalogue has not caught up with)."""
+    if not matter_code:
+        return []
+    found = await session.scalar(select(Matter.materials).where(Matter.code == matter_code))
+    return list(found or [])
+
+
+async def _standard_answer(session: AsyncSession, answer_id: str) -> dict[str, str]:
+    code, _, wanted = answer_id.partition("#")
+    answers = await session.scalar(select(Matter.answers).where(Matter.code == code))
+    for answer in answers or []:
+        if answer.get("id") == wanted:
+            return {
+                "answer_id": answer_id,
+                "question": answer["question"],
+                "answer": answer["answer"],
+            }
+    raise invalid("answer_id", f"no standard answer {answer_id} in the matter catalogue")
 
 
 async def hand_over(
@@ -283,8 +308,19 @@ async def resolve_on_spot(
     session: AsyncSession, case_no: str, data: ResolveOnSpot, *, actor: Principal, now: datetime
 ) -> Case:
     case = await _at_window(session, case_no, actor)
-    transition(session, case, Action.resolve_on_spot, actor=actor, now=now, reason=data.note)
+    cited = await _standard_answer(session, data.answer_id) if data.answer_id else None
+    transition(
+        session,
+        case,
+        Action.resolve_on_spot,
+        actor=actor,
+        now=now,
+        reason=data.note,
+        data={"standard_answer": cited} if cited else None,
+    )
     case.resolution_note = data.note
+    if cited:
+        case.tracking_card = {**case.tracking_card, "standard_answer": cited}
     await _close_in_time(session, case)
     return case
 

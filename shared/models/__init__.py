@@ -13,6 +13,7 @@ from shared.models.escalation import Escalation
 from shared.models.extension import Extension
 from shared.models.hotline import HotlineOrder, HotlinePush
 from shared.models.idempotency import IdempotencyRecord
+from shared.models.matter import Matter, MatterVersion
 from shared.models.notice import Notice, NoticeTemplate, SmsReply
 from shared.models.outbox import OutboxMessage
 from shared.models.rectification import Rectification, RectificationCase, RectificationEvent
@@ -48,6 +49,8 @@ __all__ = [
     "HotlineOrder",
     "HotlinePush",
     "IdempotencyRecord",
+    "Matter",
+    "MatterVersion",
     "Notice",
     "NoticeTemplate",
     "OutboxMessage",
