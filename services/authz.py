@@ -49,6 +49,7 @@ class May(StrEnum):
     work_on_rectifications = "start a rectification it owns or say it is done"
     read_rectifications = "read rectifications"
     read_matters = "search the matter catalogue"
+    find_similar = "list open cases like a case (for 并单)"
 
 
 ROLES: dict[May, frozenset[R]] = {
@@ -120,6 +121,8 @@ ROLES: dict[May, frozenset[R]] = {
     # 办事指南: those who tell a citizen what to bring (the window, the hotline, the coordinator),
     # the departments whose matters they are, and the admin who imports it.
     May.read_matters: frozenset({R.window, R.hotline, R.coordinator, R.department, R.admin}),
+    # 并单: the coordinator chooses whom to merge; a window spots the caller it served before.
+    May.find_similar: frozenset({R.coordinator, R.window}),
 }
 
 

@@ -24,6 +24,8 @@ class CaseStatus(StrEnum):
     """答复审核: the lead's reply waits for the hall's or a coordinator's approval."""
     rating_review = "rating_review"
     """不满意甄别: the applicant was unsatisfied; a coordinator decides whether it is redone."""
+    merged = "merged"
+    """并单: follows a lead case (its department, its clock); answered with its reply."""
     reopened = "reopened"
     resolved_on_spot = "resolved_on_spot"
     out_of_scope = "out_of_scope"
@@ -163,6 +165,12 @@ class Action(StrEnum):
     uphold = "uphold"
     """不满意甄别 decided: the answer stands and the case closes, explained."""
     auto_close = "auto_close"
+    merge = "merge"
+    """并单: joins a lead case's group (taken on the lead case)."""
+    unmerge = "unmerge"
+    """Leaves the group before the reply: a new assignment to the department."""
+    follow_reply = "follow_reply"
+    """The group's lead was answered: so is this case, with its words."""
 
 
 class Note(StrEnum):
@@ -202,6 +210,10 @@ class Note(StrEnum):
     """An urgent case registered outside office hours: whoever was on duty was texted."""
     escalated = "escalated"
     """提级: a threshold crossed raised the case one level, with an order from that level."""
+    merged = "merged"
+    """并单: cases merged into this one (the lead of their group)."""
+    unmerged = "unmerged"
+    """并单: cases taken out of this one's group before its reply."""
 
     @classmethod
     def card(cls, colour: str) -> Note:

@@ -133,6 +133,8 @@ async def test_summary(routing: httpx.AsyncClient, make_key: KeyFactory) -> None
     assert r.status_code == 200, r.text
     assert r.json() == {
         "received": 7,  # cases 1–7; case 8 is October's
+        "matters": 7,  # none merged (并单)
+        "merged": 0,
         "resolved_on_spot": 2,
         "resolved_on_spot_rate": 28.6,  # 2 / 7
         "out_of_scope": 1,

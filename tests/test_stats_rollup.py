@@ -65,6 +65,7 @@ def random_case(rng: random.Random, n: int) -> Case:
         resolved=rng.choice([None, True, False]),
         responded=rng.choice([None, True, False]),
         rating_outcome=rng.choice([None, *OUTCOMES]),
+        merged_into=rng.choice([None, None, 1]),
         repeat_count=rng.choice([0, 0, 1, 3]),
         created_at=created,
         updated_at=created,
@@ -103,6 +104,7 @@ async def random_change(session: AsyncSession, rng: random.Random, n: int) -> No
             "responded": rng.choice([None, True, False]),
             "rating_outcome": rng.choice([None, *OUTCOMES]),
             "satisfaction": rng.choice(SATISFACTIONS),
+            "merged_into": rng.choice([None, 1]),
         }
     elif choice == 5:
         values = {"created_at": START + timedelta(days=rng.randrange(8), hours=20)}
@@ -168,6 +170,8 @@ async def reference(
     on_spot = sum(1 for c in rows if c.resolution_note)
     summary = {
         "received": len(rows),
+        "matters": len(rows) - sum(1 for c in rows if c.merged_into is not None),
+        "merged": sum(1 for c in rows if c.merged_into is not None),
         "resolved_on_spot": on_spot,
         "resolved_on_spot_rate": _rate(on_spot, len(rows)),
         "out_of_scope": sum(1 for c in rows if c.referred_to),

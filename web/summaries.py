@@ -180,6 +180,22 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "答复退回 · Send a reply back to the lead, with the reason",
         "The same reviewers. The handling deadline that was running stays.",
     ),
+    "merge_cases": (
+        "并单 · Merge cases into this one: one matter, many callers",
+        "A coordinator (a unit-bound one within its subtree). The merged cases follow this one: "
+        "its department, its clock (one card for a breach), its reply (each applicant told, "
+        "each rating on their own).",
+    ),
+    "unmerge_cases": (
+        "取消并单 · Take cases out of this one's group, before its reply",
+        "A coordinator. Each goes back to the department as a new assignment; after the "
+        "reply: 409.",
+    ),
+    "similar_cases": (
+        "相似诉求 · Open cases like this one, for 并单",
+        "Coordinators and windows: the same district and category, sharing its keywords; each "
+        "shown as the reader may see it.",
+    ),
     "import_matters": (
         "办事指南导入 · Import the matter catalogue as a new version, in force at once",
         "The admin. Every matter's department must exist (422 naming it).",

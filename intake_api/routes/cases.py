@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import May
-from services.case import access, assists, presenter, repository, service
+from services.case import access, assists, presenter, repository, service, similar
 from services.case.repository import CaseFilter
 from services.case.responses import CaseOut, LinkedOut
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot, Unmask
@@ -226,6 +226,21 @@ async def list_cases(
             for item, case in zip(items, rows, strict=True):
                 item.handled_by = handlers.get(case.id)
     return Page[CaseOut](items=items, next_cursor=next_cursor, limit=limit)
+
+
+@router.get("/{case_no}/similar", response_model=Page[CaseOut], response_model_exclude_unset=True)
+async def similar_cases(
+    case_no: CaseNo,
+    principal: Annotated[Principal, allowed(May.find_similar)],
+    sessions: Sessionmaker,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> Page[CaseOut]:
+    """Open cases in the same district and category sharing its keywords, most first: the
+    candidates for 并单, each masked as the reader may see it."""
+    async with transaction(sessions) as session:
+        rows = await similar.similar(session, case_no, actor=principal, limit=limit)
+        items = [presenter.case_out(c, principal) for c in rows]
+    return Page[CaseOut](items=items, next_cursor=None, limit=limit)
 
 
 @router.get("/{case_no}", response_model=CaseOut, response_model_exclude_unset=True)

@@ -46,9 +46,11 @@ def upgrade() -> None:
         ),
         sa.Column("name_key", sa.Text(), nullable=False),
         sa.Column("search_key", sa.Text(), nullable=False),
+        sa.Column("grams", postgresql.ARRAY(sa.Text()), server_default="{}", nullable=False),
         sa.Column("position", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_matters")),
     )
+    op.create_index("ix_matters_grams", "matters", ["grams"], postgresql_using="gin")
 
 
 def downgrade() -> None:

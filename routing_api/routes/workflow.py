@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path, Request
 
 from routing_api.deps import Calendar, Policy
 from services.authz import May
-from services.case import presenter, rating_review, review, workflow
+from services.case import merging, presenter, rating_review, review, workflow
 from services.case import workflow_schemas as asked
-from services.case.responses import CaseOut, ExtensionDecided, ExtensionOut, Routed
+from services.case.responses import CaseOut, ExtensionDecided, ExtensionOut, MergeOut, Routed
 from services.routing import service as routing
 from shared.database import transaction
 from shared.principal import Principal
@@ -139,6 +139,39 @@ async def send_back_reply(
 ) -> CaseOut:
     """答复审核: back to the lead with the reason (`signed`); its deadline keeps running."""
     return await act_on_case(sessions, review.send_back, case_no, body, actor, now)
+
+
+@router.post("/cases/{case_no}/merge", response_model=MergeOut)
+async def merge_cases(
+    case_no: CaseNo, body: asked.Merge, actor: Coordinator, sessions: Sessionmaker, now: Now
+) -> MergeOut:
+    """并单: the cases follow this one (its department, its clock, its reply)."""
+    async with transaction(sessions) as session:
+        lead, members = await merging.merge(session, case_no, body, actor=actor, now=now)
+        return MergeOut(
+            lead=presenter.case_out(lead, actor),
+            cases=[presenter.case_out(m, actor) for m in members],
+        )
+
+
+@router.post("/cases/{case_no}/unmerge", response_model=MergeOut)
+async def unmerge_cases(
+    case_no: CaseNo,
+    body: asked.Unmerge,
+    actor: Coordinator,
+    sessions: Sessionmaker,
+    calendar: Calendar,
+    now: Now,
+) -> MergeOut:
+    """Out of the group before its reply: each a new assignment to the department."""
+    async with transaction(sessions) as session:
+        lead, members = await merging.unmerge(
+            session, case_no, body, actor=actor, now=now, calendar=calendar
+        )
+        return MergeOut(
+            lead=presenter.case_out(lead, actor),
+            cases=[presenter.case_out(m, actor) for m in members],
+        )
 
 
 @router.post(

@@ -14,33 +14,42 @@ from shared.errors import conflict
 
 TRANSITIONS: dict[S, dict[Action, S]] = {
     S.registered: {
+        Action.merge: S.merged,
         Action.route: S.assigned,
         Action.assign: S.assigned,
         Action.resolve_on_spot: S.resolved_on_spot,
         Action.refer_out_of_scope: S.out_of_scope,
     },
     S.assigned: {
+        Action.merge: S.merged,
         Action.sign: S.signed,
         Action.return_: S.returned,
         Action.transfer: S.assigned,
         Action.assign: S.assigned,
     },
-    S.returned: {Action.assign: S.assigned},
+    S.returned: {Action.assign: S.assigned, Action.merge: S.merged},
     S.signed: {
+        Action.merge: S.merged,
         Action.suspend: S.suspended,
         Action.reply: S.replied,
         Action.submit_reply: S.reviewing,
         Action.transfer: S.assigned,
     },
     S.reviewing: {Action.approve_reply: S.replied, Action.send_back: S.signed},
-    S.suspended: {Action.resume: S.signed},
+    S.suspended: {Action.resume: S.signed, Action.merge: S.merged},
+    S.merged: {Action.follow_reply: S.replied, Action.unmerge: S.assigned},
     S.replied: {
         Action.feedback_satisfied: S.closed,
         Action.feedback_unsatisfied: S.rating_review,
         Action.auto_close: S.closed,
     },
     S.rating_review: {Action.reopen: S.reopened, Action.uphold: S.closed},
-    S.reopened: {Action.sign: S.signed, Action.assign: S.assigned, Action.route: S.assigned},
+    S.reopened: {
+        Action.sign: S.signed,
+        Action.assign: S.assigned,
+        Action.route: S.assigned,
+        Action.merge: S.merged,
+    },
     S.resolved_on_spot: {
         Action.feedback_satisfied: S.closed,
         Action.feedback_unsatisfied: S.rating_review,
@@ -56,7 +65,16 @@ TRANSITIONS: dict[S, dict[Action, S]] = {
 
 
 # Status groups: each defined here once.
-OPEN = (S.registered, S.assigned, S.signed, S.suspended, S.returned, S.reopened, S.reviewing)
+OPEN = (
+    S.registered,
+    S.assigned,
+    S.signed,
+    S.suspended,
+    S.returned,
+    S.reopened,
+    S.reviewing,
+    S.merged,
+)
 """Not yet answered: the in-progress figures, the overdue gauge, a case list's `open` filter
 (and the partial index `ix_cases_open_handle_due_at`, tested to name the same statuses)."""
 CLOCK_RUNNING = (S.assigned, S.signed, S.reopened, S.reviewing)
@@ -73,8 +91,10 @@ decides in time. No department's clock runs and it is not closed."""
 FINISHED = (S.closed, S.resolved_on_spot, S.out_of_scope)
 """Nothing more for a department to do: not a repeat's target, `closed` to Open311."""
 
-SYSTEM_ONLY = frozenset({Action.auto_close})
-"""Taken by the SLA sweep alone: never offered to a client as something it could do."""
+SYSTEM_ONLY = frozenset({Action.auto_close, Action.follow_reply, Action.merge})
+"""Never offered to a client as something it could do on this case: taken by the SLA sweep
+(`auto_close`), by the group's lead case's reply (`follow_reply`), or through the lead case
+(`merge`: `POST …/{lead}/merge`)."""
 
 
 def allowed_actions(status: S) -> list[str]:

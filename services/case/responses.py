@@ -167,6 +167,11 @@ class CaseOut(View):
     transfer_count: int = Field(default=0, description="转办: lead departments it was handed to")
     remind_count: int = Field(default=0, description="催办: reminders sent to its lead")
     sent_back_count: int = Field(default=0, description="答复审核: replies sent back")
+    merged_into: str | None = Field(
+        default=None,
+        description="并单: the lead case this one follows (its department, clock, reply)",
+    )
+    merged_count: int = Field(default=0, description="并单: the cases following this one")
     handled_by: str | None = Field(
         default=None,
         description="in a list read by a supervisor or coordinator: the label of the department "
@@ -385,3 +390,10 @@ class DepartmentNotice(View):
 
 class Routed(CaseOut):
     routed: bool = Field(description="false when the case had been routed already (a retry)")
+
+
+class MergeOut(View):
+    """并单: the lead case and the cases merged into it or taken out of its group."""
+
+    lead: CaseOut
+    cases: list[CaseOut]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import May, may
-from services.case import access, repository
+from services.case import access, merging, repository
 from services.case.history import transition
 from services.case.notify import notify_followers
 from services.case.routing_record import routing_of
@@ -123,6 +123,7 @@ async def approve(
         data.note,
     )
     await notify_followers(session, case, "replied")
+    await merging.follow_reply(session, case, now=now)
     return case
 
 

@@ -14,6 +14,9 @@ The rules, in the order the events happened:
   clock running: re-assigning a case does not restart the citizen's wait. It starts the handling
   clock only when none runs yet.
 - `transfer` starts the signing clock for the new lead; the handling clock keeps running.
+- `merge` (并单) leaves the case's own deadlines aside while it follows a lead case (the live
+  ones are cleared; nothing here changes); `unmerge` is an assignment: the signing clock starts,
+  the handling clock its routing started runs on.
 - `suspend` … `resume` moves the handling deadline and its warning by the time suspended
   (working time for a working-time policy, natural time otherwise).
 - `extension_approved` moves the handling deadline and its warning by the extension.
@@ -41,7 +44,7 @@ from shared.enums import Action, CaseStatus, Note
 from shared.models import Case
 
 HANDLE_STARTS = frozenset({"route", "reopen"})
-SIGN_STARTS = frozenset({"route", "assign", "transfer"})
+SIGN_STARTS = frozenset({"route", "assign", "transfer", "unmerge"})
 
 
 class Happened(Protocol):
@@ -90,7 +93,7 @@ def derive(events: Sequence[Happened], policy: SlaPolicy, cal: WorkCalendar) -> 
             )
         if (
             action in HANDLE_STARTS
-            or (action == Action.assign and due.handle_due_at is None)
+            or (action in (Action.assign, Action.unmerge) and due.handle_due_at is None)
             or (action == Action.feedback_unsatisfied and not event.data.get("review"))
         ):
             suspended_at = None

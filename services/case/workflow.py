@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz import May, may
-from services.case import access, assists, repository, review, timeline
+from services.case import access, assists, merging, repository, review, timeline
 from services.case.assignment import assign_to
 from services.case.history import note, transition
 from services.case.lifecycle import OPEN
@@ -230,6 +230,7 @@ async def reply(
         return case
     transition(session, case, Action.reply, actor=actor, now=now, reason=data.reply)
     await notify_followers(session, case, "replied")
+    await merging.follow_reply(session, case, now=now)
     return case
 
 

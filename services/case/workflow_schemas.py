@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StrictBool, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from services.case.schemas import DepartmentCode, Strict, Text
 from shared.durations import DurationField
@@ -193,3 +193,38 @@ class RatingReviewDecision(Strict):
         if self.decision is RatingDecision.uphold and not self.reason:
             raise ValueError("reason: upholding an answer says why (the applicant is told)")
         return self
+
+
+CaseNos = Annotated[
+    list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,40}$")]],
+    Field(min_length=1, max_length=50),
+]
+
+
+class Merge(Strict):
+    """并单: the cases to follow this one, and why they are one matter."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_nos": ["GZ-20261118-000002", "GZ-20261118-000005"],
+                    "reason": "同一小区加装电梯意见征询,同一街道办理",
+                }
+            ]
+        }
+    )
+
+    case_nos: CaseNos
+    reason: Reason
+
+
+class Unmerge(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"case_nos": ["GZ-20261118-000005"], "reason": "该户诉求另涉物业纠纷"}]
+        }
+    )
+
+    case_nos: CaseNos
+    reason: Reason

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, case, delete, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import authz
@@ -70,6 +70,7 @@ async def publish(
                 "answers": [a.model_dump() for a in matter.answers],
                 "name_key": name_key,
                 "search_key": search_key,
+                "grams": search.grams(search_key),
                 "position": position,
             }
         )
@@ -121,9 +122,11 @@ async def find(
     )
     hits = _total(case((h, 1), else_=0) for h in held)
     ranked = select(Matter).where(*where).order_by(hits.desc(), in_name.desc(), Matter.position)
-    found = list((await session.scalars(ranked.where(and_(*held)).limit(limit))).all())
+    narrowed = Matter.grams.contains(search.needed(words))  # through the GIN index
+    found = list((await session.scalars(ranked.where(narrowed, *held).limit(limit))).all())
     if not found:  # nothing holds every word: those holding the most
-        found = list((await session.scalars(ranked.where(or_(*held)).limit(limit))).all())
+        some = Matter.grams.overlap(search.needed(words))  # the index again, more loosely
+        found = list((await session.scalars(ranked.where(some, or_(*held)).limit(limit))).all())
     return [matter_out(m) for m in found], None
 
 

@@ -53,3 +53,21 @@ def terms(query: str) -> list[str]:
 def like(term: str) -> str:
     """A LIKE pattern that holds `term` as typed (its % and _ are not wildcards)."""
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def grams(text: str) -> list[str]:
+    """The characters and adjacent pairs of normalised text (`|` separates its parts)."""
+    found: set[str] = set()
+    for part in text.split("|"):
+        found.update(part)
+        found.update(part[i : i + 2] for i in range(len(part) - 1))
+    return sorted(found)
+
+
+def needed(words: list[str]) -> list[str]:
+    """The pairs (a one-character word: itself) every matter holding all `words` holds."""
+    return sorted({g for w in words for g in (grams(w) if len(w) == 1 else _pairs(w))})
+
+
+def _pairs(word: str) -> list[str]:
+    return [word[i : i + 2] for i in range(len(word) - 1)]

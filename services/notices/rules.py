@@ -55,6 +55,7 @@ def event_for(action: str, from_status: str | None, status: str) -> str | None:
         Action.resume: "resumed",
         Action.reply: "replied",
         Action.approve_reply: "replied",
+        Action.follow_reply: "replied",
         Action.feedback_unsatisfied: "rating_review",
         Action.reopen: "reopened",
         Action.uphold: "upheld",

@@ -12,6 +12,12 @@ Rate = float | None
 
 class Summary(View):
     received: int = Field(examples=[1200], description="受理总量")
+    matters: int = Field(
+        default=0,
+        examples=[1150],
+        description="the matters among them: a group of merged cases (并单) is one",
+    )
+    merged: int = Field(default=0, description="cases merged into another (并单)")
     resolved_on_spot: int = Field(description="当场解决")
     resolved_on_spot_rate: Rate = Field(examples=[62.5])
     out_of_scope: int = Field(description="非政务服务范围")

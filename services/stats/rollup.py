@@ -86,6 +86,8 @@ MEASURES: dict[str, ColumnElement[int]] = {
     # 解决率: of the applicants who said, those who said the matter was solved.
     "solved": _count(Case.resolved.is_(True)),
     "solve_asked": _count(Case.resolved.is_not(None)),
+    # 并单: cases that follow a lead case (one matter, many callers).
+    "merged": _count(Case.merged_into.is_not(None)),
     # 不满意甄别: unsatisfied ratings whose answer a coordinator upheld (set aside in the
     # adjusted 满意率, never in the raw one).
     "upheld": _count(

@@ -102,6 +102,8 @@ async def summary(session: AsyncSession, period: Period) -> Summary:
     n = {name: int(value) for name, value in row._mapping.items()}
     return Summary(
         received=n["received"],
+        matters=n["received"] - n["merged"],
+        merged=n["merged"],
         resolved_on_spot=n["on_spot"],
         resolved_on_spot_rate=rate(n["on_spot"], n["received"]),
         out_of_scope=n["out_of_scope"],

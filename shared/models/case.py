@@ -83,7 +83,7 @@ class Case(Base):
             "handle_due_at",
             postgresql_where=text(
                 "status IN ('registered', 'assigned', 'signed', 'suspended', 'returned', "
-                "'reopened', 'reviewing')"
+                "'reopened', 'reviewing', 'merged')"
             ),
         ),
         Index(
@@ -172,6 +172,12 @@ class Case(Base):
     )
     """协办: the co-departments whose opinion the lead still waits for (their tasks, `assists`,
     open): the reply waits for none, and they read the case in clear meanwhile."""
+    merged_into: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    """并单: the id of the lead case this one follows (no foreign key: `cases` is partitioned
+    by id and the lead may sit in another month's partition)."""
+    merged_into_no: Mapped[str | None] = mapped_column(String(40))
+    merged_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    """并单: the cases following this one."""
     escalation_level: Mapped[str | None] = mapped_column(String(16))
     """提级: the level the case was last raised to; none while it stands at its lead's."""
     escalated: Mapped[list[str]] = mapped_column(

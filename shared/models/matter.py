@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +29,7 @@ class Matter(Base):
     case), so a search is a few substring tests."""
 
     __tablename__ = "matters"
+    __table_args__ = (Index("ix_matters_grams", "grams", postgresql_using="gin"),)
 
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -40,5 +41,9 @@ class Matter(Base):
     answers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
     name_key: Mapped[str] = mapped_column(Text)
     search_key: Mapped[str] = mapped_column(Text)
+    grams: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    """The characters and character pairs of `search_key`, under a GIN index: a query's words
+    narrow the catalogue to the matters holding all their pairs before any substring test
+    (pg_trgm's trigrams depend on the database's locale and skip CJK under C)."""
     position: Mapped[int] = mapped_column(BigInteger)
     """Its place in the imported file: the order a list without a query shows."""

@@ -51,6 +51,8 @@ class _Measures:
     solved: Mapped[int] = mapped_column(Integer, server_default="0")
     solve_asked: Mapped[int] = mapped_column(Integer, server_default="0")
     upheld: Mapped[int] = mapped_column(Integer, server_default="0")
+    merged: Mapped[int] = mapped_column(Integer, server_default="0")
+    """Added by migration 0022 (并单): cases that follow another; matters = received - merged."""
 
 
 # Department and category tables come twice: across all districts (a tenth of the rows, for the
