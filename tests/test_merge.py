@@ -139,6 +139,15 @@ async def test_unmerge_before_the_reply_assigns_the_case_again(
     clock.set(MONDAY)
     lead, second, _ = await three_callers(intake, keys["window"])
     assert (await merge(routing, lead, [second], keys["coordinator"])).status_code == 200
+    # The lead changes hands: its follower with it.
+    r = await routing.post(
+        f"/api/v1/cases/{lead}/transfer",
+        json={"to_department": "GZ-GHZY", "reason": "历史资料在规划部门"},
+        headers=keys["coordinator"],
+    )
+    assert r.status_code == 200, r.text
+    follower = (await intake.get(f"/api/v1/cases/{second}", headers=keys["window"])).json()
+    assert follower["lead_department"] == "GZ-GHZY"
     clock.set(MONDAY + timedelta(hours=2))
     r = await routing.post(
         f"/api/v1/cases/{lead}/unmerge",
@@ -159,7 +168,7 @@ async def test_unmerge_before_the_reply_assigns_the_case_again(
             select(Case.sla_next_check_at).where(Case.case_no == second)
         )
     assert next_check is not None
-    signed = await routing.post(f"/api/v1/cases/{second}/sign", json={}, headers=keys["bdc"])
+    signed = await routing.post(f"/api/v1/cases/{second}/sign", json={}, headers=keys["ghzy"])
     assert signed.status_code == 200
 
 

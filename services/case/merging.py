@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -191,6 +191,19 @@ async def unmerge(
         data={"case_nos": [m.case_no for m in members], "merged_count": lead.merged_count},
     )
     return lead, members
+
+
+async def follow_department(session: AsyncSession, lead: Case) -> None:
+    """The lead changed hands (a transfer, a coordinator's assignment): its group follows. A
+    follower changes only through its lead, whose row the caller holds, so no lock is taken."""
+    if not lead.merged_count:
+        return
+    await session.execute(
+        update(Case)
+        .where(Case.merged_into == lead.id, Case.status == S.merged.value)
+        .values(lead_department=lead.lead_department),
+        execution_options={"synchronize_session": False},
+    )
 
 
 async def follow_reply(session: AsyncSession, lead: Case, *, now: datetime) -> int:

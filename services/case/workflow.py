@@ -162,6 +162,7 @@ async def transfer(
     case.assigned_at = case.updated_at
     case.signed_at = None
     await timeline.follow(session, case, calendar)  # reschedules: a threshold crossed (提级)
+    await merging.follow_department(session, case)
     await notify_followers(session, case, "transferred")
     return case
 
@@ -305,6 +306,7 @@ async def assign(
     )
     # A re-assignment gives the new lead its signing time and keeps the citizen's clock.
     await timeline.follow(session, case, policy.calendar)
+    await merging.follow_department(session, case)
     await notify_followers(session, case, "assigned")
     return case
 
