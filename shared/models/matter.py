@@ -44,6 +44,6 @@ class Matter(Base):
     grams: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
     """The characters and character pairs of `search_key`, under a GIN index: a query's words
     narrow the catalogue to the matters holding all their pairs before any substring test
-    (pg_trgm's trigrams depend on the database's locale and skip CJK under C)."""
+    (most Chinese words are two characters: pairs, not trigrams)."""
     position: Mapped[int] = mapped_column(BigInteger)
     """Its place in the imported file: the order a list without a query shows."""
