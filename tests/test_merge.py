@@ -5,9 +5,11 @@ alone; unmerge before the reply, 409 after; `similar` shows another hall's appli
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from io import BytesIO
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -127,6 +129,13 @@ async def test_a_group_is_carded_once_answered_once_and_each_applicant_rates_alo
     dashboard = await make_key("dashboard")
     summary = (await routing.get("/api/v1/stats/summary", headers=dashboard)).json()
     assert (summary["received"], summary["merged"], summary["matters"]) == (3, 2, 1)
+    month = f"{MONDAY:%Y-%m}"
+    report = await routing.get(
+        "/api/v1/reports/monthly", params={"month": month, "format": "xlsx"}, headers=dashboard
+    )
+    book = load_workbook(BytesIO(report.content))
+    overview = {row[0]: row[1] for row in book["概况"].iter_rows(min_row=3, values_only=True)}
+    assert (overview["受理总量"], overview["诉求事项(并单后)"], overview["并单件数"]) == (3, 1, 2)
 
 
 async def test_unmerge_before_the_reply_assigns_the_case_again(

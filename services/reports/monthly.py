@@ -70,6 +70,8 @@ async def build(
 
 SUMMARY_LABELS = {
     "received": "受理总量",
+    "matters": "诉求事项(并单后)",
+    "merged": "并单件数",
     "resolved_on_spot": "当场解决",
     "resolved_on_spot_rate": "当场解决率(%)",
     "out_of_scope": "非政务服务范围",
