@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -37,7 +38,7 @@ from shared.enums import Role
 from shared.errors import DomainError, FieldError
 from shared.principal import SYSTEM
 from shared.settings import Settings, get_settings
-from shared.timeutil import utcnow
+from shared.timeutil import shanghai_iso, utcnow
 from shared.version import package_version
 
 T = TypeVar("T")
@@ -94,16 +95,27 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:
-    from shared.migrate import upgrade
+    from shared.migrate import current, known_revisions, pending, upgrade
 
     with _database_url(settings) as url:
+        todo = pending(current(url))
         upgrade(url)
-    print("database is at the latest migration")
+    head = known_revisions()[0]
+    if todo:
+        print(f"applied {len(todo)} migration(s): {', '.join(todo)}; the database is at {head}")
+    else:
+        print(f"nothing to apply: the database is at {head}")
     return 0
 
 
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     from services.apikey import service as keys
+
+    if args.role == Role.window.value and not args.department and not args.unbound:
+        raise ValueError(
+            "a window key belongs to its service hall (it sees that hall's applicants in clear): "
+            "give --department HALL, or --unbound for a key of no hall"
+        )
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         issued = await keys.issue(
@@ -148,8 +160,11 @@ def cmd_keys_list(_: argparse.Namespace, settings: Settings) -> int:
                 "prefix": k.prefix,
                 "role": k.role,
                 "department": k.department_code,
+                "label": k.label,
                 "holder": k.holder,
                 "issued_by": k.issued_by_role,
+                "created_at": shanghai_iso(k.created_at),
+                "revoked_at": shanghai_iso(k.revoked_at),
                 "revoked": k.revoked_at is not None,
             }
             for k in await keys.list_keys(session)
@@ -164,7 +179,7 @@ def cmd_departments_import(args: argparse.Namespace, settings: Settings) -> int:
     from services.department import service
     from services.department.schemas import DepartmentIn
 
-    items = TypeAdapter(list[DepartmentIn]).validate_json(_read(args.file))
+    items = TypeAdapter(list[DepartmentIn]).validate_json(_read_kind(args.file, "departments"))
 
     async def work(session: AsyncSession) -> dict[str, int]:
         return await service.import_all(session, items)
@@ -177,7 +192,7 @@ def cmd_rules_import(args: argparse.Namespace, settings: Settings) -> int:
     from services.rules import versions
     from services.rules.schemas import RuleTable
 
-    table = RuleTable.model_validate_json(_read(args.file))
+    table = RuleTable.model_validate_json(_read_kind(args.file, "rules"))
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         await versions.save_draft(session, table, actor=SYSTEM)
@@ -194,7 +209,7 @@ def cmd_matters_import(args: argparse.Namespace, settings: Settings) -> int:
     from services.matter import catalogue
     from services.matter.schemas import Catalogue
 
-    document = Catalogue.model_validate_json(_read(args.file))
+    document = Catalogue.model_validate_json(_read_kind(args.file, "matters"))
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         saved = await catalogue.publish(session, document, actor=SYSTEM, now=utcnow())
@@ -259,7 +274,7 @@ def cmd_calendar_load(args: argparse.Namespace, settings: Settings) -> int:
     from services.clock import years
     from services.sla.recompute import recompute_year
 
-    data = years.YearIn.model_validate_json(_read(args.file))
+    data = years.YearIn.model_validate_json(_read_kind(args.file, "calendar"))
     problems = data.check_year(args.year)
     if problems:
         raise DomainError(
@@ -288,26 +303,54 @@ def _operator() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _report_target(month: str, out: str) -> Path:
+    """`--month` and `--out` checked before anything is read: a real month, a folder that
+    exists, a file name saying the format."""
+    if not MONTH.match(month):
+        raise ValueError(f"--month {month!r} is not a month: YYYY-MM, e.g. 2026-11")
+    target = Path(out)
+    if target.suffix not in (".xlsx", ".json"):
+        raise ValueError(f"--out {out!r}: name a .xlsx (a workbook) or a .json file")
+    if not target.parent.is_dir():
+        raise ValueError(f"--out {out!r}: the folder {str(target.parent)!r} does not exist")
+    return target
+
+
 def cmd_report_monthly(args: argparse.Namespace, settings: Settings) -> int:
     from services.reports import monthly
-    from services.reports.responses import MonthlyReport
     from shared import audit
 
-    workbook = args.out.endswith(".xlsx")
+    target = _report_target(args.month, args.out)
+    workbook = target.suffix == ".xlsx"
 
-    async def work(session: AsyncSession) -> MonthlyReport:
+    async def build(session: AsyncSession) -> bytes:
         report = await monthly.build(session, args.month, now=utcnow())
-        # The report leaves the database here: its row commits with the read, before the file
-        # is written (a row for a file that failed to write, never a file without its row).
-        what = f"gaodedim report monthly {args.month} {'xlsx' if workbook else 'json'}"
-        await audit.record_export(session, what, address=_operator())
-        return report
+        if workbook:
+            return monthly.to_xlsx(report)
+        return report.model_dump_json(indent=2).encode()
 
-    report = _with_session(settings, work)
-    if workbook:
-        Path(args.out).write_bytes(monthly.to_xlsx(report))
-    else:
-        Path(args.out).write_text(report.model_dump_json(indent=2))
+    content = _with_session(settings, build)
+    # Written beside the target first: the audit row is for a file that exists, and the file
+    # appears only once its row is committed (never a file without its row, nor the reverse).
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(content)
+    except OSError as exc:
+        raise ValueError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
+    what = f"gaodedim report monthly {args.month} {'xlsx' if workbook else 'json'}"
+
+    async def audited(session: AsyncSession) -> None:
+        await audit.record_export(session, what, address=_operator())
+
+    try:
+        _with_session(settings, audited)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
     print(f"wrote {args.out}")
     return 0
 
@@ -332,11 +375,46 @@ def _read(path: str) -> bytes:
         raise Unreadable(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
+KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "departments": (
+        "a JSON list of departments, like examples/departments.sample.json",
+        lambda v: isinstance(v, list),
+    ),
+    "rules": (
+        'a rule table, a JSON object with "rules", like examples/rules.sample.json',
+        lambda v: isinstance(v, dict) and "rules" in v,
+    ),
+    "matters": (
+        'a matter catalogue, a JSON object with "matters", like examples/matters.sample.json',
+        lambda v: isinstance(v, dict) and "matters" in v,
+    ),
+    "calendar": (
+        'a year\'s calendar, a JSON object with "holidays" and "workdays"',
+        lambda v: isinstance(v, dict) and bool({"holidays", "workdays"} & set(v)),
+    ),
+}
+
+
+def _read_kind(path: str, kind: str) -> bytes:
+    """The file, if it is the kind of file the command takes (else says which it expected,
+    before any field-by-field complaint about a file that was never meant for it)."""
+    data = _read(path)
+    expected, holds = KINDS[kind]
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Unreadable(f"{path} is not JSON ({exc}); expected {expected}") from exc
+    if not holds(value):
+        raise Unreadable(f"{path} is not {expected}")
+    return data
+
+
 def _report(detail: str, errors: list[tuple[str, str]]) -> int:
     """Every refusal the same way on stderr: what went wrong, then one line per field."""
     print(f"error: {detail}", file=sys.stderr)
     for name, message in errors:
-        print(f"  {name}: {message}", file=sys.stderr)
+        if detail != f"{name}: {message}":  # said once, not again as its own field line
+            print(f"  {name}: {message}", file=sys.stderr)
     return 2
 
 
@@ -345,6 +423,11 @@ def _loc(loc: tuple[Any, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
     return out
+
+
+def _named(sub: Any) -> None:
+    """argparse names a missing sub-command by its `dest` (`keys_command`); name the choices."""
+    sub.metavar = "{" + ",".join(sub.choices) + "}"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -366,7 +449,7 @@ def parser() -> argparse.ArgumentParser:
         "--role",
         required=True,
         choices=[r.value for r in Role if r is not Role.system],
-        help="what the key may do (see the README's roles)",
+        help='what the key may do (docs/API.md, "Roles", says what each may do)',
     )
     create.add_argument(
         "--department",
@@ -378,6 +461,12 @@ def parser() -> argparse.ArgumentParser:
         help="the person or system the key is given to (on the key and in the audit trail)",
     )
     create.add_argument("--label", help="what the key is for, for the key list (e.g. a desk)")
+    create.add_argument(
+        "--unbound",
+        action="store_true",
+        help="a window key of no service hall (every applicant masked); without it a window "
+        "key needs --department",
+    )
     create.set_defaults(func=cmd_keys_create)
     revoke = keys.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id", help="the key's id, as `keys create` or `keys list` printed it")
@@ -443,10 +532,27 @@ def parser() -> argparse.ArgumentParser:
     stats.add_parser("refresh", help="bring the daily rollups up to date now").set_defaults(
         func=cmd_stats_refresh
     )
+    for action in p._subparsers._group_actions if p._subparsers else []:
+        _named(action)
+        for child in dict(action.choices or {}).values():
+            for inner in child._subparsers._group_actions if child._subparsers else []:
+                _named(inner)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`gaodedim keys list | head -1`): nothing more to say, and no
+        # traceback when Python flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     if args.command != "run":
         # What the command changes (keys, departments, rules, the calendar) is audited as the

@@ -45,6 +45,33 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def current(database_url: str) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def read() -> str | None:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                if not await conn.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL")):
+                    return None
+                found = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+                return str(found) if found else None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def pending(at: str | None) -> list[str]:
+    """The revisions an upgrade from `at` applies, oldest first."""
+    scripts = ScriptDirectory.from_config(alembic_config(""))
+    head, known = known_revisions()
+    if at is not None and at not in known:
+        return []  # a later release's: nothing of ours to apply
+    return [s.revision for s in reversed(list(scripts.iterate_revisions(head, at)))]
+
+
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 

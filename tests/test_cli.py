@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.apikey import service as keys
 from shared.models import AuditEntry
 from tests.helpers.bodies import EXAMPLES
-from tests.helpers.cli import run_cli
+from tests.helpers.cli import files_in, run_cli, run_into_closed_pipe
 from tests.helpers.db import count
 
 
@@ -159,7 +159,7 @@ async def test_every_refusal_is_reported_the_same_way(database_url: str, tmp_pat
     from pathlib import Path
 
     folder = Path(str(tmp_path))
-    (folder / "table.json").write_text(json.dumps({"version": "x"}))
+    (folder / "table.json").write_text(json.dumps({"rules": [{"id": 1}], "version": "x"}))
     (folder / "year.json").write_text(json.dumps({"holidays": ["2027-01-01"]}))
     runs = {
         "missing": run_cli(database_url, "departments", "import", str(folder / "nope.json")),
@@ -203,3 +203,87 @@ async def test_list_departments_show_rules_and_the_version(database_url: str) ->
     version = run_cli(database_url, "--version")
     assert version.returncode == 0
     assert version.stdout.startswith("gaodedim ")
+
+
+async def test_the_cli_refuses_plainly_before_doing_anything(
+    database_url: str, tmp_path: object, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Issue 31: each refusal is one line, exit 2, no traceback, and says what was expected."""
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    refusals = {
+        "window without hall": (
+            ["keys", "create", "--role", "window", "--holder", "x"],
+            "--department",
+        ),
+        "not a month": (
+            ["report", "monthly", "--month", "2026-13", "--out", str(folder / "r.xlsx")],
+            "YYYY-MM",
+        ),
+        "no such folder": (
+            ["report", "monthly", "--month", "2026-11", "--out", str(folder / "no" / "r.xlsx")],
+            "does not exist",
+        ),
+        "not a format": (
+            ["report", "monthly", "--month", "2026-11", "--out", str(folder / "r.csv")],
+            ".xlsx",
+        ),
+        "wrong kind of file": (
+            ["departments", "import", str(EXAMPLES / "rules.sample.json")],
+            "is not a JSON list of departments",
+        ),
+    }
+
+    async def exports() -> int:
+        async with sessionmaker() as session:
+            found = await session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.operation.like("gaodedim report%"))
+            )
+        return int(found or 0)
+
+    before = await exports()
+    for name, (args, says) in refusals.items():
+        run = run_cli(database_url, *args)
+        lines = run.stderr.strip().splitlines()
+        assert (run.returncode, len(lines)) == (2, 1), (name, run.stderr)
+        assert lines[0].startswith("error: "), (name, lines)
+        assert says in lines[0], (name, lines)
+    assert files_in(folder) == []  # nothing written for a refused report
+    assert await exports() == before  # no audit row for a file never written
+    unbound = run_cli(
+        database_url, "keys", "create", "--role", "window", "--unbound", "--holder", "x"
+    )
+    assert unbound.returncode == 0, unbound.stderr
+    missing = run_cli(database_url, "keys")
+    assert missing.returncode == 2
+    assert "keys_command" not in missing.stderr
+    assert "{create,revoke,list}" in missing.stderr
+
+
+async def test_keys_list_migrate_and_a_closed_pipe(
+    database_url: str, sample_departments: None
+) -> None:
+    created = run_cli(
+        database_url, "keys", "create", "--role", "department", "--department", "GZ-BDC",
+        "--holder", "李明", "--label", "desk 3",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    (listed,) = [
+        json.loads(line) for line in run_cli(database_url, "keys", "list").stdout.splitlines()
+    ]
+    assert (listed["label"], listed["role"], listed["department"], listed["issued_by"]) == (
+        "desk 3",
+        "department",
+        "GZ-BDC",
+        "system",
+    )
+    assert listed["created_at"].endswith("+08:00")  # shown in Shanghai time, as the API shows
+    migrated = run_cli(database_url, "migrate")
+    assert migrated.returncode == 0
+    assert migrated.stdout.startswith("nothing to apply: the database is at ")
+    piped = run_into_closed_pipe(database_url, "departments", "list")
+    assert "Traceback" not in piped.stderr
+    assert "BrokenPipeError" not in piped.stderr

@@ -41,7 +41,7 @@ def running(run_env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, Any]]
             "log": tmp_path / "run.log",
             "intake": f"http://127.0.0.1:{run_env['INTAKE_PORT']}",
             "routing": routing,
-            "window": shell_key(run_env, "window"),
+            "window": shell_key(run_env, "window", "--unbound"),
             "var": Path(run_env["VAR_DIR"]),
         }
     finally:

@@ -177,10 +177,10 @@ def stop(proc: subprocess.Popen[bytes], sig: int) -> int:
             proc.stdout.close()
 
 
-def shell_key(env: dict[str, str], role: str) -> dict[str, str]:
+def shell_key(env: dict[str, str], role: str, *more: str) -> dict[str, str]:
     """A key issued at the servers' shell (`gaodedim keys create`), as an operator does."""
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "keys", "create", "--role", role, "--holder", "test"],
+        [sys.executable, "-m", "cli", "keys", "create", "--role", role, "--holder", "test", *more],
         env=env,
         capture_output=True,
         timeout=60,
