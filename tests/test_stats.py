@@ -6,6 +6,7 @@ from datetime import datetime
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.stats import rollup
@@ -191,6 +192,7 @@ async def test_departments_with_a_revoked_card(
         "department": "GZ-BDC",
         "name": "广州市不动产登记中心",
         "cases": 2,
+        "assists": 0,
         "in_progress": 1,
         "on_time_rate": 50.0,
         "response_rate": 50.0,  # 4 in time, 5 late
@@ -206,6 +208,7 @@ async def test_departments_with_a_revoked_card(
         "department": "GZ-SWJ",
         "name": "国家税务总局广州市税务局",
         "cases": 2,
+        "assists": 0,
         "in_progress": 2,
         "on_time_rate": None,
         "response_rate": 100.0,
@@ -289,12 +292,21 @@ async def test_categories_and_trend(
 
 @pytest.mark.usefixtures("data")
 async def test_monthly_report_json_and_xlsx(
-    routing: httpx.AsyncClient, make_key: KeyFactory
+    routing: httpx.AsyncClient,
+    make_key: KeyFactory,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     from io import BytesIO
 
     from openpyxl import load_workbook
 
+    async with transaction(sessionmaker) as session:
+        await session.execute(
+            text(
+                "INSERT INTO assists (case_id, department, status, requested_at) "
+                "SELECT id, 'GZ-GHZY', 'answered', created_at FROM cases WHERE case_no = 'S-6'"
+            )
+        )
     headers = await make_key("supervisor")
     report = (
         await routing.get("/api/v1/reports/monthly", params={"month": "2026-11"}, headers=headers)
@@ -339,12 +351,34 @@ async def test_monthly_report_json_and_xlsx(
     )
     rows = list(book["部门考核"].iter_rows(values_only=True))
     assert rows[1][:3] == ("部门代码", "部门", "案件数")
-    assert ("GZ-BDC", "广州市不动产登记中心", 2, 1, 50.0, 50.0, 50.0, 0.0, 0.0, 1, 1, 1, 99) in rows
+    assert (
+        "GZ-BDC",
+        "广州市不动产登记中心",
+        2,
+        0,
+        1,
+        50.0,
+        50.0,
+        50.0,
+        0.0,
+        0.0,
+        1,
+        1,
+        1,
+        99,
+    ) in rows
+    # 规划 led none of the month's cases but helped with one (协办): it is listed too.
+    assert next(
+        r for r in rows if r[0] == "GZ-GHZY"
+    )[:4] == ("GZ-GHZY", "广州市规划和自然资源局", 0, 1)
+    assert book.properties.title == "办不成事反映窗口 月度报告 2026-11"
+    assert book["概况"]["A3"].value == "统计期间"
+    assert str(book["概况"]["B3"].value).startswith("2026-11-01 至 2026-11-30")
     assert (overview["响应率(%)"], overview["解决率(%)"]) == (66.7, 66.7)
     assert (overview["满意率(%,原始)"], overview["满意率(%,剔除甄别维持)"]) == (33.3, 50.0)
     assert list(book["问题类别"].iter_rows(values_only=True))[2] == ("未分类", 7, 3, 2)
     assert book["部门考核"].freeze_panes == "A3"
-    assert book["部门考核"].auto_filter.ref.startswith("A2:M")
+    assert book["部门考核"].auto_filter.ref.startswith("A2:N")
     appeals = list(book["申诉"].iter_rows(values_only=True))
     assert appeals[1][:6] == ("部门代码", "部门", "案件编号", "颜色", "扣分", "申诉理由")
     assert appeals[2][:6] == (

@@ -6,7 +6,7 @@ import calendar as months
 import unicodedata
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -179,11 +179,23 @@ def to_xlsx(report: MonthlyReport) -> bytes:
         if generated
         else f"办不成事反映窗口 月度报告 {report.month}"
     )
+    book.properties.title = f"办不成事反映窗口 月度报告 {report.month}"
+    book.properties.subject = f"{report.month} 月度考核与统计"
+    book.properties.creator = "gaodedim"
+    book.properties.keywords = report.month
+    first, last = period_of(report.month).bounds()
+    shown_last = (last - timedelta(days=1)).date() if last else None
     _sheet(
         book,
         "概况",
         ["指标", "数值"],
-        [[label, summary[key]] for key, label in SUMMARY_LABELS.items()]
+        [
+            [
+                "统计期间",
+                f"{first.date() if first else ''} 至 {shown_last or ''}(按登记日期,北京时间)",
+            ]
+        ]
+        + [[label, summary[key]] for key, label in SUMMARY_LABELS.items()]
         + [
             ["黄牌", report.cards.yellow],
             ["红牌", report.cards.red],
@@ -210,6 +222,7 @@ def to_xlsx(report: MonthlyReport) -> bytes:
             "部门代码",
             "部门",
             "案件数",
+            "协办案件",
             "办理中",
             "按时办结率(%)",
             "响应率(%)",
@@ -226,6 +239,7 @@ def to_xlsx(report: MonthlyReport) -> bytes:
                 d.department,
                 d.name,
                 d.cases,
+                d.assists,
                 d.in_progress,
                 d.on_time_rate,
                 d.response_rate,

@@ -62,7 +62,10 @@ class Summary(View):
 class DepartmentFigures(View):
     department: str = Field(examples=["GZ-RSJ"])
     name: str | None = Field(examples=["市人力资源和社会保障局"])
-    cases: int
+    cases: int = Field(description="the period's cases it led")
+    assists: int = Field(
+        default=0, description="协办: the period's cases it was asked to help with"
+    )
     in_progress: int
     on_time_rate: Rate
     response_rate: Rate = Field(default=None, description="响应率")

@@ -35,7 +35,7 @@ from services.department import tree
 from services.sla.cards import BASE_SCORE
 from services.stats import rollup
 from services.stats.responses import CategoryFigures, DayFigures, DepartmentFigures, Summary
-from shared.models import Card, Case, Department
+from shared.models import Assist, Card, Case, Department
 from shared.principal import Principal
 from shared.timeutil import SHANGHAI
 
@@ -154,9 +154,21 @@ async def departments(session: AsyncSession, period: Period) -> list[DepartmentF
     if period.units is not None:
         cards = cards.where(Card.department.in_(sorted(period.units)))
     card_rows = {d: (int(y), int(r), int(p)) for d, y, r, p in (await session.execute(cards)).all()}
+    # 协办: a co-department helped with the period's cases though it led none of them.
+    helped_stmt = (
+        select(Assist.department, func.count())
+        .join(Case, Case.id == Assist.case_id)
+        .where(*period.during(Case.created_at))
+        .group_by(Assist.department)
+    )
+    if period.district:
+        helped_stmt = helped_stmt.where(Case.district == period.district)
+    if period.units is not None:  # the unit's departments as helpers, whoever led the case
+        helped_stmt = helped_stmt.where(Assist.department.in_(sorted(period.units)))
+    helped = dict((await session.execute(helped_stmt)).tuples().all())
     names = dict((await session.execute(select(Department.code, Department.name))).tuples().all())
     out = []
-    for code in sorted(set(rows) | set(card_rows)):
+    for code in sorted(set(rows) | set(card_rows) | set(helped)):
         row = rows.get(code)
         yellow, red, points = card_rows.get(code, (0, 0, 0))
         out.append(
@@ -164,6 +176,7 @@ async def departments(session: AsyncSession, period: Period) -> list[DepartmentF
                 department=code,
                 name=names.get(code),
                 cases=int(row.received) if row else 0,
+                assists=int(helped.get(code, 0)),
                 in_progress=int(row.in_progress) if row else 0,
                 on_time_rate=rate(int(row.on_time), int(row.timed)) if row else None,
                 response_rate=rate(int(row.responded), int(row.response_due)) if row else None,
