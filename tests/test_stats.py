@@ -368,9 +368,12 @@ async def test_monthly_report_json_and_xlsx(
         99,
     ) in rows
     # 规划 led none of the month's cases but helped with one (协办): it is listed too.
-    assert next(
-        r for r in rows if r[0] == "GZ-GHZY"
-    )[:4] == ("GZ-GHZY", "广州市规划和自然资源局", 0, 1)
+    assert next(r for r in rows if r[0] == "GZ-GHZY")[:4] == (
+        "GZ-GHZY",
+        "广州市规划和自然资源局",
+        0,
+        1,
+    )
     assert book.properties.title == "办不成事反映窗口 月度报告 2026-11"
     assert book["概况"]["A3"].value == "统计期间"
     assert str(book["概况"]["B3"].value).startswith("2026-11-01 至 2026-11-30")
