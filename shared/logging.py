@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -22,6 +23,7 @@ import structlog
 from structlog.typing import EventDict, WrappedLogger
 
 from shared.text import ID_NUMBER_IN_TEXT, MOBILE_IN_TEXT, TRACKING_IN_TEXT, mask_code
+from shared.timeutil import SHANGHAI
 
 FOREIGN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "arq", "sqlalchemy", "asyncio")
 """Libraries that install handlers of their own (uvicorn's CLI does); they are made to propagate
@@ -112,6 +114,19 @@ def _shared_processors() -> list[Any]:
     ]
 
 
+def in_shanghai(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """A console line's time as the people reading it live it (JSON keeps UTC, with its
+    offset, for machines)."""
+    stamp = event.get("timestamp")
+    if isinstance(stamp, str):
+        try:
+            moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return event
+        event["timestamp"] = moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+    return event
+
+
 def configure(level: str = "INFO", stream: TextIO | None = None, fmt: str = "auto") -> None:
     """One format for every line a process writes, ours and its libraries' alike: JSON, or
     (`fmt` "console", or "auto" on a terminal) structlog's readable console lines. The processes
@@ -124,6 +139,7 @@ def configure(level: str = "INFO", stream: TextIO | None = None, fmt: str = "aut
         if console
         else structlog.processors.JSONRenderer(ensure_ascii=False)
     )
+    local: list[Any] = [in_shanghai] if console else []
     handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -132,6 +148,7 @@ def configure(level: str = "INFO", stream: TextIO | None = None, fmt: str = "aut
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 safe_exc_info,
                 scrub_event,
+                *local,
                 renderer,
             ],
         )
@@ -152,8 +169,12 @@ def configure(level: str = "INFO", stream: TextIO | None = None, fmt: str = "aut
     # tracking look-up's digits, a callback's query): never.
     for chatty in ("sqlalchemy", "httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # arq writes two lines per job run (some 35 a minute with the crons idle); our jobs log
+    # what they did, when they did something (sla_worker/worker.py).
+    for chatty in ("arq.worker", "arq.jobs"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     structlog.configure(
-        processors=[*_shared_processors(), safe_exc_info, scrub_event, renderer],
+        processors=[*_shared_processors(), safe_exc_info, scrub_event, *local, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,

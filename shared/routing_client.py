@@ -40,8 +40,12 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
 async def request_routing(client: httpx.AsyncClient, case_no: str) -> dict[str, Any]:
     """The case as routing left it (routed by this call or an earlier one)."""
     try:
+        # The caller's request id goes along: one id in intake's, routing's and the worker's
+        # lines for one registration.
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        headers = {"X-Request-ID": str(request_id)} if request_id else None
         async with asyncio.timeout(client.timeout.read or None):
-            response = await client.post(f"/api/v1/cases/{case_no}/route")
+            response = await client.post(f"/api/v1/cases/{case_no}/route", headers=headers)
     except TimeoutError as exc:
         raise RoutingUnavailable("timed out") from exc
     except (httpx.HTTPError, aiohttp.ClientError) as exc:  # an error the transport did not map

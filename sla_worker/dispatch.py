@@ -48,7 +48,15 @@ async def dispatch_once(
         try:
             # The message id is the event's stable id: a redelivery after a crash carries the same
             # one, so receivers can drop duplicates.
-            await handlers[message.topic]({**message.payload, "event_id": message.id})
+            payload = dict(message.payload)
+            request_id = payload.pop(outbox.REQUEST_ID, None)
+            case_no = payload.get("case_no")
+            # Its lines follow the request that wrote the message, and name the case.
+            with structlog.contextvars.bound_contextvars(
+                **({"request_id": request_id} if request_id else {}),
+                **({"case_no": case_no} if case_no else {}),
+            ):
+                await handlers[message.topic]({**payload, "event_id": message.id})
         except Exception as exc:  # any failure is recorded and retried with back-off
             metrics.OUTBOX_FAILED_ATTEMPTS.labels(message.topic).inc()
             log.warning(

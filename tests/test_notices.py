@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from structlog.testing import capture_logs
 
 from services.notices import rules, templates
 from services.outbox.topics import Topic
@@ -151,7 +152,18 @@ async def test_a_notice_at_night_waits_for_the_morning_and_keeps_its_place(
     """Registered at 22:00: both its notices wait until 08:00 (the outbox's clock), and the
     later one never overtakes the earlier."""
     clock.set(datetime(2026, 11, 18, 22, 0, tzinfo=SHANGHAI))
-    case = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
+    with capture_logs() as logs:
+        case = (await intake.post("/api/v1/cases", json=ESTATE, headers=keys["window"])).json()
+    held_lines = [line for line in logs if line["event"] == "notice_held"]
+    assert [(line["notice"], line["until"]) for line in held_lines] == [
+        ("registered", "2026-11-19T08:00:00+08:00"),
+        ("assigned", "2026-11-19T08:00:00+08:00"),
+    ]
+    shown = (await intake.get(f"/api/v1/cases/{case['case_no']}", headers=keys["window"])).json()
+    assert [(n["event"], n["queued"], n["scheduled_for"]) for n in shown["notices"]] == [
+        ("registered", True, "2026-11-19T08:00:00+08:00"),
+        ("assigned", True, "2026-11-19T08:00:00+08:00"),
+    ]
     phone = Phone()
     assert await deliver(sessionmaker, phone, clock) == 0
     async with transaction(sessionmaker) as session:

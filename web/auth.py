@@ -20,6 +20,9 @@ from shared.signing import same_secret
 _bearer = HTTPBearer(auto_error=False, description="An API key issued by `gaodedim keys create`")
 
 
+KEY_ID = "gaodedim.key_id"
+
+
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -28,6 +31,7 @@ async def current_principal(
         raise unauthorized("an API key is required: Authorization: Bearer <key>")
     service_key = request.app.state.settings.service_key
     if service_key and same_secret(credentials.credentials, service_key):
+        request.scope[KEY_ID] = "service"
         return SYSTEM
     cache: KeyCache = request.app.state.key_cache
     principal = await cache.authenticate(credentials.credentials)
@@ -35,6 +39,9 @@ async def current_principal(
         raise unauthorized("the API key is unknown or revoked")
     route = getattr(request.scope.get("route"), "path", "")
     audit.identify(principal, f"{request.method} {route}")
+    # The request's log line names whose key it was (its id: no secret, no person); in the
+    # scope, which every middleware shares (a task a middleware starts has its own context).
+    request.scope[KEY_ID] = str(principal.key_id) if principal.key_id else None
     return principal
 
 

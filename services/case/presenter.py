@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from services.case import access
@@ -135,7 +136,12 @@ def _redacted(out: CaseOut) -> CaseOut:
             else {}
         )
         | (
-            {"notices": [n.model_copy(update={"text": clean(n.text)}) for n in out.notices]}
+            {
+                "notices": [
+                    n.model_copy(update={"text": clean(n.text) if n.text else n.text})
+                    for n in out.notices
+                ]
+            }
             if out.notices
             else {}
         )
@@ -222,7 +228,7 @@ def case_out(
     case: Case,
     viewer: Principal,
     events: list[CaseEvent] | None = None,
-    notices: list[Notice] | None = None,
+    notices: Sequence[Notice | NoticeOut] | None = None,
     sms_replies: list[SmsReplyOut] | None = None,
     *,
     unmasked: bool = False,
@@ -301,7 +307,7 @@ def case_out(
     if events is not None:
         out.history = [event_out(e) for e in events]
     if notices is not None:
-        out.notices = [notice_out(n) for n in notices]
+        out.notices = [n if isinstance(n, NoticeOut) else notice_out(n) for n in notices]
     if sms_replies is not None:
         out.sms_replies = sms_replies
     if supervisions is not None:

@@ -67,13 +67,24 @@ class EventOut(View):
 
 
 class NoticeOut(View):
-    """A notice the applicant was sent: what they read, through which channel, when."""
+    """A notice the applicant was sent (what they read, through which channel, when), or one
+    still queued (`queued`: its words are filled in when it is sent)."""
 
     event: str = Field(examples=["registered", "assigned", "replied"])
-    channel: str = Field(examples=["sms"])
-    text: str
-    segments: int = Field(description="SMS parts it took (70 characters, or 67 a part)")
+    channel: str | None = Field(examples=["sms"], description="none while queued")
+    text: str | None = Field(description="none while queued")
+    segments: int | None = Field(
+        description="SMS parts it took (70 characters, or 67 a part); none while queued"
+    )
     sent_at: ShownTime
+    queued: bool = Field(
+        default=False,
+        description="not sent yet: waiting for its turn, or held through the quiet hours",
+    )
+    scheduled_for: ShownTime = Field(
+        default=None,
+        description="while queued: when it goes (08:00 Shanghai after a night's hold)",
+    )
     delivered: bool | None = Field(
         default=None, description="the carrier's receipt: reached the phone or not (none yet)"
     )

@@ -20,12 +20,13 @@ from services.case.history import note, record, transition
 from services.case.lifecycle import allowed_actions
 from services.case.presenter import tracking_out
 from services.case.repeats import find_open_repeat
-from services.case.responses import TrackingOut
+from services.case.responses import NoticeOut, TrackingOut
 from services.case.routing_record import RoutingRecord
 from services.case.schedule import reschedule
 from services.case.schemas import CaseCreate, Feedback, OutOfScope, ResolveOnSpot
 from services.department import repository as departments
 from services.notices import inbox
+from services.notices import rules as notice_rules
 from services.notices.responses import SmsReplyOut
 from services.outbox import service as outbox
 from services.outbox.topics import Topic
@@ -34,7 +35,7 @@ from shared import audit
 from shared.durations import parse_duration
 from shared.enums import Action, CaseStatus, Note, Role
 from shared.errors import conflict, forbidden, invalid
-from shared.models import Case, CaseEvent, Department, Matter, Notice
+from shared.models import Case, CaseEvent, Department, Matter, Notice, OutboxMessage
 from shared.principal import Principal
 from shared.signing import same_secret
 from shared.timeutil import shanghai_iso, to_shanghai
@@ -404,8 +405,32 @@ async def history_of(session: AsyncSession, case: Case) -> list[CaseEvent]:
     return await repository.history(session, case.id)
 
 
-async def notices_of(session: AsyncSession, case: Case) -> list[Notice]:
-    return await repository.notices(session, case.id)
+async def notices_of(session: AsyncSession, case: Case) -> list[Notice | NoticeOut]:
+    """What the applicant was sent, then what is queued for them (a notice held through the
+    quiet hours says when it goes), so a night-time step's notice is seen before 08:00."""
+    sent: list[Notice | NoticeOut] = list(await repository.notices(session, case.id))
+    queued = await session.execute(
+        select(OutboxMessage.payload["event"].astext, OutboxMessage.payload["at"].astext)
+        .where(
+            OutboxMessage.topic == Topic.applicant_notice.value,
+            OutboxMessage.payload["case_no"].astext == case.case_no,
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return sent + [
+        NoticeOut(
+            event=str(event),
+            channel=None,
+            text=None,
+            segments=None,
+            sent_at=None,
+            queued=True,
+            scheduled_for=shanghai_iso(notice_rules.goes_at(datetime.fromisoformat(at), case)),
+        )
+        for event, at in queued.tuples()
+    ]
 
 
 async def unmask(session: AsyncSession, case_no: str, reason: str, *, actor: Principal) -> Case:

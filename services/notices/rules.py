@@ -113,3 +113,9 @@ def held_for(at: datetime, *, urgent: bool) -> timedelta | None:
         return None
     morning = local.date() + (timedelta(days=1) if local.time() >= QUIET_FROM else timedelta())
     return datetime.combine(morning, QUIET_UNTIL, tzinfo=SHANGHAI) - local
+
+
+def goes_at(at: datetime, case: Noticed) -> datetime:
+    """When a notice written at `at` is sent: at once, or at 08:00 after the quiet hours."""
+    held = held_for(at, urgent=case.urgent)
+    return at + held if held is not None else at

@@ -19,7 +19,7 @@ from services.outbox.topics import Topic
 from shared import metrics
 from shared.errors import Undeliverable
 from shared.models import Case, Department, Notice
-from shared.timeutil import to_shanghai
+from shared.timeutil import shanghai_iso, to_shanghai
 
 log = structlog.get_logger("gaodedim.notices")
 
@@ -51,6 +51,9 @@ def enqueue_for(
         return None
     if event == "replied":
         case.reply_code = rules.new_reply_code()
+    held = rules.held_for(at, urgent=case.urgent)
+    if held is not None:
+        log.info("notice_held", case_no=case.case_no, notice=event, until=shanghai_iso(at + held))
     outbox.enqueue(
         session,
         Topic.applicant_notice,
@@ -62,7 +65,7 @@ def enqueue_for(
             "reason": rules.words(event, reason, data),
         },
         ordering_key=f"{Topic.applicant_notice}:{case.case_no}",
-        delay=rules.held_for(at, urgent=case.urgent),
+        delay=held,
     )
     return event
 

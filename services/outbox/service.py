@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +53,11 @@ DEFAULT = Retry()
 UNTIL_DONE = Retry(ceiling=timedelta(seconds=30), attempts=None, until_done=True)
 
 
+REQUEST_ID = "request_id"
+"""The id of the request that wrote a message, kept in its payload for the worker's log lines and
+taken out before a handler sees the payload (no receiver gets it)."""
+
+
 def enqueue(
     session: AsyncSession,
     topic: str,
@@ -63,6 +69,9 @@ def enqueue(
     """`delay` holds delivery back (a held case's hand-over); by default it is at once. Delivery
     runs on the database's clock, not the action's, so the delay is counted from the database's
     `now()`: a message is never due earlier or later than its delay because two clocks differ."""
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    if request_id and REQUEST_ID not in payload:  # the worker's delivery lines carry it on
+        payload = {**payload, REQUEST_ID: request_id}
     message = OutboxMessage(topic=topic, payload=payload, ordering_key=ordering_key)
     if delay is not None:
         message.available_at = func.now() + delay
