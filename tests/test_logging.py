@@ -28,7 +28,8 @@ def restore_logging() -> Iterator[None]:
 def _write_one_of_each() -> None:
     structlog.get_logger("gaodedim.test").info("ours", case_no="GZ-20261123-000001")
     logging.getLogger("uvicorn.error").info("Application startup complete.")
-    logging.getLogger("arq.worker").info("  0.01s ← cron:sla_sweep ● 0")
+    logging.getLogger("arq.worker").info("  0.01s ← cron:sla_sweep ● 0")  # idle: never shown
+    logging.getLogger("arq.worker").warning("job sla_sweep timed out")  # a problem: shown
     logging.getLogger("gaodedim.supervisor").info("ready")
     logging.getLogger("sqlalchemy.orm.mapper.Mapper").info("(Case|cases) initialize prop id")
     logging.getLogger("sqlalchemy.pool.impl.AsyncAdaptedQueuePool").info("Pool recreating")
@@ -43,7 +44,7 @@ def test_every_line_is_json_off_a_terminal() -> None:
     assert [line["event"] for line in lines] == [
         "ours",
         "Application startup complete.",
-        "  0.01s ← cron:sla_sweep ● 0",
+        "job sla_sweep timed out",
         "ready",
     ]
     assert lines[1]["logger"] == "uvicorn.error"
@@ -57,6 +58,7 @@ def test_a_terminal_gets_console_lines_only() -> None:
     lines = out.getvalue().splitlines()
     assert len(lines) == 4
     assert all(not line.startswith("{") for line in lines)
+    assert all("+08:00" in line for line in lines)  # the console shows Shanghai time
     assert "Application startup complete." in lines[1]
     forced = io.StringIO()
     configure("INFO", stream=forced, fmt="console")
