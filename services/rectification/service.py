@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import authz
 from services.authz import May
+from services.case import access
 from services.clock import deadlines
 from services.clock.calendar import CalendarUnknown, WorkCalendar
 from services.department import repository as departments
@@ -93,20 +94,9 @@ async def _linked(session: AsyncSession, case_nos: list[str], actor: Principal) 
     wanted = sorted(set(case_nos))
     if not wanted:
         return []
-    rows = (
-        await session.execute(
-            select(Case.id, Case.case_no, Case.lead_department, Case.intake_department).where(
-                Case.case_no.in_(wanted)
-            )
-        )
-    ).all()
-    reachable = {
-        r.case_no: r.id
-        for r in rows
-        if actor.units is None
-        or r.lead_department in actor.units
-        or r.intake_department in actor.units
-    }
+    found = (await session.scalars(select(Case).where(Case.case_no.in_(wanted)))).all()
+    # The one rule of a unit's reach (`access.in_units`), as every unit-bound step uses it.
+    reachable = {c.case_no: c.id for c in found if access.in_units(actor, c)}
     missing = [no for no in wanted if no not in reachable]
     if missing:
         raise invalid("case_nos", f"no such case within this key's reach: {', '.join(missing[:5])}")
