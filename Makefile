@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-clock fuzz lint format typecheck coverage check openapi lock bench clean
+.PHONY: run test test-clock test-pg15 fuzz lint format typecheck coverage check openapi examples lock bench clean
 
 # The exact versions come from requirements/development.txt (`make lock` writes it), so every
 # machine runs what CI ran; the image installs requirements/production.txt, with hashes.
@@ -32,6 +32,17 @@ test-clock: $(STAMP)  ## the whole suite across Shanghai's New Year midnight (ne
 	FAKETIME="+$$($(BIN)/python -m tests.new_year)" LD_PRELOAD=$(FAKETIME_LIB) $(BIN)/pytest \
 		--deselect tests/test_faults.py::test_killed_parts_come_back_and_intake_loses_no_case
 
+# PostgreSQL 15 (Debian 12's own server) as well as the embedded 18: the migrations from an
+# empty database and a walk through the paths that lean on PostgreSQL most (partitions,
+# rollups, search indexes, row locks of the sweep, retention). `PG15_TESTS=` runs all of it.
+PG15_TESTS ?= tests/test_migrations.py tests/test_partitions.py tests/test_workflow.py \
+	tests/test_intake_cases.py tests/test_routing_api.py tests/test_sla.py \
+	tests/test_stats_rollup.py tests/test_matters.py tests/test_common_issues.py \
+	tests/test_merge.py tests/test_rectifications.py tests/test_retention.py \
+	tests/test_atomicity.py tests/test_generated_client.py
+test-pg15: $(STAMP)  ## migrations and a walk-through on PostgreSQL 15 (apt-get install postgresql-15)
+	deploy/ci/with-system-postgres 15 $(BIN)/pytest -q $(PG15_TESTS)
+
 fuzz: $(STAMP)  ## schemathesis over both OpenAPI documents, bounded and seeded; fails on any 5xx
 	$(BIN)/pytest -m fuzz -s tests/test_fuzz.py
 
@@ -53,6 +64,14 @@ check: lint typecheck coverage fuzz  ## what a reviewer runs
 
 openapi: $(STAMP)  ## regenerate docs/openapi/*.json from the apps (tests/test_contract.py compares)
 	$(BIN)/python -c 'from tests.test_contract import write; write()'
+
+# The response examples Swagger UI and ReDoc show are answers the suite received (from the
+# sample data): record them again after a response model changes (tests/test_contract.py says
+# when). Name test files to refresh only their operations: `make examples TESTS=tests/test_x.py`.
+TESTS ?=
+examples: $(STAMP)  ## record the documents' response examples from the suite, then `make openapi`
+	GAODEDIM_RECORD_EXAMPLES=1 $(BIN)/pytest -q $(TESTS) || echo "(a test failed; what passed was recorded)"
+	$(MAKE) openapi
 
 LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --quiet
 lock: $(STAMP)  ## pin every dependency after changing pyproject.toml (then commit requirements/)

@@ -131,6 +131,10 @@ class Settings(BaseSettings):
     """Private targets callbacks and webhooks may reach (host names, IPs or CIDRs, comma-separated),
     e.g. the 12345 platform on the intranet. Everything else private, loopback or link-local is
     refused (SSRF)."""
+    callback_ports: str = ""
+    """Ports callbacks and webhooks may use (comma-separated); empty: any. On Kubernetes it
+    lists exactly the ports the worker's egress NetworkPolicy opens, so a target on another
+    port is refused when it is set (422), not dropped by the network at every delivery."""
     return_within: str = "1 working_days"
     rectification_card: Literal["none", "yellow", "red"] = "yellow"
     """整改 left undone past its due time: the card its owner gets (once), or none."""
@@ -191,11 +195,18 @@ class Settings(BaseSettings):
 
     @property
     def callback_targets(self) -> Allowed:
-        return Allowed.parse(self.callback_allowed_hosts)
+        return Allowed.parse(self.callback_allowed_hosts, self.callback_ports)
 
     @property
     def public_channels(self) -> list[str]:
         return [n for n in self.open311_public_channels.split(",") if n]
+
+    @field_validator("callback_ports")
+    @classmethod
+    def _ports(cls, value: str) -> str:
+        from shared.urlguard import parse_ports
+
+        return ",".join(str(p) for p in sorted(parse_ports(value)))
 
     @field_validator("audit_retention")
     @classmethod

@@ -13,7 +13,7 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from shared.errors import invalid
 
@@ -29,10 +29,15 @@ class RefusedTarget(Exception):
 class Allowed:
     hosts: frozenset[str]
     networks: tuple[IpNetwork, ...]
+    ports: frozenset[int] = frozenset()
+    """Ports a target may use (CALLBACK_PORTS); empty: any. Where a NetworkPolicy lets the
+    worker out on a few ports only, a target on another would time out at every delivery
+    instead of being refused when it is set."""
 
     @classmethod
-    def parse(cls, raw: str) -> Allowed:
-        """`hotline.intranet, 10.20.0.0/16, 127.0.0.1` → names and networks."""
+    def parse(cls, raw: str, ports: str = "") -> Allowed:
+        """`hotline.intranet, 10.20.0.0/16, 127.0.0.1` → names and networks; `443, 8443` →
+        ports."""
         hosts, networks = set(), []
         for item in (part.strip() for part in raw.split(",")):
             if not item:
@@ -41,12 +46,33 @@ class Allowed:
                 networks.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
                 hosts.add(item.lower().rstrip("."))
-        return cls(frozenset(hosts), tuple(networks))
+        return cls(frozenset(hosts), tuple(networks), parse_ports(ports))
 
     def covers(self, host: str, address: IpAddress | None = None) -> bool:
         if host.lower().rstrip(".") in self.hosts:
             return True
         return address is not None and any(address in net for net in self.networks)
+
+
+def parse_ports(raw: str) -> frozenset[int]:
+    """`443, 80` → {443, 80}; raises ValueError on anything but ports 1–65535."""
+    ports = set()
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        if not (item.isascii() and item.isdigit()) or not 0 < int(item) < 65536:
+            raise ValueError(f"{item!r} is not a port (1-65535)")
+        ports.add(int(item))
+    return frozenset(ports)
+
+
+def _port(parts: SplitResult) -> int | None:
+    """The port a URL reaches (the scheme's default when unwritten); None if not a number."""
+    try:
+        written = parts.port
+    except ValueError:
+        return None
+    return written or (443 if parts.scheme == "https" else 80)
 
 
 def _inward(address: IpAddress) -> bool:
@@ -63,6 +89,12 @@ def literal_problem(url: str, allowed: Allowed) -> str | None:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         return "has no host"
+    port = _port(parts)
+    if port is None:
+        return "has a port that is not a number from 0 to 65535"
+    if allowed.ports and port not in allowed.ports:
+        listed = ", ".join(str(p) for p in sorted(allowed.ports))
+        return f"uses port {port}; CALLBACK_PORTS allows {listed} (the worker's egress)"
     try:
         address: IpAddress | None = ipaddress.ip_address(host)
     except ValueError:
@@ -98,7 +130,7 @@ async def ensure_deliverable(url: str, allowed: Allowed) -> None:
         raise RefusedTarget(f"callback target {problem}")
     parts = urlsplit(url)
     host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = _port(parts)
     if allowed.covers(host):
         return
     try:

@@ -15,6 +15,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tests.examples_recorder import record
+
 ROOT = "urn:openapi"
 
 
@@ -80,8 +82,22 @@ class Conformance:
             )
         )
         validator = Draft202012Validator({"$ref": f"{ROOT}#/{pointer}"}, registry=self.registry)
-        errors = sorted(validator.iter_errors(json.loads(response.content)), key=str)
+        body = json.loads(response.content)
+        errors = sorted(validator.iter_errors(body), key=str)
         assert not errors, f"{where}: {errors[0].message} at {list(errors[0].absolute_path)}"
+        if status.startswith("2"):
+            record(self.app.state.app_name, operation["operationId"], status, body)
+
+    def problems_of(self, template: str, method: str, status: str, body: Any) -> list[str]:
+        """What is wrong with `body` as the documented answer (an example, say); [] if nothing."""
+        pointer = "/".join(
+            part.replace("~", "~0").replace("/", "~1")
+            for part in ("paths", template, method, "responses", status, "content")
+        )
+        validator = Draft202012Validator(
+            {"$ref": f"{ROOT}#/{pointer}/application~1json/schema"}, registry=self.registry
+        )
+        return [f"{e.message} at {list(e.absolute_path)}" for e in validator.iter_errors(body)]
 
     async def hook(self, response: httpx.Response) -> None:
         await response.aread()

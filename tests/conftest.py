@@ -246,3 +246,12 @@ def run_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     yield env
     for proc in leftovers(var, ours=True):  # never let a failed test leak into the next one
         proc.kill()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """`make examples`: write the answers this run recorded as the documents' examples."""
+    from tests import examples_recorder
+
+    if examples_recorder.RECORDING:
+        for path in examples_recorder.write():
+            print(f"\nwrote {path.relative_to(examples_recorder.ROOT)}")

@@ -185,3 +185,52 @@ def _permissions(said: str) -> list[May]:
             if rest:
                 return [permission, *rest]
     return []
+
+
+@pytest.mark.parametrize("name", sorted(APPS))
+def test_every_success_shows_an_answer_the_schema_takes(name: str) -> None:
+    """Swagger UI and ReDoc show each success with an answer the suite really received from
+    the sample data (web/examples/, `make examples`), not one made up from the schema's types
+    (`"string"`, `additionalProp1`); each still fits its schema as the document stands now."""
+    from tests.examples_recorder import odd
+
+    checker = Conformance(APPS[name](Settings(_env_file=None)))
+    missing, wrong = [], []
+    for path, ops in checker.document["paths"].items():
+        for method, operation in ops.items():
+            for status, response in operation["responses"].items():
+                body = response.get("content", {}).get("application/json")
+                if status[0] != "2" or body is None:
+                    continue
+                where = f"{method.upper()} {path} → {status}"
+                if "example" not in body:
+                    missing.append(where)
+                    continue
+                assert not odd(body["example"]), where
+                wrong += [
+                    f"{where}: {p}"
+                    for p in checker.problems_of(path, method, status, body["example"])
+                ]
+    assert not missing, f"no example (record with `make examples`): {missing}"
+    assert not wrong, f"examples that no longer fit (re-record with `make examples`): {wrong}"
+
+
+def test_nullable_fields_are_one_optional_type() -> None:
+    """`str | None` is documented as `type: [string, "null"]` (one optional string), not as
+    two alternatives; only a reference, which cannot carry a type, stays `anyOf`."""
+    for name, text in generated().items():
+        document = json.loads(text)
+        for model, schema in document["components"]["schemas"].items():
+            for field, spec in schema.get("properties", {}).items():
+                alternatives = spec.get("anyOf", [])
+                if {"type": "null"} not in alternatives:
+                    continue  # a union of two types (a version number or `draft`), not optional
+                for alternative in alternatives:
+                    if alternative != {"type": "null"}:
+                        assert "$ref" in alternative or "anyOf" in alternative, (name, model, field)
+
+
+def test_the_intake_page_says_where_keys_come_from() -> None:
+    intake = json.loads(generated()["intake"])["info"]["description"]
+    assert "routing API" in intake
+    assert "8002" in intake

@@ -161,6 +161,18 @@ def test_scaling_disruption_and_network_rules_cover_all_three_processes() -> Non
     assert {p["port"] for rule in database["egress"] for p in rule["ports"]} == {5432, 6379}
 
 
+def test_the_worker_goes_out_on_exactly_the_ports_the_service_accepts_targets_on() -> None:
+    """A webhook on a port the NetworkPolicy does not open would be accepted and then time out
+    at every delivery; with CALLBACK_PORTS equal to the policy's ports it is refused when set."""
+    (config,) = of_kind("ConfigMap")
+    setting = Settings(callback_ports=config["data"]["CALLBACK_PORTS"])
+    policies = {p["metadata"]["name"]: p for p in of_kind("NetworkPolicy")}
+    worker = policies["gaodedim-worker-webhooks"]["spec"]
+    assert worker["podSelector"] == {"matchLabels": {"app": "gaodedim-worker"}}
+    opened = {p["port"] for rule in worker["egress"] for p in rule["ports"]}
+    assert setting.callback_targets.ports == opened == {443, 80}
+
+
 def test_behind_the_ingress_the_client_address_is_trusted_from_the_proxy_only() -> None:
     """`--proxy-headers` without FORWARDED_ALLOW_IPS put every citizen behind one address."""
     (config,) = of_kind("ConfigMap")

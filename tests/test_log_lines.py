@@ -7,14 +7,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.testing import capture_logs
 
 from shared.logging import configure
 from tests.helpers.bodies import ESTATE
+from tests.helpers.clock import ManualClock
 
 pytestmark = pytest.mark.usefixtures("sample_departments")
 
@@ -74,3 +78,30 @@ def test_console_lines_show_shanghai_time_and_json_keeps_utc() -> None:
     assert console.getvalue().count("+08:00") == 2
     stamp = json.loads(machine.getvalue().splitlines()[0])["timestamp"]
     assert stamp.endswith("Z") or stamp.endswith("+00:00")
+
+
+async def test_an_idle_worker_writes_nothing_however_often_its_jobs_run(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: ManualClock
+) -> None:
+    """Idle, a worker runs about eighteen jobs a minute (the outbox, the sweep, keywords,
+    rollups); each logs only what it did, and arq's own per-run lines are kept back, so an
+    idle `make run` stays quiet after `ready:` (issue 31: fewer than ten lines a minute)."""
+    from sla_worker.worker import WorkerSettings
+
+    ctx: dict[str, Any] = {"sessionmaker": sessionmaker, "clock": clock, "handlers": {}}
+    jobs = {job.coroutine for job in WorkerSettings.cron_jobs}
+    assert len(jobs) >= 8
+    for job in jobs:
+        await job(ctx)  # the first run may have work left from the set-up (a partition)
+    out = io.StringIO()
+    configure("INFO", stream=out, fmt="json")
+    try:
+        for _ in range(6):  # a minute of the outbox's and the rollups' runs
+            clock.advance(timedelta(seconds=10))
+            for job in jobs:
+                await job(ctx)
+        logging.getLogger("arq.worker").info("  0.01s ← cron:sla_sweep ● 0")  # arq's idle line
+        logging.getLogger("arq.jobs").info("cron:sla_sweep ● 0")
+    finally:
+        configure("INFO")
+    assert out.getvalue() == ""

@@ -188,3 +188,20 @@ async def test_public_feed_pages_and_odd_text(
     assert too_big.status_code == 400
     root = ET.fromstring(mine.content)  # well-formed although the stored text was not
     assert root.findtext("request/description") == "控制\ufffd字符\ufffd"
+
+
+async def test_discovery_and_the_service_list_answer_as_documented(
+    intake: httpx.AsyncClient,
+) -> None:
+    """The reads a GeoReport client starts with, through the suite's checked client (its answers
+    are held to the OpenAPI document like every other)."""
+    discovery = await intake.get("/open311/v2/discovery.json")
+    assert discovery.status_code == 200
+    assert discovery.json()["endpoints"]
+    services = await intake.get("/open311/v2/services.json")
+    assert services.status_code == 200
+    codes = [s["service_code"] for s in services.json()]
+    assert "policy" in codes
+    one = await intake.get(f"/open311/v2/services/{codes[0]}.json")
+    assert one.status_code == 200
+    assert one.json()["service_code"] == codes[0]

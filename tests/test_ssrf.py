@@ -48,6 +48,50 @@ def test_public_targets_and_allowed_private_ones_pass() -> None:
     assert literal_problem("http://10.21.3.4/cb", allowed) is not None
 
 
+def test_only_the_listed_ports_pass_when_ports_are_listed() -> None:
+    egress = Allowed.parse("", "443, 80")
+    assert literal_problem("https://hooks.example.gov.cn/a", egress) is None
+    assert literal_problem("http://hooks.example.gov.cn/a", egress) is None
+    problem = literal_problem("https://hooks.example.gov.cn:8443/a", egress)
+    assert problem is not None
+    assert "8443" in problem
+    assert "CALLBACK_PORTS" in problem
+    assert literal_problem("https://hooks.example.gov.cn:99999/a", NOTHING) is not None
+    assert literal_problem("https://hooks.example.gov.cn:8443/a", NOTHING) is None  # any
+
+
+@pytest.mark.parametrize("raw", ["0", "65536", "443,https", "４４３", "-1", "1e3"])
+def test_a_port_list_that_is_not_ports_stops_the_service_at_start(raw: str) -> None:
+    from pydantic import ValidationError
+
+    from shared.settings import Settings
+
+    with pytest.raises(ValidationError, match="callback_ports"):
+        Settings(callback_ports=raw)
+
+
+@pytest.mark.usefixtures("sample_departments")
+async def test_a_webhook_on_a_port_the_worker_cannot_leave_by_is_refused_when_set(
+    routing: httpx.AsyncClient, routing_app: Any, make_key: KeyFactory
+) -> None:
+    settings = routing_app.state.settings
+    # Starlette's State keeps attributes in its own dict, so monkeypatch would delete it on
+    # undo instead of restoring it: set and restore by hand.
+    routing_app.state.settings = settings.model_copy(update={"callback_ports": "443,80"})
+    try:
+        admin = await make_key("admin")
+        body = {"name": "广州市不动产登记中心", "webhook": "https://bdc.example.gov.cn:8443/hook"}
+        r = await routing.put("/api/v1/departments/GZ-BDC", json=body, headers=admin)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "webhook"
+        assert "8443" in r.json()["errors"][0]["message"]
+        body["webhook"] = "https://bdc.example.gov.cn/hook"
+        r = await routing.put("/api/v1/departments/GZ-BDC", json=body, headers=admin)
+        assert r.status_code == 200, r.text
+    finally:
+        routing_app.state.settings = settings
+
+
 async def test_a_name_that_resolves_inward_is_refused_at_delivery() -> None:
     name = socket.gethostname()
     addresses = {info[4][0] for info in socket.getaddrinfo(name, 80)}

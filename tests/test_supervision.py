@@ -112,6 +112,10 @@ async def test_an_order_is_issued_in_scope_and_answered_by_its_department(
     assert len(mine) == 2
     r = await routing.get(f"/api/v1/supervisions/{order['id']}", headers=other)
     assert r.status_code == 404
+    r = await routing.get(f"/api/v1/supervisions/{order['id']}", headers=lead)
+    assert r.status_code == 200, r.text
+    assert (r.json()["order_no"], r.json()["status"]) == (order["order_no"], "answered")
+    assert r.json()["progress"] == answer["progress"]
 
 
 async def test_an_unanswered_order_gives_one_card_and_tells_whoever_is_on_duty(

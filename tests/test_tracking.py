@@ -32,7 +32,11 @@ async def test_tracking_shows_minimal_data_without_a_key(
     assert body["status"] == "registered"
     assert body["status_label"] == "已登记"
     assert body["handling_department"] == "广州市不动产登记中心"
-    assert body["tracking_card"] == case["tracking_card"]
+
+    def told(card: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in card.items() if v is not None}  # an unset member may be absent
+
+    assert told(body["tracking_card"]) == told(case["tracking_card"])
     assert [t["status"] for t in body["timeline"]] == ["registered"]
     flat = r.text
     for private in ("黄丽华", "13800138001", "applicant", "description", "reason"):

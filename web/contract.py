@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.authz import ROLES, May
 from shared.enums import Role
+from web import examples
 from web.auth import Allowed
 from web.problems import PROBLEM
+from web.schema_shape import one_type
 from web.summaries import OPERATIONS
 
 
@@ -136,7 +138,8 @@ def document(app: FastAPI, routers: Sequence[APIRouter]) -> None:
                     operation["responses"] = {
                         "2XX": {"description": "received; any other answer is retried"}
                     }
-            app.openapi_schema = schema
+            examples.attach(schema, examples.load(app.state.app_name))
+            app.openapi_schema = one_type(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -144,8 +147,9 @@ def document(app: FastAPI, routers: Sequence[APIRouter]) -> None:
 
 AUTH = """Every call but the health checks, the citizen's tracking look-up, the signed webhooks
 (the hotline's orders, the SMS provider's pushes) and Open311's public reads carries an API
-key: `Authorization: Bearer <key>`. Keys are issued by the security administrator (`POST
-/api/v1/keys`, or `gaodedim keys create` at the servers' shell) for one role: portal, hotline,
+key: `Authorization: Bearer <key>`. Keys are issued by the security administrator, on the
+routing API (`POST /api/v1/keys` on port 8002, not on the intake API's 8001) or with `gaodedim
+keys create` at the servers' shell, for one role: portal, hotline,
 window, department (bound to one department), coordinator, supervisor, dashboard or admin; the
 auditor's and the security administrator's own keys only at the shell (三员分立). A key sees and
 does what its role may (a department key: the cases its department leads, helps with or first

@@ -18,12 +18,15 @@ from services.case.responses import (
     ExtensionOut,
     FeedbackOut,
     LinkedOut,
+    LocationOut,
     NoticeOut,
     Resolution,
     Step,
     SupervisionOut,
+    TrackingCardOut,
     TrackingOut,
 )
+from services.case.routing_record import RoutingRecord
 from services.notices.responses import SmsReplyOut
 from services.privacy import (
     applicant_of,
@@ -74,11 +77,10 @@ def _for(out: CaseOut, clear: bool) -> CaseOut:
     applicant = out.applicant
     location = out.location
     masked = _redacted(out)
-    if masked.tracking_card.get("code"):
-        masked.tracking_card = {
-            **masked.tracking_card,
-            "code": mask_code(masked.tracking_card["code"]),
-        }
+    if masked.tracking_card.code:
+        masked.tracking_card = masked.tracking_card.model_copy(
+            update={"code": mask_code(masked.tracking_card.code)}
+        )
     masked.applicant = applicant.model_copy(
         update={
             "name": mask_name(applicant.name),
@@ -87,12 +89,9 @@ def _for(out: CaseOut, clear: bool) -> CaseOut:
         }
     )
     if "address" in fields and location:
-        masked.location = {
-            "address": mask_address(location.get("address")),
-            "lat": None,
-            "long": None,
-            "public": False,
-        }
+        masked.location = LocationOut(
+            address=mask_address(location.address), lat=None, long=None, public=False
+        )
     masked.attachments = []
     masked.tracking_code = mask_code(out.tracking_code) or ""
     masked.masked = fields
@@ -117,7 +116,9 @@ def _redacted(out: CaseOut) -> CaseOut:
             "title": clean(out.title),
             "description": clean(out.description) or "",
             "reply": clean(out.reply),
-            "tracking_card": clean_all(out.tracking_card),
+            "tracking_card": TrackingCardOut.model_validate(
+                clean_all(out.tracking_card.model_dump(exclude_unset=True))
+            ),
             "resolution": Resolution(
                 note=clean(out.resolution.note),
                 referred_to=clean(out.resolution.referred_to),
@@ -162,7 +163,7 @@ def _personal_fields(out: CaseOut) -> list[str]:
     when shown, on the audit row."""
     applicant = out.applicant
     fields = [name for name in PERSONAL if getattr(applicant, name)]
-    if out.location and not out.location.get("public"):
+    if out.location and not out.location.public:
         fields.append("address")
     if out.attachments:
         fields.append("attachments")
@@ -260,12 +261,12 @@ def case_out(
         first_responsible_department=case.first_responsible_department,
         lead_department=case.lead_department,
         co_departments=list(case.co_departments or []),
-        routing=case.routing,
+        routing=None if case.routing is None else RoutingRecord.of(case.routing),
         deadlines=Deadlines(
             sign_due_at=shanghai_iso(case.sign_due_at),
             handle_due_at=shanghai_iso(case.handle_due_at),
         ),
-        tracking_card=case.tracking_card,
+        tracking_card=TrackingCardOut.model_validate(case.tracking_card),
         applicant=ApplicantOut(
             name=case.applicant_name,
             phone=case.applicant_phone,
@@ -274,7 +275,7 @@ def case_out(
             org_name=case.applicant_org_name,
         ),
         attachments=list(case.attachments or []),
-        location=case.location,
+        location=None if case.location is None else LocationOut.model_validate(case.location),
         resolution=Resolution(
             note=case.resolution_note,
             referred_to=case.referred_to,
@@ -336,7 +337,9 @@ def tracking_out(
         title=redact(case.title, **applicant),
         handling_department=department_names.get(lead, lead) if lead else None,
         handle_due_at=shanghai_iso(case.handle_due_at),
-        tracking_card=each_text(case.tracking_card, lambda text: redact(text, **applicant)),
+        tracking_card=TrackingCardOut.model_validate(
+            each_text(case.tracking_card, lambda text: redact(text, **applicant))
+        ),
         notices=not case.notices_opted_out,
         created_at=shanghai_iso(case.created_at),
         updated_at=shanghai_iso(case.updated_at),

@@ -8,8 +8,50 @@ from typing import Any
 
 from pydantic import Field
 
+from services.case.routing_record import RoutingRecord
 from services.notices.responses import SmsReplyOut
 from shared.view import ShownTime, View
+
+
+class StandardAnswer(View):
+    """A 办事指南 answer the window cited when it settled the case on the spot."""
+
+    answer_id: str = Field(examples=["GZ-GJJ-TQ#1"])
+    question: str
+    answer: str
+
+
+class TrackingCardOut(View):
+    """The 一跟到底 card the applicant was handed at registration."""
+
+    code: str | None = Field(
+        default=None,
+        examples=["K7M2Q9"],
+        description="the tracking code (masked unless the caller needs to know)",
+    )
+    required_materials: list[str] = Field(
+        default_factory=list,
+        examples=[["抵押权人注销申请书"]],
+        description="what to bring, told once and in full (一次性告知)",
+    )
+    next_window: str | None = Field(
+        default=None, examples=["广州市不动产登记中心 办不成事反映窗口(搞得掂窗口)"]
+    )
+    handler_contact: str | None = Field(default=None, examples=["12345"])
+    standard_answer: StandardAnswer | None = Field(
+        default=None, description="the answer cited when the window settled it on the spot"
+    )
+
+
+class LocationOut(View):
+    """Where the matter is; a private place is masked (address shortened, no coordinates)."""
+
+    address: str | None = Field(default=None, examples=["越秀区东风中路"])
+    lat: float | None = Field(default=None, description="none when masked")
+    long: float | None = Field(default=None, description="none when masked")
+    public: bool = Field(
+        default=False, description="a public place (a road, a hall): shown to every reader"
+    )
 
 
 class ApplicantOut(View):
@@ -153,14 +195,14 @@ class CaseOut(View):
     first_responsible_department: str | None
     lead_department: str | None
     co_departments: list[str]
-    routing: dict[str, Any] | None = Field(
+    routing: RoutingRecord | None = Field(
         description="how it came to its department: rule, SLA and card policies"
     )
     deadlines: Deadlines
-    tracking_card: dict[str, Any]
+    tracking_card: TrackingCardOut
     applicant: ApplicantOut
     attachments: list[str] = Field(description="empty when masked (see `masked`)")
-    location: dict[str, Any] | None = Field(
+    location: LocationOut | None = Field(
         description="a private place is masked (address shortened, no coordinates) unless the "
         "caller needs to know; a public one (a road, a hall) is shown to every reader"
     )
@@ -296,7 +338,7 @@ class TrackingOut(View):
     title: str | None
     handling_department: str | None = Field(description="the department's name")
     handle_due_at: str | None
-    tracking_card: dict[str, Any]
+    tracking_card: TrackingCardOut
     notices: bool = Field(description="whether the applicant is sent notices of each step (SMS)")
     created_at: str | None
     updated_at: str | None

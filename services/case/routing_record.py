@@ -23,9 +23,9 @@ class RoutingRecord(BaseModel):
     policy: SlaPolicy | None = None
     card_policy: CardPolicy | None = None
     escalation: EscalationPolicy | None = None
+    """The 提级 thresholds of the version that routed the case (none: the defaults)."""
     assist_within: DurationField | None = None
     """协办: the rule's time for co-departments' opinions (none: half the handling time)."""
-    """The 提级 thresholds of the version that routed the case (none: the defaults)."""
     reason: str | None = None
     fallback: bool | None = None
     deadline_alert: str | None = None
