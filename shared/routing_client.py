@@ -37,15 +37,17 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-async def request_routing(client: httpx.AsyncClient, case_no: str) -> dict[str, Any]:
-    """The case as routing left it (routed by this call or an earlier one)."""
+def _followed(request_id: str | None) -> dict[str, str] | None:
+    """The caller's request id goes along: one id in intake's, routing's and the worker's lines
+    for one registration (by default the id of the request this task serves)."""
+    request_id = request_id or structlog.contextvars.get_contextvars().get("request_id")
+    return {"X-Request-ID": str(request_id)} if request_id else None
+
+
+async def _post(client: httpx.AsyncClient, path: str, **kwargs: Any) -> dict[str, Any]:
     try:
-        # The caller's request id goes along: one id in intake's, routing's and the worker's
-        # lines for one registration.
-        request_id = structlog.contextvars.get_contextvars().get("request_id")
-        headers = {"X-Request-ID": str(request_id)} if request_id else None
         async with asyncio.timeout(client.timeout.read or None):
-            response = await client.post(f"/api/v1/cases/{case_no}/route", headers=headers)
+            response = await client.post(path, **kwargs)
     except TimeoutError as exc:
         raise RoutingUnavailable("timed out") from exc
     except (httpx.HTTPError, aiohttp.ClientError) as exc:  # an error the transport did not map
@@ -56,14 +58,18 @@ async def request_routing(client: httpx.AsyncClient, case_no: str) -> dict[str, 
     raise RoutingUnavailable(f"routing answered {response.status_code}: {response.text[:200]}")
 
 
-async def try_routing(client: httpx.AsyncClient | None, case_no: str) -> dict[str, Any] | None:
-    """Intake's immediate attempt right after the commit: the routed case (as the service key
-    sees it), or None. Failure only delays routing: the outbox message written with the case
-    makes the worker try again."""
-    if client is None:
-        return None
-    try:
-        return await request_routing(client, case_no)
-    except RoutingUnavailable as exc:
-        log.warning("handover_deferred", case_no=case_no, error=str(exc))
-        return None
+async def request_routing(
+    client: httpx.AsyncClient, case_no: str, request_id: str | None = None
+) -> dict[str, Any]:
+    """The case as routing left it (routed by this call or an earlier one)."""
+    return await _post(client, f"/api/v1/cases/{case_no}/route", headers=_followed(request_id))
+
+
+async def request_group(
+    client: httpx.AsyncClient, cases: list[tuple[str, str | None]]
+) -> dict[str, dict[str, Any] | None]:
+    """Each case of `(case_no, request_id)` as routing left it, or None where routing could not
+    route it (that case only: the others are routed all the same)."""
+    body = {"cases": [{"case_no": no, "request_id": rid} for no, rid in cases]}
+    answer = await _post(client, "/api/v1/cases/route", json=body, headers=_followed(cases[0][1]))
+    return {item["case_no"]: item.get("case") for item in answer["items"]}

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     """With Redis unreachable: let look-ups through (True) or answer 503 (False)."""
     routing_url: str = "http://127.0.0.1:8002"
     routing_timeout_seconds: float = 1.0
+    handover_in_flight: int = Field(default=2, ge=1, le=64)
+    """Hand-overs to routing on their way at once from one intake process; registrations that
+    finish while that many are on their way wait and go together in the next (issue 32)."""
+    handover_group_max: int = Field(default=50, ge=1, le=100)
+    """The most cases one hand-over carries."""
     service_key: str | None = None
     """The key the project's own processes use with each other (role `system`); never a client's."""
     webhook_signing_secret: str | None = None

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from routing_api.app import create_app as create_routing
-from shared.routing_client import RoutingUnavailable, make_client, request_routing, try_routing
+from shared.handover_groups import HandoverGroups
+from shared.routing_client import RoutingUnavailable, make_client, request_routing
 from shared.settings import Settings
 from tests.helpers.bodies import ESTATE
 from tests.helpers.clock import ManualClock
@@ -56,7 +57,7 @@ async def test_a_dead_port_or_a_silent_server_is_given_up_on_in_time(settings: S
                 started = time.monotonic()
                 with pytest.raises(RoutingUnavailable):
                     await request_routing(client, "GZ-20261123-0001")
-                assert await try_routing(client, "GZ-20261123-0001") is None
+                assert await HandoverGroups(client).route("GZ-20261123-0001") is None
                 assert time.monotonic() - started < 3
     finally:
         server.close()

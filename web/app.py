@@ -102,6 +102,8 @@ def build_app(
         finally:
             if app.state.redis is not None:
                 await app.state.redis.aclose()
+            if (groups := getattr(app.state, "handover", None)) is not None:
+                await groups.aclose()  # the hand-overs on their way finish first
             if app.state.routing_client is not None:
                 await app.state.routing_client.aclose()
             await engine.dispose()

@@ -16,9 +16,9 @@ from services.case import service as cases
 from services.case.responses import CaseOut
 from services.idempotency import service as idempotency
 from shared.database import transaction
+from shared.handover_groups import HandoverGroups
 from shared.models import Case
 from shared.principal import Principal
-from shared.routing_client import try_routing
 from web.deps import kick_worker
 
 CaseAction = Callable[..., Awaitable[Case]]
@@ -37,6 +37,22 @@ async def act_on_case(
     return presenter.case_out(case, principal)
 
 
+def handover_groups(state: Any) -> HandoverGroups | None:
+    """The process's grouping of hand-overs, over the routing client it holds now (none without
+    a service key)."""
+    client = state.routing_client
+    if client is None:
+        return None
+    groups: HandoverGroups | None = getattr(state, "handover", None)
+    if groups is None or groups.client is not client:
+        settings = state.settings
+        groups = HandoverGroups(
+            client, most=settings.handover_group_max, in_flight=settings.handover_in_flight
+        )
+        state.handover = groups
+    return groups
+
+
 async def route_now(
     request: Request, case_no: str, *, idempotency_record: int | None = None
 ) -> dict[str, Any] | None:
@@ -44,7 +60,8 @@ async def route_now(
     could not answer in time: then the case's routing message is released to the worker at once
     (it otherwise waits out `HANDOVER_GRACE` for this call to settle it), and the caller's
     idempotency record is marked final, so replays stop waiting for a routed case."""
-    routed = await try_routing(request.app.state.routing_client, case_no)
+    groups = handover_groups(request.app.state)
+    routed = await groups.route(case_no) if groups is not None else None
     if routed is not None:
         return routed
     async with transaction(request.app.state.sessionmaker) as session:

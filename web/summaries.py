@@ -158,6 +158,11 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "分办 · Route a registered case",
         "A routed case answers `routed: false` and is not changed.",
     ),
+    "route_group": (
+        "成组分办 · Route the cases handed over together",
+        "Intake's hand-over under load: each case answered on its own; one that cannot be "
+        "routed now stays registered and is routed later.",
+    ),
     "sign": ("签收 · The lead department signs for the case", LEAD),
     "return_case": (
         "退单 · Return a mis-routed case, with a reason",

@@ -5,13 +5,22 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Path, Request
 
 from routing_api.deps import Calendar, Policy
 from services.authz import May
 from services.case import merging, presenter, rating_review, review, workflow
 from services.case import workflow_schemas as asked
-from services.case.responses import CaseOut, ExtensionDecided, ExtensionOut, MergeOut, Routed
+from services.case.responses import (
+    CaseOut,
+    ExtensionDecided,
+    ExtensionOut,
+    GroupMemberOut,
+    MergeOut,
+    Routed,
+    RoutedGroup,
+)
 from services.routing import service as routing
 from shared.database import transaction
 from shared.principal import Principal
@@ -21,6 +30,7 @@ from web.deps import Now, Sessionmaker, settings_of
 from web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["workflow"])
+log = structlog.get_logger("gaodedim.routing")
 CaseNo = Annotated[str, Path(max_length=40)]
 Department = Annotated[Principal, allowed(May.handle_cases)]
 Coordinator = Annotated[Principal, allowed(May.coordinate)]
@@ -56,6 +66,50 @@ async def route(
     # Built from the case's answer as it stands (every intake registration comes this way):
     # already checked, so not validated twice.
     return Routed.model_construct(out.model_fields_set | {"routed"}, **dict(out), routed=routed)
+
+
+@router.post("/cases/route", response_model=RoutedGroup)
+async def route_group(
+    request: Request,
+    body: asked.RouteGroup,
+    actor: Router,
+    sessions: Sessionmaker,
+    calendar: Calendar,
+    now: Now,
+) -> RoutedGroup:
+    """Route the cases intake stored at about the same time, in one transaction (issue 32).
+    Each case is answered on its own: routed, routed already (`routed: false`), or not routed
+    now with the reason (it stays registered; its outbox message routes it later). 409 when no
+    rule table is published (none is routed)."""
+    async with transaction(sessions) as session:
+        outcomes = await routing.route_group(
+            session,
+            [member.case_no for member in body.cases],
+            actor=actor,
+            now=now,
+            calendar=calendar,
+            table_max_age=settings_of(request).config_cache_seconds,
+        )
+    asked_by = {member.case_no: member.request_id for member in body.cases}
+    items = []
+    for outcome in outcomes:
+        # Each registration's own request id on routing's line for its case (one id across
+        # intake, routing and the worker, also when its hand-over shared a call).
+        log.info(
+            "handed_over_in_group",
+            case_no=outcome.case_no,
+            registration_request_id=asked_by.get(outcome.case_no),
+            routed=outcome.routed,
+            error=outcome.error,
+        )
+        case = None
+        if outcome.case is not None:
+            out = presenter.case_out(outcome.case, actor)
+            case = Routed.model_construct(
+                out.model_fields_set | {"routed"}, **dict(out), routed=outcome.routed
+            )
+        items.append(GroupMemberOut(case_no=outcome.case_no, case=case, error=outcome.error))
+    return RoutedGroup(items=items)
 
 
 @router.post("/cases/{case_no}/sign", response_model=CaseOut, response_model_exclude_unset=True)

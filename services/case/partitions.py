@@ -52,6 +52,12 @@ def first_id(day: date) -> int:
     return (day.year * 12 + day.month - 1) << MONTH_SHIFT
 
 
+def month_in(case_no: str) -> str | None:
+    """`202612` of `GZ-20261207-000042`: the month a number names, or None."""
+    found = _DAY.search(case_no)
+    return f"{found[1]}{found[2]}" if found else None
+
+
 def same_month(case_no: str) -> ColumnElement[bool] | None:
     """A condition that keeps a look-up by case number to the partition of the month in the
     number (and the one of cases from before partitioning), so it reads one month's index, not

@@ -29,6 +29,28 @@ async def get_by_no(session: AsyncSession, case_no: str, *, for_update: bool = F
     return case
 
 
+async def lock_many_by_no(session: AsyncSession, case_nos: list[str]) -> dict[str, Case]:
+    """The cases of these numbers that exist, locked for update in the order of their ids (so
+    two groups that share cases wait for each other instead of deadlocking), in one statement
+    per partition-month condition: one for a group registered in one month."""
+    months: dict[str, list[str]] = {}
+    for no in dict.fromkeys(case_nos):
+        months.setdefault(str(partitions.month_in(no)), []).append(no)
+    found: dict[str, Case] = {}
+    for nos in months.values():
+        month = partitions.same_month(nos[0])
+        stmt = select(Case).where(Case.case_no.in_(nos))
+        if month is not None:
+            stmt = stmt.where(month)
+        stmt = stmt.order_by(Case.id).with_for_update()
+        found.update((c.case_no, c) for c in (await session.execute(stmt)).scalars())
+    missing = [no for no in case_nos if no not in found]
+    if missing:  # a number whose month does not hold it: looked for everywhere, as one by one
+        stmt = select(Case).where(Case.case_no.in_(missing)).order_by(Case.id).with_for_update()
+        found.update((c.case_no, c) for c in (await session.execute(stmt)).scalars())
+    return found
+
+
 async def _one_by_no(
     session: AsyncSession, case_no: str, within: ColumnElement[bool] | None, for_update: bool
 ) -> Case | None:

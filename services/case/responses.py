@@ -445,6 +445,19 @@ class Routed(CaseOut):
     routed: bool = Field(description="false when the case had been routed already (a retry)")
 
 
+class GroupMemberOut(View):
+    """One case of a group hand-over: the case as routing left it, or why it was not routed
+    now (it stays `registered` and its outbox message routes it later)."""
+
+    case_no: str = Field(examples=["GZ-20261118-000001"])
+    case: Routed | None = Field(description="none when this case could not be routed now")
+    error: str | None = Field(default=None, examples=["case GZ-20261118-000009 not found"])
+
+
+class RoutedGroup(View):
+    items: list[GroupMemberOut] = Field(description="one per case asked, in the order asked")
+
+
 class MergeOut(View):
     """并单: the lead case and the cases merged into it or taken out of its group."""
 

@@ -228,3 +228,29 @@ class Unmerge(Strict):
 
     case_nos: CaseNos
     reason: Reason
+
+
+class HandedOver(Strict):
+    case_no: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,40}$")]
+    request_id: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="the registration's own request id, for the log lines"
+    )
+
+
+class RouteGroup(Strict):
+    """Cases intake stored at about the same time, handed over in one call (issue 32)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "cases": [
+                        {"case_no": "GZ-20261118-000001", "request_id": "desk-3-req-0042"},
+                        {"case_no": "GZ-20261118-000002", "request_id": "portal-7f3a"},
+                    ]
+                }
+            ]
+        }
+    )
+
+    cases: Annotated[list[HandedOver], Field(min_length=1, max_length=100)]

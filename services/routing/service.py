@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,10 +26,12 @@ from services.rules.responses import DryDeadlines, Explanation, Move, MovedCase,
 from services.rules.schemas import CaseFacts, RuleTable
 from shared import audit
 from shared.enums import Action, ApplicantType, CaseStatus, Category, Channel
-from shared.errors import conflict
+from shared.errors import DomainError, conflict
 from shared.models import Case
 from shared.principal import Principal
 from shared.timeutil import shanghai_iso
+
+log = structlog.get_logger("gaodedim.routing")
 
 
 def facts_of(case: Case) -> CaseFacts:
@@ -68,9 +71,75 @@ async def route_case(
     access.require_in_units(actor, case)
     if not routable(case):
         return case, False
+    current = await _published(session, table_max_age)
+    await _route_locked(session, case, current, actor=actor, now=now, calendar=calendar)
+    return case, True
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    case_no: str
+    case: Case | None
+    """None when this case could not be routed now (its outbox message routes it later)."""
+    routed: bool = False
+    error: str | None = None
+
+
+async def route_group(
+    session: AsyncSession,
+    case_nos: list[str],
+    *,
+    actor: Principal,
+    now: datetime,
+    calendar: WorkCalendar,
+    table_max_age: float = 0,
+) -> list[GroupOutcome]:
+    """Route the cases intake handed over together (issue 32), in one transaction: one
+    statement loads and locks them, the table is read once. Each case is decided under its own
+    savepoint, so a case that fails leaves the others routed and itself `registered` (its
+    outbox message routes it later). As one by one, a case routed already is returned as it is."""
+    current = await _published(session, table_max_age)
+    found = await repository.lock_many_by_no(session, case_nos)
+    outcomes = []
+    for case_no in dict.fromkeys(case_nos):
+        case = found.get(case_no)
+        if case is None:
+            outcomes.append(GroupOutcome(case_no, None, error=f"case {case_no} not found"))
+            continue
+        if not access.in_units(actor, case):
+            outcomes.append(GroupOutcome(case_no, None, error="not within this key's units"))
+            continue
+        if not routable(case):
+            outcomes.append(GroupOutcome(case_no, case))
+            continue
+        try:
+            async with session.begin_nested():
+                await _route_locked(session, case, current, actor=actor, now=now, calendar=calendar)
+        except (DomainError, ValueError, LookupError) as exc:
+            log.warning("group_routing_failed", case_no=case_no, error=type(exc).__name__)
+            outcomes.append(GroupOutcome(case_no, None, error=type(exc).__name__))
+            continue
+        outcomes.append(GroupOutcome(case_no, case, routed=True))
+    return outcomes
+
+
+async def _published(session: AsyncSession, table_max_age: float) -> tuple[int, CompiledTable]:
     current = await versions.compiled(session, max_age=table_max_age)
     if current is None:
         raise conflict("no rule table has been published yet; the case stays registered")
+    return current
+
+
+async def _route_locked(
+    session: AsyncSession,
+    case: Case,
+    current: tuple[int, CompiledTable],
+    *,
+    actor: Principal,
+    now: datetime,
+    calendar: WorkCalendar,
+) -> None:
+    """Decide a routable case whose row this transaction holds."""
     number, compiled = current
     first = case.status == CaseStatus.registered
     # The hand-over message written with the case asked for exactly this: one routing call per
@@ -131,7 +200,6 @@ async def route_case(
     )
     if first:
         await alerts.urgent_after_hours(session, case, now=now, calendar=calendar)
-    return case, True
 
 
 def explain(
