@@ -68,20 +68,7 @@ class Conformance:
         assert media in declared, f"{where}: {media} not among {sorted(declared)}"
         if not media.endswith("json"):
             return
-        pointer = "/".join(
-            part.replace("~", "~0").replace("/", "~1")
-            for part in (
-                "paths",
-                template,
-                request.method.lower(),
-                "responses",
-                status,
-                "content",
-                media,
-                "schema",
-            )
-        )
-        validator = Draft202012Validator({"$ref": f"{ROOT}#/{pointer}"}, registry=self.registry)
+        validator = self.validator(template, request.method.lower(), status, media)
         body = json.loads(response.content)
         errors = sorted(validator.iter_errors(body), key=str)
         assert not errors, f"{where}: {errors[0].message} at {list(errors[0].absolute_path)}"
@@ -90,14 +77,16 @@ class Conformance:
 
     def problems_of(self, template: str, method: str, status: str, body: Any) -> list[str]:
         """What is wrong with `body` as the documented answer (an example, say); [] if nothing."""
-        pointer = "/".join(
-            part.replace("~", "~0").replace("/", "~1")
-            for part in ("paths", template, method, "responses", status, "content")
-        )
-        validator = Draft202012Validator(
-            {"$ref": f"{ROOT}#/{pointer}/application~1json/schema"}, registry=self.registry
-        )
+        validator = self.validator(template, method, status, "application/json")
         return [f"{e.message} at {list(e.absolute_path)}" for e in validator.iter_errors(body)]
+
+    def validator(
+        self, template: str, method: str, status: str, media: str
+    ) -> Draft202012Validator:
+        """The schema the document gives this operation's answer, as a validator."""
+        parts = ("paths", template, method, "responses", status, "content", media, "schema")
+        pointer = "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+        return Draft202012Validator({"$ref": f"{ROOT}#/{pointer}"}, registry=self.registry)
 
     async def hook(self, response: httpx.Response) -> None:
         await response.aread()

@@ -23,6 +23,7 @@ from services.case.responses import (
 )
 from services.routing import service as routing
 from shared.database import transaction
+from shared.models import Case
 from shared.principal import Principal
 from web.auth import allowed
 from web.cases import act_on_case
@@ -62,6 +63,11 @@ async def route(
             calendar=calendar,
             table_max_age=settings_of(request).config_cache_seconds,
         )
+    return _routed(case, actor, routed)
+
+
+def _routed(case: Case, actor: Principal, routed: bool) -> Routed:
+    """Routing's answer for one case, alone or in a group."""
     out = presenter.case_out(case, actor)
     # Built from the case's answer as it stands (every intake registration comes this way):
     # already checked, so not validated twice.
@@ -102,12 +108,7 @@ async def route_group(
             routed=outcome.routed,
             error=outcome.error,
         )
-        case = None
-        if outcome.case is not None:
-            out = presenter.case_out(outcome.case, actor)
-            case = Routed.model_construct(
-                out.model_fields_set | {"routed"}, **dict(out), routed=outcome.routed
-            )
+        case = None if outcome.case is None else _routed(outcome.case, actor, outcome.routed)
         items.append(GroupMemberOut(case_no=outcome.case_no, case=case, error=outcome.error))
     return RoutedGroup(items=items)
 

@@ -33,9 +33,9 @@ async def lock_many_by_no(session: AsyncSession, case_nos: list[str]) -> dict[st
     """The cases of these numbers that exist, locked for update in the order of their ids (so
     two groups that share cases wait for each other instead of deadlocking), in one statement
     per partition-month condition: one for a group registered in one month."""
-    months: dict[str, list[str]] = {}
+    months: dict[str | None, list[str]] = {}
     for no in dict.fromkeys(case_nos):
-        months.setdefault(str(partitions.month_in(no)), []).append(no)
+        months.setdefault(partitions.month_in(no), []).append(no)
     found: dict[str, Case] = {}
     for nos in months.values():
         month = partitions.same_month(nos[0])
