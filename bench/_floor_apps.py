@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 DSN = os.environ["FLOOR_DSN"]
 ROUTING = os.environ.get("FLOOR_ROUTING", "")
-CLIENT = os.environ.get("FLOOR_CLIENT", "none")  # none | httpx | httpx-aiohttp
+CLIENT = os.environ.get("FLOOR_CLIENT", "none")  # none | httpx | httpx-aiohttp | grouped
 
 
 class Applicant(BaseModel):
@@ -46,7 +46,7 @@ async def _pool() -> asyncpg.Pool:
 
 def _client() -> httpx.AsyncClient:
     if not _clients:
-        transport = AiohttpTransport() if CLIENT == "httpx-aiohttp" else None
+        transport = AiohttpTransport() if CLIENT in ("httpx-aiohttp", "grouped") else None
         _clients.append(httpx.AsyncClient(base_url=ROUTING, timeout=5, transport=transport))
     return _clients[0]
 
@@ -98,9 +98,51 @@ async def register(body: Body) -> JSONResponse:
             case_no,
         )
     answer: dict[str, Any] = {"case_no": case_no, "status": "registered"}
-    if CLIENT != "none":
+    if CLIENT == "grouped":
+        answer = await _groups.route(case_no)
+    elif CLIENT != "none":
         answer = (await _client().post(f"/route/{case_no}")).json()
     return JSONResponse(answer, status_code=201)
+
+
+class _Groups:
+    """The service's grouping with nothing else: a case goes alone while fewer than two
+    hand-overs are on their way; otherwise it waits and the next to leave takes up to 50."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[str, asyncio.Future[dict[str, Any]]]] = []
+        self.flying = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def route(self, case_no: str) -> dict[str, Any]:
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.waiting.append((case_no, answer))
+        self._leave()
+        return await answer
+
+    def _leave(self) -> None:
+        while self.waiting and self.flying < 2:
+            group, self.waiting = self.waiting[:50], self.waiting[50:]
+            self.flying += 1
+            task = asyncio.create_task(self._send(group))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _send(self, group: list[tuple[str, asyncio.Future[dict[str, Any]]]]) -> None:
+        try:
+            if len(group) == 1:
+                answers = [(await _client().post(f"/route/{group[0][0]}")).json()]
+            else:
+                sent = {"cases": [no for no, _ in group]}
+                answers = (await _client().post("/route", json=sent)).json()["items"]
+            for (_, answer), routed in zip(group, answers, strict=True):
+                answer.set_result(routed)
+        finally:
+            self.flying -= 1
+            self._leave()
+
+
+_groups = _Groups()
 
 
 @routing.post("/route/{case_no}")
@@ -129,3 +171,45 @@ async def route(case_no: str) -> dict[str, Any]:
             row["id"],
         )
     return {"case_no": case_no, "status": "assigned", "lead_department": "GZ-SCJG"}
+
+
+class Group(BaseModel):
+    cases: list[str]
+
+
+@routing.post("/route")
+async def route_group(group: Group) -> dict[str, Any]:
+    """The group in one transaction, set-based: one statement each to lock the cases, settle
+    their messages, route them and write their events."""
+    pool = await _pool()
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            "SELECT * FROM cases WHERE case_no = ANY($1::text[]) ORDER BY id FOR UPDATE",
+            group.cases,
+        )
+        ids = [row["id"] for row in rows]
+        await conn.execute(
+            "UPDATE outbox SET delivered_at = now() WHERE payload ->> 'case_no' = ANY($1::text[]) "
+            "AND delivered_at IS NULL AND topic = 'case.registered'",
+            group.cases,
+        )
+        await conn.execute(
+            "UPDATE cases SET status = 'assigned', lead_department = 'GZ-SCJG', "
+            "updated_at = now(), sign_due_at = now() + interval '1 day', "
+            "handle_due_at = now() + interval '5 days', "
+            "sla_next_check_at = now() + interval '1 day', routing = '{\"rule_id\": \"x\"}' "
+            "WHERE id = ANY($1::bigint[])",
+            ids,
+        )
+        await conn.execute(
+            "INSERT INTO case_events (case_id, at, action, from_status, to_status, actor_role, "
+            "data) SELECT id, now(), 'route', 'registered', 'assigned', 'system', "
+            '\'{"rule_id": "x"}\' FROM unnest($1::bigint[]) AS id',
+            ids,
+        )
+    return {
+        "items": [
+            {"case_no": no, "status": "assigned", "lead_department": "GZ-SCJG"}
+            for no in group.cases
+        ]
+    }

@@ -32,6 +32,7 @@ class Stack:
     database_url: str
     tmp: Path
     env: dict[str, str]
+    pid: int
 
     @property
     def psql_url(self) -> str:
@@ -60,6 +61,50 @@ class Stack:
             timeout=120,
         )
         return str(json.loads(out.stdout)["key"])
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each part of the stack (every process under `gaodedim
+        run`, summed by what it is): where a registration's time goes under load."""
+        parents: dict[int, int] = {}
+        ours = {self.pid}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                line = (stat.parent / "cmdline").read_bytes()
+            except OSError:
+                continue
+            parents[int(stat.parent.name)] = int(fields[1])
+            if str(self.tmp).encode() in line:  # the embedded servers, started apart
+                ours.add(int(stat.parent.name))
+        grew = True
+        while grew:
+            more = {p for p, parent in parents.items() if parent in ours} - ours
+            ours |= more
+            grew = bool(more)
+        used: dict[str, float] = {}
+        for pid in ours:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            part = next(
+                (
+                    name
+                    for marker, name in (
+                        ("intake_api", "intake"),
+                        ("routing_api", "routing"),
+                        ("sla_worker", "worker"),
+                        ("postgres", "postgres"),
+                        ("redis", "redis"),
+                    )
+                    if marker in cmd
+                ),
+                "other",
+            )
+            ticks = int(fields[11]) + int(fields[12])
+            used[part] = used.get(part, 0.0) + ticks / os.sysconf("SC_CLK_TCK")
+        return used
 
     def count(self, sql: str) -> int:
         out = subprocess.run(
@@ -127,7 +172,7 @@ def running(processes: int) -> Iterator[Stack]:
         urls = dict(
             line.split("=", 1) for line in (tmp / "var" / "urls.env").read_text().splitlines()
         )
-        yield Stack(intake, routing, urls["DATABASE_URL"], tmp, env)
+        yield Stack(intake, routing, urls["DATABASE_URL"], tmp, env, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

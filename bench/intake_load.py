@@ -1,29 +1,33 @@
 """Registrations at a city's peak, against the service as `make run` starts it, measured with a
 load generator that is not the bottleneck, and compared with the database doing the same work.
 
-    python bench/intake_load.py [--processes N] [--connections 32] [--seconds 20]
+    python bench/intake_load.py [--processes 1] [--connections 4,32,128] [--seconds 20]
 
 Needs `wrk` and `pgbench` (Debian: `apt-get install wrk postgresql-client`). It:
 1. starts `gaodedim run` on a fresh var dir (embedded PostgreSQL and Redis, WEB_CONCURRENCY=N),
    loads the sample departments and rule table and issues a window key;
 2. times single registrations with nothing else running;
-3. drives distinct registrations (own phone, own text, own Idempotency-Key) with wrk;
-4. checks that every 2xx is a stored case and that every stored case names its lead department;
-5. replays the database work of one registration (intake's transaction and routing's) with
-   pgbench on the same server, same clients, same seconds;
-6. prints registrations/s, p50/p99, errors and the ratio to the replay.
+3. at each number of clients: drives distinct registrations (own phone, own text, own
+   Idempotency-Key) with wrk, noting the CPU each part of the stack spent per registration;
+   checks that every 2xx is a stored case and that every stored case names its lead
+   department; replays the database work of one registration (intake's transaction and
+   routing's) with pgbench on the same server, same clients, same seconds;
+4. stops the service and runs the stack's floor with the grouped hand-over
+   (`stack_floor.py`) at the same clients, unless --no-floor;
+5. prints registrations/s, p50/p99, errors, the ratio to the replay and to the floor.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
+from pathlib import Path
+from typing import Any
 
 import httpx
-from _stack import WRK_DONE, drive, replay, require, running
+from _stack import WRK_DONE, Stack, drive, replay, require, running
 
 LUA = (
     r"""
@@ -59,7 +63,8 @@ end
 # replays), then routing's (the case locked, the hand-over message settled, the case routed,
 # its event and notice), then the worker sending the two notices. Nothing more is written
 # when routing answers in time. Case numbers come from blocks and tracking codes are checked
-# by their constraint, so neither costs a statement per case.
+# by their constraint, so neither costs a statement per case. The replay's notices are due a
+# day later, so the service's own worker (running) does not send them before pgbench does.
 PGBENCH = r"""
 \set n random(1, 1000000000000)
 \set phone random(13000000000, 13999999999)
@@ -82,7 +87,7 @@ INSERT INTO outbox (topic, payload, available_at)
   now() + interval '10 seconds');
 INSERT INTO outbox (topic, payload, ordering_key, available_at)
   VALUES ('applicant.notice', json_build_object('case_id', :id, 'event', 'registered'),
-  'applicant.notice:PB-' || :n, now()) RETURNING id AS first_notice \gset
+  'applicant.notice:PB-' || :n, now() + interval '1 day') RETURNING id AS first_notice \gset
 INSERT INTO audit_log (key_id, role, operation, case_nos, fields, address)
   VALUES (NULL, 'window', 'POST /api/v1/cases', ARRAY['PB-' || :n], '{name,phone}', '127.0.0.1');
 UPDATE idempotency_records SET status_code = 201, response_body = '{"case_no": "x"}',
@@ -101,7 +106,7 @@ INSERT INTO case_events (case_id, at, action, from_status, to_status, actor_role
   VALUES (:id, now(), 'route', 'registered', 'assigned', 'system', '{"rule_id": "x"}');
 INSERT INTO outbox (topic, payload, ordering_key, available_at)
   VALUES ('applicant.notice', json_build_object('case_id', :id, 'event', 'assigned'),
-  'applicant.notice:PB-' || :n, now()) RETURNING id AS second_notice \gset
+  'applicant.notice:PB-' || :n, now() + interval '1 day') RETURNING id AS second_notice \gset
 COMMIT;
 """ + "".join(
     # The worker sends both notices: each read, rendered, kept, then marked delivered (its claim,
@@ -139,64 +144,82 @@ def _single_registrations(intake: str, key: str, n: int = 100) -> list[float]:
     return times
 
 
+def _load(stack: Stack, key: str, script: Path, connections: int, seconds: int) -> dict[str, Any]:
+    """wrk at `connections` clients, then every 2xx checked stored and routed, then pgbench
+    replaying the same database work with the same clients."""
+    before = stack.count("SELECT count(*) FROM cases")
+    cpu_before = stack.cpu()
+    load = drive(stack.intake, script, key, connections=connections, seconds=seconds)
+    cpu = {k: v - cpu_before.get(k, 0.0) for k, v in stack.cpu().items()}
+    ok = load.ok
+    time.sleep(3)  # any hand-over still under way settles
+    stored = stack.count("SELECT count(*) FROM cases") - before
+    unrouted = stack.count("SELECT count(*) FROM cases WHERE lead_department IS NULL")
+    print(
+        f"wrk, {connections} clients, {seconds} s: {load.rate:.0f} registrations/s, "
+        f"p50 {load.p50_us / 1000:.0f} ms, p99 {load.p99_us / 1000:.0f} ms, "
+        f"max {load.max_us / 1000:.0f} ms; {ok} answered 2xx, {load.non2xx} other statuses, "
+        f"{load.socket_errors} socket errors"
+    )
+    print(f"  stored {stored} new cases for {ok} 2xx answers (more: in flight when wrk stopped)")
+    print(f"  cases without a lead department: {unrouted}")
+    print(
+        "  CPU per registration under load: "
+        + ", ".join(f"{k} {1000 * v / max(ok, 1):.1f} ms" for k, v in sorted(cpu.items()) if v)
+    )
+    tps, latency = replay(stack, PGBENCH, connections=connections, seconds=seconds)
+    print(
+        f"  pgbench replay of the same database work, {connections} clients: {tps:.0f}/s "
+        f"(latency average {latency} ms); ratio service / replay {load.rate / tps:.2f}"
+    )
+    return {
+        "rate": round(load.rate),
+        "p50_ms": load.p50_us / 1000,
+        "p99_ms": load.p99_us / 1000,
+        "errors": load.socket_errors + load.non2xx,
+        "stored": stored,
+        "ok": ok,
+        "unrouted": unrouted,
+        "replay_tps": round(tps),
+        "cpu_ms": {k: round(1000 * v / max(ok, 1), 2) for k, v in cpu.items() if v},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--connections", default="4,32,128", help="comma-separated")
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the grouped floor (stack_floor.py)"
+    )
     args = parser.parse_args()
     require("wrk", "pgbench", "psql")
+    clients = [int(n) for n in args.connections.split(",")]
+    results: dict[str, Any] = {"processes": args.processes}
     with running(args.processes) as stack:
-        intake, tmp = stack.intake, stack.tmp
-        key = stack.key("window")
-        single = _single_registrations(intake, key)
+        key = stack.key("window", "GZ-BDC")  # a service hall's window
+        single = _single_registrations(stack.intake, key)
+        results["single_median_ms"] = round(statistics.median(single), 1)
         print(
             f"single registration, no load: median {statistics.median(single):.1f} ms, "
             f"p90 {statistics.quantiles(single, n=10)[-1]:.1f} ms"
         )
-
-        script = tmp / "register.lua"
+        script = stack.tmp / "register.lua"
         script.write_text(LUA)
-        before = stack.count("SELECT count(*) FROM cases")
-        load = drive(intake, script, key, connections=args.connections, seconds=args.seconds)
-        errors, non2xx, duration_us = load.socket_errors, load.non2xx, load.duration_us
-        p50, p99, worst = load.p50_us, load.p99_us, load.max_us
-        ok = load.ok
-        time.sleep(3)  # any hand-over still under way settles
-        stored = stack.count("SELECT count(*) FROM cases") - before
-        unrouted = stack.count("SELECT count(*) FROM cases WHERE lead_department IS NULL")
-        rate = ok / (duration_us / 1e6)
-        print(
-            f"wrk, {args.processes} process(es) per API, {args.connections} clients, "
-            f"{args.seconds} s: {rate:.0f} registrations/s, p50 {p50 / 1000:.0f} ms, "
-            f"p99 {p99 / 1000:.0f} ms, max {worst / 1000:.0f} ms; {ok} answered 2xx, "
-            f"{non2xx} other statuses, {errors} socket errors"
-        )
-        print(f"stored {stored} new cases for {ok} 2xx answers (more: in flight when wrk stopped)")
-        print(f"cases without a lead department: {unrouted}")
+        print(f"{args.processes} process(es) per API:")
+        for n in clients:
+            results[str(n)] = _load(stack, key, script, n, args.seconds)
+    if not args.no_floor:
+        print("the stack's floor, grouped hand-over (bench/stack_floor.py), same clients:")
+        from stack_floor import floor  # it takes this script's requests
 
-        tps, latency = replay(stack, PGBENCH, connections=args.connections, seconds=args.seconds)
-        print(
-            f"pgbench replay of the same database work, {args.connections} clients: "
-            f"{tps:.0f}/s (latency average {latency} ms)"
-        )
-        print(f"ratio service / replay: {rate / tps:.2f}")
-        print(
-            json.dumps(
-                {
-                    "processes": args.processes,
-                    "rate": round(rate),
-                    "p50_ms": p50 / 1000,
-                    "p99_ms": p99 / 1000,
-                    "errors": errors + non2xx,
-                    "stored": stored,
-                    "ok": ok,
-                    "unrouted": unrouted,
-                    "replay_tps": round(tps),
-                    "single_median_ms": round(statistics.median(single), 1),
-                }
-            )
-        )
+        grouped = floor(["grouped"], clients, args.seconds)["grouped"]
+        for n in clients:
+            results[str(n)]["floor"] = round(grouped[n]["rate"])
+            results[str(n)]["of_floor"] = round(results[str(n)]["rate"] / grouped[n]["rate"], 2)
+            print(f"  {n} clients: service / grouped floor {results[str(n)]['of_floor']:.2f}")
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

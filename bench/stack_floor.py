@@ -5,9 +5,11 @@ database of the project's own schema, at the clients `intake_load.py` uses.
 
     python bench/stack_floor.py [--connections 32] [--seconds 15]
 
-Needs `wrk` (Debian: `apt-get install wrk`). Three runs, one intake and one routing process
+Needs `wrk` (Debian: `apt-get install wrk`). Four runs, one intake and one routing process
 each: intake's transaction alone (no hand-over), then with the hand-over through httpx's own
-pool, then through httpx over aiohttp's pool (what the service uses). It bounds what the
+pool, then through httpx over aiohttp's pool, then grouped as the service hands over (issue
+32: a case goes alone while fewer than two hand-overs are on their way, otherwise up to 50
+share one request, which routing settles in one set-based transaction). It bounds what the
 service can reach here: the service does this work and more.
 """
 
@@ -59,7 +61,8 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(client: str, dsn: str, args: argparse.Namespace, script: Path) -> None:
+def run(client: str, dsn: str, connections: int, seconds: int, script: Path) -> dict[str, float]:
+    """One variant at `connections` wrk clients: what it reached, printed and returned."""
     intake_port, routing_port = free_port(), free_port()
     env = dict(
         os.environ,
@@ -79,20 +82,47 @@ def run(client: str, dsn: str, args: argparse.Namespace, script: Path) -> None:
                 time.sleep(0.1)
         before = [_cpu(p.pid) for p in procs]
         # The same requests as intake_load.py; the floor reads no key.
-        load = drive(url, script, "unused-key", connections=args.connections, seconds=args.seconds)
+        load = drive(url, script, "unused-key", connections=connections, seconds=seconds)
         cpu = [_cpu(p.pid) - b for p, b in zip(procs, before, strict=True)]
-        duration_us, non2xx, p50, p99 = load.duration_us, load.non2xx, load.p50_us, load.p99_us
-        ok = load.ok
+        ok = max(load.ok, 1)
+        result = {
+            "rate": load.rate,
+            "p50_ms": load.p50_us / 1000,
+            "p99_ms": load.p99_us / 1000,
+            "errors": load.non2xx + load.socket_errors,
+            "intake_cpu_ms": 1000 * cpu[0] / ok,
+            "routing_cpu_ms": 1000 * cpu[1] / ok,
+        }
         print(
-            f"{client:>13}: {ok / (duration_us / 1e6):4.0f} registrations/s, "
-            f"p50 {p50 / 1000:4.0f} ms, p99 {p99 / 1000:5.0f} ms, {non2xx} non-2xx; CPU per "
-            f"registration: intake {1000 * cpu[0] / max(ok, 1):.1f} ms, "
-            f"routing {1000 * cpu[1] / max(ok, 1):.1f} ms"
+            f"{client:>13}, {connections:3} clients: {result['rate']:4.0f} registrations/s, "
+            f"p50 {result['p50_ms']:4.0f} ms, p99 {result['p99_ms']:5.0f} ms, "
+            f"{result['errors']:.0f} errors; CPU per registration: intake "
+            f"{result['intake_cpu_ms']:.1f} ms, routing {result['routing_cpu_ms']:.1f} ms"
         )
+        return result
     finally:
         for p in procs:
             p.terminate()
             p.wait(10)
+
+
+def floor(
+    variants: list[str], connections: list[int], seconds: int
+) -> dict[str, dict[int, dict[str, float]]]:
+    """Each variant at each number of clients, on one fresh database."""
+    results: dict[str, dict[int, dict[str, float]]] = {}
+    with fresh_database("gaodedim_floor") as url:
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+        asyncio.run(_department(dsn))
+        script = Path(os.environ.get("TMPDIR", "/tmp")) / f"floor-{os.getpid()}.lua"
+        script.write_text(LUA)
+        try:
+            for client in variants:
+                for n in connections:
+                    results.setdefault(client, {})[n] = run(client, dsn, n, seconds, script)
+        finally:
+            script.unlink()
+    return results
 
 
 async def _department(dsn: str) -> None:
@@ -103,20 +133,22 @@ async def _department(dsn: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", default="32", help="comma-separated, e.g. 4,32,128")
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument(
+        "--variants",
+        default="none,httpx,httpx-aiohttp,grouped",
+        help="comma-separated, of none, httpx, httpx-aiohttp, grouped",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
-    with fresh_database("gaodedim_floor") as url:
-        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-        asyncio.run(_department(dsn))
-        script = Path(os.environ.get("TMPDIR", "/tmp")) / f"floor-{os.getpid()}.lua"
-        script.write_text(LUA)
-        print(f"{args.connections} clients, {args.seconds} s each, one process per API:")
-        for client in ("none", "httpx", "httpx-aiohttp"):
-            run(client, dsn, args, script)
-        script.unlink()
+    print(f"{args.seconds} s each, one process per API:")
+    floor(
+        args.variants.split(","),
+        [int(n) for n in args.connections.split(",")],
+        args.seconds,
+    )
 
 
 if __name__ == "__main__":

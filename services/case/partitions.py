@@ -58,15 +58,25 @@ def month_in(case_no: str) -> str | None:
     return f"{found[1]}{found[2]}" if found else None
 
 
-def same_month(case_no: str) -> ColumnElement[bool] | None:
-    """A condition that keeps a look-up by case number to the partition of the month in the
-    number (and the one of cases from before partitioning), so it reads one month's index, not
-    every month's. None when the number does not have the usual shape."""
+def month_start(case_no: str) -> int | None:
+    """The first id of the month the number names; None when it does not have the usual shape."""
     found = _DAY.search(case_no)
     if found is None:
         return None
     year, month = int(found[1]), int(found[2])
     if not (1 <= year <= 9999 and 1 <= month <= 12):
         return None
-    lo = first_id(date(year, month, 1))
+    return first_id(date(year, month, 1))
+
+
+def in_month(lo: ColumnElement[int] | int) -> ColumnElement[bool]:
+    """The ids of the month starting at `lo` (and of the cases from before partitioning)."""
     return or_(Case.id < LEGACY_END, and_(Case.id >= lo, Case.id < lo + LEGACY_END))
+
+
+def same_month(case_no: str) -> ColumnElement[bool] | None:
+    """A condition that keeps a look-up by case number to the partition of the month in the
+    number (and the one of cases from before partitioning), so it reads one month's index, not
+    every month's. None when the number does not have the usual shape."""
+    lo = month_start(case_no)
+    return None if lo is None else in_month(lo)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import BigInteger, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.case import partitions
@@ -17,16 +18,40 @@ from shared.errors import not_found
 from shared.models import ApiKey, Case, CaseEvent, Notice, TrackingCode
 
 
+def _by_no(*, in_month: bool, for_update: bool) -> Select[tuple[Case]]:
+    stmt = select(Case).where(Case.case_no == bindparam("no"))
+    if in_month:
+        stmt = stmt.where(partitions.in_month(bindparam("lo", type_=BigInteger)))
+    return stmt.with_for_update() if for_update else stmt
+
+
+_BY_NO = {
+    (month, lock): _by_no(in_month=month, for_update=lock)
+    for month in (True, False)
+    for lock in (True, False)
+}
+"""The four look-ups by number, built once: every hand-over and every action on a case runs
+one, and building it per call cost more than the database spends on it (issue 32)."""
+
+
 async def get_by_no(session: AsyncSession, case_no: str, *, for_update: bool = False) -> Case:
     """Looked for first in the month its number names (its id carries the same month); only a
     number not found there is looked for everywhere, so no case is ever lost to that rule."""
-    month = partitions.same_month(case_no)
-    case = await _one_by_no(session, case_no, month, for_update) if month is not None else None
+    lo = partitions.month_start(case_no)
+    case = None
+    if lo is not None:
+        case = await _one(session, _BY_NO[True, for_update], {"no": case_no, "lo": lo})
     if case is None:
-        case = await _one_by_no(session, case_no, None, for_update)
+        case = await _one(session, _BY_NO[False, for_update], {"no": case_no})
     if case is None:
         raise not_found(f"case {case_no}")
     return case
+
+
+async def _one(
+    session: AsyncSession, stmt: Select[tuple[Case]], values: dict[str, Any]
+) -> Case | None:
+    return (await session.execute(stmt, values)).scalar_one_or_none()
 
 
 async def lock_many_by_no(session: AsyncSession, case_nos: list[str]) -> dict[str, Case]:
@@ -49,17 +74,6 @@ async def lock_many_by_no(session: AsyncSession, case_nos: list[str]) -> dict[st
         stmt = select(Case).where(Case.case_no.in_(missing)).order_by(Case.id).with_for_update()
         found.update((c.case_no, c) for c in (await session.execute(stmt)).scalars())
     return found
-
-
-async def _one_by_no(
-    session: AsyncSession, case_no: str, within: ColumnElement[bool] | None, for_update: bool
-) -> Case | None:
-    stmt = select(Case).where(Case.case_no == case_no)
-    if within is not None:
-        stmt = stmt.where(within)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get_by_tracking_code(session: AsyncSession, code: str) -> Case | None:

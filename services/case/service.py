@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import authz
@@ -46,6 +46,8 @@ to routing right after its commit, and routing settles the message in the same t
 routes the case; without the wait the worker's poll would often take the message in between and
 call routing a second time for nothing. When intake's call fails it releases the message at
 once (`release_hand_over`); if intake dies in between, the worker routes the case after this."""
+
+_CALLER_TURN = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 
 DEFAULT_WINDOW = "办不成事反映窗口(搞得掂窗口)"
 DEFAULT_CONTACT = "12345"
@@ -91,9 +93,7 @@ async def register_or_link(
     is recorded on that case, counted, and the caller is told which case it is. (False = new.)"""
     _may_register(actor, data)
     # One caller's complaints take turns, so two sent at once cannot both open a case.
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtext(f"phone:{data.applicant.phone}")))
-    )
+    await session.execute(_CALLER_TURN, {"key": f"phone:{data.applicant.phone}"})
     existing = await find_open_repeat(
         session,
         phone=data.applicant.phone,
