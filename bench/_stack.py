@@ -62,9 +62,9 @@ class Stack:
         )
         return str(json.loads(out.stdout)["key"])
 
-    def cpu(self) -> dict[str, float]:
-        """CPU seconds used so far by each part of the stack (every process under `gaodedim
-        run`, summed by what it is): where a registration's time goes under load."""
+    def cpu(self) -> dict[int, tuple[str, float]]:
+        """CPU seconds used so far by each process under `gaodedim run` (and the embedded
+        servers it started), with what it is: where a registration's time goes under load."""
         parents: dict[int, int] = {}
         ours = {self.pid}
         for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -81,7 +81,7 @@ class Stack:
             more = {p for p, parent in parents.items() if parent in ours} - ours
             ours |= more
             grew = bool(more)
-        used: dict[str, float] = {}
+        used: dict[int, tuple[str, float]] = {}
         for pid in ours:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -89,28 +89,38 @@ class Stack:
             except OSError:
                 continue
             part = next(
-                (
-                    name
-                    for marker, name in (
-                        ("intake_api", "intake"),
-                        ("routing_api", "routing"),
-                        ("sla_worker", "worker"),
-                        ("postgres", "postgres"),
-                        ("redis", "redis"),
-                    )
-                    if marker in cmd
-                ),
+                (name for marker, name in _PARTS if marker in cmd),
                 "other",
             )
             ticks = int(fields[11]) + int(fields[12])
-            used[part] = used.get(part, 0.0) + ticks / os.sysconf("SC_CLK_TCK")
+            used[pid] = (part, ticks / os.sysconf("SC_CLK_TCK"))
         return used
+
+    @staticmethod
+    def cpu_between(
+        before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+    ) -> dict[str, float]:
+        """CPU seconds each part spent between two `cpu()` readings (a process that ended in
+        between is left out: the replay's sessions, the service's none)."""
+        spent: dict[str, float] = {}
+        for pid, (part, seconds) in after.items():
+            spent[part] = spent.get(part, 0.0) + seconds - before.get(pid, (part, 0.0))[1]
+        return spent
 
     def count(self, sql: str) -> int:
         out = subprocess.run(
             ["psql", self.psql_url, "-Atc", sql], capture_output=True, text=True, check=True
         )
         return int(out.stdout.strip())
+
+
+_PARTS = (
+    ("intake_api", "intake"),
+    ("routing_api", "routing"),
+    ("sla_worker", "worker"),
+    ("postgres", "postgres"),
+    ("redis", "redis"),
+)
 
 
 def free_port() -> int:

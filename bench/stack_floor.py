@@ -82,7 +82,7 @@ def run(client: str, dsn: str, connections: int, seconds: int, script: Path) -> 
                 time.sleep(0.1)
         before = [_cpu(p.pid) for p in procs]
         # The same requests as intake_load.py; the floor reads no key.
-        load = drive(url, script, "unused-key", connections=connections, seconds=seconds)
+        load = drive(url, script, "unused-key", "0", connections=connections, seconds=seconds)
         cpu = [_cpu(p.pid) - b for p, b in zip(procs, before, strict=True)]
         ok = max(load.ok, 1)
         result = {
