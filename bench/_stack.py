@@ -65,36 +65,26 @@ class Stack:
     def cpu(self) -> dict[int, tuple[str, float]]:
         """CPU seconds used so far by each process under `gaodedim run` (and the embedded
         servers it started), with what it is: where a registration's time goes under load."""
-        parents: dict[int, int] = {}
-        ours = {self.pid}
+        seen: dict[int, tuple[int, str, float]] = {}  # pid: parent, command line, CPU
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                line = (stat.parent / "cmdline").read_bytes()
+                parent, cpu = _stat(stat)
+                cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            parents[int(stat.parent.name)] = int(fields[1])
-            if str(self.tmp).encode() in line:  # the embedded servers, started apart
-                ours.add(int(stat.parent.name))
+            seen[int(stat.parent.name)] = (parent, cmd, cpu)
+        # The embedded servers are started apart, in the run's own directory.
+        ours = {self.pid} | {pid for pid, (_, cmd, _) in seen.items() if str(self.tmp) in cmd}
         grew = True
         while grew:
-            more = {p for p, parent in parents.items() if parent in ours} - ours
+            more = {pid for pid, (parent, _, _) in seen.items() if parent in ours} - ours
             ours |= more
             grew = bool(more)
-        used: dict[int, tuple[str, float]] = {}
-        for pid in ours:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            part = next(
-                (name for marker, name in _PARTS if marker in cmd),
-                "other",
-            )
-            ticks = int(fields[11]) + int(fields[12])
-            used[pid] = (part, ticks / os.sysconf("SC_CLK_TCK"))
-        return used
+        return {
+            pid: (next((name for marker, name in _PARTS if marker in cmd), "other"), cpu)
+            for pid, (_, cmd, cpu) in seen.items()
+            if pid in ours
+        }
 
     @staticmethod
     def cpu_between(
@@ -121,6 +111,17 @@ _PARTS = (
     ("postgres", "postgres"),
     ("redis", "redis"),
 )
+
+
+def _stat(path: Path) -> tuple[int, float]:
+    """A process's parent and the CPU seconds it has used, from its `/proc/<pid>/stat`."""
+    fields = path.read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """The CPU seconds process `pid` has used so far."""
+    return _stat(Path(f"/proc/{pid}/stat"))[1]
 
 
 def free_port() -> int:

@@ -27,7 +27,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from _db import fresh_database
-from _stack import drive, free_port
+from _stack import drive, free_port, process_cpu
 from intake_load import LUA
 
 HERE = Path(__file__).resolve().parent
@@ -56,11 +56,6 @@ def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run(client: str, dsn: str, connections: int, seconds: int, script: Path) -> dict[str, float]:
     """One variant at `connections` wrk clients: what it reached, printed and returned."""
     intake_port, routing_port = free_port(), free_port()
@@ -80,10 +75,10 @@ def run(client: str, dsn: str, connections: int, seconds: int, script: Path) -> 
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        before = [_cpu(p.pid) for p in procs]
+        before = [process_cpu(p.pid) for p in procs]
         # The same requests as intake_load.py; the floor reads no key.
         load = drive(url, script, "unused-key", "0", connections=connections, seconds=seconds)
-        cpu = [_cpu(p.pid) - b for p, b in zip(procs, before, strict=True)]
+        cpu = [process_cpu(p.pid) - b for p, b in zip(procs, before, strict=True)]
         ok = max(load.ok, 1)
         result = {
             "rate": load.rate,

@@ -52,12 +52,6 @@ def first_id(day: date) -> int:
     return (day.year * 12 + day.month - 1) << MONTH_SHIFT
 
 
-def month_in(case_no: str) -> str | None:
-    """`202612` of `GZ-20261207-000042`: the month a number names, or None."""
-    found = _DAY.search(case_no)
-    return f"{found[1]}{found[2]}" if found else None
-
-
 def month_start(case_no: str) -> int | None:
     """The first id of the month the number names; None when it does not have the usual shape."""
     found = _DAY.search(case_no)
@@ -70,13 +64,8 @@ def month_start(case_no: str) -> int | None:
 
 
 def in_month(lo: ColumnElement[int] | int) -> ColumnElement[bool]:
-    """The ids of the month starting at `lo` (and of the cases from before partitioning)."""
+    """The ids of the month starting at `lo` (and of the cases from before partitioning): with a
+    look-up by case number, the condition that keeps it to the partition of the month in the
+    number, so it reads one month's index, not every month's. `lo` is a bound parameter in the
+    look-ups built once (`services.case.repository`)."""
     return or_(Case.id < LEGACY_END, and_(Case.id >= lo, Case.id < lo + LEGACY_END))
-
-
-def same_month(case_no: str) -> ColumnElement[bool] | None:
-    """A condition that keeps a look-up by case number to the partition of the month in the
-    number (and the one of cases from before partitioning), so it reads one month's index, not
-    every month's. None when the number does not have the usual shape."""
-    lo = month_start(case_no)
-    return None if lo is None else in_month(lo)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,13 +26,22 @@ def _by_no(*, in_month: bool, for_update: bool) -> Select[tuple[Case]]:
     return stmt.with_for_update() if for_update else stmt
 
 
+def _lock_by_nos(*, in_month: bool) -> Select[tuple[Case]]:
+    stmt = select(Case).where(Case.case_no.in_(bindparam("nos", expanding=True)))
+    if in_month:
+        stmt = stmt.where(partitions.in_month(bindparam("lo", type_=BigInteger)))
+    return stmt.order_by(Case.id).with_for_update()
+
+
 _BY_NO = {
     (month, lock): _by_no(in_month=month, for_update=lock)
     for month in (True, False)
     for lock in (True, False)
 }
-"""The four look-ups by number, built once: every hand-over and every action on a case runs
-one, and building it per call cost more than the database spends on it (issue 32)."""
+_LOCK_BY_NOS = {month: _lock_by_nos(in_month=month) for month in (True, False)}
+"""The look-ups by number, one case or a group's, built once: every hand-over and every action
+on a case runs one, and building it per call cost more than the database spends on it (issue
+32)."""
 
 
 async def get_by_no(session: AsyncSession, case_no: str, *, for_update: bool = False) -> Case:
@@ -54,25 +64,30 @@ async def _one(
     return (await session.execute(stmt, values)).scalar_one_or_none()
 
 
+async def _all(
+    session: AsyncSession, stmt: Select[tuple[Case]], values: dict[str, Any]
+) -> Sequence[Case]:
+    return (await session.execute(stmt, values)).scalars().all()
+
+
 async def lock_many_by_no(session: AsyncSession, case_nos: list[str]) -> dict[str, Case]:
     """The cases of these numbers that exist, locked for update in the order of their ids (so
     two groups that share cases wait for each other instead of deadlocking), in one statement
     per partition-month condition: one for a group registered in one month."""
-    months: dict[str | None, list[str]] = {}
+    months: dict[int | None, list[str]] = {}
     for no in dict.fromkeys(case_nos):
-        months.setdefault(partitions.month_in(no), []).append(no)
+        months.setdefault(partitions.month_start(no), []).append(no)
     found: dict[str, Case] = {}
-    for nos in months.values():
-        month = partitions.same_month(nos[0])
-        stmt = select(Case).where(Case.case_no.in_(nos))
-        if month is not None:
-            stmt = stmt.where(month)
-        stmt = stmt.order_by(Case.id).with_for_update()
-        found.update((c.case_no, c) for c in (await session.execute(stmt)).scalars())
+    for lo, nos in months.items():
+        values: dict[str, Any] = {"nos": nos} if lo is None else {"nos": nos, "lo": lo}
+        found.update(
+            (c.case_no, c) for c in await _all(session, _LOCK_BY_NOS[lo is not None], values)
+        )
     missing = [no for no in case_nos if no not in found]
     if missing:  # a number whose month does not hold it: looked for everywhere, as one by one
-        stmt = select(Case).where(Case.case_no.in_(missing)).order_by(Case.id).with_for_update()
-        found.update((c.case_no, c) for c in (await session.execute(stmt)).scalars())
+        found.update(
+            (c.case_no, c) for c in await _all(session, _LOCK_BY_NOS[False], {"nos": missing})
+        )
     return found
 
 
